@@ -1,0 +1,58 @@
+# Layanan Pengaduan: the README's two commands are `make run` and `make test`.
+# Everything they need (virtualenv, Python packages, Kafka jars, FerretDB) is set up on demand;
+# downloaded tools are cached under ~/.cache/layanan-pengaduan, data lives in var/.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run up down status test lint setup lock clean help
+
+help:
+	@echo "make run    - start Kafka, FerretDB and the three services in the foreground (Ctrl-C stops)"
+	@echo "make up     - the same in the background (idempotent); make down stops it"
+	@echo "make test   - ruff, mypy and every test against a fresh Kafka and FerretDB on free ports"
+	@echo "make status - what runs from make up"
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "[make] preparing the Python virtualenv in $(VENV) ..."
+	@start=$$(date +%s); \
+	  $(PYTHON) -m venv $(VENV) && \
+	  $(PY) -m pip install --upgrade --progress-bar on pip >/dev/null && \
+	  $(PY) -m pip install --progress-bar on -c constraints.txt -e '.[dev]' && \
+	  touch $(STAMP) && \
+	  echo "[make] Python packages ready in $$(( $$(date +%s) - start ))s"
+
+setup: $(STAMP)
+	@$(PY) -m devstack setup
+
+run: $(STAMP)
+	@$(PY) -m devstack run
+
+up: $(STAMP)
+	@$(PY) -m devstack up
+
+down: $(STAMP)
+	@$(PY) -m devstack down
+
+status: $(STAMP)
+	@$(PY) -m devstack status
+
+test: $(STAMP)
+	@$(PY) -m devstack test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+# Re-pin constraints.txt from a clean resolve of pyproject.toml.
+lock:
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install -q -e '.[dev]'
+	{ echo "# Exact versions CI tested. Regenerate with: make lock"; \
+	  var/lock-venv/bin/pip freeze --exclude-editable | grep -v '^pip=='; } > constraints.txt
+	rm -rf var/lock-venv
+
+clean: down
+	rm -rf var $(VENV)

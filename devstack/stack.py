@@ -1,0 +1,353 @@
+"""Start, check and stop the local stack: Kafka, FerretDB and the three services.
+
+Each process runs detached with its pid in var/<profile>/run and its output in
+var/<profile>/log, so `up` is idempotent and `down` works from another shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack import tools
+from devstack.tools import ROOT, say
+
+SERVICES = ("intake", "routing", "notify")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Ports:
+    kafka: int
+    kafka_controller: int
+    mongo: int
+    intake: int = 8001
+    routing: int = 8002
+    notify: int = 8003
+
+    @classmethod
+    def development(cls) -> Ports:
+        env = os.environ
+        return cls(
+            kafka=int(env.get("DEV_KAFKA_PORT", 9092)),
+            kafka_controller=int(env.get("DEV_KAFKA_CONTROLLER_PORT", 9093)),
+            mongo=int(env.get("DEV_MONGO_PORT", 27017)),
+            intake=int(env.get("INTAKE_PORT", 8001)),
+            routing=int(env.get("ROUTING_PORT", 8002)),
+            notify=int(env.get("NOTIFY_PORT", 8003)),
+        )
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(
+            kafka=free_port(),
+            kafka_controller=free_port(),
+            mongo=free_port(),
+            intake=free_port(),
+            routing=free_port(),
+            notify=free_port(),
+        )
+
+
+@dataclass
+class Component:
+    name: str
+    argv: list[str]
+    ready: Callable[[], bool]
+    env: dict[str, str] = field(default_factory=dict)
+    ready_timeout_s: float = 120.0
+    stop_timeout_s: float = 15.0
+
+
+class Stack:
+    def __init__(self, profile: str, ports: Ports) -> None:
+        self.profile = profile
+        self.ports = ports
+        self.var = ROOT / "var" / profile
+        self.run_dir = self.var / "run"
+        self.log_dir = self.var / "log"
+        self.external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        self.external_mongo = os.environ.get("MONGODB_URL")
+
+    # -- addresses -----------------------------------------------------------------------------
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.external_kafka or f"127.0.0.1:{self.ports.kafka}"
+
+    @property
+    def mongodb_url(self) -> str:
+        return self.external_mongo or f"mongodb://127.0.0.1:{self.ports.mongo}/"
+
+    def infra_env(self) -> dict[str, str]:
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "MONGODB_URL": self.mongodb_url}
+
+    # -- components ----------------------------------------------------------------------------
+    def brokers(self) -> list[Component]:
+        found = []
+        if not self.external_kafka:
+            found.append(self._kafka())
+        if not self.external_mongo:
+            found.append(self._ferretdb())
+        return found
+
+    def services(self) -> list[Component]:
+        env = {
+            **self.infra_env(),
+            "ENVIRONMENT": "development",
+            "ROUTING_SEED_DEV_ACCOUNTS": "true",
+            "INTAKE_RATE_LIMIT_PER_MINUTE": "600",
+        }
+        found = []
+        for name in SERVICES:
+            port = getattr(self.ports, name)
+            found.append(
+                Component(
+                    name=name,
+                    argv=[sys.executable, "-m", f"services.{name}"],
+                    env={**env, f"{name.upper()}_PORT": str(port)},
+                    ready=functools.partial(http_ok, f"http://127.0.0.1:{port}/readyz"),
+                    ready_timeout_s=90.0,
+                )
+            )
+        return found
+
+    def _kafka(self) -> Component:
+        libs = tools.ensure_kafka()
+        data = self.var / "kafka" / "data"
+        config = self.var / "kafka" / "server.properties"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        p = self.ports
+        config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{p.kafka_controller}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{p.kafka},CONTROLLER://127.0.0.1:{p.kafka_controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{p.kafka}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={data}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=6",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "",
+                ]
+            )
+        )
+        java = [
+            "java",
+            "-Xms128m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={ROOT / 'deploy' / 'local' / 'log4j2.properties'}",
+            "-cp",
+            f"{libs}/*",
+        ]
+        if not (data / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            say("formatting Kafka storage (KRaft) ...")
+            subprocess.run(
+                [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        return Component(
+            name="kafka",
+            argv=[*java, "kafka.Kafka", str(config)],
+            ready=lambda: kafka_ready(self.kafka_bootstrap),
+            stop_timeout_s=30.0,
+        )
+
+    def _ferretdb(self) -> Component:
+        binary = tools.ensure_ferretdb()
+        data = self.var / "ferretdb"
+        data.mkdir(parents=True, exist_ok=True)
+        return Component(
+            name="ferretdb",
+            argv=[
+                str(binary),
+                "--handler=sqlite",
+                f"--sqlite-url=file:{data}/",
+                f"--listen-addr=127.0.0.1:{self.ports.mongo}",
+                "--debug-addr=-",
+                f"--state-dir={data}",
+                "--telemetry=disable",
+                "--log-level=warn",
+            ],
+            ready=lambda: mongo_ready(self.mongodb_url),
+        )
+
+    # -- process control -----------------------------------------------------------------------
+    def _pidfile(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def pid(self, name: str) -> int | None:
+        try:
+            pid = int(self._pidfile(name).read_text())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+        return pid
+
+    def start(self, component: Component) -> None:
+        """Start a component unless it already runs; return once it is ready."""
+        if self.pid(component.name) is not None and component.ready():
+            say(f"{component.name} already running")
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{component.name}.log"
+        started = time.monotonic()
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(
+                component.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                env={**os.environ, **component.env},
+                start_new_session=True,
+            )
+        self._pidfile(component.name).write_text(str(proc.pid))
+        deadline = started + component.ready_timeout_s
+        while not component.ready():
+            if proc.poll() is not None:
+                raise SystemExit(
+                    f"[devstack] {component.name} exited with {proc.returncode}; "
+                    f"last lines of {log_path}:\n{tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"[devstack] {component.name} not ready after "
+                    f"{component.ready_timeout_s:.0f}s; see {log_path}:\n{tail(log_path)}"
+                )
+            time.sleep(0.3)
+        say(f"{component.name} ready in {time.monotonic() - started:.1f}s (log: {log_path})")
+
+    def stop(self, name: str, timeout_s: float = 15.0) -> None:
+        pid = self.pid(name)
+        if pid is None:
+            self._pidfile(name).unlink(missing_ok=True)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while self.pid(name) is not None and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.2)
+        if self.pid(name) is not None:
+            say(f"{name} did not stop in {timeout_s:.0f}s; killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            _reap(pid)
+        self._pidfile(name).unlink(missing_ok=True)
+        say(f"{name} stopped")
+
+    def up(self, *, with_services: bool = True) -> None:
+        """Start what is not running yet (brokers, topics, then services); return when ready."""
+        for component in self.brokers():
+            self.start(component)
+        ensure_topics(self.kafka_bootstrap)
+        if with_services:
+            for component in self.services():
+                self.start(component)
+
+    def down(self) -> None:
+        for name in (*reversed(SERVICES), "ferretdb", "kafka"):
+            self.stop(name, timeout_s=30.0 if name == "kafka" else 15.0)
+
+    def save_ports(self) -> None:
+        self.var.mkdir(parents=True, exist_ok=True)
+        (self.var / "ports.json").write_text(json.dumps(self.ports.__dict__))
+
+    @classmethod
+    def load(cls, profile: str, default: Ports) -> Stack:
+        saved = ROOT / "var" / profile / "ports.json"
+        if saved.exists():
+            return cls(profile, Ports(**json.loads(saved.read_text())))
+        return cls(profile, default)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def kafka_ready(bootstrap: str) -> bool:
+    """Ready means an admin round trip succeeds, not just an open port."""
+    from shared.kafka import kafka_answers
+
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    if host in ("127.0.0.1", "localhost") and not port_open(int(port)):
+        return False
+    return asyncio.run(kafka_answers(bootstrap, timeout_s=5.0))
+
+
+def ensure_topics(bootstrap: str) -> None:
+    from shared.kafka import ensure_topics as create
+
+    asyncio.run(create(bootstrap))
+
+
+def mongo_ready(url: str) -> bool:
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=1500)
+    try:
+        client.admin.command("ping")
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+    return True

@@ -1,0 +1,107 @@
+"""Provision the brokers' software into a cache outside the clone, with progress and timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("LAYANAN_CACHE", Path.home() / ".cache" / "layanan-pengaduan"))
+KAFKA_VERSION = "4.1.1"
+FERRETDB_VERSION = "v1.24.2"
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+KAFKA_POM = ROOT / "deploy" / "local" / "kafka-pom.xml"
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+
+def say(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def kafka_libs() -> Path:
+    return CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
+
+
+def ferretdb_binary() -> Path:
+    return CACHE / f"ferretdb-{FERRETDB_VERSION}" / "ferretdb"
+
+
+def _require(tool: str, why: str) -> str:
+    found = shutil.which(tool)
+    if found is None:
+        raise SystemExit(f"[devstack] `{tool}` is needed to {why} but is not on PATH")
+    return found
+
+
+def ensure_kafka() -> Path:
+    """The Kafka broker's jars (plus a log4j2 binding), fetched from Maven Central once."""
+    libs = kafka_libs()
+    if (libs / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
+        return libs
+    mvn = _require("mvn", "fetch the Kafka broker from Maven Central")
+    say(f"first run: fetching Apache Kafka {KAFKA_VERSION} jars with Maven (progress below) ...")
+    started = time.monotonic()
+    staging = Path(tempfile.mkdtemp(prefix="kafka-libs-", dir=_cache_dir()))
+    subprocess.run(
+        [
+            mvn,
+            "-B",
+            "-f",
+            str(KAFKA_POM),
+            f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+            "-DincludeScope=runtime",
+            f"-Dkafka.version={KAFKA_VERSION}",
+        ],
+        check=True,
+    )
+    libs.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(libs, ignore_errors=True)
+    staging.rename(libs)
+    jars = len(list(libs.glob("*.jar")))
+    say(f"Kafka jars ready in {time.monotonic() - started:.0f}s ({jars} jars)")
+    return libs
+
+
+def ensure_ferretdb() -> Path:
+    """FerretDB built from its Go module (the proxy's copy lacks version.txt, so we add it)."""
+    binary = ferretdb_binary()
+    if binary.exists():
+        return binary
+    go = _require("go", "build FerretDB from the Go module proxy")
+    say(f"first run: downloading and building FerretDB {FERRETDB_VERSION} (about 2-3 minutes) ...")
+    started = time.monotonic()
+    info = subprocess.run(
+        [go, "mod", "download", "-x", "-json", f"{FERRETDB_MODULE}@{FERRETDB_VERSION}"],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    source_dir = Path(json.loads(info.stdout)["Dir"])
+    with tempfile.TemporaryDirectory(prefix="ferretdb-src-", dir=_cache_dir()) as tmp:
+        work = Path(tmp) / "src"
+        shutil.copytree(source_dir, work)
+        for path in work.rglob("*"):
+            path.chmod(path.stat().st_mode | 0o200)
+        (work / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
+        say("compiling FerretDB (go build; modules download on the first run) ...")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [go, "build", "-trimpath", "-o", str(binary) + ".tmp", "./cmd/ferretdb"],
+            check=True,
+            cwd=work,
+            env={**os.environ, "GOFLAGS": "-mod=mod"},
+        )
+        Path(str(binary) + ".tmp").rename(binary)
+    say(f"FerretDB ready in {time.monotonic() - started:.0f}s")
+    return binary
+
+
+def _cache_dir() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    return CACHE

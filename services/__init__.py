@@ -1,0 +1,1 @@
+"""The three services: intake, routing, notify."""

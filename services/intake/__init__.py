@@ -1,0 +1,1 @@
+"""Intake: the citizen's front door."""

@@ -1,0 +1,1 @@
+"""Notify: every outbound message, exactly once per (event, recipient, channel)."""

@@ -1,0 +1,1 @@
+"""Routing: the ticket's life after intake."""

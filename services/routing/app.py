@@ -1,0 +1,129 @@
+"""Composition root of routing: settings in, a FastAPI app out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Request
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from services.routing import service
+from services.routing.api import router
+from services.routing.handlers import build_handlers
+from services.routing.repository import AccountRepository, TicketRepository
+from services.routing.settings import RoutingSettings
+from shared import topics
+from shared.catalogue import CatalogueStore, seed_catalogue
+from shared.http import build_app
+from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
+from shared.mongo import Document, connect, ping
+from shared.outbox import OutboxRelay
+from shared.supervise import keep_running
+from shared.tickets import COLLECTION
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Routing of Layanan Pengaduan: classification to the responsible OPD, deadlines,
+and the API for officers, supervisors, admins and auditors."""
+
+
+async def readiness(request: Request) -> dict[str, str]:
+    db_ok = await ping(request.state.db)
+    consuming = request.state.consumer.connected.is_set()
+    return {"mongodb": "ok" if db_ok else "down", "kafka": "ok" if consuming else "down"}
+
+
+async def prepare(
+    settings: RoutingSettings,
+    db: AsyncDatabase[Document],
+    accounts: AccountRepository,
+    catalogue: CatalogueStore,
+) -> None:
+    """Seed the catalogue (and dev accounts) and create topics, retrying until both answer."""
+    delay = 0.5
+    while True:
+        try:
+            await seed_catalogue(db)
+            if settings.seed_dev_accounts:
+                created = await service.seed_dev_accounts(
+                    accounts=accounts, catalogue=await catalogue.get()
+                )
+                if created:
+                    log.info("seeded %d development accounts", created)
+            await ensure_topics(settings.kafka_bootstrap_servers)
+            return
+        except (PyMongoError, KafkaError, TimeoutError, OSError) as exc:
+            log.warning("start-up preparation failed (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def create_app(settings: RoutingSettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
+        db = client[settings.mongodb_database]
+        tickets = TicketRepository(db)
+        accounts = AccountRepository(db)
+        catalogue = CatalogueStore(db)
+        publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
+        relay = OutboxRelay(
+            collection=db[COLLECTION],
+            publisher=publisher,
+            topic=topics.TICKETS,
+            producer=service.PRODUCER,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
+        consumer = ConsumeLoop(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.consumer_group,
+            topics=[topics.TICKETS],
+            handlers=build_handlers(
+                settings=settings,
+                tickets=tickets,
+                catalogue=catalogue,
+                holidays=set(),
+                wake_relay=relay.wake,
+            ),
+            dead_letter_topic=topics.DLQ_ROUTING,
+            publisher=publisher,
+        )
+
+        async def run_after_preparation() -> None:
+            await prepare(settings, db, accounts, catalogue)
+            await asyncio.gather(
+                keep_running("routing-consumer", consumer.run),
+                keep_running("routing-outbox", relay.run),
+            )
+
+        background = asyncio.create_task(run_after_preparation(), name="routing-background")
+        try:
+            yield {
+                "db": db,
+                "tickets": tickets,
+                "accounts": accounts,
+                "catalogue": catalogue,
+                "consumer": consumer,
+            }
+        finally:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+            await publisher.close()
+            await client.close()
+
+    app = build_app(
+        settings=settings,
+        title="Layanan Pengaduan: routing",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        readiness=readiness,
+    )
+    app.include_router(router)
+    return app

@@ -1,0 +1,139 @@
+"""The catalogue: OPDs, categories, kecamatan/desa and out-of-authority referrals.
+
+Versioned JSON files in `data/` are the seed; routing loads them into MongoDB on first start
+and owns those collections afterwards. Everyone else reads them through `CatalogueStore`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.mongo import Document
+
+TRIASE = "TRIASE"
+LUAR_KEWENANGAN = "LUAR_KEWENANGAN"
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Opd(_Entry):
+    code: str
+    name: str
+    kind: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+class Category(_Entry):
+    code: str
+    name: str
+    name_en: str = ""
+    group: str = ""
+    opd: str
+    keywords: tuple[str, ...] = ()
+
+
+class Region(_Entry):
+    code: str
+    name: str
+    desa: tuple[str, ...] = ()
+
+
+class Referral(_Entry):
+    code: str
+    name: str
+    advice: str
+    advice_en: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+def _squash(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+class Catalogue(_Entry):
+    opds: tuple[Opd, ...]
+    categories: tuple[Category, ...]
+    regions: tuple[Region, ...]
+    referrals: tuple[Referral, ...]
+
+    def opd(self, code: str) -> Opd | None:
+        return next((o for o in self.opds if o.code == code), None)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def region(self, value: str) -> Region | None:
+        """A kecamatan by code (`KEC-CIRUAS`) or by name (`Ciruas`, `ciruas`)."""
+        wanted = _squash(value.removeprefix("KEC-").removeprefix("kec-"))
+        return next((r for r in self.regions if _squash(r.name) == wanted), None)
+
+
+COLLECTIONS: dict[str, type[_Entry]] = {
+    "opds": Opd,
+    "categories": Category,
+    "regions": Region,
+    "referrals": Referral,
+}
+
+
+@cache
+def packaged_catalogue() -> Catalogue:
+    """The seed catalogue shipped with the code."""
+    parts = {
+        name: json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        for name in COLLECTIONS
+    }
+    return Catalogue.model_validate(parts)
+
+
+async def seed_catalogue(db: AsyncDatabase[Document]) -> int:
+    """Insert seed entries that are missing; never overwrite an admin's edits. Returns inserts."""
+    seed = packaged_catalogue()
+    inserted = 0
+    for name in COLLECTIONS:
+        entries: tuple[_Entry, ...] = getattr(seed, name)
+        existing = {doc["_id"] async for doc in db[name].find({}, {"_id": 1})}
+        for entry in entries:
+            code = entry.code  # type: ignore[attr-defined]
+            if code in existing:
+                continue
+            await db[name].insert_one({"_id": code, **entry.model_dump(mode="json")})
+            inserted += 1
+    return inserted
+
+
+async def load_catalogue(db: AsyncDatabase[Document]) -> Catalogue:
+    """The catalogue as stored; the packaged seed when nothing is stored yet."""
+    parts: dict[str, list[Document]] = {}
+    for name in COLLECTIONS:
+        parts[name] = await db[name].find({}, {"_id": 0}).sort("code", 1).to_list()
+    if not all(parts.values()):
+        return packaged_catalogue()
+    return Catalogue.model_validate(parts)
+
+
+class CatalogueStore:
+    """The stored catalogue, re-read at most once per `ttl_s`."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, ttl_s: float = 60.0) -> None:
+        self._db = db
+        self._ttl_s = ttl_s
+        self._cached: Catalogue | None = None
+        self._loaded_at = 0.0
+
+    async def get(self) -> Catalogue:
+        if self._cached is None or time.monotonic() - self._loaded_at > self._ttl_s:
+            self._cached = await load_catalogue(self._db)
+            self._loaded_at = time.monotonic()
+        return self._cached

@@ -1,0 +1,100 @@
+"""One error hierarchy, mapped to HTTP in one place; no response ever carries a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status_code = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: Any, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if headers is not None:
+            self.headers = headers
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012
+
+
+class Forbidden(AppError):
+    status_code = 403
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class InvalidField(AppError):
+    """A 422 in FastAPI's validation shape, for rules a schema alone cannot check."""
+
+    status_code = 422
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str, type_: str = "value_error") -> None:
+        super().__init__([{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+
+
+DATABASE_UNAVAILABLE = (
+    "Basis data sedang tidak dapat dihubungi; silakan coba lagi. (Database unavailable.)"
+)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map the hierarchy, database outages and anything unexpected to JSON errors."""
+
+    async def app_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return JSONResponse({"detail": DATABASE_UNAVAILABLE}, 503, headers={"Retry-After": "5"})
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "Terjadi kesalahan internal. (Internal server error.)"}, 500)
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(ServerSelectionTimeoutError, database_down)
+    app.add_exception_handler(ConnectionFailure, database_down)
+    app.add_exception_handler(Exception, unexpected)

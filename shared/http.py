@@ -1,0 +1,151 @@
+"""Pieces every service's app has: health, readiness, metrics, body limit, JSON-only bodies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
+
+from shared import metrics
+from shared.auth import TokenCodec
+from shared.errors import UnsupportedMediaType, install_error_handlers
+from shared.logging import configure_logging
+from shared.settings import ServiceSettings
+
+# name -> "ok" | "degraded" | "down"; any "down" makes the service not ready.
+ReadinessProbe = Callable[[Request], Awaitable[dict[str, str]]]
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413 before anything parses them.
+
+    A declared Content-Length is checked at once; a chunked body is read up to the limit and
+    then handed on unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._too_large(scope, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._too_large(scope, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        detail = f"Isi permintaan melebihi {self.max_bytes} byte. (Request body too large.)"
+        response = JSONResponse({"detail": detail}, status_code=413)
+        await response(scope, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def require_json(request: Request) -> None:
+    """Dependency for JSON endpoints: any other Content-Type is 415."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            "Content-Type harus application/json. (Content-Type must be application/json.)"
+        )
+
+
+def ops_router(readiness: ReadinessProbe) -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz", summary="Process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Dependencies answer")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await readiness(request)
+        ready = all(state != "down" for state in checks.values())
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_request_metrics(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def record(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.HTTP_REQUESTS.labels(service, request.method, template, response.status_code).inc()
+        metrics.HTTP_LATENCY.labels(service, template).observe(time.perf_counter() - started)
+        return response
+
+
+def build_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    lifespan: Lifespan[FastAPI],
+    readiness: ReadinessProbe,
+) -> FastAPI:
+    """A FastAPI app with what every service has; the caller adds its routers."""
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.token_codec = TokenCodec(
+        settings.auth_secret, ttl_seconds=settings.auth_token_ttl_seconds
+    )
+    install_error_handlers(app)
+    install_request_metrics(app, settings.service_name)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(ops_router(readiness))
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service in the foreground (the services' __main__)."""
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

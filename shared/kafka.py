@@ -1,0 +1,230 @@
+"""Kafka adapters: topic set-up, a lazily connecting publisher and the one consume loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import ValidationError
+
+from shared import metrics
+from shared.events import Envelope
+from shared.topics import ALL_TOPICS, TopicSpec
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[TopicSpec] = ALL_TOPICS, *, timeout_s: float = 30.0
+) -> None:
+    """Create the topics that do not exist yet; an admin round trip proves the broker answers."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    async with asyncio.timeout(timeout_s):
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [
+                NewTopic(name=t.name, num_partitions=t.partitions, replication_factor=1)
+                for t in topics
+                if t.name not in existing
+            ]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(missing)
+        finally:
+            await admin.close()
+
+
+async def kafka_answers(bootstrap_servers: str, *, timeout_s: float = 3.0) -> bool:
+    """Whether a metadata request to the cluster succeeds within the timeout."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await admin.list_topics()
+    except (KafkaError, TimeoutError, OSError):
+        return False
+    finally:
+        await admin.close()
+    return True
+
+
+class KafkaPublisher:
+    """A producer that connects on first use and again after a failed start."""
+
+    def __init__(self, bootstrap_servers: str, *, client_id: str, timeout_s: float = 15.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._timeout_s = timeout_s
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap,
+                    client_id=self._client_id,
+                    acks="all",
+                    enable_idempotence=True,
+                    request_timeout_ms=int(self._timeout_s * 1000),
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def send(
+        self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        producer = await self._started()
+        async with asyncio.timeout(self._timeout_s):
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+    async def publish(self, topic: str, envelope: Envelope) -> None:
+        await self.send(
+            topic,
+            envelope.to_bytes(),
+            key=envelope.ticket_id.encode(),
+            headers=[
+                ("event_type", envelope.event_type.encode()),
+                ("event_id", envelope.event_id.encode()),
+            ],
+        )
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                await self._producer.stop()
+                self._producer = None
+
+
+class ConsumeLoop:
+    """Consume topics, dispatch by event type, commit only after the handler's effect is stored.
+
+    A handler that keeps failing after `max_attempts` sends the message to the dead-letter topic
+    with the error and origin in headers; the loop goes on.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Iterable[str],
+        handlers: Mapping[str, Handler],
+        dead_letter_topic: str,
+        publisher: KafkaPublisher,
+        max_attempts: int = 5,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._group_id = group_id
+        self._topics = tuple(topics)
+        self._handlers = handlers
+        self._dlq = dead_letter_topic
+        self._publisher = publisher
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self.connected = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until cancelled, reconnecting with backoff while the broker is unreachable."""
+        delay = 0.5
+        while True:
+            consumer = AIOKafkaConsumer(
+                *self._topics,
+                bootstrap_servers=self._bootstrap,
+                group_id=self._group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                client_id=self._group_id,
+            )
+            try:
+                await consumer.start()
+            except KafkaError as exc:
+                await consumer.stop()
+                log.warning("consumer %s cannot reach Kafka (%s); retrying", self._group_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            delay = 0.5
+            self.connected.set()
+            try:
+                async for record in consumer:
+                    await self._process(record)
+                    tp = TopicPartition(record.topic, record.partition)
+                    await consumer.commit({tp: record.offset + 1})
+            except KafkaError as exc:
+                log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
+            finally:
+                self.connected.clear()
+                await consumer.stop()
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = Envelope.from_bytes(record.value or b"")
+        except ValidationError as exc:
+            await self._dead_letter(record, f"unreadable envelope: {exc.error_count()} errors", 1)
+            return
+        handler = self._handlers.get(envelope.event_type)
+        if handler is None:
+            metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ignored").inc()
+            return
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await handler(envelope)
+            except Exception as exc:
+                metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
+                log.exception(
+                    "consumer %s: %s %s failed (attempt %d/%d)",
+                    self._group_id,
+                    envelope.event_type,
+                    envelope.event_id,
+                    attempt,
+                    self._max_attempts,
+                )
+                if attempt == self._max_attempts:
+                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
+                    return
+                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
+            else:
+                metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ok").inc()
+                return
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], error: str, attempts: int
+    ) -> None:
+        headers = [
+            *(record.headers or ()),
+            ("dlq.error", error[:1000].encode()),
+            ("dlq.consumer", self._group_id.encode()),
+            ("dlq.origin.topic", record.topic.encode()),
+            ("dlq.origin.partition", str(record.partition).encode()),
+            ("dlq.origin.offset", str(record.offset).encode()),
+            ("dlq.attempts", str(attempts).encode()),
+        ]
+        await self._publisher.send(
+            self._dlq, record.value or b"", key=record.key or b"", headers=headers
+        )
+        metrics.DEAD_LETTERS.labels(self._group_id).inc()
+        metrics.EVENTS_CONSUMED.labels(self._group_id, "unknown", "dead").inc()
+        log.error(
+            "consumer %s sent offset %s/%s to %s: %s",
+            self._group_id,
+            record.partition,
+            record.offset,
+            self._dlq,
+            error[:200],
+        )

@@ -1,0 +1,77 @@
+"""One settings base for every service: shared infrastructure names plus a per-service prefix."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+DEV_OPEN311_API_KEY = "dev-open311-key"
+
+# Settings every service reads under its own prefix first, then without a prefix, so that
+# one KAFKA_BOOTSTRAP_SERVERS or MONGODB_URL points the whole system elsewhere.
+SHARED_FIELDS = (
+    "environment",
+    "mongodb_url",
+    "mongodb_database",
+    "kafka_bootstrap_servers",
+    "auth_secret",
+    "log_level",
+)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's settings; subclasses set `env_prefix` and their port."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+    service_name: ClassVar[str] = "service"
+
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    mongodb_database: str = "pengaduan"
+    mongodb_timeout_ms: int = Field(default=3000, ge=100)
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    auth_secret: str = DEV_AUTH_SECRET
+    auth_token_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
+    max_body_bytes: int = 64 * 1024
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fall_back_to_unprefixed(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name in SHARED_FIELDS:
+            if name not in data and name.upper() in os.environ:
+                data[name] = os.environ[name.upper()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            problems = self.production_problems()
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    def production_problems(self) -> list[str]:
+        """What in these settings is only fit for development."""
+        problems = []
+        if self.auth_secret == DEV_AUTH_SECRET or len(self.auth_secret) < 32:
+            problems.append("AUTH_SECRET must be set to a secret of at least 32 characters")
+        return problems
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
