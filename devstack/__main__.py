@@ -112,6 +112,7 @@ def cmd_test(pytest_args: list[str]) -> int:
     timings: dict[str, float] = {"tool set-up": setup_s}
     steps = [
         ("ruff", [sys.executable, "-m", "ruff", "check", "."]),
+        ("ruff format", [sys.executable, "-m", "ruff", "format", "--check", "."]),
         ("mypy", [sys.executable, "-m", "mypy"]),
         ("pytest", [sys.executable, "-m", "pytest", *pytest_args]),
     ]

@@ -87,14 +87,26 @@ class Component:
 
 
 class Stack:
-    def __init__(self, profile: str, ports: Ports) -> None:
+    def __init__(
+        self,
+        profile: str,
+        ports: Ports,
+        *,
+        kafka: str | None = None,
+        mongodb: str | None = None,
+        service_env: dict[str, str] | None = None,
+    ) -> None:
+        """`kafka`/`mongodb` (else KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL) name servers to use
+        instead of starting ours; `service_env` is added to the services' environment."""
         self.profile = profile
         self.ports = ports
         self.var = ROOT / "var" / profile
         self.run_dir = self.var / "run"
         self.log_dir = self.var / "log"
-        self.external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        self.external_mongo = os.environ.get("MONGODB_URL")
+        self.external_kafka = kafka or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        self.external_mongo = mongodb or os.environ.get("MONGODB_URL")
+        self.service_env = service_env or {}
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- addresses -----------------------------------------------------------------------------
     @property
@@ -123,6 +135,7 @@ class Stack:
             "ENVIRONMENT": "development",
             "ROUTING_SEED_DEV_ACCOUNTS": "true",
             "INTAKE_RATE_LIMIT_PER_MINUTE": "600",
+            **self.service_env,
         }
         found = []
         for name in SERVICES:
@@ -243,6 +256,7 @@ class Stack:
                 env={**os.environ, **component.env},
                 start_new_session=True,
             )
+        self._children[component.name] = proc
         self._pidfile(component.name).write_text(str(proc.pid))
         deadline = started + component.ready_timeout_s
         while not component.ready():
@@ -276,6 +290,9 @@ class Stack:
                 os.killpg(pid, signal.SIGKILL)
             _reap(pid)
         self._pidfile(name).unlink(missing_ok=True)
+        child = self._children.pop(name, None)
+        if child is not None:
+            child.wait(timeout=5)
         say(f"{name} stopped")
 
     def up(self, *, with_services: bool = True) -> None:

@@ -28,8 +28,8 @@ async def ensure_topics(
     """Create the topics that do not exist yet; an admin round trip proves the broker answers."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
     async with asyncio.timeout(timeout_s):
-        await admin.start()
         try:
+            await admin.start()
             existing = set(await admin.list_topics())
             missing = [
                 NewTopic(name=t.name, num_partitions=t.partitions, replication_factor=1)
@@ -153,8 +153,10 @@ class ConsumeLoop:
             )
             try:
                 await consumer.start()
-            except KafkaError as exc:
+            except BaseException as exc:
                 await consumer.stop()
+                if not isinstance(exc, KafkaError):
+                    raise
                 log.warning("consumer %s cannot reach Kafka (%s); retrying", self._group_id, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

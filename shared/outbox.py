@@ -57,8 +57,10 @@ class OutboxRelay:
         while True:
             self._wake.clear()
             try:
-                await self.publish_pending()
+                published = await self.publish_pending()
                 delay = self._poll_interval_s
+                if published >= self._batch_size:
+                    continue  # more may be waiting
             except (KafkaError, TimeoutError, OSError, PyMongoError) as exc:
                 log.warning(
                     "outbox relay %s: %s: %s; will retry", self._producer, type(exc).__name__, exc
@@ -71,28 +73,29 @@ class OutboxRelay:
                 pass
 
     async def publish_pending(self) -> int:
-        """Publish every waiting event of this producer; returns how many were published."""
+        """One pass: publish waiting events of this producer in order; returns how many."""
         query = {f"{OUTBOX_FIELD}.producer": self._producer}
-        pending = await self._collection.count_documents(query)
-        metrics.OUTBOX_PENDING.labels(self._producer).set(pending)
+        cursor = self._collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
         published = 0
-        while pending:
-            cursor = self._collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
-            docs = await cursor.to_list()
-            if not docs:
-                break
-            for doc in docs:
-                for entry in doc.get(OUTBOX_FIELD, []):
-                    if entry.get("producer") != self._producer:
-                        continue
-                    envelope = Envelope.model_validate(entry)
-                    await self._publisher.publish(self._topic, envelope)
-                    await self._collection.update_one(
-                        {"_id": doc["_id"]},
-                        {"$pull": {OUTBOX_FIELD: {"event_id": envelope.event_id}}},
+        for doc in await cursor.to_list():
+            for entry in doc.get(OUTBOX_FIELD, []):
+                if entry.get("producer") != self._producer:
+                    continue
+                await self._publisher.publish(self._topic, Envelope.model_validate(entry))
+                # Pull the exact stored element: FerretDB's $pull matches whole values only.
+                result = await self._collection.update_one(
+                    {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}}
+                )
+                if result.modified_count != 1:
+                    log.error(
+                        "outbox relay %s could not clear event %s of %s",
+                        self._producer,
+                        entry.get("event_id"),
+                        doc["_id"],
                     )
-                    published += 1
-                    metrics.OUTBOX_PUBLISHED.labels(self._producer).inc()
-            pending = await self._collection.count_documents(query)
-            metrics.OUTBOX_PENDING.labels(self._producer).set(pending)
+                published += 1
+                metrics.OUTBOX_PUBLISHED.labels(self._producer).inc()
+        metrics.OUTBOX_PENDING.labels(self._producer).set(
+            await self._collection.count_documents(query)
+        )
         return published

@@ -34,7 +34,10 @@ async def route_submitted_ticket(
     for _ in range(MAX_VERSION_RETRIES):
         ticket = await tickets.get(tracking_code)
         if ticket is None:
-            raise LookupError(f"ticket {tracking_code} not found")
+            # The outbox writes the ticket before its event exists, so this is an event of
+            # another database (or of a purged ticket): nothing to route.
+            log.warning("ticket %s of a submitted event is not stored; skipped", tracking_code)
+            return False
         if ticket.status is not TicketStatus.SUBMITTED:
             return False
         text = " ".join(filter(None, [ticket.title, ticket.description]))

@@ -1,0 +1,101 @@
+"""End to end: the three services as real processes, over real Kafka and the real database."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack.stack import Ports, Stack
+from tests.conftest import Infra
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def system(infra: Infra) -> Iterator[Ports]:
+    run = uuid.uuid4().hex[:8]
+    stack = Stack(
+        f"e2e-{run}",
+        Ports.free(),
+        kafka=infra.kafka_bootstrap,
+        mongodb=infra.mongodb_url,
+        service_env={
+            "MONGODB_DATABASE": f"e2e_{run}",
+            "ROUTING_CONSUMER_GROUP": f"routing-{run}",
+            "NOTIFY_CONSUMER_GROUP": f"notify-{run}",
+        },
+    )
+    try:
+        for component in stack.services():
+            stack.start(component)
+        yield stack.ports
+    finally:
+        stack.down()
+
+
+def _eventually(check: Any, timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def test_complaint_is_routed_and_notified_through_all_three_services(system: Ports) -> None:
+    intake = f"http://127.0.0.1:{system.intake}"
+    routing = f"http://127.0.0.1:{system.routing}"
+    notify = f"http://127.0.0.1:{system.notify}"
+    created = httpx.post(
+        f"{intake}/api/v1/complaints",
+        json={
+            "description": "sampah numpuk di pinggir jalan dekat pasar, bau bgt sdh seminggu",
+            "location": {"kecamatan": "Kragilan"},
+            "reporter": {"email": "warga@example.com"},
+        },
+    )
+    assert created.status_code == 201, created.text
+    code = created.json()["tracking_code"]
+
+    def routed() -> dict[str, Any] | None:
+        view: dict[str, Any] = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
+        return view if view["status"] == "routed" else None
+
+    view = _eventually(routed)
+    assert view, f"ticket {code} was not routed in time"
+    assert view["opd"] == {"code": "DLH", "name": "Dinas Lingkungan Hidup"}
+    assert view["due_at"] is not None
+    assert [entry["status"] for entry in view["timeline"]] == ["submitted", "routed"]
+
+    token = httpx.post(
+        f"{routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
+    ).json()["access_token"]
+
+    def delivered() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = httpx.get(
+            f"{notify}/api/v1/notifications",
+            params={"tracking_code": code},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["items"]
+        return items if len(items) >= 3 else []
+
+    items = _eventually(delivered)
+    assert {(i["event_type"], i["recipient"]) for i in items} == {
+        ("ticket.submitted", "w***@example.com"),
+        ("ticket.routed", "opd:DLH"),
+        ("ticket.routed", "w***@example.com"),
+    }
+    assert all(i["status"] == "sent" for i in items)
+    assert "warga@example.com" not in str(items)
+
+
+def test_every_service_is_ready_and_exposes_metrics(system: Ports) -> None:
+    for port in (system.intake, system.routing, system.notify):
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        assert "pengaduan_" in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200

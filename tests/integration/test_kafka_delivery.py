@@ -1,0 +1,205 @@
+"""The outbox relay and the consume loop against the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.events import Envelope, EventType
+from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
+from shared.mongo import Document
+from shared.outbox import OutboxRelay, outbox_entry
+from shared.topics import TopicSpec
+from tests.conftest import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def topic(infra: Infra) -> str:
+    name = f"test.{uuid.uuid4().hex[:10]}"
+    await ensure_topics(infra.kafka_bootstrap, [TopicSpec(name, 3), TopicSpec(f"{name}.dlq", 1)])
+    return name
+
+
+@pytest.fixture
+async def publisher(infra: Infra) -> AsyncIterator[KafkaPublisher]:
+    pub = KafkaPublisher(infra.kafka_bootstrap, client_id="test")
+    try:
+        yield pub
+    finally:
+        await pub.close()
+
+
+def _event(ticket_id: str, producer: str = "intake") -> Envelope:
+    return Envelope(
+        event_type=EventType.TICKET_SUBMITTED,
+        ticket_id=ticket_id,
+        correlation_id="c",
+        producer=producer,
+        payload={"kind": "complaint"},
+    )
+
+
+async def _read_all(
+    infra: Infra, topic: str, expected: int
+) -> list[tuple[bytes, Envelope, dict[str, bytes]]]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[tuple[bytes, Envelope, dict[str, bytes]]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < expected:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for r in records:
+                        found.append((r.key, Envelope.from_bytes(r.value), dict(r.headers)))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
+    infra: Infra, db: AsyncDatabase[Document], topic: str, publisher: KafkaPublisher
+) -> None:
+    mine = [_event("LP-AAAA-AAAA"), _event("LP-AAAA-AAAA"), _event("LP-BBBB-BBBB")]
+    other = _event("LP-BBBB-BBBB", producer="routing")
+    await db.tickets.insert_many(
+        [
+            {"_id": "LP-AAAA-AAAA", "outbox": [outbox_entry(mine[0]), outbox_entry(mine[1])]},
+            {"_id": "LP-BBBB-BBBB", "outbox": [outbox_entry(mine[2]), outbox_entry(other)]},
+        ]
+    )
+    relay = OutboxRelay(collection=db.tickets, publisher=publisher, topic=topic, producer="intake")
+    assert await relay.publish_pending() == 3
+    received = await _read_all(infra, topic, 3)
+    assert sorted(e.event_id for _, e, _ in received) == sorted(e.event_id for e in mine)
+    assert all(key == env.ticket_id.encode() for key, env, _ in received)
+    in_order = [e.event_id for _, e, _ in received if e.ticket_id == "LP-AAAA-AAAA"]
+    assert in_order == [mine[0].event_id, mine[1].event_id]
+    a = await db.tickets.find_one({"_id": "LP-AAAA-AAAA"})
+    b = await db.tickets.find_one({"_id": "LP-BBBB-BBBB"})
+    assert a is not None and b is not None
+    assert a["outbox"] == [] and [e["event_id"] for e in b["outbox"]] == [other.event_id]
+
+
+async def test_relay_keeps_events_while_kafka_is_unreachable(db: AsyncDatabase[Document]) -> None:
+    await db.tickets.insert_one(
+        {"_id": "LP-CCCC-CCCC", "outbox": [outbox_entry(_event("LP-CCCC-CCCC"))]}
+    )
+    down = KafkaPublisher("127.0.0.1:1", client_id="test", timeout_s=2)
+    relay = OutboxRelay(collection=db.tickets, publisher=down, topic="unused", producer="intake")
+    with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, nothing is lost
+        await relay.publish_pending()
+    doc = await db.tickets.find_one({"_id": "LP-CCCC-CCCC"})
+    assert doc is not None and len(doc["outbox"]) == 1
+    await down.close()
+
+
+async def _run_until(loop: ConsumeLoop, done: asyncio.Event) -> None:
+    task = asyncio.create_task(loop.run())
+    try:
+        async with asyncio.timeout(45):
+            await done.wait()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_failing_event_goes_to_dead_letters_and_the_loop_goes_on(
+    infra: Infra, topic: str, publisher: KafkaPublisher
+) -> None:
+    poison, good = _event("LP-DDDD-DDDD"), _event("LP-DDDD-DDDD")
+    await publisher.publish(topic, poison)
+    await publisher.publish(topic, good)
+    handled: list[str] = []
+    done = asyncio.Event()
+
+    async def handler(envelope: Envelope) -> None:
+        if envelope.event_id == poison.event_id:
+            raise ValueError("cannot handle this one")
+        handled.append(envelope.event_id)
+        done.set()
+
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    loop = ConsumeLoop(
+        bootstrap_servers=infra.kafka_bootstrap,
+        group_id=group,
+        topics=[topic],
+        handlers={EventType.TICKET_SUBMITTED: handler},
+        dead_letter_topic=f"{topic}.dlq",
+        publisher=publisher,
+        max_attempts=3,
+        backoff_s=0.01,
+    )
+    await _run_until(loop, done)
+    assert handled == [good.event_id]
+    [(key, dead, headers)] = await _read_all(infra, f"{topic}.dlq", 1)
+    assert dead.event_id == poison.event_id and key == b"LP-DDDD-DDDD"
+    assert headers["dlq.error"].startswith(b"ValueError: cannot handle")
+    assert headers["dlq.attempts"] == b"3" and headers["dlq.origin.topic"] == topic.encode()
+
+    # Offsets were committed: the same group starting again sees only what comes next.
+    again: list[str] = []
+    later = _event("LP-DDDD-DDDD")
+    await publisher.publish(topic, later)
+    done2 = asyncio.Event()
+
+    async def record(envelope: Envelope) -> None:
+        again.append(envelope.event_id)
+        done2.set()
+
+    loop2 = ConsumeLoop(
+        bootstrap_servers=infra.kafka_bootstrap,
+        group_id=group,
+        topics=[topic],
+        handlers={EventType.TICKET_SUBMITTED: record},
+        dead_letter_topic=f"{topic}.dlq",
+        publisher=publisher,
+    )
+    await _run_until(loop2, done2)
+    assert again == [later.event_id]
+
+
+async def test_unreadable_message_is_dead_lettered_at_once(
+    infra: Infra, topic: str, publisher: KafkaPublisher
+) -> None:
+    await publisher.send(topic, b"not json", key=b"LP-EEEE-EEEE", headers=[])
+    follow = _event("LP-EEEE-EEEE")
+    await publisher.publish(topic, follow)
+    done = asyncio.Event()
+
+    async def handler(envelope: Envelope) -> None:
+        done.set()
+
+    loop = ConsumeLoop(
+        bootstrap_servers=infra.kafka_bootstrap,
+        group_id=f"g-{uuid.uuid4().hex[:8]}",
+        topics=[topic],
+        handlers={EventType.TICKET_SUBMITTED: handler},
+        dead_letter_topic=f"{topic}.dlq",
+        publisher=publisher,
+    )
+    await _run_until(loop, done)
+    consumer = AIOKafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=infra.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 30)
+    finally:
+        await consumer.stop()
+    assert record.value == b"not json"
+    assert dict(record.headers)["dlq.error"].startswith(b"unreadable envelope")

@@ -1,0 +1,163 @@
+"""Routing's and notify's use cases and APIs against the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.intake import domain as intake_domain
+from services.notify import service as notify_service
+from services.notify.app import create_app as create_notify
+from services.notify.channels import LogChannel
+from services.notify.repository import DeliveryRepository, TicketContacts
+from services.notify.settings import NotifySettings
+from services.routing import service as routing_service
+from services.routing.app import create_app as create_routing
+from services.routing.repository import TicketRepository
+from services.routing.settings import RoutingSettings
+from shared.catalogue import packaged_catalogue
+from shared.events import Envelope, EventType, utcnow
+from shared.mongo import Document
+from shared.tickets import Kind, Location, Reporter
+from tests.conftest import Infra
+
+pytestmark = pytest.mark.integration
+
+
+async def _store_ticket(db: AsyncDatabase[Document], description: str) -> str:
+    ticket, _ = intake_domain.new_ticket(
+        tracking_code=intake_domain.new_tracking_code("LP"),
+        reply_token="t",
+        now=utcnow(),
+        correlation_id="c",
+        kind=Kind.COMPLAINT,
+        description=description,
+        title=None,
+        category=None,
+        location=Location(kecamatan="KEC-CIRUAS"),
+        reporter=Reporter(email="warga@example.com"),
+        anonymous=False,
+        confidential=False,
+    )
+    await db.tickets.insert_one(ticket.to_document())
+    return ticket.tracking_code
+
+
+async def _route(db: AsyncDatabase[Document], code: str) -> bool:
+    return await routing_service.route_submitted_ticket(
+        tracking_code=code,
+        tickets=TicketRepository(db),
+        catalogue=packaged_catalogue(),
+        threshold=0.5,
+        holidays=set(),
+    )
+
+
+async def test_submitted_ticket_is_routed_once_with_its_event(db: AsyncDatabase[Document]) -> None:
+    code = await _store_ticket(db, "sampah numpuk di pinggir jalan, bau banget")
+    assert await _route(db, code) is True
+    assert await _route(db, code) is False  # a replayed event changes nothing
+    doc = await db.tickets.find_one({"_id": code})
+    assert doc is not None
+    assert (doc["status"], doc["opd"], doc["version"]) == ("routed", "DLH", 2)
+    assert doc["routing"]["reasons"] and doc["due_at"] is not None
+    assert [h["to"] for h in doc["history"]] == ["submitted", "routed"]
+    assert [e["event_type"] for e in doc["outbox"]] == ["ticket.submitted", "ticket.routed"]
+
+
+async def test_concurrent_routing_of_one_ticket_changes_it_once(
+    db: AsyncDatabase[Document],
+) -> None:
+    code = await _store_ticket(db, "lampu jalan mati sudah seminggu")
+    results = await asyncio.gather(*(_route(db, code) for _ in range(4)))
+    assert results.count(True) == 1
+    doc = await db.tickets.find_one({"_id": code})
+    assert doc is not None and len(doc["history"]) == 2 and doc["version"] == 2
+
+
+async def test_notify_sends_each_message_once(db: AsyncDatabase[Document]) -> None:
+    code = await _store_ticket(db, "air pdam mati tiga hari")
+    event = Envelope(
+        event_type=EventType.TICKET_ROUTED,
+        ticket_id=code,
+        correlation_id="c",
+        producer="routing",
+        payload={"opd": "PDAM"},
+    )
+    deliveries = DeliveryRepository(db)
+    args: dict[str, Any] = {
+        "envelope": event,
+        "deliveries": deliveries,
+        "contacts": TicketContacts(db),
+        "channels": {"log": LogChannel()},
+    }
+    assert await notify_service.deliver_event(**args) == 2
+    assert await notify_service.deliver_event(**args) == 0
+    records = await deliveries.for_ticket(code)
+    assert sorted(r["recipient"] for r in records) == ["opd:PDAM", "warga@example.com"]
+    assert all(r["status"] == "sent" and r["attempts"] == 1 for r in records)
+
+
+@pytest.fixture
+def routing_client(infra: Infra, db_name: str) -> Iterator[TestClient]:
+    settings = RoutingSettings(
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=db_name,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        seed_dev_accounts=True,
+        consumer_group=f"routing-{db_name}",
+    )
+    with TestClient(create_routing(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _token(client: TestClient, username: str, password: str) -> str:
+    for _ in range(100):  # dev accounts are seeded in the background at start
+        response = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        if response.status_code == 200:
+            token: str = response.json()["access_token"]
+            return token
+        time.sleep(0.1)
+    raise AssertionError(f"no token for {username}: {response.text}")
+
+
+def test_dev_accounts_sign_in_and_wrong_passwords_do_not(routing_client: TestClient) -> None:
+    assert _token(routing_client, "admin", "admin")
+    assert _token(routing_client, "kec-ciruas-kepala", "supervisor")
+    response = routing_client.post(
+        "/api/v1/auth/token", data={"username": "dpupr", "password": "officer"}
+    )
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    wrong = routing_client.post("/api/v1/auth/token", data={"username": "dpupr", "password": "x"})
+    unknown = routing_client.post(
+        "/api/v1/auth/token", data={"username": "nobody", "password": "x"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_delivery_log_is_for_admins_with_contacts_masked(
+    infra: Infra, db_name: str, routing_client: TestClient
+) -> None:
+    admin = _token(routing_client, "admin", "admin")
+    officer = _token(routing_client, "dlh", "officer")
+    settings = NotifySettings(
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=db_name,
+        kafka_bootstrap_servers="127.0.0.1:1",
+    )
+    with TestClient(create_notify(settings), raise_server_exceptions=False) as client:
+        url = "/api/v1/notifications?tracking_code=LP-2222-2222"
+        assert client.get(url).status_code == 401
+        assert client.get(url, headers={"Authorization": f"Bearer {officer}"}).status_code == 403
+        ok = client.get(url, headers={"Authorization": f"Bearer {admin}"})
+        assert ok.status_code == 200 and ok.json() == {"items": []}

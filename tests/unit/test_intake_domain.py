@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.intake import domain
+from shared.catalogue import packaged_catalogue
+from shared.events import EventType
+from shared.tickets import Kind, Location, Reporter, Ticket, TicketStatus
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def _ticket(*, confidential: bool = False) -> Ticket:
+    ticket, _ = domain.new_ticket(
+        tracking_code="LP-ABCD-EFGH",
+        reply_token="secret-token",
+        now=NOW,
+        correlation_id="c1",
+        kind=Kind.COMPLAINT,
+        description="Lampu jalan mati sudah seminggu",
+        title="PJU mati",
+        category=None,
+        location=Location(kecamatan="KEC-CIRUAS"),
+        reporter=Reporter(name="Siti", email="siti@example.com", phone="+6281234567890"),
+        anonymous=False,
+        confidential=confidential,
+    )
+    return ticket
+
+
+def test_tracking_codes_use_only_unambiguous_characters() -> None:
+    codes = {domain.new_tracking_code("LP") for _ in range(500)}
+    assert len(codes) == 500
+    for code in codes:
+        prefix, first, second = code.split("-")
+        assert prefix == "LP" and len(first) == len(second) == 4
+        assert not set(first + second) & set("01OILU")
+
+
+def test_tracking_code_is_normalised_as_people_type_it() -> None:
+    assert domain.normalise_tracking_code(" lp abcd efgh ") == "LP-ABCD-EFGH"
+    assert domain.normalise_tracking_code("lpabcdefgh") == "LP-ABCD-EFGH"
+    assert domain.normalise_tracking_code("LP-ABCD-EFGH") == "LP-ABCD-EFGH"
+
+
+def test_new_ticket_keeps_only_the_reply_token_hash_and_queues_its_event() -> None:
+    ticket = _ticket()
+    assert ticket.status is TicketStatus.SUBMITTED
+    assert "secret-token" not in ticket.model_dump_json()
+    assert domain.reply_token_matches("secret-token", ticket)
+    assert not domain.reply_token_matches("wrong", ticket)
+    [event] = ticket.outbox
+    assert event["event_type"] == EventType.TICKET_SUBMITTED
+    assert event["ticket_id"] == "LP-ABCD-EFGH"
+
+
+def test_submitted_event_carries_no_personal_data() -> None:
+    ticket = _ticket()
+    text = str(ticket.outbox)
+    for personal in ("Siti", "siti@example.com", "+6281234567890", "Lampu jalan"):
+        assert personal not in text
+
+
+def test_public_view_never_shows_the_reporter() -> None:
+    view = domain.public_view(_ticket(), packaged_catalogue(), is_reporter=False)
+    assert "reporter" not in view and "description" not in view
+    assert view["timeline"]
+
+
+def test_confidential_ticket_shows_status_only_to_the_public() -> None:
+    view = domain.public_view(_ticket(confidential=True), packaged_catalogue(), is_reporter=False)
+    assert set(view) == {"tracking_code", "status", "opd", "submitted_at", "updated_at", "due_at"}
+
+
+def test_reporter_sees_the_whole_confidential_ticket() -> None:
+    view = domain.public_view(_ticket(confidential=True), packaged_catalogue(), is_reporter=True)
+    assert view["description"] == "Lampu jalan mati sudah seminggu"
+    assert view["reporter"] == {
+        "name": "Siti",
+        "email": "siti@example.com",
+        "phone": "+6281234567890",
+    }

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import pytest
+from pydantic import ValidationError
+
+from services.intake.settings import IntakeSettings
+from services.routing.settings import RoutingSettings
+from shared.auth import Principal, Role, TokenCodec, hash_password, verify_password
+from shared.catalogue import TRIASE, packaged_catalogue
+from shared.errors import Unauthorized
+from shared.events import Envelope, EventType, TicketRouted, utcnow
+
+
+def test_envelope_round_trips_through_bytes() -> None:
+    envelope = TicketRouted(opd="DLH", status="routed", confidence=0.8, model="m").envelope(
+        ticket_id="LP-ABCD-EFGH", producer="routing", correlation_id="c"
+    )
+    again = Envelope.from_bytes(envelope.to_bytes())
+    assert again == envelope
+    assert again.event_type == EventType.TICKET_ROUTED
+    assert again.occurred_at.utcoffset() == timedelta(0)
+
+
+def test_settings_fall_back_to_unprefixed_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URL", "mongodb://elsewhere:27017/")
+    monkeypatch.setenv("INTAKE_KAFKA_BOOTSTRAP_SERVERS", "kafka-a:9092")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-b:9092")
+    settings = IntakeSettings()
+    assert settings.mongodb_url == "mongodb://elsewhere:27017/"
+    assert settings.kafka_bootstrap_servers == "kafka-a:9092"
+
+
+def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="AUTH_SECRET"):
+        IntakeSettings()
+    monkeypatch.setenv("AUTH_SECRET", "x" * 40)
+    monkeypatch.setenv("ROUTING_SEED_DEV_ACCOUNTS", "true")
+    with pytest.raises(ValidationError, match="SEED_DEV_ACCOUNTS"):
+        RoutingSettings()
+    monkeypatch.delenv("ROUTING_SEED_DEV_ACCOUNTS")
+    assert RoutingSettings().is_production
+
+
+def test_tokens_carry_role_and_opd_and_refuse_tampering() -> None:
+    codec = TokenCodec("s" * 40, ttl_seconds=60)
+    principal = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
+    token = codec.issue(principal)
+    assert codec.verify(token) == principal
+    with pytest.raises(Unauthorized):
+        TokenCodec("t" * 40, ttl_seconds=60).verify(token)
+
+
+def test_expired_token_is_refused() -> None:
+    expired = jwt.encode(
+        {
+            "iss": "layanan-pengaduan",
+            "sub": "admin",
+            "role": "admin",
+            "exp": utcnow() - timedelta(seconds=5),
+        },
+        "s" * 40,
+        algorithm="HS256",
+    )
+    with pytest.raises(Unauthorized):
+        TokenCodec("s" * 40, ttl_seconds=60).verify(expired)
+
+
+def test_passwords_are_argon2_hashed() -> None:
+    hashed = hash_password("officer")
+    assert hashed.startswith("$argon2")
+    assert verify_password(hashed, "officer")
+    assert not verify_password(hashed, "Officer")
+    assert not verify_password("not a hash", "officer")
+
+
+def test_catalogue_has_the_binding_codes() -> None:
+    catalogue = packaged_catalogue()
+    codes = {o.code for o in catalogue.opds}
+    assert {
+        "DPUPR",
+        "DLH",
+        "DISHUB",
+        "PDAM",
+        "RSUD",
+        "KEC-CIRUAS",
+        "KEC-LEBAKWANGI",
+        "KEC-PULOAMPEL",
+    } <= codes
+    assert len(catalogue.regions) == 29
+    assert all(f"{r.code}" in codes for r in catalogue.regions)
+    assert all(c.opd in codes or c.opd == TRIASE for c in catalogue.categories)
+    assert catalogue.region("lebak wangi") == catalogue.region("KEC-LEBAKWANGI")
