@@ -21,6 +21,7 @@ SHARED_FIELDS = (
     "kafka_bootstrap_servers",
     "auth_secret",
     "log_level",
+    "auth_token_ttl_seconds",
 )
 
 

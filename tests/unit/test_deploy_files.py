@@ -112,12 +112,6 @@ def test_app_is_built_from_the_deploy_dockerfile_for_itself(name: str) -> None:
     assert (REPO_ROOT / "services" / name).is_dir()
 
 
-def test_intake_requires_open311_keys() -> None:
-    assert environment(service("intake"))["INTAKE_OPEN311_API_KEYS"].startswith(
-        "${INTAKE_OPEN311_API_KEYS:?"
-    )
-
-
 def test_kafka_advertises_the_address_the_apps_use() -> None:
     env = environment(service("kafka"))
     assert "broker" in env["KAFKA_PROCESS_ROLES"] and "controller" in env["KAFKA_PROCESS_ROLES"]
