@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import subprocess
@@ -105,10 +106,7 @@ def cmd_test(pytest_args: list[str]) -> int:
     """Brokers on free ports with fresh data, then ruff, mypy and pytest against them."""
     started = time.monotonic()
     setup_s = setup()
-    stack = Stack(TEST, Ports.free())
-    Stack.load(TEST, stack.ports).down()  # a run interrupted earlier may have left brokers
-    shutil.rmtree(stack.var, ignore_errors=True)
-    stack.save_ports()
+    stack = Stack(f"{TEST}-{os.getpid()}", Ports.free())  # concurrent runs do not collide
     timings: dict[str, float] = {"tool set-up": setup_s}
     steps = [
         ("ruff", [sys.executable, "-m", "ruff", "check", "."]),
@@ -116,7 +114,7 @@ def cmd_test(pytest_args: list[str]) -> int:
         ("mypy", [sys.executable, "-m", "mypy"]),
         ("pytest", [sys.executable, "-m", "pytest", *pytest_args]),
     ]
-    env = {**_environ(), **stack.infra_env()}
+    env = {**os.environ, **stack.infra_env()}
     code = 0
     try:
         t = time.monotonic()
@@ -133,15 +131,10 @@ def cmd_test(pytest_args: list[str]) -> int:
                 break
     finally:
         stack.down()
+        shutil.rmtree(stack.var, ignore_errors=True)
     timings["total"] = time.monotonic() - started
     say("timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
     return code
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def main() -> int:

@@ -2,12 +2,14 @@
 
 Integration and end-to-end tests use the real Kafka broker and MongoDB-compatible server named
 by KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL (`make test` starts both on free ports). Run
-without them, the suite starts its own through devstack, so plain `pytest` works too.
+without them, the suite starts its own through devstack, so plain `pytest` works too
+(in var/pytest-<pid>/, removed afterwards).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -33,12 +35,13 @@ def infra() -> Iterator[Infra]:
         return
     from devstack.stack import Ports, Stack
 
-    stack = Stack("pytest", Ports.free())
+    stack = Stack(f"pytest-{os.getpid()}", Ports.free())
     stack.up(with_services=False)
     try:
         yield Infra(stack.kafka_bootstrap, stack.mongodb_url)
     finally:
         stack.down()
+        shutil.rmtree(stack.var, ignore_errors=True)
 
 
 @pytest.fixture
