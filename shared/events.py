@@ -19,6 +19,10 @@ class EventType(StrEnum):
     TICKET_SUBMITTED = "ticket.submitted"
     TICKET_ROUTED = "ticket.routed"
     TICKET_TRIAGED = "ticket.triaged"
+    TICKET_TRANSITIONED = "ticket.transitioned"
+    TICKET_COMMENTED = "ticket.commented"
+    TICKET_ESCALATED = "ticket.escalated"
+    TICKET_DUE_SOON = "ticket.due_soon"
 
 
 def new_event_id() -> str:
@@ -95,3 +99,51 @@ class TicketRouted(EventPayload):
 
 class TicketTriaged(TicketRouted):
     event_type: ClassVar[EventType] = EventType.TICKET_TRIAGED
+
+class TicketTransitioned(EventPayload):
+    """Staff or the system moved the ticket along the transition table of ARCHITECTURE.md.
+
+    `note` is carried only when the history entry is public (a resolution's answer, a public
+    transfer or reopening note); internal notes stay on the ticket.
+    """
+
+    event_type: ClassVar[EventType] = EventType.TICKET_TRANSITIONED
+    action: str  # verify | start | resolve | reject | close | reopen | transfer
+    from_status: str
+    to_status: str
+    opd: str | None = None  # the responsible OPD after the transition
+    from_opd: str | None = None  # transfer: the OPD that handed the ticket over
+    actor_role: str = "officer"  # officer | supervisor | admin | system
+    reason: str | None = None  # reject: invalid | spam | duplicate | out_of_authority
+    note: str | None = None
+    due_at: AwareDatetime | None = None
+
+
+class TicketCommented(EventPayload):
+    """Staff commented; only a public comment carries its text (it is public anyway)."""
+
+    event_type: ClassVar[EventType] = EventType.TICKET_COMMENTED
+    comment_id: str
+    public: bool
+    author_role: str = "officer"
+    opd: str | None = None
+    body: str | None = None
+
+
+class TicketEscalated(EventPayload):
+    """A deadline was missed (once per breach): the OPD's supervisor and the admin are told."""
+
+    event_type: ClassVar[EventType] = EventType.TICKET_ESCALATED
+    opd: str | None = None  # None or TRIASE: the admin side's routing deadline
+    status: str
+    due_at: AwareDatetime
+    stage: str = "follow_up"  # routing | follow_up | resolution
+
+
+class TicketDueSoon(EventPayload):
+    """A deadline is near (once per deadline): the OPD's officers are reminded."""
+
+    event_type: ClassVar[EventType] = EventType.TICKET_DUE_SOON
+    opd: str | None = None
+    status: str
+    due_at: AwareDatetime
