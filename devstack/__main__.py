@@ -36,6 +36,9 @@ def print_urls(stack: Stack) -> None:
     print(f"  intake   http://127.0.0.1:{p.intake}/        (API docs: /docs)")
     print(f"  routing  http://127.0.0.1:{p.routing}/docs")
     print(f"  notify   http://127.0.0.1:{p.notify}/docs")
+    tool = stack.dev_tool_ports
+    print(f"  mail     http://127.0.0.1:{tool['mail']}/   (email sent; SMTP :{tool['smtp']})")
+    print(f"  sink     http://127.0.0.1:{tool['sink']}/   (WhatsApp, SMS and webhook posts)")
     print(f"  Kafka    {stack.kafka_bootstrap}")
     print(f"  MongoDB  {stack.mongodb_url}   (FerretDB unless MONGODB_URL is set)")
     print(f"  logs     var/{stack.profile}/log/   data: var/{stack.profile}/")

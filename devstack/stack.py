@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import tools
+from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
 
 SERVICES = ("intake", "routing", "notify")
@@ -149,6 +150,55 @@ class Stack:
                 )
             )
         return found
+
+    # -- stand-ins for notify's outside world: a mail catcher and a gateway sink ----------------
+    @functools.cached_property
+    def dev_tool_ports(self) -> dict[str, int]:
+        """SMTP and page ports of the mail catcher, and the sink's port (dev: fixed)."""
+        if self.profile != "dev":
+            return {"smtp": free_port(), "mail": free_port(), "sink": free_port()}
+        env = os.environ
+        return {
+            "smtp": int(env.get("DEV_SMTP_PORT", 1025)),
+            "mail": int(env.get("DEV_MAIL_PORT", 8025)),
+            "sink": int(env.get("DEV_SINK_PORT", 8026)),
+        }
+
+    def dev_tools(self) -> list[Component]:
+        p = self.dev_tool_ports
+        mail = [f"--smtp-port={p['smtp']}", f"--http-port={p['mail']}"]
+        sink = [f"--port={p['sink']}", f"--webhook-secret={DEV_WEBHOOK_SECRET}"]
+        return [
+            Component(
+                name="mailcatcher",
+                argv=[sys.executable, "-m", "devstack.mailcatcher", *mail],
+                ready=functools.partial(http_ok, f"http://127.0.0.1:{p['mail']}/healthz"),
+                ready_timeout_s=20.0,
+            ),
+            Component(
+                name="sink",
+                argv=[sys.executable, "-m", "devstack.sink", *sink],
+                ready=functools.partial(http_ok, f"http://127.0.0.1:{p['sink']}/healthz"),
+                ready_timeout_s=20.0,
+            ),
+        ]
+
+    def dev_tools_env(self) -> dict[str, str]:
+        """Points notify at the mail catcher and the sink, unless the environment says otherwise."""
+        p = self.dev_tool_ports
+        sink = f"http://127.0.0.1:{p['sink']}"
+        webhook = {"name": "sink", "url": f"{sink}/webhook", "secret": DEV_WEBHOOK_SECRET}
+        env = {
+            "NOTIFY_EMAIL__TRANSPORT": "smtp",
+            "NOTIFY_EMAIL__HOST": "127.0.0.1",
+            "NOTIFY_EMAIL__PORT": str(p["smtp"]),
+            "NOTIFY_WHATSAPP__TRANSPORT": "http",
+            "NOTIFY_WHATSAPP__URL": f"{sink}/whatsapp",
+            "NOTIFY_SMS__TRANSPORT": "http",
+            "NOTIFY_SMS__URL": f"{sink}/sms",
+            "NOTIFY_WEBHOOK__TARGETS": json.dumps([webhook]),
+        }
+        return {k: v for k, v in env.items() if k not in os.environ}
 
     def _kafka(self) -> Component:
         libs = tools.ensure_kafka()
@@ -300,11 +350,14 @@ class Stack:
             self.start(component)
         ensure_topics(self.kafka_bootstrap)
         if with_services:
+            for component in self.dev_tools():
+                self.start(component)
             for component in self.services():
+                component.env = {**self.dev_tools_env(), **component.env}
                 self.start(component)
 
     def down(self) -> None:
-        for name in (*reversed(SERVICES), "ferretdb", "kafka"):
+        for name in (*reversed(SERVICES), "sink", "mailcatcher", "ferretdb", "kafka"):
             self.stop(name, timeout_s=30.0 if name == "kafka" else 15.0)
 
     def save_ports(self) -> None:
