@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from services.routing import service
+from services.routing import domain, service
 from services.routing.repository import TicketRepository
 from services.routing.settings import RoutingSettings
 from shared.catalogue import CatalogueStore
@@ -28,6 +28,7 @@ def build_handlers(
             catalogue=await catalogue.get(),
             threshold=settings.confidence_threshold,
             holidays=holidays,
+            model=domain.default_model(),
         )
         if changed:
             wake_relay()

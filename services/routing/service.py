@@ -8,6 +8,7 @@ from datetime import date
 from functools import cache
 
 from services.routing import domain, metrics
+from services.routing.classifier import Model
 from services.routing.repository import AccountRepository, TicketRepository
 from shared.auth import Principal, Role, TokenCodec, hash_password, verify_password
 from shared.catalogue import Catalogue
@@ -29,8 +30,12 @@ async def route_submitted_ticket(
     catalogue: Catalogue,
     threshold: float,
     holidays: set[date],
+    model: Model | None = None,
 ) -> bool:
-    """Route a `submitted` ticket once; returns False when there was nothing to do (a replay)."""
+    """Route a `submitted` ticket once; returns False when there was nothing to do (a replay).
+
+    `model` is the text classifier; without one the router uses rules, category and location.
+    """
     for _ in range(MAX_VERSION_RETRIES):
         ticket = await tickets.get(tracking_code)
         if ticket is None:
@@ -42,7 +47,12 @@ async def route_submitted_ticket(
             return False
         text = " ".join(filter(None, [ticket.title, ticket.description]))
         result = domain.classify(
-            text=text, category=ticket.category, catalogue=catalogue, threshold=threshold
+            text=text,
+            category=ticket.category,
+            kecamatan=ticket.location.kecamatan,
+            catalogue=catalogue,
+            threshold=threshold,
+            model=model,
         )
         status = domain.status_after_routing(result)
         now = utcnow()
