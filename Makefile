@@ -7,13 +7,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run up down status test lint setup lock clean help
+.PHONY: run up down status test lint setup lock clean help eval-routing bench
 
 help:
 	@echo "make run    - start Kafka, FerretDB and the three services in the foreground (Ctrl-C stops)"
 	@echo "make up     - the same in the background (idempotent); make down stops it"
 	@echo "make test   - ruff, mypy and every test against a fresh Kafka and FerretDB on free ports"
 	@echo "make status - what runs from make up"
+	@echo "make eval-routing - train the router on part of the labelled examples, report on the rest"
+	@echo "make bench  - classifications per second per core of the router (var/bench/routing.json)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] preparing the Python virtualenv in $(VENV) ..."
@@ -41,6 +43,12 @@ status: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) -m devstack test $(PYTEST_ARGS)
+
+eval-routing: $(STAMP)
+	@$(PY) -m services.routing.evaluate
+
+bench: $(STAMP)
+	@$(PY) -m services.routing.bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

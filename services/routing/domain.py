@@ -97,6 +97,9 @@ class Match:
 
 
 def _contains(stems: Sequence[str], cue: tuple[str, ...]) -> bool:
+    """Whether the stem sequence holds `cue` as consecutive stems."""
+    if cue[0] not in stems:
+        return False
     n = len(cue)
     return any(tuple(stems[i : i + n]) == cue for i in range(len(stems) - n + 1))
 

@@ -619,8 +619,10 @@ def _collapse_repeats(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-case words with punctuation and emoji gone, repeats collapsed, slang expanded."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = text.lower()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
     folded = _REDUPLICATION.sub(r"\1", folded)
     folded = _NUMBER_UNIT.sub(r"\1 \2", folded)
     out: list[str] = []
