@@ -394,7 +394,8 @@ def classify(
     """Choose the responsible unit for a complaint, with a confidence and reasons."""
     book = rule_book(catalogue, rules)
     words = nlp.words(text)
-    stems = nlp.stems_of(words)
+    surface = nlp.content_words(words)
+    stems = [nlp.stem(w) for w in surface]
     matches = book.match(stems)
     penalties = book.penalties_in(stems)
     points = _rule_scores(matches, penalties)
@@ -438,6 +439,7 @@ def classify(
         chosen_name=chosen.name if chosen is not None else None,
         prior=prior,
         matches=matches,
+        surface=surface,
         penalties=penalties,
         proba=proba,
         model=model,
@@ -508,6 +510,7 @@ def _reasons(
     chosen_name: str | None,
     prior: str | None,
     matches: Sequence[Match],
+    surface: Sequence[str],
     penalties: Sequence[Penalty],
     proba: Mapping[str, float],
     model: Model | None,
@@ -523,9 +526,9 @@ def _reasons(
                 f"Kategori dipilih ({chosen_name} → {prior}) dikesampingkan: "
                 f"isi laporan lebih kuat menunjuk {label}"
             )
-    supporting = [m.phrase for m in matches if m.phrase.target == best]
-    names = [p.text for p in supporting if p.kind == "nama"]
-    keywords = [p.text for p in supporting if p.kind != "nama"]
+    supporting = [m for m in matches if m.phrase.target == best]
+    names = [" ".join(surface[m.start : m.end]) for m in supporting if m.phrase.kind == "nama"]
+    keywords = [" ".join(surface[m.start : m.end]) for m in supporting if m.phrase.kind != "nama"]
     if names:
         reasons.append(f"OPD disebut dalam teks: {_quoted(dict.fromkeys(names))} → {label}")
     if keywords:

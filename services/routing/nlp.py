@@ -494,6 +494,10 @@ STEM_EXCEPTIONS: Final[dict[str, str]] = {
     "memiliki": "milik",
     "kepemilikan": "milik",
     "kelompok": "kelompok",
+    "penyimpangan": "menyimpang",
+    "menyimpang": "menyimpang",
+    "menyimpangkan": "menyimpang",
+    "disimpangkan": "menyimpang",
     "masalah": "masalah",
     "pemasaran": "pemasaran",
     "dipasarkan": "pemasaran",
@@ -807,9 +811,14 @@ def stem(word: str) -> str:
     return _known(current) or _search(current, (), 3) or _greedy(current)
 
 
+def content_words(normalised: list[str]) -> list[str]:
+    """The meaningful words among normalised ones: stopwords, numbers and single letters go."""
+    return [w for w in normalised if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+
+
 def stems_of(normalised: list[str]) -> list[str]:
-    """Stems of the meaningful words among normalised ones: stopwords and numbers dropped."""
-    return [stem(w) for w in normalised if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+    """Stems of the meaningful words among normalised ones, in order."""
+    return [stem(w) for w in content_words(normalised)]
 
 
 def content_stems(text: str) -> list[str]:
