@@ -271,6 +271,7 @@ SLANG: Final[dict[str, str]] = {
     "bis": "bus",
     "lpg": "elpiji",
     "ledeng": "pdam",
+    "pam": "pdam",
     "rtlh": "rumah tidak layak huni",
     "dd": "dana desa",
     "ciu": "miras",
