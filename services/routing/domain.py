@@ -43,6 +43,7 @@ MODEL_LOGIT: Final = 0.7  # exponent on the classifier's probability (< 1: trust
 RULE_LOGIT: Final = 1.2
 CATEGORY_LOGIT: Final = 4.0
 FURTHER_MATCHES: Final = 0.5  # a target's second and later phrases count half
+LOCATIVE_FACTOR: Final = 0.5  # a phrase that only names the place ("depan sekolah") counts half
 UNKNOWN_LOGIT: Final = 1.0  # "none of these" when no classifier speaks: 1 point of doubt
 PROBABILITY_FLOOR: Final = 1e-4
 UNKNOWN: Final = "?"
@@ -162,8 +163,8 @@ def compile_rules(catalogue: Catalogue, rules: Mapping[str, Any]) -> RuleBook:
         text: str, target: str, weight: float | None, kind: str, referral: str | None = None
     ) -> None:
         stems = _phrase_stems(text)
-        if not stems:
-            return
+        if not stems or (len(stems) == 1 and len(nlp.words(text)) > 1):
+            return  # nothing left, or a phrase that lost its context to stopwords
         key = (stems, target)
         w = _default_weight(stems) if weight is None else weight
         old = table.get(key)
@@ -355,15 +356,23 @@ def _best_referral(matches: Sequence[Match], stems: Sequence[str], rules: RuleBo
     return best if best is not None and overlap[best] > 0 else None
 
 
-def _rule_scores(matches: Sequence[Match], penalties: Sequence[Penalty]) -> dict[str, float]:
-    """Points per target: the strongest phrase, half of each further one, minus penalties."""
+def _rule_scores(
+    matches: Sequence[Match], penalties: Sequence[Penalty], stems: Sequence[str]
+) -> dict[str, float]:
+    """Points per target: the strongest phrase, half of each further one, minus penalties.
+
+    A phrase right after a locative ("depan rumah sakit", "dekat sekolah") names the place of
+    the complaint rather than its matter, and counts half.
+    """
     weights: dict[str, list[float]] = {}
     seen: set[tuple[str, str]] = set()
     for m in matches:
         key = (m.phrase.target, m.phrase.text)
         if key not in seen:
             seen.add(key)
-            weights.setdefault(m.phrase.target, []).append(m.phrase.weight)
+            place = m.start > 0 and stems[m.start - 1] in nlp.LOCATIVES
+            weight = m.phrase.weight * (LOCATIVE_FACTOR if place else 1.0)
+            weights.setdefault(m.phrase.target, []).append(weight)
     scores = {
         target: ws[0] + FURTHER_MATCHES * sum(ws[1:])
         for target, ws in ((t, sorted(w, reverse=True)) for t, w in weights.items())
@@ -398,7 +407,7 @@ def classify(
     stems = [nlp.stem(w) for w in surface]
     matches = book.match(stems)
     penalties = book.penalties_in(stems)
-    points = _rule_scores(matches, penalties)
+    points = _rule_scores(matches, penalties, stems)
     informed = model is not None and bool(model.known(stems))
     proba = model.predict_proba(stems + nlp.bigrams(stems)) if model and informed else {}
     chosen = catalogue.category(category) if category else None

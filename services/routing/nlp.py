@@ -324,6 +324,11 @@ SLANG: Final[dict[str, str]] = {
     "gan": "",
 }
 
+# Words before a place that make it a location, not the matter: "parkir depan rumah sakit".
+LOCATIVES: Final[frozenset[str]] = frozenset(
+    {"depan", "dekat", "samping", "belakang", "sebelah", "seberang", "sekitar", "pinggir", "tuju"}
+)
+
 # Kept in the feature stream: negation changes what a complaint is about ("tidak diangkut").
 NEGATIONS: Final[frozenset[str]] = frozenset({"tidak", "belum", "bukan", "tanpa", "jangan"})
 
@@ -340,7 +345,7 @@ _FUNCTION_WORDS: Final = _wordlist(
     selamat pagi siang sore terima kasih banyak mohon tolong harap berharap segera secepatnya
     cepat sekali banget sangat amat begitu gitu gini begini demikian tersebut berikut
     apa siapa mana kenapa mengapa bagaimana berapa kapan dimana kemana darimana
-    sudahkah belumkah sekarang kemarin besok tadi nanti dulu lalu kemudian terus selalu sering
+    sudahkah belumkah sekarang kemarin besok tadi nanti dulu kemudian terus selalu sering
     pernah sempat baru lama sangat paling lebih cukup agak hampir
     hal cara sih memang benar betul tentu mungkin pasti harus perlu wajib boleh
     mau ingin akan hendak
@@ -495,6 +500,8 @@ STEM_EXCEPTIONS: Final[dict[str, str]] = {
     "memiliki": "milik",
     "kepemilikan": "milik",
     "kelompok": "kelompok",
+    "angkutan": "angkutan",
+    "pengangkutan": "angkut",
     "penyimpangan": "menyimpang",
     "menyimpang": "menyimpang",
     "menyimpangkan": "menyimpang",
@@ -585,6 +592,9 @@ ROOT_WORDS: Final[frozenset[str]] = _wordlist(
     tembak tempat terang terima ternak tertib tiban tikam tindak tinggal tolak tular tumbang
     tumpuk tunggak tunggu tutup
     ubah ukur umum urus usaha usul
+    kembang kupas kelupas kontrol keruk kunci kejar keluar kosong kecewa
+    pantau pilih proses pesan pecat tulis tanggung tambal timbun tindas
+    serah sebar sumbang sedia siksa salah sumbat sambung
     """
 )
 
@@ -806,7 +816,7 @@ def stem(word: str) -> str:
         return word
     current = word
     for particle in ("lah", "kah", "pun", "tah", "nya"):
-        if current.endswith(particle) and len(current) - len(particle) >= SUFFIX_GUARD + 1:
+        if current.endswith(particle) and len(current) - len(particle) >= SUFFIX_GUARD:
             current = current[: -len(particle)]
             break
     return _known(current) or _search(current, (), 3) or _greedy(current)
