@@ -353,7 +353,7 @@ _FUNCTION_WORDS: Final = _wordlist(
     hari minggu bulan tahun jam menit kali
     ini itu sini situ sana
     lain lainnya dll dsb dst maaf seminggu sebulan setahun
-    sebuah seorang sebuah buah orang
+    sebuah seorang sebuah buah
     tindak lanjut tindaklanjuti ditindaklanjuti menindaklanjuti
     laporan lapor melapor melaporkan dilaporkan pelapor aduan mengadu pengaduan keluhan mengeluh
     keluh

@@ -143,6 +143,22 @@ def test_a_penalty_cue_weakens_an_opd() -> None:
     assert _classify("sekolah swasta minta uang seragam", rules=rules).opd != "DINDIKBUD"
 
 
+def test_a_place_named_after_a_locative_counts_less_than_the_matter() -> None:
+    assert _classify("parkir liar depan rumah sakit").opd == "DISHUB"
+    assert _classify("parkir liar di rumah sakit").opd == TRIASE  # place or matter: unsure
+    assert _classify("pelayanan rumah sakit lambat").opd == "RSUD"
+
+
+def test_misconduct_outweighs_the_institution_where_it_happened() -> None:
+    assert _classify("dugaan korupsi pengadaan di rumah sakit daerah").opd == "INSPEKTORAT"
+
+
+def test_a_phrase_that_stopwords_reduce_to_one_word_is_not_a_rule() -> None:
+    book = domain.rule_book(CATALOGUE, {"opds": {"DP3AKB": {"di pasar": 3.0}}})
+    assert "DP3AKB" not in {m.phrase.target for m in book.match(["pasar"])}
+    assert "DP3AKB" not in {m.phrase.target for m in book.match(nlp.content_stems("pedagang"))}
+
+
 def test_an_opd_named_in_the_text_is_evidence() -> None:
     result = _classify("sudah lapor ke dishub tapi belum ada tindakan")
     assert result.opd == "DISHUB"
