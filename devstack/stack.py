@@ -135,6 +135,7 @@ class Stack:
             **self.infra_env(),
             "ENVIRONMENT": "development",
             "ROUTING_SEED_DEV_ACCOUNTS": "true",
+            "INTAKE_RATE_LIMIT_PER_MINUTE": "600",
             **self.service_env,
         }
         found = []

@@ -19,6 +19,8 @@ class EventType(StrEnum):
     TICKET_SUBMITTED = "ticket.submitted"
     TICKET_ROUTED = "ticket.routed"
     TICKET_TRIAGED = "ticket.triaged"
+    CITIZEN_REPLIED = "ticket.citizen_replied"
+    TICKET_RATED = "ticket.rated"
     TICKET_TRANSITIONED = "ticket.transitioned"
     TICKET_COMMENTED = "ticket.commented"
     TICKET_ESCALATED = "ticket.escalated"
@@ -99,6 +101,23 @@ class TicketRouted(EventPayload):
 
 class TicketTriaged(TicketRouted):
     event_type: ClassVar[EventType] = EventType.TICKET_TRIAGED
+
+
+class CitizenReplied(EventPayload):
+    """The reporter added information (`info`), accepted (`confirm`) or disputed the answer."""
+
+    event_type: ClassVar[EventType] = EventType.CITIZEN_REPLIED
+    action: str
+    from_status: str
+    to_status: str
+    opd: str | None = None
+
+
+class TicketRated(EventPayload):
+    event_type: ClassVar[EventType] = EventType.TICKET_RATED
+    score: int
+    opd: str | None = None
+
 
 class TicketTransitioned(EventPayload):
     """Staff or the system moved the ticket along the transition table of ARCHITECTURE.md.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import uvicorn
@@ -29,18 +30,26 @@ class BodySizeLimit:
     then handed on unchanged.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, overrides: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = [(re.compile(pattern), limit) for pattern, limit in overrides]
+
+    def limit_for(self, path: str) -> int:
+        """The first matching override (e.g. photo uploads), else the default."""
+        return next((limit for rx, limit in self.overrides if rx.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                await self._too_large(scope, send)
+            if declared.isdigit() and int(declared) > limit:
+                await self._too_large(scope, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -52,8 +61,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._too_large(scope, send)
+            if size > limit:
+                await self._too_large(scope, send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -63,8 +72,8 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
-        detail = f"Isi permintaan melebihi {self.max_bytes} byte. (Request body too large.)"
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
+        detail = f"Isi permintaan melebihi {limit} byte. (Request body too large.)"
         response = JSONResponse({"detail": detail}, status_code=413)
         await response(scope, _empty_receive, send)
 
@@ -124,6 +133,7 @@ def build_app(
     description: str,
     lifespan: Lifespan[FastAPI],
     readiness: ReadinessProbe,
+    body_limit_overrides: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
     """A FastAPI app with what every service has; the caller adds its routers."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
@@ -133,7 +143,9 @@ def build_app(
     )
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
+    )
     app.include_router(ops_router(readiness))
     return app
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.workdays import WorkCalendar
 
 DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 DEV_OPEN311_API_KEY = "dev-open311-key"
@@ -22,6 +25,8 @@ SHARED_FIELDS = (
     "auth_secret",
     "log_level",
     "auth_token_ttl_seconds",
+    "holidays_extra",
+    "public_base_url",
 )
 
 
@@ -47,6 +52,13 @@ class ServiceSettings(BaseSettings):
     auth_secret: str = DEV_AUTH_SECRET
     auth_token_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
     max_body_bytes: int = 64 * 1024
+    # Cuti bersama and local days off (ISO dates, JSON list); national holidays are built in.
+    holidays_extra: list[date] = Field(default_factory=list)
+    # Where citizens reach the intake web pages (links in messages and Open311 media_url).
+    public_base_url: str = "http://127.0.0.1:8001"
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.holidays_extra)
 
     @model_validator(mode="before")
     @classmethod

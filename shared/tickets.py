@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document
 
@@ -72,6 +74,29 @@ class RoutingDecision(_Stored):
     model: str
 
 
+class Photo(_Stored):
+    id: str
+    content_type: str
+    size: int
+    uploaded_at: AwareDatetime
+
+
+class Comment(_Stored):
+    """A note on the ticket: an officer's (public or internal) or the reporter's added info."""
+
+    id: str
+    at: AwareDatetime
+    author: str
+    body: str
+    public: bool = False
+
+
+class Rating(_Stored):
+    score: int
+    comment: str | None = None
+    at: AwareDatetime
+
+
 class Ticket(_Stored):
     tracking_code: str
     version: int = 1
@@ -90,7 +115,15 @@ class Ticket(_Stored):
     opd: str | None = None
     routing: RoutingDecision | None = None
     due_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
+    photos: list[Photo] = Field(default_factory=list)
+    rating: Rating | None = None
+    source: str = "api"
+    # Same description from the same reporter shortly before: flagged, not refused.
+    duplicate_key: str | None = None
+    possible_duplicate_of: str | None = None
     correlation_id: str
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -126,3 +159,31 @@ def history_entry(
             "public": public,
         }
     ).model_dump(mode="python", by_alias=True)
+
+
+class TicketStore:
+    """The `tickets` collection: read, create, and change with a version check."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db[COLLECTION]
+
+    async def get(self, tracking_code: str) -> Ticket | None:
+        doc = await self.collection.find_one({"_id": tracking_code})
+        return Ticket.from_document(doc) if doc else None
+
+    async def add(self, ticket: Ticket) -> None:
+        await self.collection.insert_one(ticket.to_document())
+
+    async def update(
+        self, ticket: Ticket, *, set_fields: Document, push: dict[str, list[Any]] | None = None
+    ) -> Ticket | None:
+        """Apply a change if the ticket is still at the version read; None when it moved on."""
+        change: Document = {"$set": set_fields, "$inc": {"version": 1}}
+        if push:
+            change["$push"] = {field: {"$each": values} for field, values in push.items()}
+        doc = await self.collection.find_one_and_update(
+            {"_id": ticket.tracking_code, "version": ticket.version},
+            change,
+            return_document=ReturnDocument.AFTER,
+        )
+        return Ticket.from_document(doc) if doc else None

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from services.intake.api import router
-from services.intake.repository import TicketRepository
+from services.intake.repository import (
+    IdempotencyRepository,
+    PhotoStore,
+    RateLimiter,
+    TicketRepository,
+)
+from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from shared import topics
 from shared.catalogue import CatalogueStore
+from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import KafkaPublisher, kafka_answers
-from shared.mongo import connect, ping
+from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
 from shared.supervise import keep_running
 from shared.tickets import COLLECTION
 
+log = logging.getLogger(__name__)
+
+PHOTO_UPLOAD_PATH = r"^/api/v1/complaints/[^/]+/photos$"
+MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the photo itself
 DESCRIPTION = """Citizens' front door of Layanan Pengaduan: submit a complaint, suggestion or
 information request and follow it with its tracking code. No account needed."""
 
@@ -31,6 +46,21 @@ async def readiness(request: Request) -> dict[str, str]:
     db_ok = await ping(request.state.db)
     kafka_ok = await kafka_answers(settings.kafka_bootstrap_servers)
     return {"mongodb": "ok" if db_ok else "down", "kafka": "ok" if kafka_ok else "degraded"}
+
+
+async def _housekeeping(
+    db: AsyncDatabase[Document], tickets: TicketRepository, settings: IntakeSettings
+) -> None:
+    """Hourly: indexes if missing, and forget idempotency keys and rate windows past their use."""
+    while True:
+        await asyncio.sleep(3600)
+        now = utcnow()
+        with contextlib.suppress(PyMongoError):
+            await tickets.ensure_indexes()
+            await IdempotencyRepository(db).purge_before(
+                now - timedelta(hours=settings.idempotency_window_hours)
+            )
+            await RateLimiter(db, per_minute=settings.rate_limit_per_minute).purge_before(now)
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
@@ -46,18 +76,31 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             producer="intake",
             poll_interval_s=settings.outbox_poll_interval_s,
         )
-        relay_task = asyncio.create_task(keep_running("intake-outbox", relay.run))
+        tickets = TicketRepository(db)
         try:
-            yield {
-                "db": db,
-                "tickets": TicketRepository(db),
-                "catalogue": CatalogueStore(db),
-                "relay": relay,
-            }
+            await tickets.ensure_indexes()
+        except PyMongoError as exc:  # the database may come later; housekeeping retries
+            log.warning("could not create indexes at start: %s", type(exc).__name__)
+        relay_task = asyncio.create_task(keep_running("intake-outbox", relay.run))
+        housekeeping = asyncio.create_task(
+            keep_running("intake-housekeeping", lambda: _housekeeping(db, tickets, settings))
+        )
+        try:
+            ctx = IntakeContext(
+                settings=settings,
+                tickets=tickets,
+                catalogue=CatalogueStore(db),
+                idempotency=IdempotencyRepository(db),
+                photos=PhotoStore(db),
+                rate_limiter=RateLimiter(db, per_minute=settings.rate_limit_per_minute),
+                wake_relay=relay.wake,
+            )
+            yield {"db": db, "intake": ctx}
         finally:
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in (relay_task, housekeeping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await publisher.close()
             await client.close()
 
@@ -67,6 +110,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         readiness=readiness,
+        body_limit_overrides=[(PHOTO_UPLOAD_PATH, settings.photo_max_bytes + MULTIPART_SLACK)],
     )
     app.include_router(router)
     return app

@@ -5,12 +5,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shared.catalogue import Catalogue
-from shared.events import Envelope, TicketSubmitted
+from shared.events import CitizenReplied, Envelope, TicketRated, TicketSubmitted
 from shared.outbox import outbox_entry
-from shared.tickets import Kind, Location, Reporter, Ticket, TicketStatus, history_entry
+from shared.tickets import (
+    Comment,
+    Kind,
+    Location,
+    Rating,
+    Reporter,
+    Ticket,
+    TicketStatus,
+    history_entry,
+)
+from shared.workdays import WorkCalendar
 
 # No 0/O, 1/I/L or U: a code read aloud or typed on a phone cannot be mistaken.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -121,7 +134,16 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
             for h in ticket.history
             if h.public or is_reporter
         ],
-        replies=[],
+        replies=public_replies(ticket, catalogue),
+        photos=[
+            {
+                "id": p.id,
+                "content_type": p.content_type,
+                "size": p.size,
+                "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{p.id}",
+            }
+            for p in ticket.photos
+        ],
     )
     if is_reporter:
         view.update(
@@ -129,5 +151,145 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
             description=ticket.description,
             location=ticket.location.model_dump(),
             reporter=ticket.reporter.model_dump() if ticket.reporter else None,
+            rating=ticket.rating.model_dump() if ticket.rating else None,
         )
     return view
+
+
+DISPUTE_WINDOW_WORKING_DAYS = 10
+CITIZEN = "warga"
+
+
+def duplicate_key(description: str, reporter: Reporter | None, client: str) -> str:
+    """Same words from the same reporter (their contact, else their address) give the same key."""
+    words = " ".join(description.lower().split())
+    who = (reporter.email or reporter.phone) if reporter else None
+    return hashlib.sha256(f"{who or client}\n{words}".encode()).hexdigest()
+
+
+class FollowUpRefused(Exception):
+    """The action is not allowed in the ticket's current state (HTTP 409)."""
+
+
+class FollowUpInvalid(Exception):
+    """The action lacks something it needs (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A version-checked change to a ticket: fields to set and entries to append."""
+
+    set_fields: dict[str, Any]
+    push: dict[str, list[Any]]
+
+
+def _comment(body: str, now: datetime) -> dict[str, Any]:
+    return Comment(
+        id=uuid.uuid4().hex, at=now, author=CITIZEN, body=body, public=False
+    ).model_dump()
+
+
+def citizen_follow_up(
+    ticket: Ticket, *, action: str, message: str | None, now: datetime, calendar: WorkCalendar
+) -> Change:
+    """The reporter's `info`, `confirm` or `dispute`, as ARCHITECTURE.md's table allows them."""
+    status = ticket.status
+    to: TicketStatus
+    if action == "info":
+        if status in (TicketStatus.CLOSED, TicketStatus.REJECTED):
+            raise FollowUpRefused("Laporan sudah ditutup. (The ticket is closed.)")
+        if not message:
+            raise FollowUpInvalid("message")
+        to, note = status, "Pelapor menambahkan informasi."
+    elif action == "confirm":
+        if status is not TicketStatus.RESOLVED:
+            raise FollowUpRefused(
+                "Hanya laporan yang sudah diselesaikan dapat dikonfirmasi. "
+                "(Only a resolved ticket can be confirmed.)"
+            )
+        to, note = TicketStatus.CLOSED, "Pelapor menerima penyelesaian."
+    elif action == "dispute":
+        if status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED) or ticket.resolved_at is None:
+            raise FollowUpRefused(
+                "Hanya penyelesaian yang dapat ditolak. (Only a resolution can be disputed.)"
+            )
+        if calendar.working_days_between(ticket.resolved_at, now) > DISPUTE_WINDOW_WORKING_DAYS:
+            raise FollowUpRefused(
+                "Batas 10 hari kerja untuk menolak penyelesaian sudah lewat. "
+                "(The 10 working days to dispute have passed.)"
+            )
+        if not message:
+            raise FollowUpInvalid("message")
+        to, note = TicketStatus.IN_PROGRESS, "Pelapor menolak penyelesaian; laporan dibuka kembali."
+    else:
+        raise FollowUpInvalid("action")
+    event = CitizenReplied(action=action, from_status=status, to_status=to, opd=ticket.opd)
+    push: dict[str, list[Any]] = {
+        "history": [
+            history_entry(
+                at=now,
+                actor=CITIZEN,
+                action=f"citizen_{action}",
+                from_status=status,
+                to_status=to,
+                note=note,
+            )
+        ],
+        "outbox": [
+            outbox_entry(
+                event.envelope(
+                    ticket_id=ticket.tracking_code,
+                    producer=PRODUCER,
+                    correlation_id=ticket.correlation_id,
+                )
+            )
+        ],
+    }
+    if message:
+        push["comments"] = [_comment(message, now)]
+    return Change(set_fields={"status": to.value, "updated_at": now}, push=push)
+
+
+def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) -> Change:
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        raise FollowUpRefused(
+            "Penilaian dapat diberikan setelah laporan diselesaikan. "
+            "(Rate after the ticket is resolved.)"
+        )
+    if ticket.rating is not None:
+        raise FollowUpRefused("Laporan ini sudah dinilai. (Already rated.)")
+    event = TicketRated(score=score, opd=ticket.opd)
+    return Change(
+        set_fields={
+            "rating": Rating(score=score, comment=comment, at=now).model_dump(),
+            "updated_at": now,
+        },
+        push={
+            "outbox": [
+                outbox_entry(
+                    event.envelope(
+                        ticket_id=ticket.tracking_code,
+                        producer=PRODUCER,
+                        correlation_id=ticket.correlation_id,
+                    )
+                )
+            ]
+        },
+    )
+
+
+def public_replies(ticket: Ticket, catalogue: Catalogue) -> list[dict[str, object]]:
+    """The OPD's public answers: resolution notes and public comments, oldest first."""
+    opd = catalogue.opd(ticket.opd) if ticket.opd else None
+    by = opd.name if opd else "Admin Layanan Pengaduan"
+    replies: list[dict[str, object]] = [
+        {"at": h.at, "by": by, "message": h.note}
+        for h in ticket.history
+        if h.action == "resolve" and h.public and h.note
+    ]
+    replies += [
+        {"at": c.at, "by": by, "message": c.body}
+        for c in ticket.comments
+        if c.public and c.author != CITIZEN
+    ]
+    return sorted(replies, key=lambda r: str(r["at"]))

@@ -1,20 +1,134 @@
-"""MongoDB access for intake: tickets it creates and reads, the catalogue it reads."""
+"""MongoDB access for intake: tickets, idempotency records, photos (GridFS), rate windows."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from gridfs import AsyncGridFSBucket
+from gridfs.errors import NoFile
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from shared.mongo import Document
-from shared.tickets import COLLECTION, Ticket
+from shared.tickets import Ticket, TicketStore
+
+IDEMPOTENCY = "idempotency_keys"
+RATE_WINDOWS = "rate_windows"
+PHOTO_BUCKET = "photos"
 
 
-class TicketRepository:
+class TicketRepository(TicketStore):
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("duplicate_key", ASCENDING)])
+        await self.collection.create_index([("submitted_at", DESCENDING)])
+
+    async def recent_with_duplicate_key(self, key: str, since: datetime) -> str | None:
+        doc = await self.collection.find_one(
+            {"duplicate_key": key, "submitted_at": {"$gte": since}},
+            {"_id": 1},
+            sort=[("submitted_at", DESCENDING)],
+        )
+        return str(doc["_id"]) if doc else None
+
+    async def search(
+        self,
+        *,
+        codes: list[str] | None = None,
+        category: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        statuses: list[str] | None = None,
+        include_confidential: bool = False,
+        limit: int = 1000,
+    ) -> list[Ticket]:
+        """Tickets by code list, category, submission window and status, newest first."""
+        query: Document = {}
+        if codes is not None:
+            query["_id"] = {"$in": codes}
+        if category is not None:
+            query["category"] = category
+        window: Document = {}
+        if start is not None:
+            window["$gte"] = start
+        if end is not None:
+            window["$lte"] = end
+        if window:
+            query["submitted_at"] = window
+        if statuses is not None:
+            query["status"] = {"$in": statuses}
+        if not include_confidential:
+            query["confidential"] = False
+        cursor = self.collection.find(query, {"outbox": 0}).sort("submitted_at", DESCENDING)
+        return [Ticket.from_document(doc) for doc in await cursor.limit(limit).to_list()]
+
+
+class IdempotencyRepository:
+    """One record per Idempotency-Key (hashed): the body's hash and the 201 answer to replay."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._tickets = db[COLLECTION]
+        self._records = db[IDEMPOTENCY]
 
-    async def add(self, ticket: Ticket) -> None:
-        await self._tickets.insert_one(ticket.to_document())
+    async def claim(self, record: Document) -> Document | None:
+        """Store the record; if the key exists already, return the existing record instead."""
+        try:
+            await self._records.insert_one(record)
+        except DuplicateKeyError:
+            return await self._records.find_one({"_id": record["_id"]})
+        return None
 
-    async def get(self, tracking_code: str) -> Ticket | None:
-        doc = await self._tickets.find_one({"_id": tracking_code})
-        return Ticket.from_document(doc) if doc else None
+    async def forget(self, key_hash: str) -> None:
+        await self._records.delete_one({"_id": key_hash})
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        result = await self._records.delete_many({"created_at": {"$lt": cutoff}})
+        return result.deleted_count
+
+
+class PhotoStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._bucket = AsyncGridFSBucket(db, bucket_name=PHOTO_BUCKET)
+
+    async def put(self, data: bytes, *, content_type: str, tracking_code: str) -> str:
+        photo_id = uuid.uuid4().hex
+        await self._bucket.upload_from_stream_with_id(
+            photo_id,
+            f"{tracking_code}/{photo_id}",
+            data,
+            metadata={"content_type": content_type, "tracking_code": tracking_code},
+        )
+        return photo_id
+
+    async def get(self, photo_id: str) -> bytes | None:
+        try:
+            stream = await self._bucket.open_download_stream(photo_id)
+        except NoFile:
+            return None
+        data: bytes = await stream.read()
+        return data
+
+
+class RateLimiter:
+    """Fixed one-minute windows per client address, counted in MongoDB (shared by instances)."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, per_minute: int) -> None:
+        self._windows = db[RATE_WINDOWS]
+        self.per_minute = per_minute
+
+    async def hit(self, client: str, now: datetime) -> int:
+        """Count one request; returns 0 when allowed, else the seconds until the window ends."""
+        window = now.replace(second=0, microsecond=0)
+        doc: Any = await self._windows.find_one_and_update(
+            {"_id": f"{client}|{window.isoformat()}"},
+            {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
+            upsert=True,
+            return_document=True,
+        )
+        if doc["n"] <= self.per_minute:
+            return 0
+        return max(1, 60 - now.second)
+
+    async def purge_before(self, cutoff: datetime) -> None:
+        await self._windows.delete_many({"window": {"$lt": cutoff - timedelta(minutes=1)}})

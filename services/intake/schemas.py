@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from shared.tickets import Kind, TicketStatus
 
@@ -24,8 +33,26 @@ Email = Annotated[
         pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
     ),
 ]
+
+
+def normalise_phone(raw: str) -> str:
+    """Indonesian numbers as +62…: `0812-3456-7890`, `62812…`, `(0254) 123456`."""
+    digits = re.sub(r"[\s().-]", "", raw)
+    if digits.startswith("+62"):
+        national = digits[3:]
+    elif digits.startswith("62"):
+        national = digits[2:]
+    elif digits.startswith("0"):
+        national = digits[1:]
+    else:
+        raise ValueError("nomor telepon Indonesia diawali 0, 62 atau +62 (Indonesian number)")
+    if not re.fullmatch(r"[1-9][0-9]{6,11}", national):
+        raise ValueError("nomor telepon tidak sah (invalid phone number)")
+    return "+62" + national
+
+
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^\+?[0-9 ()-]{8,20}$")
+    str, StringConstraints(strip_whitespace=True, max_length=24), AfterValidator(normalise_phone)
 ]
 
 
@@ -60,6 +87,62 @@ class ComplaintIn(_Strict):
     confidential: StrictBool = False
 
 
+class ReplyAction(StrEnum):
+    INFO = "info"
+    CONFIRM = "confirm"
+    DISPUTE = "dispute"
+
+
+Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ReplyToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ReplyIn(_Strict):
+    """The reporter's follow-up: add information, accept the answer, or dispute it."""
+
+    reply_token: ReplyToken | None = None
+    message: Message | None = None
+    action: ReplyAction = ReplyAction.INFO
+
+
+class RatingIn(_Strict):
+    reply_token: ReplyToken | None = None
+    score: Annotated[int, Field(strict=True, ge=1, le=5)]
+    comment: Message | None = None
+
+
+class FollowUpOut(BaseModel):
+    tracking_code: str
+    status: TicketStatus
+    action: str
+    at: datetime
+
+
+class PhotoOut(BaseModel):
+    id: str
+    content_type: str
+    size: int
+    url: str
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    opd: str
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    desa: list[str]
+
+
+class OpdOut(BaseModel):
+    code: str
+    name: str
+    description: str
+
+
 class ComplaintCreated(BaseModel):
     tracking_code: str
     status: TicketStatus
@@ -78,6 +161,12 @@ class TimelineEntry(BaseModel):
     note: str | None = None
 
 
+class PublicReply(BaseModel):
+    at: datetime
+    by: str
+    message: str
+
+
 class PublicComplaint(BaseModel):
     """What anyone with the tracking code may see: never the reporter's identity or contact."""
 
@@ -90,7 +179,9 @@ class PublicComplaint(BaseModel):
     updated_at: datetime
     due_at: datetime | None
     timeline: list[TimelineEntry] | None = None
-    replies: list[dict[str, str]] | None = None
+    replies: list[PublicReply] | None = None
+    photos: list[PhotoOut] | None = None
+    rating: dict[str, object] | None = Field(default=None, description="Only with the token.")
     title: str | None = Field(default=None, description="Only with the reporter's X-Reply-Token.")
     description: str | None = Field(default=None, description="Only with the X-Reply-Token.")
     location: dict[str, object] | None = Field(default=None, description="Only with the token.")

@@ -1,82 +1,378 @@
-"""Intake use cases: take a complaint, show its public view."""
+"""Intake use cases: take a complaint, show it, take the reporter's follow-ups and photos.
+
+The HTTP API, the web form and Open311 all call these, so every door follows the same rules.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from services.intake import domain, metrics
-from services.intake.repository import TicketRepository
-from services.intake.schemas import ComplaintIn
-from shared.catalogue import CatalogueStore
-from shared.errors import InvalidField, NotFound
+from services.intake.photos import NotAnImage, clean_image
+from services.intake.repository import (
+    IdempotencyRepository,
+    PhotoStore,
+    RateLimiter,
+    TicketRepository,
+)
+from services.intake.schemas import ComplaintIn, LocationIn
+from services.intake.settings import IntakeSettings
+from shared.catalogue import Catalogue, CatalogueStore
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidField,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from shared.events import utcnow
-from shared.tickets import Location, Reporter
+from shared.tickets import Location, Photo, Reporter, Ticket
+
+MAX_VERSION_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    """What intake's use cases work with; built once in app.py's lifespan."""
+
+    settings: IntakeSettings
+    tickets: TicketRepository
+    catalogue: CatalogueStore
+    idempotency: IdempotencyRepository
+    photos: PhotoStore
+    rate_limiter: RateLimiter
+    wake_relay: Callable[[], None]
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _location(loc: LocationIn | None, cat: Catalogue, settings: IntakeSettings) -> Location:
+    if loc is None:
+        return Location()
+    kecamatan = None
+    if loc.kecamatan is not None:
+        region = cat.region(loc.kecamatan)
+        if region is None:
+            raise InvalidField(
+                ("body", "location", "kecamatan"), "Kecamatan tidak dikenal. (Unknown kecamatan.)"
+            )
+        kecamatan = region.code
+        if loc.desa is not None and region.desa:
+            known = {d.lower(): d for d in region.desa}
+            if loc.desa.lower() not in known:
+                raise InvalidField(
+                    ("body", "location", "desa"),
+                    f"Desa tidak ada di Kecamatan {region.name}. (Unknown desa.)",
+                )
+    if (loc.lat is None) != (loc.lon is None):
+        missing = "lon" if loc.lon is None else "lat"
+        raise InvalidField(
+            ("body", "location", missing),
+            "lat dan lon harus diisi bersama. (Give both lat and lon.)",
+        )
+    if loc.lat is not None and loc.lon is not None:
+        lat_lo, lat_hi = settings.bounds_lat
+        lon_lo, lon_hi = settings.bounds_lon
+        if not lat_lo <= loc.lat <= lat_hi:
+            raise InvalidField(
+                ("body", "location", "lat"),
+                "Lokasi di luar wilayah kabupaten. (Outside the kabupaten.)",
+            )
+        if not lon_lo <= loc.lon <= lon_hi:
+            raise InvalidField(
+                ("body", "location", "lon"),
+                "Lokasi di luar wilayah kabupaten. (Outside the kabupaten.)",
+            )
+    desa = None
+    if loc.desa is not None and kecamatan is not None:
+        region = cat.region(kecamatan)
+        desa = next(
+            (d for d in (region.desa if region else ()) if d.lower() == loc.desa.lower()), loc.desa
+        )
+    elif loc.desa is not None:
+        desa = loc.desa
+    return Location(kecamatan=kecamatan, desa=desa, address=loc.address, lat=loc.lat, lon=loc.lon)
+
+
+async def check_rate(ctx: IntakeContext, client: str) -> None:
+    """Count a public write from `client`; 429 with Retry-After past the per-minute limit."""
+    wait = await ctx.rate_limiter.hit(client, utcnow())
+    if wait:
+        raise TooManyRequests(
+            "Terlalu banyak permintaan; coba lagi sebentar. (Too many requests.)",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 async def submit_complaint(
-    *,
+    ctx: IntakeContext,
     complaint: ComplaintIn,
-    tickets: TicketRepository,
-    catalogue: CatalogueStore,
-    tracking_prefix: str,
-) -> dict[str, object]:
-    """Check the catalogue codes, store the ticket with its pending event; return the 201 body."""
-    cat = await catalogue.get()
+    *,
+    idempotency_key: str | None = None,
+    client: str = "unknown",
+    source: str = "api",
+) -> dict[str, Any]:
+    """Store the ticket with its pending event in one write; return the 201 body.
+
+    With an Idempotency-Key, a replay of the same body within the window returns the same body
+    (and creates nothing); the same key with another body is a conflict.
+    """
+    cat = await ctx.catalogue.get()
     if complaint.category is not None and cat.category(complaint.category) is None:
         raise InvalidField(("body", "category"), "Kategori tidak dikenal. (Unknown category.)")
-    location = Location()
-    if complaint.location is not None:
-        loc = complaint.location
-        kecamatan = None
-        if loc.kecamatan is not None:
-            region = cat.region(loc.kecamatan)
-            if region is None:
-                raise InvalidField(
-                    ("body", "location", "kecamatan"),
-                    "Kecamatan tidak dikenal. (Unknown kecamatan.)",
-                )
-            kecamatan = region.code
-        location = Location(
-            kecamatan=kecamatan, desa=loc.desa, address=loc.address, lat=loc.lat, lon=loc.lon
-        )
+    location = _location(complaint.location, cat, ctx.settings)
+    now = utcnow()
+    answer: dict[str, Any] = {
+        "tracking_code": domain.new_tracking_code(ctx.settings.tracking_prefix),
+        "status": "submitted",
+        "submitted_at": now,
+        "reply_token": domain.new_reply_token(),
+    }
+    if idempotency_key is not None:
+        answer = await _claim_idempotency_key(ctx, idempotency_key, complaint, answer, now)
     reporter = (
         Reporter.model_validate(complaint.reporter.model_dump()) if complaint.reporter else None
     )
-    reply_token = domain.new_reply_token()
-    now = utcnow()
-    ticket, _ = domain.new_ticket(
-        tracking_code=domain.new_tracking_code(tracking_prefix),
-        reply_token=reply_token,
-        now=now,
-        correlation_id=uuid.uuid4().hex,
-        kind=complaint.kind,
-        description=complaint.description,
-        title=complaint.title,
-        category=complaint.category,
-        location=location,
-        reporter=reporter,
-        anonymous=complaint.anonymous,
-        confidential=complaint.confidential,
+    dup_key = domain.duplicate_key(complaint.description, reporter, client)
+    window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
+    earlier = await ctx.tickets.recent_with_duplicate_key(dup_key, now - window)
+    for attempt in range(3):
+        ticket, _ = domain.new_ticket(
+            tracking_code=answer["tracking_code"],
+            reply_token=answer["reply_token"],
+            now=answer["submitted_at"],
+            correlation_id=uuid.uuid4().hex,
+            kind=complaint.kind,
+            description=complaint.description,
+            title=complaint.title,
+            category=complaint.category,
+            location=location,
+            reporter=reporter,
+            anonymous=complaint.anonymous,
+            confidential=complaint.confidential,
+        )
+        ticket = ticket.model_copy(
+            update={
+                "source": source,
+                "duplicate_key": dup_key,
+                "possible_duplicate_of": earlier if earlier != ticket.tracking_code else None,
+            }
+        )
+        try:
+            await ctx.tickets.add(ticket)
+        except DuplicateKeyError:
+            if idempotency_key is not None:
+                break  # a concurrent replay stored this very ticket: nothing is lost or doubled
+            if attempt == 2:
+                raise
+            answer["tracking_code"] = domain.new_tracking_code(ctx.settings.tracking_prefix)
+            continue
+        metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
+        ctx.wake_relay()
+        break
+    return answer
+
+
+async def _claim_idempotency_key(
+    ctx: IntakeContext, key: str, complaint: ComplaintIn, answer: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    key_hash = _hash(key)
+    body = json.dumps(
+        complaint.model_dump(mode="json", exclude_unset=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
-    await tickets.add(ticket)
-    metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
-    return {
-        "tracking_code": ticket.tracking_code,
-        "status": ticket.status,
-        "submitted_at": ticket.submitted_at,
-        "reply_token": reply_token,
-    }
+    record = {"_id": key_hash, "body_hash": _hash(body), "answer": answer, "created_at": now}
+    for _ in range(2):
+        existing = await ctx.idempotency.claim(record)
+        if existing is None:
+            return answer
+        expired = existing["created_at"] < now - timedelta(
+            hours=ctx.settings.idempotency_window_hours
+        )
+        if expired:
+            await ctx.idempotency.forget(key_hash)
+            continue
+        if existing["body_hash"] != record["body_hash"]:
+            raise Conflict(
+                "Idempotency-Key ini sudah dipakai untuk laporan lain. "
+                "(This Idempotency-Key was used with a different body.)"
+            )
+        stored: dict[str, Any] = existing["answer"]
+        return stored
+    raise Conflict("Idempotency-Key sedang dipakai; coba lagi. (Idempotency-Key in use.)")
+
+
+async def _ticket_for_reporter(ctx: IntakeContext, tracking_code: str, token: str | None) -> Ticket:
+    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    if ticket is None:
+        raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
+    if not token:
+        raise Unauthorized("Token balasan diperlukan. (reply_token is required.)")
+    if not domain.reply_token_matches(token, ticket):
+        raise Forbidden("Token balasan salah. (Wrong reply_token.)")
+    return ticket
 
 
 async def public_complaint(
-    *,
-    tracking_code: str,
-    reply_token: str | None,
-    tickets: TicketRepository,
-    catalogue: CatalogueStore,
-) -> dict[str, object]:
-    ticket = await tickets.get(domain.normalise_tracking_code(tracking_code))
+    ctx: IntakeContext, tracking_code: str, reply_token: str | None = None
+) -> dict[str, Any]:
+    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
     if ticket is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     is_reporter = reply_token is not None and domain.reply_token_matches(reply_token, ticket)
-    return domain.public_view(ticket, await catalogue.get(), is_reporter=is_reporter)
+    return domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
+
+
+async def _apply(
+    ctx: IntakeContext, ticket: Ticket, make_change: Callable[[Ticket], domain.Change]
+) -> Ticket:
+    """Apply a domain change with the version check, re-reading the ticket on a race."""
+    for _ in range(MAX_VERSION_RETRIES):
+        change = make_change(ticket)
+        updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
+        if updated is not None:
+            ctx.wake_relay()
+            return updated
+        fresh = await ctx.tickets.get(ticket.tracking_code)
+        if fresh is None:
+            raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
+        ticket = fresh
+    raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")
+
+
+def _follow_up_errors(exc: Exception) -> Exception:
+    if isinstance(exc, domain.FollowUpRefused):
+        return Conflict(str(exc))
+    field = str(exc)
+    return InvalidField(
+        ("body", field),
+        f"{field} wajib diisi untuk tindakan ini. ({field} is required for this action.)",
+    )
+
+
+async def citizen_reply(
+    ctx: IntakeContext,
+    tracking_code: str,
+    *,
+    reply_token: str | None,
+    action: str,
+    message: str | None,
+) -> dict[str, Any]:
+    ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
+    now = utcnow()
+    calendar = ctx.settings.calendar()
+    try:
+        updated = await _apply(
+            ctx,
+            ticket,
+            lambda t: domain.citizen_follow_up(
+                t, action=action, message=message, now=now, calendar=calendar
+            ),
+        )
+    except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:
+        raise _follow_up_errors(exc) from exc
+    return {
+        "tracking_code": updated.tracking_code,
+        "status": updated.status,
+        "action": action,
+        "at": now,
+    }
+
+
+async def rate(
+    ctx: IntakeContext,
+    tracking_code: str,
+    *,
+    reply_token: str | None,
+    score: int,
+    comment: str | None,
+) -> dict[str, Any]:
+    ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
+    now = utcnow()
+    try:
+        updated = await _apply(
+            ctx, ticket, lambda t: domain.rating(t, score=score, comment=comment, now=now)
+        )
+    except domain.FollowUpRefused as exc:
+        raise Conflict(str(exc)) from exc
+    return {
+        "tracking_code": updated.tracking_code,
+        "status": updated.status,
+        "action": "rate",
+        "at": now,
+    }
+
+
+async def add_photo(
+    ctx: IntakeContext, tracking_code: str, *, reply_token: str | None, data: bytes
+) -> dict[str, Any]:
+    """Store a cleaned photo in GridFS and list it on the ticket (at most photo_max_count)."""
+    ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
+    limit = ctx.settings.photo_max_count
+    if len(ticket.photos) >= limit:
+        raise Conflict(f"Maksimal {limit} foto per laporan. (At most {limit} photos.)")
+    if len(data) > ctx.settings.photo_max_bytes:
+        raise PayloadTooLarge(
+            f"Foto melebihi {ctx.settings.photo_max_bytes // 1024 // 1024} MB. (Photo too large.)"
+        )
+    try:
+        cleaned, content_type = clean_image(data)
+    except NotAnImage as exc:
+        raise UnsupportedMediaType(
+            "Berkas bukan foto JPEG, PNG atau WebP. (Not a JPEG, PNG or WebP image.)"
+        ) from exc
+    photo_id = await ctx.photos.put(
+        cleaned, content_type=content_type, tracking_code=ticket.tracking_code
+    )
+    photo = Photo(id=photo_id, content_type=content_type, size=len(cleaned), uploaded_at=utcnow())
+
+    def attach(current: Ticket) -> domain.Change:
+        if len(current.photos) >= limit:
+            raise domain.FollowUpRefused(f"Maksimal {limit} foto per laporan.")
+        return domain.Change(
+            set_fields={"updated_at": photo.uploaded_at}, push={"photos": [photo.model_dump()]}
+        )
+
+    try:
+        await _apply(ctx, ticket, attach)
+    except domain.FollowUpRefused as exc:
+        raise Conflict(str(exc)) from exc
+    return {
+        "id": photo.id,
+        "content_type": content_type,
+        "size": photo.size,
+        "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{photo.id}",
+    }
+
+
+async def photo(
+    ctx: IntakeContext, tracking_code: str, photo_id: str, *, reply_token: str | None
+) -> tuple[bytes, str]:
+    """A photo's bytes; photos of confidential tickets only for the reporter."""
+    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    listed = next((p for p in ticket.photos if p.id == photo_id), None) if ticket else None
+    if ticket is None or listed is None:
+        raise NotFound("Foto tidak ditemukan. (Photo not found.)")
+    if ticket.confidential and not (
+        reply_token and domain.reply_token_matches(reply_token, ticket)
+    ):
+        raise NotFound("Foto tidak ditemukan. (Photo not found.)")
+    data = await ctx.photos.get(photo_id)
+    if data is None:
+        raise NotFound("Foto tidak ditemukan. (Photo not found.)")
+    return data, listed.content_type

@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.auth import Role
 from shared.mongo import Document
-from shared.tickets import COLLECTION, Ticket
+from shared.tickets import TicketStore
 
 ACCOUNTS = "accounts"
 
 
-class TicketRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._tickets = db[COLLECTION]
-
-    async def get(self, tracking_code: str) -> Ticket | None:
-        doc = await self._tickets.find_one({"_id": tracking_code})
-        return Ticket.from_document(doc) if doc else None
-
-    async def update(
-        self, ticket: Ticket, *, set_fields: Document, push: dict[str, Any]
-    ) -> Ticket | None:
-        """Apply a change if the ticket is still at the version read; None when it moved on."""
-        doc = await self._tickets.find_one_and_update(
-            {"_id": ticket.tracking_code, "version": ticket.version},
-            {
-                "$set": set_fields,
-                "$inc": {"version": 1},
-                "$push": {field: {"$each": values} for field, values in push.items()},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        return Ticket.from_document(doc) if doc else None
+class TicketRepository(TicketStore):
+    """Routing's access to tickets (it owns them after intake)."""
 
 
 class AccountRepository:

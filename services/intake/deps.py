@@ -1,0 +1,39 @@
+"""Dependencies intake's routers share: the use-case context, the caller's address, throttling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.intake import service
+from services.intake.service import IntakeContext
+
+
+def _context(request: Request) -> IntakeContext:
+    ctx: IntakeContext = request.state.intake
+    return ctx
+
+
+IntakeDep = Annotated[IntakeContext, Depends(_context)]
+
+
+def client_address(request: Request, ctx: IntakeDep) -> str:
+    """The caller's address: the socket peer, or X-Forwarded-For's first hop behind a proxy."""
+    if ctx.settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.client.host if request.client else "unknown"
+
+
+ClientDep = Annotated[str, Depends(client_address)]
+
+
+async def rate_limit(ctx: IntakeDep, client: ClientDep) -> None:
+    """For public write endpoints: 429 with Retry-After past the per-address limit."""
+    await service.check_rate(ctx, client)
+
+
+RateLimited = Depends(rate_limit)
