@@ -22,6 +22,8 @@ from services.intake.repository import (
 )
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
+from services.intake.web import WEB_UPLOAD_PATH, static_files, web_upload_limit
+from services.intake.web import router as web_router
 from shared import topics
 from shared.catalogue import CatalogueStore
 from shared.events import utcnow
@@ -110,7 +112,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         readiness=readiness,
-        body_limit_overrides=[(PHOTO_UPLOAD_PATH, settings.photo_max_bytes + MULTIPART_SLACK)],
+        body_limit_overrides=[
+            (PHOTO_UPLOAD_PATH, settings.photo_max_bytes + MULTIPART_SLACK),
+            (WEB_UPLOAD_PATH, web_upload_limit(settings)),
+        ],
     )
     app.include_router(router)
+    app.include_router(web_router)
+    app.mount("/static", static_files(), name="static")
     return app
