@@ -19,14 +19,16 @@ DEV = "dev"
 TEST = "test"
 
 
-def setup() -> float:
-    """Fetch and build what the brokers need (cached); returns the seconds it took."""
+def setup(*, for_tests: bool = False) -> float:
+    """Fetch and build what the brokers (and browser tests) need; returns the seconds it took."""
     started = time.monotonic()
     stack = Stack(DEV, Ports.development())
     if not stack.external_kafka:
         tools.ensure_kafka()
     if not stack.external_mongo:
         tools.ensure_ferretdb()
+    if for_tests:
+        tools.ensure_chromium()
     return time.monotonic() - started
 
 
@@ -108,7 +110,7 @@ def cmd_run() -> int:
 def cmd_test(pytest_args: list[str]) -> int:
     """Brokers on free ports with fresh data, then ruff, mypy and pytest against them."""
     started = time.monotonic()
-    setup_s = setup()
+    setup_s = setup(for_tests=True)
     stack = Stack(f"{TEST}-{os.getpid()}", Ports.free())  # concurrent runs do not collide
     timings: dict[str, float] = {"tool set-up": setup_s}
     steps = [

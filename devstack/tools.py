@@ -105,3 +105,28 @@ def ensure_ferretdb() -> Path:
 def _cache_dir() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     return CACHE
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> Path | None:
+    """Debian's Chromium for the real-browser tests; installed with apt-get when we are root."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        say(
+            "Chromium is missing and cannot be installed here (needs root and apt-get); "
+            "browser tests will fail: install the Debian package `chromium`"
+        )
+        return None
+    say("first run: installing Debian's chromium for the browser tests (apt-get) ...")
+    started = time.monotonic()
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-q"], check=True, env=env)
+    subprocess.run(
+        [apt, "install", "-y", "-q", "--no-install-recommends", "chromium"], check=True, env=env
+    )
+    say(f"Chromium ready in {time.monotonic() - started:.0f}s")
+    return CHROMIUM

@@ -65,7 +65,7 @@ class OutboxRelay:
                 log.warning(
                     "outbox relay %s: %s: %s; will retry", self._producer, type(exc).__name__, exc
                 )
-                delay = min(max(delay * 2, 1.0), 15.0)
+                delay = min(max(delay * 2, 1.0), 5.0)
             try:
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
