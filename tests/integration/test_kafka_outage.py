@@ -50,7 +50,7 @@ def test_ticket_taken_while_kafka_is_down_is_routed_after_it_returns(
         created = intake.post(
             "/api/v1/complaints",
             json={
-                "description": "Sampah menumpuk di TPS dekat pasar, sudah tiga hari tidak diangkut.",
+                "description": "Sampah menumpuk di TPS dekat pasar, tiga hari tidak diangkut.",
             },
         )
         assert created.status_code == 201
