@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+
+class Open311Settings(BaseModel):
+    """Open311 GeoReport v2 (docs/open311.md); env e.g. INTAKE_OPEN311__JURISDICTION_ID."""
+
+    # The spec suggests the jurisdiction's web domain; a request naming another one is a 404.
+    jurisdiction_id: str = "serangkab.go.id"
+    # GET requests without dates cover the last this many days; no date range may span more.
+    window_days: int = Field(default=90, ge=1, le=366)
+    max_requests: int = Field(default=1000, ge=1, le=10000)
+    contact: str = (
+        "Admin koordinator Layanan Pengaduan, Diskominfosatik Kabupaten Serang "
+        "(Complaint service coordinator)"
+    )
+    key_service: str = (
+        "Kunci API diterbitkan per aplikasi oleh admin koordinator; hubungi kontak di atas. "
+        "(API keys are issued per client application by the coordinator.)"
+    )
 
 
 class IntakeSettings(ServiceSettings):
@@ -28,3 +46,5 @@ class IntakeSettings(ServiceSettings):
     # is refused as a likely mistake.
     bounds_lat: tuple[float, float] = (-6.50, -5.80)
     bounds_lon: tuple[float, float] = (105.80, 106.60)
+    # Open311 GeoReport v2: jurisdiction, search window and limit, discovery texts.
+    open311: Open311Settings = Field(default_factory=Open311Settings)
