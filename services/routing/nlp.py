@@ -326,7 +326,18 @@ SLANG: Final[dict[str, str]] = {
 
 # Words before a place that make it a location, not the matter: "parkir depan rumah sakit".
 LOCATIVES: Final[frozenset[str]] = frozenset(
-    {"depan", "dekat", "samping", "belakang", "sebelah", "seberang", "sekitar", "pinggir", "tuju"}
+    {
+        "depan",
+        "dekat",
+        "samping",
+        "belakang",
+        "sebelah",
+        "seberang",
+        "sekitar",
+        "pinggir",
+        "tuju",
+        "arah",
+    }
 )
 
 # Kept in the feature stream: negation changes what a complaint is about ("tidak diangkut").
@@ -352,7 +363,7 @@ _FUNCTION_WORDS: Final = _wordlist(
     satu dua tiga empat lima enam tujuh delapan sembilan sepuluh beberapa banyak sedikit
     hari minggu bulan tahun jam menit kali
     ini itu sini situ sana
-    lain lainnya dll dsb dst maaf seminggu sebulan setahun
+    lain lainnya dll dsb dst maaf seminggu sebulan setahun setelah sebelum sesudah
     sebuah seorang sebuah buah
     tindak lanjut tindaklanjuti ditindaklanjuti menindaklanjuti
     laporan lapor melapor melaporkan dilaporkan pelapor aduan mengadu pengaduan keluhan mengeluh
@@ -500,6 +511,16 @@ STEM_EXCEPTIONS: Final[dict[str, str]] = {
     "memiliki": "milik",
     "kepemilikan": "milik",
     "kelompok": "kelompok",
+    "jualan": "jual",
+    "berjualan": "jual",
+    "permanen": "permanen",
+    "semipermanen": "permanen",
+    "disiplin": "disiplin",
+    "diskusi": "diskusi",
+    "distrik": "distrik",
+    "distributor": "distributor",
+    "diagnosa": "diagnosa",
+    "dilema": "dilema",
     "angkutan": "angkutan",
     "pengangkutan": "angkut",
     "penyimpangan": "menyimpang",
@@ -594,7 +615,7 @@ ROOT_WORDS: Final[frozenset[str]] = _wordlist(
     ubah ukur umum urus usaha usul
     kembang kupas kelupas kontrol keruk kunci kejar keluar kosong kecewa
     pantau pilih proses pesan pecat tulis tanggung tambal timbun tindas
-    serah sebar sumbang sedia siksa salah sumbat sambung
+    serah sebar sumbang sedia siksa salah sumbat sambung diri
     """
 )
 
