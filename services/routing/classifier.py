@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -210,6 +211,29 @@ def train(examples: Iterable[Example]) -> Model:
         weights=weights,
         trained_on=n_docs,
     )
+
+
+def stratified_split(
+    examples: Sequence[Example], *, seed: int, fraction: float = 0.7
+) -> tuple[list[Example], list[Example]]:
+    """A seeded split into (train, held back), `fraction` of each class to train on.
+
+    Deterministic for the same examples in any order; every class keeps at least one example
+    for training.
+    """
+    by_class: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        by_class[label_of(example.opd)].append(example)
+    rng = random.Random(seed)
+    train: list[Example] = []
+    held_back: list[Example] = []
+    for label in sorted(by_class):
+        items = sorted(by_class[label], key=lambda e: (e.text, e.opd, e.category or ""))
+        rng.shuffle(items)
+        cut = max(1, round(len(items) * fraction))
+        train.extend(items[:cut])
+        held_back.extend(items[cut:])
+    return train, held_back
 
 
 # Evaluation and promotion.

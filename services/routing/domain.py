@@ -288,6 +288,23 @@ def catalogue_examples(catalogue: Catalogue) -> list[Example]:
     return out
 
 
+def complaint_text(title: str | None, description: str) -> str:
+    """The text the router reads: title and description, as live routing joins them."""
+    return " ".join(filter(None, [title, description]))
+
+
+def training_example(
+    *,
+    title: str | None,
+    description: str,
+    category: str | None,
+    kecamatan: str | None,
+    opd: str,
+) -> Example:
+    """A labelled example from a ticket and the unit it belongs to (e.g. after a transfer)."""
+    return Example(complaint_text(title, description), opd, category, kecamatan)
+
+
 def train_router_model(examples: Iterable[Example], catalogue: Catalogue) -> Model:
     """The classifier trained on labelled examples plus the catalogue's own vocabulary."""
     return train_model([*examples, *catalogue_examples(catalogue)])
@@ -393,14 +410,18 @@ def classify(
     *,
     text: str,
     category: str | None,
+    kecamatan: str | None,
     catalogue: Catalogue,
     threshold: float,
-    kecamatan: str | None = None,
-    model: Model | None = None,
+    model: Model | None,
     margin: float = DEFAULT_MARGIN,
     rules: Mapping[str, Any] | None = None,
 ) -> Classification:
-    """Choose the responsible unit for a complaint, with a confidence and reasons."""
+    """Choose the responsible unit for a complaint, with a confidence and reasons.
+
+    `kecamatan` is the ticket's location (code or name), `model` the text classifier (None:
+    rules, category and location only), `rules` the phrase rules (None: data/rules.json).
+    """
     book = rule_book(catalogue, rules)
     words = nlp.words(text)
     surface = nlp.content_words(words)

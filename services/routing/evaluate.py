@@ -9,9 +9,8 @@ alone. The report is printed and written to docs/routing-eval.md.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,36 +23,16 @@ from services.routing.classifier import (
     Model,
     Report,
     evaluate,
-    label_of,
     packaged_examples,
+    stratified_split,
 )
 from services.routing.settings import RoutingSettings
 from shared.catalogue import Catalogue, packaged_catalogue
 
 SEED: Final = 20250417
-TRAIN_FRACTION: Final = 0.7
 DEFAULT_OUTPUT: Final = Path("docs/routing-eval.md")
 COMMAND: Final = "make eval-routing"
 STABILITY_SEEDS: Final = tuple(range(1, 21))
-
-
-def split(
-    examples: Sequence[Example], *, seed: int = SEED, fraction: float = TRAIN_FRACTION
-) -> tuple[list[Example], list[Example]]:
-    """A stratified, seeded split into (train, held-out); every class keeps one in training."""
-    by_class: dict[str, list[Example]] = defaultdict(list)
-    for example in examples:
-        by_class[label_of(example.opd)].append(example)
-    rng = random.Random(seed)
-    train: list[Example] = []
-    held_out: list[Example] = []
-    for label in sorted(by_class):
-        items = sorted(by_class[label], key=lambda e: e.text)
-        rng.shuffle(items)
-        cut = max(1, round(len(items) * fraction))
-        train.extend(items[:cut])
-        held_out.extend(items[cut:])
-    return train, held_out
 
 
 def summary_row(name: str, report: Report) -> str:
@@ -106,7 +85,7 @@ def stability(
     """The live router's numbers over other seeded splits: mean, lowest and highest."""
     reports = []
     for s in seeds:
-        train, held_out = split(examples, seed=s)
+        train, held_out = stratified_split(examples, seed=s)
         model = domain.train_router_model(train, catalogue)
         reports.append(
             domain.evaluate_router(
@@ -129,7 +108,7 @@ def run(*, threshold: float, margin: float, seed: int = SEED) -> str:
     """The evaluation as a Markdown document."""
     catalogue = packaged_catalogue()
     examples = list(packaged_examples())
-    train, held_out = split(examples, seed=seed)
+    train, held_out = stratified_split(examples, seed=seed)
     model = domain.train_router_model(train, catalogue)
     full = domain.evaluate_router(
         held_out, catalogue=catalogue, model=model, threshold=threshold, margin=margin

@@ -8,7 +8,13 @@ import pytest
 
 from services.routing import domain, evaluate, nlp
 from services.routing.calendar import JAKARTA, add_working_days
-from services.routing.classifier import Example, Model, label_of, packaged_examples
+from services.routing.classifier import (
+    Example,
+    Model,
+    label_of,
+    packaged_examples,
+    stratified_split,
+)
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, packaged_catalogue
 from shared.tickets import TicketStatus
 
@@ -262,11 +268,25 @@ def test_packaged_examples_cover_every_opd_and_kecamatan_examples_are_located() 
 
 def test_the_evaluation_split_is_stratified_and_reproducible() -> None:
     examples = list(packaged_examples())
-    train, held_out = evaluate.split(examples)
-    assert (train, held_out) == evaluate.split(list(reversed(examples)))
+    train, held_out = stratified_split(examples, seed=evaluate.SEED)
+    assert (train, held_out) == stratified_split(list(reversed(examples)), seed=evaluate.SEED)
     assert len(train) + len(held_out) == len(examples)
     assert {label_of(e.opd) for e in train} == {label_of(e.opd) for e in examples}
     assert 0.25 < len(held_out) / len(examples) < 0.35
+
+
+def test_a_ticket_becomes_a_training_example_with_the_text_routing_reads() -> None:
+    example = domain.training_example(
+        title="Jalan rusak",
+        description="lubang besar di depan sekolah",
+        category="sampah",
+        kecamatan="KEC-CIRUAS",
+        opd="DPUPR",
+    )
+    assert example == Example(
+        "Jalan rusak lubang besar di depan sekolah", "DPUPR", "sampah", "KEC-CIRUAS"
+    )
+    assert domain.complaint_text(None, "air mati") == "air mati"
 
 
 def test_the_catalogue_teaches_the_classifier_its_vocabulary() -> None:
