@@ -13,7 +13,9 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from services.intake import api_keys
 from services.intake.api import router
+from services.intake.open311 import router as open311_router
 from services.intake.repository import (
     IdempotencyRepository,
     PhotoStore,
@@ -83,6 +85,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             await tickets.ensure_indexes()
         except PyMongoError as exc:  # the database may come later; housekeeping retries
             log.warning("could not create indexes at start: %s", type(exc).__name__)
+        await api_keys.seed_dev_key(db, settings)
         relay_task = asyncio.create_task(keep_running("intake-outbox", relay.run))
         housekeeping = asyncio.create_task(
             keep_running("intake-housekeeping", lambda: _housekeeping(db, tickets, settings))
@@ -119,5 +122,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(web_router)
+    app.include_router(open311_router)
     app.mount("/static", static_files(), name="static")
     return app
