@@ -1,0 +1,623 @@
+"""The web pages' words in Bahasa Indonesia (first) and English, and how dates read in each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.workdays import JAKARTA
+
+Lang = Literal["id", "en"]
+LANGUAGES: tuple[Lang, ...] = ("id", "en")
+DEFAULT_LANG: Lang = "id"
+
+ID: dict[str, str] = {
+    # frame
+    "site.name": "Layanan Pengaduan Kabupaten Serang",
+    "site.short": "Layanan Pengaduan",
+    "site.skip": "Langsung ke isi utama",
+    "site.free": (
+        "Layanan ini gratis. Petugas tidak pernah meminta imbalan untuk menindaklanjuti laporan."
+    ),
+    "nav.new": "Buat laporan",
+    "nav.track": "Lacak laporan",
+    "lang.other": "English",
+    "lang.other_code": "en",
+    "optional": "(opsional)",
+    "required": "(wajib)",
+    "error.prefix": "Kesalahan:",
+    "error.title_prefix": "Kesalahan",
+    "errors.summary": "Ada yang perlu diperbaiki",
+    # the form
+    "form.title": "Buat laporan",
+    "form.intro": (
+        "Hanya uraian yang wajib diisi. Isian lain membantu kami meneruskan laporan Anda ke "
+        "perangkat daerah yang tepat."
+    ),
+    "kind.legend": "Jenis laporan",
+    "kind.complaint": "Pengaduan",
+    "kind.complaint.hint": "Ada masalah pada pelayanan atau fasilitas umum.",
+    "kind.suggestion": "Aspirasi",
+    "kind.suggestion.hint": "Usul atau masukan untuk pemerintah daerah.",
+    "kind.information": "Permintaan informasi",
+    "kind.information.hint": "Pertanyaan kepada perangkat daerah.",
+    "section.content": "Isi laporan",
+    "label.title": "Judul singkat",
+    "hint.title": "Contoh: Jalan berlubang di depan SDN 1 Ciruas",
+    "label.description": "Uraian",
+    "hint.description": (
+        "Ceritakan apa yang terjadi, di mana, dan sejak kapan. 10 sampai 4.000 karakter."
+    ),
+    "label.category": "Kategori",
+    "hint.category": "Jika ragu, pilih “Tidak tahu / lainnya”; kami yang menentukan.",
+    "category.none": "Tidak tahu / lainnya",
+    "section.location": "Lokasi",
+    "hint.location": "Di mana masalahnya? Isi sebisanya.",
+    "label.kecamatan": "Kecamatan",
+    "kecamatan.none": "Pilih kecamatan",
+    "label.desa": "Desa/kelurahan",
+    "desa.none": "Pilih desa/kelurahan",
+    "hint.desa": "Daftar dikelompokkan per kecamatan.",
+    "label.address": "Alamat atau patokan",
+    "hint.address": "Contoh: Jl. Raya Serang km 5, dekat pasar",
+    "coords.legend": "Titik koordinat",
+    "hint.coords": "Dari aplikasi peta di ponsel, misalnya lintang -6.12 dan bujur 106.25.",
+    "label.lat": "Lintang (latitude)",
+    "label.lon": "Bujur (longitude)",
+    "geo.button": "Pakai lokasi saya sekarang",
+    "geo.wait": "Mencari lokasi…",
+    "geo.fail": "Lokasi tidak dapat diambil. Isi sendiri atau biarkan kosong.",
+    "geo.done": "Koordinat sudah diisi.",
+    "section.photos": "Foto",
+    "hint.photos": (
+        "Boleh sampai {count} foto (JPEG, PNG atau WebP), masing-masing paling besar {mb} MB. "
+        "Data lokasi di dalam berkas foto kami hapus."
+    ),
+    "label.photo": "Foto {number}",
+    "photos.reselect": "Foto tidak ikut tersimpan. Pilih lagi foto Anda sebelum mengirim.",
+    "section.reporter": "Data pelapor",
+    "hint.reporter": (
+        "Tidak wajib. Isi email atau nomor HP jika ingin dikabari perkembangan laporan."
+    ),
+    "label.name": "Nama",
+    "label.email": "Email",
+    "hint.email": "Contoh: nama@contoh.id",
+    "label.phone": "Nomor HP/WhatsApp",
+    "hint.phone": "Contoh: 0812 3456 7890",
+    "section.choices": "Pilihan kerahasiaan",
+    "label.anonymous": "Anonim: sembunyikan identitas saya",
+    "hint.anonymous": (
+        "Petugas dan masyarakat tidak melihat nama dan kontak Anda. Kontak hanya dipakai sistem "
+        "untuk mengirim kabar kepada Anda."
+    ),
+    "label.confidential": "Rahasia: jangan tampilkan isi laporan untuk umum",
+    "hint.confidential": (
+        "Di halaman lacak, orang lain hanya melihat status dan tanggalnya. Petugas yang "
+        "menangani tetap membaca isinya."
+    ),
+    "privacy.title": "Data pribadi Anda",
+    "privacy.what": (
+        "Yang kami simpan: isi laporan, lokasi, foto, serta nama dan kontak jika Anda mengisinya."
+    ),
+    "privacy.why": (
+        "Untuk apa: menindaklanjuti laporan dan mengabari Anda. Kontak Anda hanya dilihat "
+        "petugas yang perlu, tidak dibagikan, dan tidak dipakai untuk keperluan lain."
+    ),
+    "privacy.how_long": (
+        "Berapa lama: nama dan kontak dihapus {days} hari setelah laporan ditutup. Isi laporan "
+        "tanpa identitas disimpan sebagai arsip pelayanan publik."
+    ),
+    "privacy.law": "Sesuai Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi.",
+    "form.submit": "Kirim laporan",
+    # the receipt
+    "receipt.title": "Laporan terkirim",
+    "receipt.thanks": "Terima kasih. Laporan Anda sudah kami terima.",
+    "receipt.code_label": "Kode pelacakan",
+    "receipt.code_hint": (
+        "Catat kode ini. Dengan kode ini siapa pun dapat melihat status laporan, tetapi tidak "
+        "dapat melihat identitas Anda."
+    ),
+    "receipt.link_title": "Tautan pribadi Anda",
+    "receipt.link_hint": (
+        "Lewat tautan ini Anda dapat membaca jawaban, menambah informasi, menerima atau "
+        "menyanggah penyelesaian, dan memberi penilaian."
+    ),
+    "receipt.open_link": "Buka halaman laporan saya",
+    "receipt.token_label": "Token rahasia",
+    "receipt.token_hint": (
+        "Jika tautan tidak dapat dibuka, buka halaman Lacak laporan, masukkan kode pelacakan, "
+        "lalu token ini."
+    ),
+    "receipt.warning_title": "Jaga kerahasiaannya",
+    "receipt.warning": (
+        "Jangan bagikan tautan atau token ini kepada siapa pun, termasuk orang yang mengaku "
+        "petugas. Siapa pun yang memegangnya dapat membaca laporan lengkap Anda dan menanggapinya "
+        "atas nama Anda. Tautan dan token hanya ditampilkan sekali: salin ke catatan atau potret "
+        "layar ini."
+    ),
+    "receipt.next_title": "Apa selanjutnya",
+    "receipt.next_route": (
+        "Paling lambat {date}, laporan diteruskan ke perangkat daerah yang berwenang "
+        "(3 hari kerja)."
+    ),
+    "receipt.next_followup": (
+        "Perangkat daerah menindaklanjutinya dalam 5 hari kerja setelah menerima laporan, "
+        "paling lambat sekitar {date}."
+    ),
+    "receipt.next_resolve": (
+        "Penyelesaian biasanya dalam 14 hari kerja setelah laporan diverifikasi. Setelah ada "
+        "jawaban, Anda dapat menerimanya atau menyanggahnya dalam 10 hari kerja."
+    ),
+    "receipt.next_updates": (
+        "Jika Anda mengisi email atau nomor HP, kami mengabari Anda setiap ada perkembangan. "
+        "Anda juga dapat memeriksanya sendiri di halaman Lacak laporan."
+    ),
+    "receipt.workdays": "Hari kerja tidak termasuk Sabtu, Minggu, dan hari libur nasional.",
+    "receipt.photos_added": "Foto terlampir: {count}.",
+    "receipt.photo_failed": (
+        "Foto {number} tidak tersimpan: {reason} Anda dapat menambahkannya lewat tautan pribadi."
+    ),
+    "receipt.another": "Buat laporan lain",
+    # the tracking page
+    "track.title": "Lacak laporan",
+    "track.intro": "Masukkan kode pelacakan dari tanda terima, misalnya LP-7K4M-Q9XZ.",
+    "label.kode": "Kode pelacakan",
+    "track.submit": "Lacak",
+    "track.heading": "Laporan {code}",
+    "track.status": "Status",
+    "track.opd": "Ditangani oleh",
+    "track.opd_none": "Belum ditentukan",
+    "track.submitted_at": "Dikirim",
+    "track.updated_at": "Terakhir diperbarui",
+    "track.due_at": "Batas waktu tahap ini",
+    "track.kind": "Jenis",
+    "track.category": "Kategori",
+    "track.timeline": "Riwayat",
+    "track.replies": "Jawaban perangkat daerah",
+    "track.no_replies": "Belum ada jawaban.",
+    "track.photos": "Foto",
+    "track.photo_link": "Foto {number} ({size} KB)",
+    "track.photos_hidden": "Foto terlampir: {count} (tidak ditampilkan karena laporan rahasia).",
+    "track.confidential": (
+        "Laporan ini rahasia. Untuk umum hanya status dan tanggalnya yang ditampilkan."
+    ),
+    "track.token_title": "Anda pelapornya?",
+    "track.token_hint": (
+        "Masukkan token rahasia dari tanda terima untuk melihat laporan lengkap dan menanggapinya."
+    ),
+    "label.token": "Token rahasia",
+    "track.token_submit": "Buka laporan saya",
+    "track.mine": "Laporan lengkap Anda",
+    "track.mine_hint": "Halaman ini hanya untuk Anda. Jangan bagikan tautan atau tokennya.",
+    "track.report_title": "Judul",
+    "track.description": "Uraian",
+    "track.location": "Lokasi",
+    "track.reporter": "Data pelapor",
+    "track.anonymous": "Anonim",
+    "track.confidential_flag": "Rahasia",
+    "track.yes": "Ya",
+    "track.rating": "Penilaian Anda",
+    "track.rating_value": "{score} dari 5",
+    "act.info.title": "Tambah informasi",
+    "label.info_message": "Informasi tambahan",
+    "act.info.submit": "Kirim informasi",
+    "act.confirm.title": "Terima penyelesaian",
+    "act.confirm.hint": "Jika masalahnya sudah beres, konfirmasikan agar laporan ditutup.",
+    "act.confirm.submit": "Ya, masalahnya sudah selesai",
+    "act.dispute.title": "Sanggah penyelesaian",
+    "act.dispute.hint": (
+        "Jika masalahnya belum beres, jelaskan alasannya; laporan dibuka kembali. "
+        "Bisa sampai {date}."
+    ),
+    "label.dispute_message": "Alasan",
+    "act.dispute.submit": "Kirim sanggahan",
+    "act.rate.title": "Beri penilaian",
+    "act.rate.legend": "Seberapa puas Anda dengan penanganannya?",
+    "score.1": "1 (sangat tidak puas)",
+    "score.2": "2 (tidak puas)",
+    "score.3": "3 (biasa saja)",
+    "score.4": "4 (puas)",
+    "score.5": "5 (sangat puas)",
+    "label.rate_comment": "Komentar",
+    "act.rate.submit": "Kirim penilaian",
+    "act.photo.title": "Tambah foto",
+    "act.photo.hint": "Masih bisa {count} foto lagi (JPEG, PNG atau WebP, paling besar {mb} MB).",
+    "act.photo.submit": "Unggah foto",
+    "done.info": "Informasi tambahan sudah kami terima.",
+    "done.confirm": "Terima kasih. Laporan Anda sudah ditutup.",
+    "done.dispute": "Sanggahan Anda diterima dan laporan dibuka kembali.",
+    "done.rate": "Terima kasih atas penilaian Anda.",
+    "done.photo": "Foto ditambahkan: {count}.",
+    # statuses in plain words
+    "status.submitted": "Diterima",
+    "status.submitted.about": "Laporan sudah masuk dan menunggu diteruskan ke perangkat daerah.",
+    "status.triage": "Ditelaah admin",
+    "status.triage.about": "Admin koordinator sedang menentukan perangkat daerah yang tepat.",
+    "status.routed": "Diteruskan",
+    "status.routed.about": "Laporan sudah diteruskan dan menunggu diperiksa perangkat daerah.",
+    "status.verified": "Diverifikasi",
+    "status.verified.about": "Perangkat daerah menerima laporan dan menyiapkan tindak lanjut.",
+    "status.in_progress": "Sedang ditindaklanjuti",
+    "status.in_progress.about": "Perangkat daerah sedang menangani masalahnya.",
+    "status.resolved": "Selesai ditindaklanjuti",
+    "status.resolved.about": (
+        "Perangkat daerah sudah menjawab. Pelapor dapat menerima atau menyanggahnya dalam "
+        "10 hari kerja."
+    ),
+    "status.closed": "Ditutup",
+    "status.closed.about": "Penanganan laporan sudah selesai.",
+    "status.rejected": "Ditolak",
+    "status.rejected.about": "Laporan tidak dapat ditindaklanjuti; alasannya ada di riwayat.",
+    # messages
+    "err.csrf": (
+        "Formulir sudah kedaluwarsa atau cookie diblokir. Kami memuat ulang formulirnya; periksa "
+        "isian Anda lalu kirim lagi."
+    ),
+    "err.rate": (
+        "Terlalu banyak kiriman dari jaringan Anda. Tunggu {seconds} detik, lalu coba lagi."
+    ),
+    "err.database": (
+        "Sistem sedang gangguan dan kiriman Anda belum tersimpan. Isian Anda masih ada; coba "
+        "kirim lagi sebentar lagi."
+    ),
+    "err.not_found": "Kode pelacakan tidak ditemukan. Periksa lagi penulisannya.",
+    "err.token": "Token rahasia tidak cocok dengan laporan ini.",
+    "err.token_missing": "Masukkan token rahasia.",
+    "err.kode_missing": "Masukkan kode pelacakan.",
+    "err.missing": "Wajib diisi.",
+    "err.string_too_short": "Terlalu pendek: paling sedikit {min_length} karakter.",
+    "err.string_too_long": "Terlalu panjang: paling banyak {max_length} karakter.",
+    "err.description.string_too_short": "Tulis uraian paling sedikit 10 karakter.",
+    "err.email.string_pattern_mismatch": "Tulis alamat email yang benar, misalnya nama@contoh.id.",
+    "err.phone.value_error": "Tulis nomor HP Indonesia yang benar, misalnya 0812 3456 7890.",
+    "err.float_parsing": "Tulis angka, misalnya -6.12.",
+    "err.greater_than_equal": "Paling kecil {ge}.",
+    "err.less_than_equal": "Paling besar {le}.",
+    "err.enum": "Pilih salah satu.",
+    "err.score.missing": "Pilih nilai 1 sampai 5.",
+    "err.photos.missing": "Pilih paling sedikit satu foto.",
+    "err.message.missing": "Wajib diisi.",
+    "err.message.value_error": "Wajib diisi.",
+    "err.generic": "Isian ini tidak dapat diterima.",
+}
+
+EN: dict[str, str] = {
+    "site.name": "Serang Regency Complaint Service",
+    "site.short": "Complaint Service",
+    "site.skip": "Skip to main content",
+    "site.free": "This service is free. Officers never ask for payment to handle a report.",
+    "nav.new": "New report",
+    "nav.track": "Track a report",
+    "lang.other": "Bahasa Indonesia",
+    "lang.other_code": "id",
+    "optional": "(optional)",
+    "required": "(required)",
+    "error.prefix": "Error:",
+    "error.title_prefix": "Error",
+    "errors.summary": "Please fix the following",
+    "form.title": "Make a report",
+    "form.intro": (
+        "Only the description is required. The rest helps us pass your report to the right "
+        "government agency."
+    ),
+    "kind.legend": "Type of report",
+    "kind.complaint": "Complaint",
+    "kind.complaint.hint": "A problem with a public service or facility.",
+    "kind.suggestion": "Suggestion",
+    "kind.suggestion.hint": "An idea or feedback for the regional government.",
+    "kind.information": "Information request",
+    "kind.information.hint": "A question to a government agency.",
+    "section.content": "Your report",
+    "label.title": "Short title",
+    "hint.title": "For example: Pothole in front of SDN 1 Ciruas",
+    "label.description": "Description",
+    "hint.description": "Say what happened, where and since when. 10 to 4,000 characters.",
+    "label.category": "Category",
+    "hint.category": "If unsure, choose “Don't know / other”; we will sort it out.",
+    "category.none": "Don't know / other",
+    "section.location": "Location",
+    "hint.location": "Where is the problem? Fill in what you can.",
+    "label.kecamatan": "District (kecamatan)",
+    "kecamatan.none": "Choose a district",
+    "label.desa": "Village (desa/kelurahan)",
+    "desa.none": "Choose a village",
+    "hint.desa": "The list is grouped by district.",
+    "label.address": "Address or landmark",
+    "hint.address": "For example: Jl. Raya Serang km 5, near the market",
+    "coords.legend": "Map coordinates",
+    "hint.coords": "From your phone's map app, for example latitude -6.12 and longitude 106.25.",
+    "label.lat": "Latitude",
+    "label.lon": "Longitude",
+    "geo.button": "Use my current location",
+    "geo.wait": "Finding your location…",
+    "geo.fail": "Could not get your location. Type it in or leave it empty.",
+    "geo.done": "Coordinates filled in.",
+    "section.photos": "Photos",
+    "hint.photos": (
+        "Up to {count} photos (JPEG, PNG or WebP), each at most {mb} MB. We remove location "
+        "data from the files."
+    ),
+    "label.photo": "Photo {number}",
+    "photos.reselect": "Photos are not kept. Please choose your photos again before sending.",
+    "section.reporter": "About you",
+    "hint.reporter": "Optional. Give an email or mobile number if you want to hear about progress.",
+    "label.name": "Name",
+    "label.email": "Email",
+    "hint.email": "For example: name@example.id",
+    "label.phone": "Mobile/WhatsApp number",
+    "hint.phone": "For example: 0812 3456 7890",
+    "section.choices": "Privacy choices",
+    "label.anonymous": "Anonymous: hide who I am",
+    "hint.anonymous": (
+        "Officers and the public do not see your name or contact. The system uses your contact "
+        "only to send you updates."
+    ),
+    "label.confidential": "Confidential: do not show the report publicly",
+    "hint.confidential": (
+        "On the tracking page others see only its status and dates. The officers handling it "
+        "still read it."
+    ),
+    "privacy.title": "Your personal data",
+    "privacy.what": (
+        "What we keep: your report, location, photos, and your name and contact if you give them."
+    ),
+    "privacy.why": (
+        "Why: to handle the report and keep you informed. Only the officers who need your "
+        "contact see it; it is not shared or used for anything else."
+    ),
+    "privacy.how_long": (
+        "How long: your name and contact are deleted {days} days after the report is closed. "
+        "The report without your identity is kept as a public-service record."
+    ),
+    "privacy.law": "Under Law No. 27 of 2022 on Personal Data Protection.",
+    "form.submit": "Send report",
+    "receipt.title": "Report sent",
+    "receipt.thanks": "Thank you. We have received your report.",
+    "receipt.code_label": "Tracking code",
+    "receipt.code_hint": (
+        "Write this code down. Anyone with it can see the report's status, but not who you are."
+    ),
+    "receipt.link_title": "Your private link",
+    "receipt.link_hint": (
+        "With this link you can read answers, add information, accept or dispute the "
+        "resolution, and rate the handling."
+    ),
+    "receipt.open_link": "Open my report page",
+    "receipt.token_label": "Secret token",
+    "receipt.token_hint": (
+        "If the link does not open, go to Track a report, enter the tracking code, then this token."
+    ),
+    "receipt.warning_title": "Keep it private",
+    "receipt.warning": (
+        "Do not share this link or token with anyone, including people who say they are "
+        "officers. Whoever has it can read your whole report and answer in your name. The link "
+        "and token are shown only once: copy them into a note or take a screenshot."
+    ),
+    "receipt.next_title": "What happens next",
+    "receipt.next_route": (
+        "By {date} at the latest, your report is passed to the responsible agency (3 working days)."
+    ),
+    "receipt.next_followup": (
+        "The agency follows it up within 5 working days of receiving it, by about {date}."
+    ),
+    "receipt.next_resolve": (
+        "Resolution usually takes up to 14 working days after the agency verifies the report. "
+        "Once there is an answer, you can accept it or dispute it within 10 working days."
+    ),
+    "receipt.next_updates": (
+        "If you gave an email or mobile number, we tell you about every step. You can also "
+        "check on the Track a report page."
+    ),
+    "receipt.workdays": "Working days exclude Saturdays, Sundays and national holidays.",
+    "receipt.photos_added": "Photos attached: {count}.",
+    "receipt.photo_failed": (
+        "Photo {number} was not saved: {reason} You can add it with your private link."
+    ),
+    "receipt.another": "Make another report",
+    "track.title": "Track a report",
+    "track.intro": "Enter the tracking code from your receipt, for example LP-7K4M-Q9XZ.",
+    "label.kode": "Tracking code",
+    "track.submit": "Track",
+    "track.heading": "Report {code}",
+    "track.status": "Status",
+    "track.opd": "Handled by",
+    "track.opd_none": "Not assigned yet",
+    "track.submitted_at": "Sent",
+    "track.updated_at": "Last updated",
+    "track.due_at": "Deadline for this step",
+    "track.kind": "Type",
+    "track.category": "Category",
+    "track.timeline": "History",
+    "track.replies": "Answers from the agency",
+    "track.no_replies": "No answer yet.",
+    "track.photos": "Photos",
+    "track.photo_link": "Photo {number} ({size} KB)",
+    "track.photos_hidden": "Photos attached: {count} (not shown: the report is confidential).",
+    "track.confidential": "This report is confidential. The public sees only its status and dates.",
+    "track.token_title": "Did you send this report?",
+    "track.token_hint": (
+        "Enter the secret token from your receipt to see your whole report and answer it."
+    ),
+    "label.token": "Secret token",
+    "track.token_submit": "Open my report",
+    "track.mine": "Your whole report",
+    "track.mine_hint": "This page is for you only. Do not share its link or your token.",
+    "track.report_title": "Title",
+    "track.description": "Description",
+    "track.location": "Location",
+    "track.reporter": "About you",
+    "track.anonymous": "Anonymous",
+    "track.confidential_flag": "Confidential",
+    "track.yes": "Yes",
+    "track.rating": "Your rating",
+    "track.rating_value": "{score} out of 5",
+    "act.info.title": "Add information",
+    "label.info_message": "More information",
+    "act.info.submit": "Send information",
+    "act.confirm.title": "Accept the resolution",
+    "act.confirm.hint": "If the problem is solved, confirm it and the report is closed.",
+    "act.confirm.submit": "Yes, the problem is solved",
+    "act.dispute.title": "Dispute the resolution",
+    "act.dispute.hint": (
+        "If the problem is not solved, say why; the report is reopened. Possible until {date}."
+    ),
+    "label.dispute_message": "Reason",
+    "act.dispute.submit": "Send dispute",
+    "act.rate.title": "Rate the handling",
+    "act.rate.legend": "How satisfied are you with how it was handled?",
+    "score.1": "1 (very dissatisfied)",
+    "score.2": "2 (dissatisfied)",
+    "score.3": "3 (neutral)",
+    "score.4": "4 (satisfied)",
+    "score.5": "5 (very satisfied)",
+    "label.rate_comment": "Comment",
+    "act.rate.submit": "Send rating",
+    "act.photo.title": "Add photos",
+    "act.photo.hint": "You can add {count} more (JPEG, PNG or WebP, at most {mb} MB each).",
+    "act.photo.submit": "Upload photos",
+    "done.info": "We have received your additional information.",
+    "done.confirm": "Thank you. Your report is now closed.",
+    "done.dispute": "We have received your dispute and reopened the report.",
+    "done.rate": "Thank you for your rating.",
+    "done.photo": "Photos added: {count}.",
+    "status.submitted": "Received",
+    "status.submitted.about": "The report is in and waiting to be passed to an agency.",
+    "status.triage": "Being reviewed",
+    "status.triage.about": "The coordinating admin is finding the right agency.",
+    "status.routed": "Passed to an agency",
+    "status.routed.about": "The agency has the report and is about to check it.",
+    "status.verified": "Verified",
+    "status.verified.about": "The agency accepted the report and is planning the follow-up.",
+    "status.in_progress": "In progress",
+    "status.in_progress.about": "The agency is working on the problem.",
+    "status.resolved": "Resolved",
+    "status.resolved.about": (
+        "The agency has answered. The reporter can accept or dispute it within 10 working days."
+    ),
+    "status.closed": "Closed",
+    "status.closed.about": "Handling of the report is finished.",
+    "status.rejected": "Rejected",
+    "status.rejected.about": "The report cannot be followed up; the reason is in the history.",
+    "err.csrf": (
+        "The form expired or cookies are blocked. We reloaded it; check your entries and send "
+        "again."
+    ),
+    "err.rate": "Too many submissions from your network. Wait {seconds} seconds, then try again.",
+    "err.database": (
+        "The system is having trouble and nothing was saved. Your entries are still here; "
+        "please try again shortly."
+    ),
+    "err.not_found": "Tracking code not found. Please check how it is written.",
+    "err.token": "The secret token does not match this report.",
+    "err.token_missing": "Enter your secret token.",
+    "err.kode_missing": "Enter a tracking code.",
+    "err.missing": "This is required.",
+    "err.string_too_short": "Too short: at least {min_length} characters.",
+    "err.string_too_long": "Too long: at most {max_length} characters.",
+    "err.description.string_too_short": "Write a description of at least 10 characters.",
+    "err.email.string_pattern_mismatch": "Enter a valid email address, like name@example.id.",
+    "err.phone.value_error": "Enter a valid Indonesian mobile number, like 0812 3456 7890.",
+    "err.float_parsing": "Enter a number, like -6.12.",
+    "err.greater_than_equal": "At least {ge}.",
+    "err.less_than_equal": "At most {le}.",
+    "err.enum": "Choose one of the options.",
+    "err.score.missing": "Choose a score from 1 to 5.",
+    "err.photos.missing": "Choose at least one photo.",
+    "err.message.missing": "This is required.",
+    "err.message.value_error": "This is required.",
+    "err.generic": "This value cannot be accepted.",
+}
+
+MESSAGES: Mapping[Lang, Mapping[str, str]] = {"id": ID, "en": EN}
+
+MONTHS: Mapping[Lang, tuple[str, ...]] = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+# The services' messages read "Indonesian. (English.)": one half is shown per language.
+_BILINGUAL = re.compile(r"^(?P<id>.*?)\s*\((?P<en>[^()]*)\)\s*$", re.DOTALL)
+_PYDANTIC_PREFIX = re.compile(r"^(Value error|Assertion failed), ", re.IGNORECASE)
+
+
+def language(value: str | None) -> Lang | None:
+    """A supported language code, or None."""
+    if value == "id":
+        return "id"
+    if value == "en":
+        return "en"
+    return None
+
+
+class Translator:
+    """The words of one language, callable from templates: `t("form.title")`."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self._messages = MESSAGES[lang]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self._messages[key]
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in self._messages
+
+    def date(self, value: datetime) -> str:
+        """`7 Maret 2025` / `7 March 2025`, in Jakarta time."""
+        local = value.astimezone(JAKARTA)
+        return f"{local.day} {MONTHS[self.lang][local.month - 1]} {local.year}"
+
+    def datetime(self, value: datetime) -> str:
+        """`7 Maret 2025 pukul 14.05 WIB` / `7 March 2025, 14:05 WIB`."""
+        local = value.astimezone(JAKARTA)
+        if self.lang == "id":
+            return f"{self.date(local)} pukul {local:%H.%M} WIB"
+        return f"{self.date(local)}, {local:%H:%M} WIB"
+
+    def pick(self, message: str) -> str:
+        """The half of an "Indonesian. (English.)" message that fits the language."""
+        message = _PYDANTIC_PREFIX.sub("", message.strip())
+        found = _BILINGUAL.match(message)
+        if found is None:
+            return message
+        return found["id"] if self.lang == "id" else found["en"]
+
+    def field_error(self, field: str, type_: str, ctx: Mapping[str, Any], message: str) -> str:
+        """A validation error in words: field-specific, else by error type, else the message."""
+        for key in (f"err.{field}.{type_}", f"err.{type_}"):
+            if key in self._messages:
+                try:
+                    return self(key, **ctx)
+                except (KeyError, IndexError):
+                    continue
+        picked = self.pick(message)
+        return picked or self("err.generic")
