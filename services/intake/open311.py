@@ -28,7 +28,7 @@ from services.intake.deps import ClientDep, IntakeDep
 from services.intake.repository import TicketRepository
 from services.intake.schemas import ComplaintIn
 from services.intake.settings import IntakeSettings
-from shared.catalogue import TRIASE, Catalogue, Category
+from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, Category
 from shared.errors import DATABASE_UNAVAILABLE, AppError
 from shared.events import utcnow
 from shared.tickets import Ticket, TicketStatus
@@ -41,6 +41,7 @@ CHANGESET = "2026-11-27 00:00"
 CLOSED_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.REJECTED})
 OPEN_STATUSES = frozenset(TicketStatus) - CLOSED_STATUSES
 TRIASE_AGENCY = "Admin koordinator Layanan Pengaduan"
+OUTSIDE_AGENCY = "Di luar kewenangan Pemerintah Kabupaten (outside the kabupaten's authority)"
 
 
 class Format(StrEnum):
@@ -227,6 +228,8 @@ def agency_name(opd_code: str | None, catalogue: Catalogue) -> str | None:
         return None
     if opd_code == TRIASE:
         return TRIASE_AGENCY
+    if opd_code == LUAR_KEWENANGAN:
+        return OUTSIDE_AGENCY
     opd = catalogue.opd(opd_code)
     return opd.name if opd else None
 
@@ -717,6 +720,7 @@ def respond(
     headers: dict[str, str] | None = None,
     exclude_unset: bool = False,
 ) -> Response:
+    """The answer in the asked format: JSON as the spec's arrays/objects, or the spec's XML."""
     if isinstance(data, BaseModel):
         body: Any = data.model_dump(mode="json", exclude_unset=exclude_unset)
     else:
