@@ -309,7 +309,7 @@ def test_tracking_page_shows_the_status_in_plain_words(client: TestClient) -> No
     code, _ = _receipt(_submit(client))
     page = client.get(f"/lacak?kode={code.lower()}")
     assert page.status_code == 200
-    assert f"Laporan {code}" in page.text
+    assert f'Laporan <span class="nowrap">{code}</span>' in page.text
     assert "Diterima" in page.text and "Belum ditentukan" in page.text
     assert "Jalan rusak atau berlubang" in page.text
     for private in ("Siti", "siti@example.com", "6281234567890", DESCRIPTION):
@@ -351,6 +351,16 @@ def test_reporter_token_opens_the_whole_report(client: TestClient) -> None:
     without_js = client.get(f"/lacak?kode={code}&t={token}")
     assert DESCRIPTION in without_js.text
     assert without_js.headers["referrer-policy"] == "no-referrer"
+
+
+def test_reporter_view_of_an_anonymous_report_without_contact(client: TestClient) -> None:
+    blank = dict.fromkeys(
+        ("name", "email", "phone", "kecamatan", "desa", "address", "lat", "lon"), ""
+    )
+    code, token = _receipt(_submit(client, anonymous="1", **blank))
+    page = _as_reporter(client, code, token)
+    assert page.status_code == 200
+    assert DESCRIPTION in page.text and "Anonim" in page.text
 
 
 def test_reporter_adds_information(client: TestClient, stored: Any) -> None:
