@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
@@ -16,9 +17,16 @@ class AppError(Exception):
     status_code = 400
     headers: dict[str, str] | None = None
 
-    def __init__(self, detail: Any, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: Any,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extra = extra or {}
         if headers is not None:
             self.headers = headers
 
@@ -79,7 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def app_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+        body = jsonable_encoder({"detail": exc.detail, **exc.extra})
+        return JSONResponse(body, exc.status_code, headers=exc.headers)
 
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning(

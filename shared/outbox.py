@@ -17,6 +17,7 @@ from pymongo.errors import PyMongoError
 from shared import metrics
 from shared.events import Envelope
 from shared.kafka import KafkaPublisher
+from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class OutboxRelay:
         self,
         *,
         collection: AsyncCollection[Document],
+        locks: DocumentLocks,
         publisher: KafkaPublisher,
         topic: str,
         producer: str,
@@ -41,6 +43,7 @@ class OutboxRelay:
         batch_size: int = 200,
     ) -> None:
         self._collection = collection
+        self._locks = locks
         self._publisher = publisher
         self._topic = topic
         self._producer = producer
@@ -61,7 +64,7 @@ class OutboxRelay:
                 delay = self._poll_interval_s
                 if published >= self._batch_size:
                     continue  # more may be waiting
-            except (KafkaError, TimeoutError, OSError, PyMongoError) as exc:
+            except (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout) as exc:
                 log.warning(
                     "outbox relay %s: %s: %s; will retry", self._producer, type(exc).__name__, exc
                 )
@@ -83,9 +86,10 @@ class OutboxRelay:
                     continue
                 await self._publisher.publish(self._topic, Envelope.model_validate(entry))
                 # Pull the exact stored element: FerretDB's $pull matches whole values only.
-                result = await self._collection.update_one(
-                    {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}}
-                )
+                async with self._locks.hold(doc["_id"]):
+                    result = await self._collection.update_one(
+                        {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}}
+                    )
                 if result.modified_count != 1:
                     log.error(
                         "outbox relay %s could not clear event %s of %s",

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.locks import DocumentLocks
 from shared.mongo import Document
 
 COLLECTION = "tickets"
@@ -65,6 +66,7 @@ class HistoryEntry(_Stored):
     to_status: str = Field(alias="to")
     note: str | None = None
     public: bool = True
+    internal_note: str | None = None  # staff only: a note on a step whose note is not public
 
 
 class RoutingDecision(_Stored):
@@ -121,6 +123,7 @@ class Ticket(_Stored):
     photos: list[Photo] = Field(default_factory=list)
     rating: Rating | None = None
     source: str = "api"
+    search_tokens: list[str] = Field(default_factory=list)
     # Same description from the same reporter shortly before: flagged, not refused.
     duplicate_key: str | None = None
     possible_duplicate_of: str | None = None
@@ -161,11 +164,18 @@ def history_entry(
     ).model_dump(mode="python", by_alias=True)
 
 
+LOCKS = "ticket_locks"
+
+
 class TicketStore:
-    """The `tickets` collection: read, create, and change with a version check."""
+    """The `tickets` collection: read, create, and change with a version check.
+
+    Every change holds the ticket's lock (see shared.locks): FerretDB does not isolate updates.
+    """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[COLLECTION]
+        self.locks = DocumentLocks(db[LOCKS])
 
     async def get(self, tracking_code: str) -> Ticket | None:
         doc = await self.collection.find_one({"_id": tracking_code})
@@ -181,9 +191,10 @@ class TicketStore:
         change: Document = {"$set": set_fields, "$inc": {"version": 1}}
         if push:
             change["$push"] = {field: {"$each": values} for field, values in push.items()}
-        doc = await self.collection.find_one_and_update(
-            {"_id": ticket.tracking_code, "version": ticket.version},
-            change,
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.locks.hold(ticket.tracking_code):
+            doc = await self.collection.find_one_and_update(
+                {"_id": ticket.tracking_code, "version": ticket.version},
+                change,
+                return_document=ReturnDocument.AFTER,
+            )
         return Ticket.from_document(doc) if doc else None

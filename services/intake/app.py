@@ -73,14 +73,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="intake")
+        tickets = TicketRepository(db)
         relay = OutboxRelay(
             collection=db[COLLECTION],
+            locks=tickets.locks,
             publisher=publisher,
             topic=topics.TICKETS,
             producer="intake",
             poll_interval_s=settings.outbox_poll_interval_s,
         )
-        tickets = TicketRepository(db)
         try:
             await tickets.ensure_indexes()
         except PyMongoError as exc:  # the database may come later; housekeeping retries

@@ -13,6 +13,7 @@ from typing import Any
 from shared.catalogue import Catalogue
 from shared.events import CitizenReplied, Envelope, TicketRated, TicketSubmitted
 from shared.outbox import outbox_entry
+from shared.search import search_tokens
 from shared.tickets import (
     Comment,
     Kind,
@@ -108,6 +109,7 @@ def new_ticket(
                 )
             ],
             "outbox": [outbox_entry(event)],
+            "search_tokens": search_tokens(title, description),
         }
     )
     return ticket, event

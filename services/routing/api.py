@@ -1,27 +1,44 @@
-"""Routing's HTTP routes: sign-in for officers, supervisors, admins and auditors."""
+"""Routing's HTTP routes for staff: sign-in, accounts, tickets. Parse, call, map."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 
-from services.routing import service
-from services.routing.repository import AccountRepository
-from shared.auth import TokenCodec
+from services.routing import accounts as account_cases
+from services.routing import staff, workflow
+from services.routing.queries import SORTS, TicketFilter
+from services.routing.repository import LoginThrottle
+from services.routing.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountPatch,
+    CommentIn,
+    CommentOut,
+    PasswordChangeIn,
+    ProfileIn,
+    TicketOut,
+    TicketPage,
+    TokenOut,
+    TransitionIn,
+)
+from services.routing.staff import RoutingContext
+from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, require_roles
+from shared.errors import NotFound
+from shared.http import require_json
 
 
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
+def _context(request: Request) -> RoutingContext:
+    ctx: RoutingContext = request.state.routing
+    return ctx
 
 
-def _accounts(request: Request) -> AccountRepository:
-    accounts: AccountRepository = request.state.accounts
-    return accounts
+def _throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.state.throttle
+    return throttle
 
 
 def _codec(request: Request) -> TokenCodec:
@@ -29,21 +46,234 @@ def _codec(request: Request) -> TokenCodec:
     return codec
 
 
-AccountsDep = Annotated[AccountRepository, Depends(_accounts)]
+RoutingDep = Annotated[RoutingContext, Depends(_context)]
+ThrottleDep = Annotated[LoginThrottle, Depends(_throttle)]
 CodecDep = Annotated[TokenCodec, Depends(_codec)]
 PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+Admin = Annotated[Principal, require_roles(Role.ADMIN)]
+JSON_BODY = [Depends(require_json)]
+SCOPE_404: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown, or outside the caller's scope (never 403)"}
+}
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1")
 
 
 @router.post(
     "/auth/token",
+    tags=["auth"],
     response_model=TokenOut,
     summary="Sign in (OAuth2 password form) and get a short-lived bearer token",
-    responses={401: {"description": "Wrong username or password"}},
+    responses={
+        401: {"description": "Wrong username or password (the same for both)"},
+        429: {"description": "Too many failures for this username from this address"},
+    },
 )
-async def issue_token(form: PasswordForm, accounts: AccountsDep, codec: CodecDep) -> TokenOut:
-    token = await service.sign_in(
-        username=form.username, password=form.password, accounts=accounts, codec=codec
+async def issue_token(
+    form: PasswordForm,
+    request: Request,
+    ctx: RoutingDep,
+    throttle: ThrottleDep,
+    codec: CodecDep,
+) -> TokenOut:
+    address = request.client.host if request.client else "unknown"
+    token = await account_cases.sign_in(
+        username=form.username,
+        password=form.password,
+        address=address,
+        accounts=ctx.accounts,
+        throttle=throttle,
+        codec=codec,
     )
     return TokenOut(access_token=token, expires_in=codec.ttl_seconds)
+
+
+@router.get("/auth/me", tags=["auth"], response_model=AccountOut, summary="Who am I")
+async def me(principal: CurrentPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+    account = await ctx.accounts.find(principal.username)
+    if account is None:
+        raise NotFound("Akun tidak ditemukan. (Account not found.)")
+    return account_cases.public_account(account)
+
+
+@router.patch(
+    "/auth/me",
+    tags=["auth"],
+    response_model=AccountOut,
+    dependencies=JSON_BODY,
+    summary="Change my contact details and notification preference",
+)
+async def update_me(
+    body: ProfileIn, principal: CurrentPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    return await account_cases.update_account(
+        accounts=ctx.accounts,
+        catalogue=await ctx.catalogue.get(),
+        username=principal.username,
+        fields=body.model_dump(exclude_unset=True),
+    )
+
+
+@router.post(
+    "/auth/password",
+    tags=["auth"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=JSON_BODY,
+    summary="Change my password",
+)
+async def change_password(
+    body: PasswordChangeIn, principal: CurrentPrincipal, ctx: RoutingDep
+) -> Response:
+    await account_cases.change_password(
+        principal=principal,
+        current=body.current_password,
+        new=body.new_password,
+        accounts=ctx.accounts,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/accounts", tags=["accounts"], response_model=list[AccountOut], summary="All accounts (admin)"
+)
+async def list_accounts(_: Admin, ctx: RoutingDep) -> list[dict[str, Any]]:
+    return [account_cases.public_account(a) for a in await ctx.accounts.all()]
+
+
+@router.post(
+    "/accounts",
+    tags=["accounts"],
+    response_model=AccountOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=JSON_BODY,
+    summary="Create an account (admin)",
+)
+async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
+    profile = body.model_dump(exclude={"username", "password", "role", "opd"}, exclude_none=True)
+    return await account_cases.create_account(
+        accounts=ctx.accounts,
+        catalogue=await ctx.catalogue.get(),
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        opd=body.opd,
+        profile=profile,
+    )
+
+
+@router.patch(
+    "/accounts/{username}",
+    tags=["accounts"],
+    response_model=AccountOut,
+    dependencies=JSON_BODY,
+    summary="Change an account (admin)",
+)
+async def patch_account(
+    username: str, body: AccountPatch, _: Admin, ctx: RoutingDep
+) -> dict[str, Any]:
+    return await account_cases.update_account(
+        accounts=ctx.accounts,
+        catalogue=await ctx.catalogue.get(),
+        username=username,
+        fields=body.model_dump(exclude_unset=True),
+    )
+
+
+@router.get(
+    "/tickets",
+    tags=["tickets"],
+    response_model=TicketPage,
+    summary="Tickets in the caller's scope, filtered, searched and paged",
+)
+async def list_tickets(
+    principal: CurrentPrincipal,
+    ctx: RoutingDep,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    category: str | None = None,
+    kecamatan: str | None = None,
+    overdue: bool | None = None,
+    opd: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    submitted_from: datetime | None = None,
+    submitted_to: datetime | None = None,
+    sort: Annotated[str, Query(pattern="^(-submitted_at|due_at)$")] = "-submitted_at",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    statuses = [s for value in status_ or [] for s in value.split(",") if s] or None
+    f = TicketFilter(
+        status=statuses,
+        category=category,
+        kecamatan=kecamatan,
+        overdue=overdue,
+        opd=opd,
+        q=q,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+    )
+    assert sort in SORTS
+    return await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/tickets/counts",
+    tags=["tickets"],
+    response_model=dict[str, int],
+    summary="Tickets per status in the caller's scope, plus `overdue` (dashboard)",
+)
+async def ticket_counts(principal: CurrentPrincipal, ctx: RoutingDep) -> dict[str, int]:
+    return await staff.counts(ctx, principal)
+
+
+@router.get(
+    "/tickets/{tracking_code}",
+    tags=["tickets"],
+    response_model=TicketOut,
+    response_model_exclude_unset=True,
+    responses=SCOPE_404,
+    summary="One ticket",
+)
+async def get_ticket(
+    tracking_code: str, principal: CurrentPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    return await staff.get_ticket(ctx, principal, tracking_code)
+
+
+@router.post(
+    "/tickets/{tracking_code}/transitions",
+    tags=["tickets"],
+    response_model=TicketOut | dict[str, Any],
+    dependencies=JSON_BODY,
+    responses={
+        **SCOPE_404,
+        403: {"description": "The caller's role may not take this action"},
+        409: {
+            "description": "Not allowed from this status, or `version` is stale: "
+            "the body carries the current `ticket`"
+        },
+        422: {"description": "A field the action needs is missing"},
+    },
+    summary="Move the ticket along the transition table",
+)
+async def transition(
+    tracking_code: str, body: TransitionIn, principal: CurrentPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    request = workflow.Request(
+        action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
+    )
+    return await staff.transition(ctx, principal, tracking_code, request, version=body.version)
+
+
+@router.post(
+    "/tickets/{tracking_code}/comments",
+    tags=["tickets"],
+    response_model=CommentOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=JSON_BODY,
+    responses={**SCOPE_404, 403: {"description": "Auditors change nothing"}},
+    summary="Comment on a ticket, public (shown to the citizen) or internal",
+)
+async def add_comment(
+    tracking_code: str, body: CommentIn, principal: CurrentPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    return await staff.comment(ctx, principal, tracking_code, body=body.body, public=body.public)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -14,10 +15,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from services.routing import service
+from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
 from services.routing.handlers import build_handlers
-from services.routing.repository import AccountRepository, TicketRepository
+from services.routing.queries import TicketQueries
+from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
 from services.routing.settings import RoutingSettings
+from services.routing.staff import RoutingContext
 from shared import topics
 from shared.catalogue import CatalogueStore, seed_catalogue
 from shared.http import build_app
@@ -44,14 +48,16 @@ async def prepare(
     db: AsyncDatabase[Document],
     accounts: AccountRepository,
     catalogue: CatalogueStore,
+    queries: TicketQueries,
 ) -> None:
     """Seed the catalogue (and dev accounts) and create topics, retrying until both answer."""
     delay = 0.5
     while True:
         try:
             await seed_catalogue(db)
+            await queries.ensure_indexes()
             if settings.seed_dev_accounts:
-                created = await service.seed_dev_accounts(
+                created = await seed_dev_accounts(
                     accounts=accounts, catalogue=await catalogue.get()
                 )
                 if created:
@@ -72,9 +78,11 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         tickets = TicketRepository(db)
         accounts = AccountRepository(db)
         catalogue = CatalogueStore(db)
+        queries = TicketQueries(db[COLLECTION])
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
             collection=db[COLLECTION],
+            locks=tickets.locks,
             publisher=publisher,
             topic=topics.TICKETS,
             producer=service.PRODUCER,
@@ -96,7 +104,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         )
 
         async def run_after_preparation() -> None:
-            await prepare(settings, db, accounts, catalogue)
+            await prepare(settings, db, accounts, catalogue, queries)
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
                 keep_running("routing-outbox", relay.run),
@@ -106,10 +114,20 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         try:
             yield {
                 "db": db,
-                "tickets": tickets,
-                "accounts": accounts,
-                "catalogue": catalogue,
                 "consumer": consumer,
+                "routing": RoutingContext(
+                    settings=settings,
+                    tickets=tickets,
+                    queries=queries,
+                    accounts=accounts,
+                    catalogue=catalogue,
+                    wake_relay=relay.wake,
+                ),
+                "throttle": LoginThrottle(
+                    db,
+                    max_failures=settings.login_max_failures,
+                    window=timedelta(minutes=settings.login_lock_minutes),
+                ),
             }
         finally:
             background.cancel()

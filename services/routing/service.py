@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
-from functools import cache
 
 from services.routing import domain, metrics
 from services.routing.classifier import Model
-from services.routing.repository import AccountRepository, TicketRepository
-from shared.auth import Principal, Role, TokenCodec, hash_password, verify_password
+from services.routing.repository import TicketRepository
 from shared.catalogue import Catalogue
-from shared.errors import Unauthorized
 from shared.events import TicketRouted, TicketTriaged, utcnow
 from shared.outbox import outbox_entry
 from shared.tickets import TicketStatus, history_entry
@@ -112,54 +108,3 @@ async def route_submitted_ticket(
             )
             return True
     raise RuntimeError(f"ticket {tracking_code} kept changing while routing it")
-
-
-async def sign_in(
-    *, username: str, password: str, accounts: AccountRepository, codec: TokenCodec
-) -> str:
-    """A signed token for valid credentials; the same answer for unknown user and bad password."""
-    account = await accounts.get(username)
-    password_hash = account["password_hash"] if account else _dummy_hash()
-    valid = await asyncio.to_thread(verify_password, password_hash, password)
-    if account is None or not valid:
-        raise Unauthorized("Nama pengguna atau kata sandi salah. (Wrong username or password.)")
-    principal = Principal(username=account["_id"], role=Role(account["role"]), opd=account["opd"])
-    return codec.issue(principal)
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified against for unknown users, so both failures take the same time."""
-    return hash_password("not-a-real-password")
-
-
-DEV_PASSWORDS = {
-    Role.ADMIN: "admin",
-    Role.AUDITOR: "auditor",
-    Role.OFFICER: "officer",
-    Role.SUPERVISOR: "supervisor",
-}
-
-
-def dev_accounts(catalogue: Catalogue) -> list[tuple[str, Role, str | None]]:
-    """The development accounts ARCHITECTURE.md lists: admin, auditor, per OPD two accounts."""
-    accounts: list[tuple[str, Role, str | None]] = [
-        ("admin", Role.ADMIN, None),
-        ("auditor", Role.AUDITOR, None),
-    ]
-    for opd in catalogue.opds:
-        accounts.append((opd.code.lower(), Role.OFFICER, opd.code))
-        accounts.append((f"{opd.code.lower()}-kepala", Role.SUPERVISOR, opd.code))
-    return accounts
-
-
-async def seed_dev_accounts(*, accounts: AccountRepository, catalogue: Catalogue) -> int:
-    """Create the missing dev accounts; one argon2 hash per role keeps the start quick."""
-    existing = await accounts.usernames()
-    missing = [a for a in dev_accounts(catalogue) if a[0] not in existing]
-    hashes: dict[Role, str] = {}
-    for username, role, opd in missing:
-        if role not in hashes:
-            hashes[role] = await asyncio.to_thread(hash_password, DEV_PASSWORDS[role])
-        await accounts.add(username=username, password_hash=hashes[role], role=role, opd=opd)
-    return len(missing)

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import Envelope, EventType
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
+from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
 from shared.topics import TopicSpec
@@ -78,7 +79,13 @@ async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
             {"_id": "LP-BBBB-BBBB", "outbox": [outbox_entry(mine[2]), outbox_entry(other)]},
         ]
     )
-    relay = OutboxRelay(collection=db.tickets, publisher=publisher, topic=topic, producer="intake")
+    relay = OutboxRelay(
+        collection=db.tickets,
+        locks=DocumentLocks(db.ticket_locks),
+        publisher=publisher,
+        topic=topic,
+        producer="intake",
+    )
     assert await relay.publish_pending() == 3
     received = await _read_all(infra, topic, 3)
     assert sorted(e.event_id for _, e, _ in received) == sorted(e.event_id for e in mine)
@@ -96,7 +103,13 @@ async def test_relay_keeps_events_while_kafka_is_unreachable(db: AsyncDatabase[D
         {"_id": "LP-CCCC-CCCC", "outbox": [outbox_entry(_event("LP-CCCC-CCCC"))]}
     )
     down = KafkaPublisher("127.0.0.1:1", client_id="test", timeout_s=2)
-    relay = OutboxRelay(collection=db.tickets, publisher=down, topic="unused", producer="intake")
+    relay = OutboxRelay(
+        collection=db.tickets,
+        locks=DocumentLocks(db.ticket_locks),
+        publisher=down,
+        topic="unused",
+        producer="intake",
+    )
     with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, nothing is lost
         await relay.publish_pending()
     doc = await db.tickets.find_one({"_id": "LP-CCCC-CCCC"})

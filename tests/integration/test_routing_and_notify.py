@@ -5,24 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake import domain as intake_domain
-from services.notify import service as notify_service
 from services.notify.app import create_app as create_notify
-from services.notify.channels import LogChannel
-from services.notify.repository import DeliveryRepository, TicketContacts
 from services.notify.settings import NotifySettings
 from services.routing import service as routing_service
 from services.routing.app import create_app as create_routing
 from services.routing.repository import TicketRepository
 from services.routing.settings import RoutingSettings
 from shared.catalogue import packaged_catalogue
-from shared.events import Envelope, EventType, utcnow
+from shared.events import utcnow
 from shared.mongo import Document
 from shared.tickets import Kind, Location, Reporter
 from tests.conftest import Infra
@@ -79,29 +75,6 @@ async def test_concurrent_routing_of_one_ticket_changes_it_once(
     assert results.count(True) == 1
     doc = await db.tickets.find_one({"_id": code})
     assert doc is not None and len(doc["history"]) == 2 and doc["version"] == 2
-
-
-async def test_notify_sends_each_message_once(db: AsyncDatabase[Document]) -> None:
-    code = await _store_ticket(db, "air pdam mati tiga hari")
-    event = Envelope(
-        event_type=EventType.TICKET_ROUTED,
-        ticket_id=code,
-        correlation_id="c",
-        producer="routing",
-        payload={"opd": "PDAM"},
-    )
-    deliveries = DeliveryRepository(db)
-    args: dict[str, Any] = {
-        "envelope": event,
-        "deliveries": deliveries,
-        "contacts": TicketContacts(db),
-        "channels": {"log": LogChannel()},
-    }
-    assert await notify_service.deliver_event(**args) == 2
-    assert await notify_service.deliver_event(**args) == 0
-    records = await deliveries.for_ticket(code)
-    assert sorted(r["recipient"] for r in records) == ["opd:PDAM", "warga@example.com"]
-    assert all(r["status"] == "sent" and r["attempts"] == 1 for r in records)
 
 
 @pytest.fixture

@@ -1,0 +1,165 @@
+"""Officers' lists: filters, search, sort and cursor paging over `tickets`, and status counts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.routing.workflow import OPEN_STATUSES
+from shared.auth import Principal, Role
+from shared.mongo import Document
+from shared.search import query_tokens
+from shared.tickets import Ticket
+
+SORTS = {"-submitted_at": ("submitted_at", DESCENDING), "due_at": ("due_at", ASCENDING)}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: list[str] | None = None
+    category: str | None = None
+    kecamatan: str | None = None
+    opd: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+
+
+def scope(principal: Principal) -> Document:
+    """The one place that limits what a caller sees: officers and supervisors, their OPD."""
+    if principal.role in (Role.ADMIN, Role.AUDITOR):
+        return {}
+    return {"opd": principal.opd or "\x00none"}
+
+
+def build_query(principal: Principal, f: TicketFilter, now: datetime) -> Document:
+    clauses: list[Document] = [scope(principal)]
+    if f.status:
+        clauses.append({"status": {"$in": f.status}})
+    if f.category:
+        clauses.append({"category": f.category})
+    if f.kecamatan:
+        clauses.append({"location.kecamatan": f.kecamatan})
+    if f.opd:
+        clauses.append({"opd": f.opd})
+    if f.overdue is True:
+        clauses.append({"due_at": {"$lt": now}, "status": {"$in": list(OPEN_STATUSES)}})
+    elif f.overdue is False:
+        clauses.append(
+            {
+                "$or": [
+                    {"due_at": None},
+                    {"due_at": {"$gte": now}},
+                    {"status": {"$nin": list(OPEN_STATUSES)}},
+                ]
+            }
+        )
+    tokens = query_tokens(f.q or "")
+    if tokens:
+        clauses.append({"search_tokens": {"$all": tokens}})
+    window: Document = {}
+    if f.submitted_from:
+        window["$gte"] = f.submitted_from
+    if f.submitted_to:
+        window["$lte"] = f.submitted_to
+    if window:
+        clauses.append({"submitted_at": window})
+    clauses = [c for c in clauses if c]
+    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+
+
+def encode_cursor(value: Any, ticket_id: str) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, ticket_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    value, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(ticket_id, str):
+        raise ValueError("cursor")
+    return value, ticket_id
+
+
+def after_cursor(sort: str, cursor: str) -> Document:
+    """Keyset paging: the rows after (value, _id) in the sort order (nulls sort lowest)."""
+    field, direction = SORTS[sort]
+    value, ticket_id = decode_cursor(cursor)
+    if direction == ASCENDING:
+        if value is None:
+            return {"$or": [{field: None, "_id": {"$gt": ticket_id}}, {field: {"$ne": None}}]}
+        return {"$or": [{field: {"$gt": value}}, {field: value, "_id": {"$gt": ticket_id}}]}
+    if value is None:
+        return {field: None, "_id": {"$lt": ticket_id}}
+    return {
+        "$or": [{field: {"$lt": value}}, {field: None}, {field: value, "_id": {"$lt": ticket_id}}]
+    }
+
+
+class TicketQueries:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._tickets = collection
+
+    async def ensure_indexes(self) -> None:
+        for keys in (
+            [("opd", ASCENDING), ("status", ASCENDING), ("submitted_at", DESCENDING)],
+            [("status", ASCENDING), ("due_at", ASCENDING)],
+            [("category", ASCENDING)],
+            [("location.kecamatan", ASCENDING)],
+            [("submitted_at", DESCENDING), ("_id", DESCENDING)],
+            [("due_at", ASCENDING), ("_id", ASCENDING)],
+            [("search_tokens", ASCENDING)],
+        ):
+            await self._tickets.create_index(keys)
+
+    async def page(
+        self,
+        principal: Principal,
+        f: TicketFilter,
+        *,
+        now: datetime,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Ticket], str | None]:
+        query = build_query(principal, f, now)
+        if cursor:
+            query = (
+                {"$and": [query, after_cursor(sort, cursor)]}
+                if query
+                else after_cursor(sort, cursor)
+            )
+        field, direction = SORTS[sort]
+        docs = await (
+            self._tickets.find(query, {"outbox": 0, "search_tokens": 0})
+            .sort([(field, direction), ("_id", direction)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        tickets = [Ticket.from_document(d) for d in docs[:limit]]
+        next_cursor = None
+        if len(docs) > limit:
+            last = docs[limit - 1]
+            next_cursor = encode_cursor(last.get(field), str(last["_id"]))
+        return tickets, next_cursor
+
+    async def counts(self, principal: Principal, now: datetime) -> dict[str, int]:
+        """Tickets per status in the caller's scope, plus `overdue`."""
+        pipeline: list[Document] = [
+            {"$match": scope(principal)},
+            {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+        ]
+        result = {doc["_id"]: doc["n"] async for doc in await self._tickets.aggregate(pipeline)}
+        result["overdue"] = await self._tickets.count_documents(
+            build_query(principal, TicketFilter(overdue=True), now)
+        )
+        return result

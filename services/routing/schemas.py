@@ -1,0 +1,152 @@
+"""HTTP request and response models of routing (never reused as events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.routing.workflow import Action
+from shared.auth import Role
+from shared.tickets import TicketStatus
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"
+    ),
+]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+    ),
+]
+Whatsapp = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+62[0-9]{8,13}$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class TransitionIn(_Strict):
+    action: Action
+    note: Note | None = None
+    to_opd: Annotated[str, StringConstraints(max_length=64)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=32)] | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class CommentIn(_Strict):
+    body: Note
+    public: bool = False
+
+
+class CommentOut(BaseModel):
+    id: str
+    at: datetime
+    author: str
+    body: str
+    public: bool
+
+
+class HistoryOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: datetime
+    actor: str
+    action: str
+    from_: str | None = Field(default=None, alias="from")
+    to: str
+    note: str | None = None
+    public: bool
+    internal_note: str | None = None
+
+
+class TicketOut(BaseModel):
+    """A ticket as staff see it. `reporter` is absent for anonymous tickets, for everyone."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    tracking_code: str
+    status: TicketStatus
+    version: int
+    kind: str
+    category: str | None
+    opd: str | None
+    opd_name: str | None = None
+    title: str | None
+    description: str
+    location: dict[str, Any]
+    reporter: dict[str, Any] | None = None
+    routing: dict[str, Any] | None
+    due_at: datetime | None
+    overdue: bool
+    submitted_at: datetime
+    updated_at: datetime
+    anonymous: bool
+    confidential: bool
+    possible_duplicate_of: str | None = None
+    history: list[HistoryOut]
+    comments: list[CommentOut]
+    photos: list[dict[str, Any]] = Field(default_factory=list)
+    rating: dict[str, Any] | None = None
+    allowed_actions: list[str] = Field(description="Actions the caller may take now")
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class AccountOut(BaseModel):
+    username: str
+    role: Role
+    opd: str | None
+    full_name: str | None = None
+    email: str | None = None
+    whatsapp: str | None = None
+    notify_mode: Literal["immediate", "digest"] = "immediate"
+    active: bool = True
+
+
+class ProfileIn(_Strict):
+    """What officers may change about themselves: contacts and notification preference."""
+
+    full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = (
+        None
+    )
+    email: Email | None = None
+    whatsapp: Whatsapp | None = None
+    notify_mode: Literal["immediate", "digest"] | None = None
+
+
+class AccountIn(ProfileIn):
+    username: Username
+    password: Password
+    role: Role
+    opd: str | None = None
+
+
+class AccountPatch(ProfileIn):
+    role: Role | None = None
+    opd: str | None = None
+    active: bool | None = None
+    password: Password | None = None
+
+
+class PasswordChangeIn(_Strict):
+    current_password: Password
+    new_password: Password

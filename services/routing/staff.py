@@ -1,0 +1,207 @@
+"""Use cases of officers, supervisors, admins and auditors: see, list, move and comment tickets.
+
+Scope is enforced here and in queries.scope: outside it a ticket does not exist (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from services.routing import workflow
+from services.routing.queries import TicketFilter, TicketQueries
+from services.routing.repository import AccountRepository, TicketRepository
+from services.routing.settings import RoutingSettings
+from shared.auth import Principal, Role
+from shared.catalogue import Catalogue, CatalogueStore
+from shared.errors import Conflict, Forbidden, InvalidField, NotFound
+from shared.events import TicketCommented, utcnow
+from shared.outbox import outbox_entry
+from shared.tickets import Comment, Ticket
+
+NOT_FOUND = "Laporan tidak ditemukan. (Ticket not found.)"
+
+
+@dataclass(frozen=True)
+class RoutingContext:
+    settings: RoutingSettings
+    tickets: TicketRepository
+    queries: TicketQueries
+    accounts: AccountRepository
+    catalogue: CatalogueStore
+    wake_relay: Callable[[], None]
+
+
+def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> dict[str, Any]:
+    """A ticket as staff see it; the reporter is left out of anonymous tickets for everyone."""
+    now = utcnow()
+    opd = catalogue.opd(ticket.opd) if ticket.opd else None
+    view: dict[str, Any] = {
+        "tracking_code": ticket.tracking_code,
+        "status": ticket.status,
+        "version": ticket.version,
+        "kind": ticket.kind,
+        "category": ticket.category,
+        "opd": ticket.opd,
+        "opd_name": opd.name if opd else None,
+        "title": ticket.title,
+        "description": ticket.description,
+        "location": ticket.location.model_dump(),
+        "routing": ticket.routing.model_dump() if ticket.routing else None,
+        "due_at": ticket.due_at,
+        "overdue": workflow.is_overdue(ticket, now),
+        "submitted_at": ticket.submitted_at,
+        "updated_at": ticket.updated_at,
+        "anonymous": ticket.anonymous,
+        "confidential": ticket.confidential,
+        "possible_duplicate_of": ticket.possible_duplicate_of,
+        "history": [h.model_dump(by_alias=True) for h in ticket.history],
+        "comments": [c.model_dump() for c in ticket.comments],
+        "photos": [
+            {**p.model_dump(), "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{p.id}"}
+            for p in ticket.photos
+        ],
+        "rating": ticket.rating.model_dump() if ticket.rating else None,
+        "allowed_actions": [a.value for a in workflow.allowed_actions(principal, ticket)],
+    }
+    if not ticket.anonymous and ticket.reporter is not None:
+        view["reporter"] = ticket.reporter.model_dump()
+    return view
+
+
+async def visible_ticket(ctx: RoutingContext, principal: Principal, code: str) -> Ticket:
+    ticket = await ctx.tickets.get(code.strip().upper())
+    if ticket is None or not workflow.can_see(principal, ticket):
+        raise NotFound(NOT_FOUND)
+    return ticket
+
+
+async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> dict[str, Any]:
+    ticket = await visible_ticket(ctx, principal, code)
+    return staff_view(ticket, principal, await ctx.catalogue.get())
+
+
+async def list_tickets(
+    ctx: RoutingContext,
+    principal: Principal,
+    f: TicketFilter,
+    *,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    try:
+        tickets, next_cursor = await ctx.queries.page(
+            principal, f, now=utcnow(), sort=sort, limit=limit, cursor=cursor
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidField(("query", "cursor"), "Kursor tidak sah. (Invalid cursor.)") from exc
+    catalogue = await ctx.catalogue.get()
+    return {
+        "items": [staff_view(t, principal, catalogue) for t in tickets],
+        "next_cursor": next_cursor,
+    }
+
+
+async def transition(
+    ctx: RoutingContext,
+    principal: Principal,
+    code: str,
+    request: workflow.Request,
+    *,
+    version: int | None,
+) -> dict[str, Any]:
+    """Apply one transition; a stale `version` (or a lost race) is 409 with the current ticket."""
+    ticket = await visible_ticket(ctx, principal, code)
+    catalogue = await ctx.catalogue.get()
+    if version is not None and version != ticket.version:
+        raise Conflict(
+            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
+            extra={"ticket": staff_view(ticket, principal, catalogue)},
+        )
+    try:
+        change = workflow.transition(
+            ticket,
+            request,
+            principal=principal,
+            now=utcnow(),
+            catalogue=catalogue,
+            calendar=ctx.settings.calendar(),
+        )
+    except workflow.RoleNotAllowed as exc:
+        raise Forbidden(
+            "Peran Anda tidak boleh melakukan tindakan ini. (Your role may not do this.)"
+        ) from exc
+    except workflow.NotAllowed as exc:
+        raise Conflict(
+            str(exc), extra={"ticket": staff_view(ticket, principal, catalogue)}
+        ) from exc
+    except workflow.Missing as exc:
+        field = str(exc.args[0])
+        raise InvalidField(
+            ("body", field),
+            f"{field} wajib diisi dengan benar untuk tindakan "
+            f"ini. ({field} is required for this action.)",
+        ) from exc
+    updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
+    if updated is None:
+        current = await visible_ticket(ctx, principal, code)
+        raise Conflict(
+            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
+            extra={"ticket": staff_view(current, principal, catalogue)},
+        )
+    ctx.wake_relay()
+    # The ticket may have left the caller's scope (a transfer): show what they may still see.
+    if not workflow.can_see(principal, updated):
+        return {
+            "tracking_code": updated.tracking_code,
+            "status": updated.status,
+            "version": updated.version,
+            "opd": updated.opd,
+        }
+    return staff_view(updated, principal, catalogue)
+
+
+async def comment(
+    ctx: RoutingContext, principal: Principal, code: str, *, body: str, public: bool
+) -> dict[str, Any]:
+    if principal.role is Role.AUDITOR:
+        raise Forbidden("Auditor tidak mengubah laporan. (Auditors change nothing.)")
+    ticket = await visible_ticket(ctx, principal, code)
+    now = utcnow()
+    note = Comment(id=uuid.uuid4().hex, at=now, author=principal.username, body=body, public=public)
+    event = TicketCommented(
+        comment_id=note.id,
+        public=public,
+        author_role=principal.role.value,
+        opd=ticket.opd,
+        body=body if public else None,
+    )
+    for _ in range(5):
+        updated = await ctx.tickets.update(
+            ticket,
+            set_fields={"updated_at": now},
+            push={
+                "comments": [note.model_dump()],
+                "outbox": [
+                    outbox_entry(
+                        event.envelope(
+                            ticket_id=ticket.tracking_code,
+                            producer=workflow.PRODUCER,
+                            correlation_id=ticket.correlation_id,
+                        )
+                    )
+                ],
+            },
+        )
+        if updated is not None:
+            ctx.wake_relay()
+            return note.model_dump()
+        ticket = await visible_ticket(ctx, principal, code)
+    raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")
+
+
+async def counts(ctx: RoutingContext, principal: Principal) -> dict[str, int]:
+    return await ctx.queries.counts(principal, utcnow())

@@ -1,0 +1,325 @@
+"""Routing's staff API against the real database: scope, workflow, conflicts, lists, accounts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pymongo import MongoClient
+
+from services.intake import domain as intake_domain
+from services.routing.app import create_app
+from services.routing.settings import RoutingSettings
+from shared.events import utcnow
+from shared.tickets import Kind, Location, Reporter
+from tests.conftest import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def stored(infra: Infra, db_name: str) -> Iterator[Any]:
+    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
+    try:
+        yield client[db_name]
+    finally:
+        client.drop_database(db_name)
+        client.close()
+
+
+@pytest.fixture
+def api(infra: Infra, db_name: str) -> Iterator[TestClient]:
+    settings = RoutingSettings(
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=db_name,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        seed_dev_accounts=True,
+        consumer_group=f"routing-{db_name}",
+        login_max_failures=3,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        accounts: Any = MongoClient(infra.mongodb_url)[db_name].accounts
+        deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
+        while accounts.count_documents({}) < 120 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        accounts.database.client.close()
+        yield client
+
+
+def auth(api: TestClient, username: str) -> dict[str, str]:
+    password = {"admin": "admin", "auditor": "auditor"}.get(
+        username, "supervisor" if username.endswith("-kepala") else "officer"
+    )
+    response = api.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def put_ticket(
+    stored: Any,
+    *,
+    status: str = "routed",
+    opd: str | None = "DPUPR",
+    description: str = "Jalan berlubang besar di depan sekolah dasar",
+    anonymous: bool = False,
+    due_in: timedelta | None = None,
+    kecamatan: str = "KEC-CIRUAS",
+    submitted_ago: timedelta = timedelta(0),
+) -> str:
+    ticket, _ = intake_domain.new_ticket(
+        tracking_code=intake_domain.new_tracking_code("LP"),
+        reply_token="t",
+        now=utcnow() - submitted_ago,
+        correlation_id="c",
+        kind=Kind.COMPLAINT,
+        description=description,
+        title=None,
+        category="jalan-rusak",
+        location=Location(kecamatan=kecamatan),
+        reporter=Reporter(name="Siti", email="siti@example.com"),
+        anonymous=anonymous,
+        confidential=False,
+    )
+    doc = ticket.to_document()
+    doc.update(
+        status=status, opd=opd, outbox=[], due_at=utcnow() + due_in if due_in is not None else None
+    )
+    stored.tickets.insert_one(doc)
+    return ticket.tracking_code
+
+
+def test_officer_sees_own_opd_only_and_others_get_404(api: TestClient, stored: Any) -> None:
+    mine = put_ticket(stored, opd="DPUPR")
+    theirs = put_ticket(stored, opd="DLH")
+    triage = put_ticket(stored, status="triage", opd=None)
+    officer = auth(api, "dpupr")
+    assert api.get(f"/api/v1/tickets/{mine}", headers=officer).status_code == 200
+    for other in (theirs, triage):
+        response = api.get(f"/api/v1/tickets/{other}", headers=officer)
+        assert response.status_code == 404
+        again = api.post(
+            f"/api/v1/tickets/{other}/transitions", headers=officer, json={"action": "verify"}
+        )
+        assert again.status_code == 404
+    listed = {
+        t["tracking_code"] for t in api.get("/api/v1/tickets", headers=officer).json()["items"]
+    }
+    assert listed == {mine}
+    admin = {
+        t["tracking_code"]
+        for t in api.get("/api/v1/tickets", headers=auth(api, "admin")).json()["items"]
+    }
+    assert admin == {mine, theirs, triage}
+    assert api.get("/api/v1/tickets").status_code == 401
+
+
+def test_anonymous_reporter_is_hidden_from_everyone(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored, anonymous=True)
+    named = put_ticket(stored)
+    for user in ("admin", "dpupr"):
+        assert "reporter" not in api.get(f"/api/v1/tickets/{code}", headers=auth(api, user)).json()
+    shown = api.get(f"/api/v1/tickets/{named}", headers=auth(api, "dpupr")).json()
+    assert shown["reporter"]["name"] == "Siti"
+
+
+def test_auditor_reads_everything_and_changes_nothing(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored, opd="DLH")
+    auditor = auth(api, "auditor")
+    assert api.get(f"/api/v1/tickets/{code}", headers=auditor).json()["allowed_actions"] == []
+    assert (
+        api.post(
+            f"/api/v1/tickets/{code}/transitions", headers=auditor, json={"action": "verify"}
+        ).status_code
+        == 403
+    )
+    assert (
+        api.post(
+            f"/api/v1/tickets/{code}/comments", headers=auditor, json={"body": "x"}
+        ).status_code
+        == 403
+    )
+
+
+def test_officer_works_a_ticket_to_resolution(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored)
+    officer = auth(api, "dpupr")
+    url = f"/api/v1/tickets/{code}/transitions"
+    verified = api.post(url, headers=officer, json={"action": "verify", "version": 1})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["status"] == "verified" and verified.json()["due_at"]
+    started = api.post(url, headers=officer, json={"action": "start"}).json()
+    assert started["status"] == "in_progress"
+    assert api.post(url, headers=officer, json={"action": "resolve"}).status_code == 422
+    resolved = api.post(
+        url, headers=officer, json={"action": "resolve", "note": "Lubang sudah ditambal."}
+    ).json()
+    assert resolved["status"] == "resolved"
+    assert [h["action"] for h in resolved["history"]] == ["submit", "verify", "start", "resolve"]
+    assert resolved["history"][-1]["actor"] == "dpupr"
+    assert api.post(url, headers=officer, json={"action": "close"}).status_code == 403
+    assert api.post(url, headers=auth(api, "admin"), json={"action": "verify"}).status_code == 409
+
+
+def test_stale_version_is_409_with_the_current_ticket(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored)
+    officer = auth(api, "dpupr")
+    url = f"/api/v1/tickets/{code}/transitions"
+    assert (
+        api.post(url, headers=officer, json={"action": "verify", "version": 1}).status_code == 200
+    )
+    stale = api.post(url, headers=officer, json={"action": "start", "version": 1})
+    assert stale.status_code == 409
+    assert stale.json()["ticket"]["version"] == 2 and stale.json()["ticket"]["status"] == "verified"
+
+
+def test_two_officers_at_once_one_wins(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored)
+    officer, supervisor = auth(api, "dpupr"), auth(api, "dpupr-kepala")
+    url = f"/api/v1/tickets/{code}/transitions"
+
+    def act(headers: dict[str, str]) -> int:
+        return api.post(url, headers=headers, json={"action": "verify", "version": 1}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(act, [officer, supervisor, officer, supervisor]))
+    assert results.count(200) == 1 and results.count(409) == 3
+    assert stored.tickets.find_one({"_id": code})["version"] == 2
+
+
+def test_transfer_hands_the_ticket_to_another_opd(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored)
+    officer = auth(api, "dpupr")
+    moved = api.post(
+        f"/api/v1/tickets/{code}/transitions",
+        headers=officer,
+        json={"action": "transfer", "to_opd": "DLH", "note": "Soal sampah"},
+    )
+    assert moved.status_code == 200 and moved.json()["opd"] == "DLH"
+    assert api.get(f"/api/v1/tickets/{code}", headers=officer).status_code == 404
+    assert api.get(f"/api/v1/tickets/{code}", headers=auth(api, "dlh")).json()["status"] == "routed"
+
+
+def test_only_a_supervisor_or_admin_rejects(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored)
+    url = f"/api/v1/tickets/{code}/transitions"
+    body = {"action": "reject", "reason": "spam", "note": "Iklan"}
+    assert api.post(url, headers=auth(api, "dpupr"), json=body).status_code == 403
+    assert (
+        api.post(url, headers=auth(api, "dpupr-kepala"), json=body).json()["status"] == "rejected"
+    )
+
+
+def test_comments_public_and_internal(api: TestClient, stored: Any) -> None:
+    code = put_ticket(stored)
+    officer = auth(api, "dpupr")
+    url = f"/api/v1/tickets/{code}/comments"
+    assert api.post(url, headers=officer, json={"body": "Tim survei besok."}).status_code == 201
+    public = api.post(url, headers=officer, json={"body": "Akan diperbaiki.", "public": True})
+    assert public.status_code == 201 and public.json()["public"] is True
+    comments = api.get(f"/api/v1/tickets/{code}", headers=officer).json()["comments"]
+    assert [(c["body"], c["public"]) for c in comments] == [
+        ("Tim survei besok.", False),
+        ("Akan diperbaiki.", True),
+    ]
+
+
+def test_filters_search_paging_and_counts(api: TestClient, stored: Any) -> None:
+    overdue = put_ticket(stored, due_in=timedelta(days=-1), description="Jembatan bambu roboh")
+    put_ticket(stored, status="verified", due_in=timedelta(days=3), kecamatan="KEC-KRAGILAN")
+    codes = [put_ticket(stored, submitted_ago=timedelta(minutes=i)) for i in range(5)]
+    put_ticket(stored, opd="DLH")
+    officer = auth(api, "dpupr")
+
+    def items(**params: Any) -> list[str]:
+        response = api.get("/api/v1/tickets", headers=officer, params=params)
+        assert response.status_code == 200, response.text
+        return [t["tracking_code"] for t in response.json()["items"]]
+
+    assert items(overdue="true") == [overdue]
+    assert items(q="JEMBATAN roboh") == [overdue]
+    assert len(items(kecamatan="KEC-KRAGILAN")) == 1
+    assert len(items(status="verified")) == 1 and len(items(status="routed,verified")) == 7
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = api.get("/api/v1/tickets", headers=officer, params=params).json()
+        seen += [t["tracking_code"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 7 and set(codes) <= set(seen)
+    assert seen.index(codes[0]) < seen.index(codes[4])  # newest first
+    by_due = items(sort="due_at", status="routed,verified")
+    assert by_due.index(overdue) < len(by_due) - 1
+    counts = api.get("/api/v1/tickets/counts", headers=officer).json()
+    assert counts == {"routed": 6, "verified": 1, "overdue": 1}
+    assert (
+        api.get("/api/v1/tickets", headers=officer, params={"cursor": "bogus"}).status_code == 422
+    )
+
+
+def test_sign_in_is_throttled_per_username_and_address(api: TestClient) -> None:
+    auth(api, "dlh")  # wait for the seed
+    for _ in range(3):
+        wrong = api.post("/api/v1/auth/token", data={"username": "dlh", "password": "nope"})
+        assert wrong.status_code == 401
+    blocked = api.post("/api/v1/auth/token", data={"username": "dlh", "password": "officer"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert (
+        api.post(
+            "/api/v1/auth/token", data={"username": "dinkes", "password": "officer"}
+        ).status_code
+        == 200
+    )
+
+
+def test_accounts_are_managed_by_admins(api: TestClient) -> None:
+    admin, officer = auth(api, "admin"), auth(api, "dinkes")
+    body = {
+        "username": "budi.dinkes",
+        "password": "rahasia-sekali",
+        "role": "officer",
+        "opd": "DINKES",
+        "email": "budi@example.go.id",
+        "notify_mode": "digest",
+    }
+    assert api.post("/api/v1/accounts", headers=officer, json=body).status_code == 403
+    created = api.post("/api/v1/accounts", headers=admin, json=body)
+    assert created.status_code == 201 and created.json()["notify_mode"] == "digest"
+    assert api.post("/api/v1/accounts", headers=admin, json=body).status_code == 409
+    bad = api.post(
+        "/api/v1/accounts", headers=admin, json={**body, "username": "x2", "opd": "NOPE"}
+    )
+    assert bad.status_code == 422
+    token = api.post(
+        "/api/v1/auth/token", data={"username": "budi.dinkes", "password": "rahasia-sekali"}
+    )
+    mine = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    changed = api.post(
+        "/api/v1/auth/password",
+        headers=mine,
+        json={"current_password": "rahasia-sekali", "new_password": "lebih-rahasia"},
+    )
+    assert changed.status_code == 204
+    assert (
+        api.patch("/api/v1/auth/me", headers=mine, json={"whatsapp": "+6281234567890"}).json()[
+            "whatsapp"
+        ]
+        == "+6281234567890"
+    )
+    off = api.patch("/api/v1/accounts/budi.dinkes", headers=admin, json={"active": False})
+    assert off.json()["active"] is False
+    assert (
+        api.post(
+            "/api/v1/auth/token", data={"username": "budi.dinkes", "password": "lebih-rahasia"}
+        ).status_code
+        == 401
+    )
