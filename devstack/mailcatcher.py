@@ -2,8 +2,9 @@
 
 SMTP (aiosmtpd) on `--smtp-port`, a page and JSON on `--http-port`: `GET /` lists the messages
 (newest first), `GET /messages` gives them as JSON and `GET /messages/<id>.html` shows a
-message's HTML part (sandboxed). With `--tls-cert` and `--tls-key` it offers STARTTLS. For tests
-it can refuse: `POST /_control {"fail_next": 1, "fail_code": 451}`.
+message's HTML part (sandboxed). With `--tls-cert` and `--tls-key` it offers STARTTLS, or speaks
+TLS from the start with `--implicit-tls`. For tests it can refuse:
+`POST /_control {"fail_next": 1, "fail_code": 451}`.
 
     python -m devstack.mailcatcher --smtp-port 1025 --http-port 8025
 """
@@ -64,7 +65,7 @@ def parse(id_: int, mail_from: str, rcpt_tos: list[str], raw: bytes) -> Mail:
         mail_from=mail_from,
         rcpt_tos=list(rcpt_tos),
         subject=str(message.get("Subject", "")),
-        message_id=str(message.get("Message-ID", "")),
+        message_id=str(message.get("Message-ID", "")).strip(),
         delivery_key=message.get("X-Pengaduan-Delivery"),
         text=text_part.get_content() if isinstance(text_part, EmailMessage) else "",
         html=html_part.get_content() if isinstance(html_part, EmailMessage) else None,
@@ -80,6 +81,7 @@ class MailCatcher:
     http_port: int = 0
     tls_context: ssl.SSLContext | None = None
     require_starttls: bool = False
+    implicit_tls: bool = False  # TLS from the first byte (port 465 style) instead of STARTTLS
     fail_next: int = 0
     fail_code: int = 451
     _mails: list[Mail] = field(default_factory=list)
@@ -94,7 +96,9 @@ class MailCatcher:
         if not self.smtp_port:
             self.smtp_port = free_port(self.host)
         kwargs: dict[str, Any] = {}
-        if self.tls_context is not None:
+        if self.tls_context is not None and self.implicit_tls:
+            kwargs = {"ssl_context": self.tls_context}
+        elif self.tls_context is not None:
             kwargs = {"tls_context": self.tls_context, "require_starttls": self.require_starttls}
         self._controller = Controller(
             _SmtpHandler(self),
@@ -251,12 +255,15 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=8025)
     parser.add_argument("--tls-cert", help="PEM certificate: offer STARTTLS")
     parser.add_argument("--tls-key", help="PEM key of --tls-cert")
+    parser.add_argument("--implicit-tls", action="store_true", help="TLS at once, no STARTTLS")
     ns = parser.parse_args()
     context = None
     if ns.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(ns.tls_cert, ns.tls_key)
-    catcher = MailCatcher(ns.host, ns.smtp_port, ns.http_port, tls_context=context).start()
+    catcher = MailCatcher(
+        ns.host, ns.smtp_port, ns.http_port, tls_context=context, implicit_tls=ns.implicit_tls
+    ).start()
     print(
         f"mail catcher: SMTP on {ns.host}:{catcher.smtp_port}, messages at {catcher.url}/",
         flush=True,

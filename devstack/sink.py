@@ -19,6 +19,7 @@ import hmac
 import html
 import json
 import signal
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,15 +32,23 @@ MAX_KEPT = 2000
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-0123456789"  # the secret `make run` gives notify
 KEY_HEADERS = ("Idempotency-Key", "X-Pengaduan-Delivery")
 SIGNATURE_HEADER = "X-Pengaduan-Signature"
-SHOWN_HEADERS = ("Content-Type", "Authorization", *KEY_HEADERS, SIGNATURE_HEADER)
+HIDDEN_HEADERS = ("Host", "Accept", "Accept-Encoding", "Connection", "User-Agent", "Content-Length")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a sender killed mid-request) is no error worth a trace."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def serve_http(
     host: str, port: int, handler: type[BaseHTTPRequestHandler]
 ) -> tuple[ThreadingHTTPServer, threading.Thread]:
     """An HTTP server on a daemon thread (port 0: a free one)."""
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = _Server((host, port), handler)
     thread = threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True)
     thread.start()
     return server, thread
@@ -168,7 +177,7 @@ class Sink:
                 at=now_iso(),
                 path=path,
                 key=key,
-                headers={h: headers[h] for h in SHOWN_HEADERS if h in headers},
+                headers={k: v for k, v in headers.items() if k not in HIDDEN_HEADERS},
                 body=body,
                 status=status,
                 delivered=not failing and not duplicate,
@@ -257,10 +266,10 @@ class _SinkHandler(BaseHTTPRequestHandler):
                 return
             self._json(200, asdict(self.owner.behaviour))
             return
-        if self.owner.delay_s:
-            time.sleep(self.owner.delay_s)
         headers = {k.title(): v for k, v in self.headers.items()}
         received = self.owner.receive(path, headers, raw)
+        if self.owner.delay_s:  # accepted, answered late: a sender may die before the answer
+            time.sleep(self.owner.delay_s)
         if received.status >= 400:
             self._json(received.status, {"error": "sink configured to fail", "id": received.id})
         else:
