@@ -1,16 +1,18 @@
-"""Notify's HTTP routes: the delivery log for admins and auditors."""
+"""Notify's HTTP routes: the delivery log (admins, auditors) and template previews (admins)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
-from services.notify import service
-from services.notify.repository import DeliveryRepository
+from services.notify import domain, service
+from services.notify.rendering import Renderer
+from services.notify.repository import DeliveryRepository, DigestRepository
 from shared.auth import Principal, Role, require_roles
+from shared.catalogue import CatalogueStore
 
 
 class DeliveryOut(BaseModel):
@@ -22,13 +24,42 @@ class DeliveryOut(BaseModel):
     recipient_kind: str | None
     status: str
     attempts: int
+    last_error: str | None = None
     created_at: datetime
     updated_at: datetime | None
     sent_at: datetime | None
+    next_attempt_at: datetime | None = None
 
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
+
+
+class RuleOut(BaseModel):
+    event_type: str
+    audience: str
+    template: str
+    digestible: bool
+
+
+class RuleList(BaseModel):
+    items: list[RuleOut]
+
+
+class PreviewOut(BaseModel):
+    template: str
+    audience: str
+    variant: str | None
+    subject: str
+    text: str
+    html: str | None
+
+
+class PreviewList(BaseModel):
+    event_type: str
+    lang: str
+    channel: str
+    items: list[PreviewOut]
 
 
 def _deliveries(request: Request) -> DeliveryRepository:
@@ -36,8 +67,28 @@ def _deliveries(request: Request) -> DeliveryRepository:
     return deliveries
 
 
+def _digests(request: Request) -> DigestRepository:
+    digests: DigestRepository = request.state.digests
+    return digests
+
+
+def _renderer(request: Request) -> Renderer:
+    renderer: Renderer = request.state.renderer
+    return renderer
+
+
+def _catalogue(request: Request) -> CatalogueStore:
+    catalogue: CatalogueStore = request.state.catalogue
+    return catalogue
+
+
 DeliveriesDep = Annotated[DeliveryRepository, Depends(_deliveries)]
+DigestsDep = Annotated[DigestRepository, Depends(_digests)]
+RendererDep = Annotated[Renderer, Depends(_renderer)]
+CatalogueDep = Annotated[CatalogueStore, Depends(_catalogue)]
 Staff = Annotated[Principal, require_roles(Role.ADMIN, Role.AUDITOR)]
+Admin = Annotated[Principal, require_roles(Role.ADMIN)]
+PreviewChannel = Literal["email", "whatsapp", "sms", "webhook", "log"]
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -50,7 +101,57 @@ router = APIRouter(prefix="/api/v1", tags=["notifications"])
 async def list_notifications(
     _: Staff,
     deliveries: DeliveriesDep,
+    digests: DigestsDep,
     tracking_code: Annotated[str, Query(min_length=1, max_length=32)],
 ) -> DeliveryList:
-    records = await deliveries.for_ticket(tracking_code.strip().upper())
-    return DeliveryList.model_validate({"items": [service.public_record(r) for r in records]})
+    entries = await service.delivery_log(
+        tracking_code=tracking_code.strip().upper(), deliveries=deliveries, digests=digests
+    )
+    return DeliveryList.model_validate({"items": entries})
+
+
+@router.get(
+    "/templates",
+    response_model=RuleList,
+    summary="Who hears of which event, with which template",
+)
+async def list_rules(_: Admin) -> RuleList:
+    return RuleList(
+        items=[
+            RuleOut(
+                event_type=r.event_type,
+                audience=r.audience.value,
+                template=r.template,
+                digestible=r.digestible,
+            )
+            for r in domain.RULES
+        ]
+    )
+
+
+@router.get(
+    "/templates/{event_type}/preview",
+    response_model=PreviewList,
+    summary="The messages of an event type rendered for a sample ticket (`digest` too)",
+)
+async def preview_templates(
+    _: Admin,
+    renderer: RendererDep,
+    catalogue: CatalogueDep,
+    event_type: Annotated[str, Path(max_length=64)],
+    lang: Literal["id", "en"] = "id",
+    channel: PreviewChannel = "email",
+    audience: Literal["citizen", "officer", "supervisor", "admin"] | None = None,
+) -> PreviewList:
+    names = {o.code: o.name for o in (await catalogue.get()).opds}
+    items = service.preview(
+        renderer=renderer,
+        event_type=event_type,
+        lang=lang,
+        channel=channel,
+        audience=audience,
+        opd_names=names,
+    )
+    return PreviewList.model_validate(
+        {"event_type": event_type, "lang": lang, "channel": channel, "items": items}
+    )

@@ -4,24 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import FastAPI, Request
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.api import router
-from services.notify.channels import Channel, LogChannel
+from services.notify.channels import build_channels
 from services.notify.handlers import build_handlers
-from services.notify.repository import DeliveryRepository, TicketContacts
+from services.notify.rendering import Links, Renderer
+from services.notify.repository import (
+    DeliveryRepository,
+    DigestRepository,
+    StaffDirectory,
+    TicketContacts,
+)
+from services.notify.service import (
+    Clock,
+    DeadLetters,
+    DigestBuilder,
+    Dispatcher,
+    KafkaDeadLetters,
+    Notifier,
+    NotifyConfig,
+    retry_policy,
+)
 from services.notify.settings import NotifySettings
 from shared import topics
+from shared.catalogue import CatalogueStore
+from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher
-from shared.mongo import connect, ping
+from shared.mongo import Document, connect, ping
 from shared.supervise import keep_running
 
-DESCRIPTION = """Notify of Layanan Pengaduan: every outbound message, exactly once per event,
-recipient and channel, with a delivery log."""
+DESCRIPTION = """Notify of Layanan Pengaduan: every outbound message (email, WhatsApp, SMS,
+webhooks), exactly once per event, recipient and channel, with retries, a delivery log and
+template previews."""
 
 
 async def readiness(request: Request) -> dict[str, str]:
@@ -30,36 +53,121 @@ async def readiness(request: Request) -> dict[str, str]:
     return {"mongodb": "ok" if db_ok else "down", "kafka": "ok" if consuming else "down"}
 
 
+def renderer_for(settings: NotifySettings) -> Renderer:
+    return Renderer(
+        links=Links(settings.public_base_url, settings.console_base_url),
+        organisation=settings.organisation,
+        tz=ZoneInfo(settings.timezone),
+    )
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Notify's parts, wired: what the lifespan runs and the tests drive."""
+
+    deliveries: DeliveryRepository
+    digests: DigestRepository
+    catalogue: CatalogueStore
+    renderer: Renderer
+    dispatcher: Dispatcher
+    notifier: Notifier
+    digest_builder: DigestBuilder
+
+
+def wire(
+    settings: NotifySettings,
+    db: AsyncDatabase[Document],
+    *,
+    http: httpx.AsyncClient,
+    dead_letters: DeadLetters,
+    clock: Clock = utcnow,
+) -> Notify:
+    """Repositories, channels, sender, notifier and digest builder over one database."""
+    deliveries = DeliveryRepository(db)
+    digests = DigestRepository(db)
+    staff = StaffDirectory(db, default_lang=settings.default_language)
+    catalogue = CatalogueStore(db)
+    renderer = renderer_for(settings)
+    config = NotifyConfig.of(settings)
+    dispatcher = Dispatcher(
+        deliveries=deliveries,
+        channels=build_channels(settings, http),
+        policy=retry_policy(settings),
+        dead_letters=dead_letters,
+        clock=clock,
+    )
+
+    async def opd_names() -> Mapping[str, str]:
+        return {o.code: o.name for o in (await catalogue.get()).opds}
+
+    notifier = Notifier(
+        deliveries=deliveries,
+        digests=digests,
+        tickets=TicketContacts(db),
+        staff=staff,
+        opd_names=opd_names,
+        renderer=renderer,
+        dispatcher=dispatcher,
+        config=config,
+        clock=clock,
+    )
+    digest_builder = DigestBuilder(
+        digests=digests,
+        deliveries=deliveries,
+        staff=staff,
+        renderer=renderer,
+        dispatcher=dispatcher,
+        config=config,
+        poll_s=settings.digest.poll_seconds,
+        clock=clock,
+    )
+    return Notify(deliveries, digests, catalogue, renderer, dispatcher, notifier, digest_builder)
+
+
 def create_app(settings: NotifySettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
-        deliveries = DeliveryRepository(db)
-        channels: dict[str, Channel] = {"log": LogChannel()}
+        http = httpx.AsyncClient(follow_redirects=False)
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="notify")
+        notify = wire(settings, db, http=http, dead_letters=KafkaDeadLetters(publisher))
         consumer = ConsumeLoop(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.consumer_group,
             topics=[topics.TICKETS],
-            handlers=build_handlers(
-                deliveries=deliveries, contacts=TicketContacts(db), channels=channels
-            ),
+            handlers=build_handlers(notifier=notify.notifier),
             dead_letter_topic=topics.DLQ_NOTIFY,
             publisher=publisher,
         )
 
-        async def run() -> None:
-            await deliveries.ensure_indexes()
+        async def consume() -> None:
+            await notify.deliveries.ensure_indexes()
+            await notify.digests.ensure_indexes()
             await consumer.run()
 
-        background = asyncio.create_task(keep_running("notify-consumer", run))
+        loops: dict[str, Callable[[], Awaitable[None]]] = {
+            "notify-consumer": consume,
+            "notify-retry": notify.dispatcher.run,
+            "notify-digest": notify.digest_builder.run,
+        }
+        background = [asyncio.create_task(keep_running(n, loop)) for n, loop in loops.items()]
         try:
-            yield {"db": db, "deliveries": deliveries, "consumer": consumer}
+            yield {
+                "db": db,
+                "deliveries": notify.deliveries,
+                "digests": notify.digests,
+                "consumer": consumer,
+                "renderer": notify.renderer,
+                "catalogue": notify.catalogue,
+            }
         finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await http.aclose()
             await publisher.close()
             await client.close()
 

@@ -1,26 +1,336 @@
-"""Outbound channels behind one interface. The skeleton has the logging channel."""
+"""Outbound channels behind one interface: email over SMTP, JSON gateways for WhatsApp and SMS,
+signed webhooks, and a log channel. Each passes the delivery key on, so the receiving side can
+drop a repeat: email `Message-ID`, the gateway's idempotency header, the webhook's delivery id.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import json
 import logging
-from typing import Protocol
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
 
+import aiosmtplib
+import httpx
+from jinja2 import Environment, StrictUndefined
+
+from services.notify.domain import Channel as ChannelName
 from services.notify.domain import mask
+from services.notify.settings import (
+    ChannelLimits,
+    EmailSettings,
+    GatewaySettings,
+    NotifySettings,
+    WebhookSettings,
+)
 
 log = logging.getLogger(__name__)
+
+DELIVERY_HEADER = "X-Pengaduan-Delivery"
+EVENT_HEADER = "X-Pengaduan-Event"
+
+
+class DeliveryFailed(Exception):
+    """A send that did not go through; `permanent` when retrying cannot help."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = scrub(reason)[:500]
+        self.permanent = permanent
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s-]{7,}\d")
+
+
+def scrub(text: str) -> str:
+    """Mask contacts inside an error text (servers like to quote the rejected address)."""
+    text = _EMAIL.sub(lambda m: mask(m.group(0)), text)
+    return _PHONE.sub(lambda m: mask(m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One rendered message on its way out; `data` is a webhook's JSON body."""
+
+    key: str
+    event_type: str
+    address: str
+    subject: str
+    text: str
+    html: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class RateLimiter:
+    """A token bucket: `rate` sends per second on average, up to `burst` at once."""
+
+    def __init__(
+        self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._clock = clock
+        self._updated = clock()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self._rate)
+
+
+@dataclass
+class Limits:
+    """A channel's timeout per send, its rate limit and how many senders work on it."""
+
+    timeout_s: float = 10.0
+    limiter: RateLimiter | None = None
+    concurrency: int = 1
+
+    @classmethod
+    def of(cls, settings: ChannelLimits) -> Limits:
+        return cls(
+            timeout_s=settings.timeout_seconds,
+            limiter=RateLimiter(settings.rate_per_second, settings.burst),
+            concurrency=settings.concurrency,
+        )
 
 
 class Channel(Protocol):
     name: str
+    limits: Limits
 
-    async def send(self, *, delivery_key: str, address: str, subject: str, body: str) -> None:
-        """Deliver one message or raise; `delivery_key` lets the receiver drop a repeat."""
+    async def send(self, message: OutboundMessage) -> None:
+        """Deliver one message or raise `DeliveryFailed`."""
 
 
+async def send_within_limits(channel: Channel, message: OutboundMessage) -> None:
+    """Wait for the rate limit, then send within the channel's timeout."""
+    if channel.limits.limiter is not None:
+        await channel.limits.limiter.acquire()
+    try:
+        async with asyncio.timeout(channel.limits.timeout_s):
+            await channel.send(message)
+    except TimeoutError as exc:
+        raise DeliveryFailed(f"no answer within {channel.limits.timeout_s:g}s") from exc
+
+
+@dataclass
 class LogChannel:
-    """Writes a line per message to the log (addresses masked): for development."""
+    """Writes a line per message (address masked): for development, and for the record kept
+    when nobody of a group can be reached."""
 
-    name = "log"
+    name: str = ChannelName.LOG
+    limits: Limits = field(default_factory=Limits)
 
-    async def send(self, *, delivery_key: str, address: str, subject: str, body: str) -> None:
-        log.info("message %s to %s: %s", delivery_key, mask(address), subject)
+    async def send(self, message: OutboundMessage) -> None:
+        log.info(
+            "%s message %s to %s: %s",
+            self.name,
+            message.key,
+            mask(message.address),
+            message.subject,
+        )
+
+
+def message_id(key: str, domain: str) -> str:
+    """A Message-ID derived from the delivery key: a resend carries the same one."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+class EmailChannel:
+    """Email over SMTP: plain text with an HTML alternative; STARTTLS or TLS when configured."""
+
+    name: str = ChannelName.EMAIL
+
+    def __init__(self, settings: EmailSettings) -> None:
+        self._settings = settings
+        self.limits = Limits.of(settings)
+
+    def build(self, message: OutboundMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self._settings.sender
+        email["To"] = message.address
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=False, usegmt=True)
+        email["Message-ID"] = message_id(message.key, self._settings.message_id_domain)
+        email[DELIVERY_HEADER] = message.key
+        email[EVENT_HEADER] = message.event_type
+        email["Auto-Submitted"] = "auto-generated"
+        if self._settings.reply_to:
+            email["Reply-To"] = self._settings.reply_to
+        email.set_content(message.text)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
+        return email
+
+    async def send(self, message: OutboundMessage) -> None:
+        s = self._settings
+        try:
+            await aiosmtplib.send(
+                self.build(message),
+                hostname=s.host,
+                port=s.port,
+                username=s.username,
+                password=s.password.get_secret_value() if s.password else None,
+                use_tls=s.security == "tls",
+                start_tls=s.security == "starttls",
+                cert_bundle=s.ca_file,
+                timeout=self.limits.timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            raise DeliveryFailed(
+                f"SMTP refused the recipient: {codes}", permanent=all(c >= 500 for c in codes)
+            ) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryFailed(
+                f"SMTP {exc.code}: {exc.message}", permanent=500 <= exc.code < 600
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"SMTP {type(exc).__name__}: {exc}") from exc
+
+
+def _check_response(response: httpx.Response) -> None:
+    """2xx is delivered; 408, 425, 429 and 5xx are worth retrying; other answers are not."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    reason = f"HTTP {status}: {response.text[:200]}"
+    raise DeliveryFailed(reason, permanent=status not in (408, 425, 429) and status < 500)
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, *, body: bytes, headers: dict[str, str], timeout_s: float
+) -> None:
+    try:
+        response = await client.post(url, content=body, headers=headers, timeout=timeout_s)
+    except httpx.TimeoutException as exc:
+        raise DeliveryFailed(f"no answer within {timeout_s:g}s ({type(exc).__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+    _check_response(response)
+
+
+class GatewayChannel:
+    """A generic JSON-over-HTTPS provider: configurable URL, auth header and body template."""
+
+    def __init__(self, name: str, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.limits = Limits.of(settings)
+        self._settings = settings
+        self._client = client
+        env = Environment(autoescape=False, undefined=StrictUndefined)  # noqa: S701 (JSON)
+        self._template = env.from_string(settings.body_template)
+
+    def body(self, message: OutboundMessage) -> bytes:
+        return self._template.render(
+            to=message.address,
+            text=message.text,
+            subject=message.subject,
+            key=message.key,
+            channel=self.name,
+        ).encode()
+
+    async def send(self, message: OutboundMessage) -> None:
+        s = self._settings
+        headers = {"Content-Type": "application/json", s.idempotency_header: message.key}
+        if s.auth_value is not None:
+            headers[s.auth_header] = s.auth_value.get_secret_value()
+        await _post(
+            self._client,
+            s.url,
+            body=self.body(message),
+            headers=headers,
+            timeout_s=self.limits.timeout_s,
+        )
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 over `<timestamp>.<body>`, hex: what a receiver recomputes."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    header: str, *, secret: str, body: bytes, now: float, tolerance_s: float = 300
+) -> bool:
+    """Check a `t=<unix time>,v1=<hex>` header as a receiver should (also used by tests)."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now - timestamp) > tolerance_s:
+        return False
+    return hmac.compare_digest(parts.get("v1", ""), sign(secret, timestamp, body))
+
+
+class WebhookChannel:
+    """Ticket events to other government systems, signed with each target's secret."""
+
+    name: str = ChannelName.WEBHOOK
+
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        client: httpx.AsyncClient,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.limits = Limits.of(settings)
+        self._settings = settings
+        self._targets = {t.name: t for t in settings.targets}
+        self._client = client
+        self._clock = clock
+
+    async def send(self, message: OutboundMessage) -> None:
+        target = self._targets.get(message.address.removeprefix("webhook:"))
+        if target is None:
+            raise DeliveryFailed(f"no webhook target {message.address}", permanent=True)
+        body = json.dumps(message.data or {}, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(self._clock())
+        signature = sign(target.secret.get_secret_value(), timestamp, body)
+        headers = {
+            "Content-Type": "application/json",
+            self._settings.signature_header: f"t={timestamp},v1={signature}",
+            "Idempotency-Key": message.key,
+            DELIVERY_HEADER: message.key,
+            EVENT_HEADER: message.event_type,
+        }
+        await _post(
+            self._client, target.url, body=body, headers=headers, timeout_s=self.limits.timeout_s
+        )
+
+
+def build_channels(settings: NotifySettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+    """The channels the settings turn on; `log` is always there."""
+    channels: dict[str, Channel] = {ChannelName.LOG: LogChannel()}
+    if settings.email.transport == "smtp":
+        channels[ChannelName.EMAIL] = EmailChannel(settings.email)
+    elif settings.email.transport == "log":
+        channels[ChannelName.EMAIL] = LogChannel(ChannelName.EMAIL)
+    gateways = ((ChannelName.WHATSAPP, settings.whatsapp), (ChannelName.SMS, settings.sms))
+    for name, gateway in gateways:
+        if gateway.transport == "http":
+            channels[name] = GatewayChannel(name, gateway, client)
+        elif gateway.transport == "log":
+            channels[name] = LogChannel(name)
+    if settings.webhook.targets:
+        channels[ChannelName.WEBHOOK] = WebhookChannel(settings.webhook, client)
+    return channels

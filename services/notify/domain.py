@@ -1,55 +1,306 @@
-"""Pure notify rules: who hears of which event, delivery keys, masking of contacts."""
+"""Pure notify rules: who hears of which event, on which channel, under which key; retry timing,
+digest days and masking of contacts. No I/O here.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
-from shared.events import Envelope, EventType
+from shared.events import (
+    CitizenReplied,
+    Envelope,
+    EventType,
+    TicketCommented,
+    TicketDueSoon,
+    TicketEscalated,
+    TicketRouted,
+    TicketSubmitted,
+    TicketTransitioned,
+    TicketTriaged,
+)
+
+
+class Audience(StrEnum):
+    CITIZEN = "citizen"
+    OFFICERS = "officer"  # the active officers of the OPD concerned
+    SUPERVISORS = "supervisor"  # the OPD's head(s)
+    ADMINS = "admin"  # the admin koordinator
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+    LOG = "log"  # a record that nobody could be reached (and a log line)
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What notify needs of one event, read from its typed payload."""
+
+    event_id: str
+    event_type: str
+    tracking_code: str
+    occurred_at: datetime
+    opd: str | None = None
+    from_opd: str | None = None
+    status: str | None = None
+    action: str | None = None
+    actor_role: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    public: bool = True
+    due_at: datetime | None = None
+    stage: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def assigned(self) -> bool:
+        """Whether an OPD (not the admin's queue, not "out of authority") holds the ticket."""
+        return self.opd not in (None, "", TRIASE, LUAR_KEWENANGAN)
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    EventType.TICKET_SUBMITTED: TicketSubmitted,
+    EventType.TICKET_ROUTED: TicketRouted,
+    EventType.TICKET_TRIAGED: TicketTriaged,
+    EventType.TICKET_TRANSITIONED: TicketTransitioned,
+    EventType.TICKET_COMMENTED: TicketCommented,
+    EventType.CITIZEN_REPLIED: CitizenReplied,
+    EventType.TICKET_ESCALATED: TicketEscalated,
+    EventType.TICKET_DUE_SOON: TicketDueSoon,
+}
+
+
+def notice_from(envelope: Envelope) -> Notice:
+    """Read an event through its typed payload; unknown types keep only the envelope's facts.
+
+    Raises `pydantic.ValidationError` for a payload that does not match its type.
+    """
+    payload_type = PAYLOADS.get(envelope.event_type)
+    data = payload_type.model_validate(envelope.payload).model_dump() if payload_type else {}
+    return Notice(
+        event_id=envelope.event_id,
+        event_type=envelope.event_type,
+        tracking_code=envelope.ticket_id,
+        occurred_at=envelope.occurred_at,
+        payload=dict(envelope.payload),
+        opd=data.get("opd"),
+        from_opd=data.get("from_opd"),
+        status=data.get("status") or data.get("to_status"),
+        action=data.get("action"),
+        actor_role=data.get("actor_role"),
+        reason=data.get("reason"),
+        note=data.get("note") or data.get("body"),
+        public=bool(data.get("public", True)),
+        due_at=data.get("due_at"),
+        stage=data.get("stage"),
+    )
+
+
+# -- who hears what ----------------------------------------------------------------------------
+
+Condition = Callable[[Notice], bool]
+
+
+def _always(_: Notice) -> bool:
+    return True
+
+
+def _assigned(notice: Notice) -> bool:
+    return notice.assigned
+
+
+def _unassigned(notice: Notice) -> bool:
+    return not notice.assigned
+
+
+def _action(action: str, assigned: bool | None = None) -> Condition:
+    def check(notice: Notice) -> bool:
+        if notice.action != action:
+            return False
+        return assigned is None or notice.assigned is assigned
+
+    return check
+
+
+def _staff_action(action: str) -> Condition:
+    """A transition made by staff or the system; the citizen's own reply already told them."""
+
+    def check(notice: Notice) -> bool:
+        return notice.action == action and notice.actor_role != "citizen"
+
+    return check
+
+
+def _public_comment(notice: Notice) -> bool:
+    return notice.public
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the table: on `event_type`, when `when`, tell `audience` with `template`.
+
+    `digestible` messages go into the daily digest of officers who chose one.
+    """
+
+    event_type: str
+    audience: Audience
+    template: str
+    when: Condition = _always
+    digestible: bool = False
+
+
+E = EventType
+A = Audience
+RULES: tuple[Rule, ...] = (
+    # The citizen: received, routed (and re-routed), answered, resolved, asked to rate, reopened.
+    Rule(E.TICKET_SUBMITTED, A.CITIZEN, "citizen_received"),
+    Rule(E.TICKET_ROUTED, A.CITIZEN, "citizen_routed", _assigned),
+    Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_transferred", _action("transfer", True)),
+    Rule(E.TICKET_COMMENTED, A.CITIZEN, "citizen_answered", _public_comment),
+    Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_resolved", _action("resolve")),
+    Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_rejected", _action("reject")),
+    Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_closed", _staff_action("close")),
+    Rule(E.CITIZEN_REPLIED, A.CITIZEN, "citizen_closed", _action("confirm")),
+    Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_reopened", _staff_action("reopen")),
+    Rule(E.CITIZEN_REPLIED, A.CITIZEN, "citizen_reopened", _action("dispute")),
+    # The OPD's officers: new ticket, transfer in, citizen reply, reopened, deadline near.
+    Rule(E.TICKET_ROUTED, A.OFFICERS, "staff_assigned", _assigned, digestible=True),
+    Rule(
+        E.TICKET_TRANSITIONED,
+        A.OFFICERS,
+        "staff_transfer_in",
+        _action("transfer", True),
+        digestible=True,
+    ),
+    Rule(E.CITIZEN_REPLIED, A.OFFICERS, "staff_citizen_replied", _assigned, digestible=True),
+    Rule(
+        E.TICKET_TRANSITIONED,
+        A.OFFICERS,
+        "staff_reopened",
+        _staff_action("reopen"),
+        digestible=True,
+    ),
+    Rule(E.TICKET_DUE_SOON, A.OFFICERS, "staff_due_soon", _assigned, digestible=True),
+    # The admin koordinator: what waits in TRIASE, and whatever has no OPD to tell.
+    Rule(E.TICKET_ROUTED, A.ADMINS, "staff_triage", _unassigned),
+    Rule(E.TICKET_TRIAGED, A.ADMINS, "staff_triage"),
+    Rule(E.TICKET_TRANSITIONED, A.ADMINS, "staff_triage", _action("transfer", False)),
+    Rule(E.CITIZEN_REPLIED, A.ADMINS, "staff_citizen_replied", _unassigned),
+    Rule(E.TICKET_DUE_SOON, A.ADMINS, "staff_due_soon", _unassigned),
+    # A missed deadline: the OPD's supervisor and the admin koordinator.
+    Rule(E.TICKET_ESCALATED, A.SUPERVISORS, "staff_escalation", _assigned),
+    Rule(E.TICKET_ESCALATED, A.ADMINS, "staff_escalation"),
+)
+del E, A
+
+DIGEST_TEMPLATE = "staff_digest"
+TEMPLATES: tuple[str, ...] = (*dict.fromkeys(r.template for r in RULES), DIGEST_TEMPLATE)
+
+
+def rules_for(notice: Notice, rules: Iterable[Rule] = RULES) -> list[Rule]:
+    """The rows of the table that apply to this event."""
+    return [r for r in rules if r.event_type == notice.event_type and r.when(notice)]
+
+
+# -- recipients and keys -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone notify can reach: the reporter (`citizen`) or a staff account (`user:<name>`)."""
+
+    key: str
+    kind: str
+    email: str | None = None
+    phone: str | None = None
+    lang: str = "id"
+    digest: bool = False
 
 
 @dataclass(frozen=True)
 class Recipient:
-    """An address on a channel; `kind` says whose it is (citizen, opd, admin)."""
+    """An address on one channel; `key` names the person without their contact."""
 
+    key: str
     kind: str
-    address: str
     channel: str
+    address: str
+    lang: str = "id"
 
 
-ADMIN_QUEUE = Recipient(kind="admin", address=f"opd:{TRIASE}", channel="log")
-
-
-def recipients_for(envelope: Envelope, *, citizen_email: str | None) -> list[Recipient]:
-    """Skeleton rules: the citizen hears of receipt and routing, the OPD or admin of new work."""
+def channels_for(contact: Contact, enabled: frozenset[str]) -> list[Recipient]:
+    """Email when there is an address; a phone by WhatsApp, else by SMS when that is enabled."""
     found: list[Recipient] = []
-    if envelope.event_type == EventType.TICKET_SUBMITTED:
-        if citizen_email:
-            found.append(Recipient(kind="citizen", address=citizen_email, channel="log"))
-    elif envelope.event_type in (EventType.TICKET_ROUTED, EventType.TICKET_TRIAGED):
-        opd = envelope.payload.get("opd")
-        if envelope.event_type == EventType.TICKET_ROUTED and opd not in (
-            None,
-            TRIASE,
-            LUAR_KEWENANGAN,
-        ):
-            found.append(Recipient(kind="opd", address=f"opd:{opd}", channel="log"))
-        else:
-            found.append(ADMIN_QUEUE)
-        if citizen_email:
-            found.append(Recipient(kind="citizen", address=citizen_email, channel="log"))
+    if contact.email and Channel.EMAIL in enabled:
+        found.append(_on(contact, Channel.EMAIL, contact.email))
+    if contact.phone:
+        for channel in (Channel.WHATSAPP, Channel.SMS):
+            if channel in enabled:
+                found.append(_on(contact, channel, contact.phone))
+                break
     return found
 
 
-def delivery_key(envelope: Envelope, recipient: Recipient) -> str:
-    """The unique key of one message: (event, recipient, channel)."""
-    return f"{envelope.event_id}:{recipient.channel}:{recipient.address}"
+def _on(contact: Contact, channel: Channel, address: str) -> Recipient:
+    return Recipient(
+        key=contact.key, kind=contact.kind, channel=channel, address=address, lang=contact.lang
+    )
+
+
+def unreachable(audience: Audience, opd: str | None, lang: str) -> Recipient:
+    """The log record kept when nobody of a group can be reached, so the gap shows in the log."""
+    code = opd if audience in (Audience.OFFICERS, Audience.SUPERVISORS) and opd else TRIASE
+    return Recipient(
+        key=f"opd:{code}:{audience}",
+        kind="opd" if code != TRIASE else "admin",
+        channel=Channel.LOG,
+        address=f"opd:{code}",
+        lang=lang,
+    )
+
+
+def webhook_recipient(name: str) -> Recipient:
+    return Recipient(
+        key=f"webhook:{name}", kind="system", channel=Channel.WEBHOOK, address=f"webhook:{name}"
+    )
+
+
+def delivery_key(event_id: str, recipient: Recipient) -> str:
+    """The unique key of one message: (event, channel, recipient); it holds no contact."""
+    return f"{event_id}:{recipient.channel}:{recipient.key}"
+
+
+def digest_event_id(username: str, day: date) -> str:
+    """A digest is its own "event": one per officer and day."""
+    return f"digest-{day.isoformat()}-{username}"
+
+
+def digest_item_key(event_id: str, username: str) -> str:
+    return f"{event_id}:digest:user:{username}"
 
 
 def mask(address: str) -> str:
-    """`a***@example.com`, `+62812****789`; group addresses (`opd:…`) are not personal."""
-    if address.startswith("opd:"):
+    """`a***@example.com`, `+62812****789`; group and system addresses are not personal."""
+    if address.startswith(("opd:", "webhook:", "user:")):
         return address
     if "@" in address:
         local, _, domain = address.partition("@")
@@ -58,3 +309,76 @@ def mask(address: str) -> str:
     if len(digits) > 7:
         return f"{digits[:6]}{'*' * (len(digits) - 9)}{digits[-3:]}"
     return "***"
+
+
+def webhook_body(notice: Notice, *, confidential: bool) -> dict[str, Any]:
+    """What other systems receive: the event without personal data; no note if confidential."""
+    data = dict(notice.payload)
+    if confidential:
+        data.pop("note", None)
+        data.pop("body", None)
+    return {
+        "event_id": notice.event_id,
+        "event_type": notice.event_type,
+        "tracking_code": notice.tracking_code,
+        "occurred_at": notice.occurred_at.isoformat(),
+        "data": data,
+    }
+
+
+def digest_status(statuses: Iterable[str]) -> Status:
+    """How a digested message stands: sent once any channel sent the digest."""
+    found = set(statuses)
+    if Status.SENT in found:
+        return Status.SENT
+    if found and found <= {Status.DEAD}:
+        return Status.DEAD
+    return Status.RETRYING if Status.RETRYING in found else Status.PENDING
+
+
+# -- retries and digests -----------------------------------------------------------------------
+
+
+def retry_delay(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> float:
+    """Exponential backoff after the `attempt`-th failure, with "equal jitter" (0 <= jitter < 1):
+    half the delay is fixed and half random, so retries spread out but never come too soon."""
+    delay = min(cap_s, base_s * 2.0 ** max(attempt - 1, 0))
+    return delay / 2 + delay / 2 * jitter
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to record after a failed attempt."""
+
+    status: Status
+    next_attempt_at: datetime | None
+
+
+def after_failure(
+    *,
+    attempts: int,
+    permanent: bool,
+    now: datetime,
+    max_attempts: int,
+    base_s: float,
+    cap_s: float,
+    jitter: float,
+) -> Outcome:
+    """Retry later with backoff, or give up: a permanent failure or the last allowed attempt."""
+    if permanent or attempts >= max_attempts:
+        return Outcome(Status.DEAD, None)
+    delay = retry_delay(attempts, base_s=base_s, cap_s=cap_s, jitter=jitter)
+    return Outcome(Status.RETRYING, now + timedelta(seconds=delay))
+
+
+def digest_day(at: datetime, *, hour: int, tz: ZoneInfo) -> date:
+    """The day of the digest a message at `at` goes into: today's if before `hour`, else
+    tomorrow's (local time)."""
+    local = at.astimezone(tz)
+    return local.date() if local.hour < hour else local.date() + timedelta(days=1)
+
+
+def latest_due_digest_day(now: datetime, *, hour: int, tz: ZoneInfo) -> date:
+    """The most recent digest day whose sending hour has come."""
+    local = now.astimezone(tz)
+    return local.date() if local.hour >= hour else local.date() - timedelta(days=1)

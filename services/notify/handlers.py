@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from services.notify import service
-from services.notify.channels import Channel
-from services.notify.repository import DeliveryRepository, TicketContacts
+from services.notify.service import Notifier
 from shared.events import Envelope, EventType
 from shared.kafka import Handler
 
 
-def build_handlers(
-    *, deliveries: DeliveryRepository, contacts: TicketContacts, channels: Mapping[str, Channel]
-) -> dict[str, Handler]:
+def build_handlers(*, notifier: Notifier) -> dict[str, Handler]:
+    """Every ticket event goes through the rules; most produce a message, some only webhooks."""
+
     async def deliver(envelope: Envelope) -> None:
-        await service.deliver_event(
-            envelope=envelope, deliveries=deliveries, contacts=contacts, channels=channels
-        )
+        await notifier.handle(envelope)
 
     return {event_type: deliver for event_type in EventType}

@@ -1,54 +1,322 @@
-"""MongoDB access for notify: its delivery log, and the tickets it reads contacts from."""
+"""MongoDB access for notify: its delivery log and digests (notify writes them), and the
+tickets, accounts and OPD names it reads (routing and intake write those)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar
 
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.notify.domain import Contact, Status
+from services.notify.rendering import TicketFacts
 from shared.mongo import Document
-from shared.tickets import COLLECTION
+from shared.tickets import COLLECTION as TICKETS
 
 DELIVERIES = "deliveries"
+CLAIMS = "delivery_claims"
+DIGEST_ITEMS = "digest_items"
+DIGESTS = "digests"
+ACCOUNTS = "accounts"
+ACTIVE = [Status.PENDING.value, Status.RETRYING.value]
+SUMMARY_CHARS = 120
 
 
 class DeliveryRepository:
+    """One record per (event, recipient, channel), written before sending, updated after.
+
+    A sender holds a record through a lease (`lease_until`, `lease_id`): only the holder
+    sends it and records the outcome; a lease left by a crashed process expires. The writer
+    of a new record holds its first lease; later attempts are claimed with `acquire`.
+    """
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._deliveries = db[DELIVERIES]
+        self._claims = db[CLAIMS]
 
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index("tracking_code")
+        await self._deliveries.create_index("event_id")
+        await self._deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
 
-    async def claim(self, record: Document) -> Document:
-        """Insert the record unless its key exists; return the stored record either way."""
+    async def claim(self, record: Document) -> tuple[Document, bool]:
+        """Insert the record unless its key exists; the stored record, and whether it is new."""
         try:
             await self._deliveries.insert_one(record)
         except DuplicateKeyError:
             existing = await self._deliveries.find_one({"_id": record["_id"]})
             assert existing is not None
-            return existing
-        return record
+            return existing, False
+        return record, True
 
-    async def mark(self, key: str, *, status: str, at: datetime, error: str | None = None) -> None:
-        fields: Document = {"status": status, "updated_at": at, "last_error": error}
-        if status == "sent":
-            fields["sent_at"] = at
-        await self._deliveries.update_one({"_id": key}, {"$set": fields, "$inc": {"attempts": 1}})
+    async def due(self, channel: str, *, now: datetime, limit: int) -> list[str]:
+        """Keys of records of a channel waiting to be (re)sent whose lease is free."""
+        cursor = (
+            self._deliveries.find(
+                {
+                    "channel": channel,
+                    "status": {"$in": ACTIVE},
+                    "next_attempt_at": {"$lte": now},
+                    "lease_until": {"$lte": now},
+                },
+                {"_id": 1},
+            )
+            .sort("next_attempt_at", ASCENDING)
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
+
+    async def acquire(
+        self, key: str, *, now: datetime, lease_until: datetime, lease_id: str
+    ) -> Document | None:
+        """Take a due record for one more attempt; None if another sender has it.
+
+        Exclusive even where conditional updates are not atomic (FerretDB v1 lets two
+        concurrent `find_one_and_update` calls both match): the claim is the insert of
+        `<key>#<attempt>` into `delivery_claims`, which only one sender can make.
+        """
+        record = await self._deliveries.find_one(
+            {
+                "_id": key,
+                "status": {"$in": ACTIVE},
+                "next_attempt_at": {"$lte": now},
+                "lease_until": {"$lte": now},
+            }
+        )
+        if record is None:
+            return None
+        attempt = int(record.get("attempts", 0)) + 1
+        for _ in range(3):
+            try:
+                await self._claims.insert_one(
+                    {
+                        "_id": f"{key}#{attempt}",
+                        "key": key,
+                        "lease_id": lease_id,
+                        "at": now,
+                        "lease_until": lease_until,
+                    }
+                )
+                break
+            except DuplicateKeyError:
+                other = await self._claims.find_one({"_id": f"{key}#{attempt}"})
+                if other is None or other["lease_until"] > now:
+                    return None  # taken, and its sender is alive
+                attempt += 1  # its sender died before taking the record: the next one is free
+        else:
+            return None
+        fields: Document = {
+            "lease_until": lease_until,
+            "lease_id": lease_id,
+            "attempts": attempt,
+            "updated_at": now,
+        }
+        await self._deliveries.update_one({"_id": key}, {"$set": fields})
+        return record | fields
+
+    async def prune_claims(self, before: datetime) -> int:
+        """Forget claims of attempts long over (they only guard attempts in flight)."""
+        result = await self._claims.delete_many({"at": {"$lt": before}})
+        return result.deleted_count
+
+    async def finish(self, key: str, *, lease_id: str, fields: Document) -> bool:
+        """Record an attempt's outcome if this sender still holds the lease."""
+        result = await self._deliveries.update_one(
+            {"_id": key, "lease_id": lease_id}, {"$set": fields}
+        )
+        return result.matched_count == 1
+
+    async def dead_letters_waiting(self, limit: int = 100) -> list[Document]:
+        cursor = self._deliveries.find(
+            {"status": Status.DEAD.value, "dead_lettered": False}, {"message": 0}
+        ).limit(limit)
+        return await cursor.to_list()
+
+    async def mark_dead_lettered(self, key: str) -> None:
+        await self._deliveries.update_one({"_id": key}, {"$set": {"dead_lettered": True}})
+
+    async def get(self, key: str) -> Document | None:
+        return await self._deliveries.find_one({"_id": key})
 
     async def for_ticket(self, tracking_code: str) -> list[Document]:
-        cursor = self._deliveries.find({"tracking_code": tracking_code}).sort("created_at", 1)
+        cursor = self._deliveries.find({"tracking_code": tracking_code}, {"message": 0}).sort(
+            "created_at", ASCENDING
+        )
         return await cursor.to_list()
+
+    async def statuses_of_events(self, event_ids: list[str]) -> dict[str, list[str]]:
+        """Statuses of the records of each event (for digests: one event, several channels)."""
+        found: dict[str, list[str]] = {}
+        if not event_ids:
+            return found
+        cursor = self._deliveries.find(
+            {"event_id": {"$in": event_ids}}, {"event_id": 1, "status": 1}
+        )
+        async for doc in cursor:
+            found.setdefault(doc["event_id"], []).append(doc["status"])
+        return found
+
+
+class DigestRepository:
+    """Messages waiting for an officer's daily digest, and the digests made of them.
+
+    A digest document (one per officer and day, `_id` = its event id) freezes the items it
+    contains before any message is written, so a rerun builds the same digest, never a second.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._items = db[DIGEST_ITEMS]
+        self._digests = db[DIGESTS]
+
+    async def ensure_indexes(self) -> None:
+        await self._items.create_index([("digest_id", ASCENDING), ("day", ASCENDING)])
+        await self._items.create_index("tracking_code")
+
+    async def add_item(self, item: Document) -> bool:
+        try:
+            await self._items.insert_one(item)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def waiting_usernames(self, until_day: str) -> list[str]:
+        """Officers with items for a digest day up to `until_day` not in a digest yet."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"digest_id": None, "day": {"$lte": until_day}}},
+            {"$group": {"_id": "$username", "items": {"$sum": 1}}},
+        ]
+        cursor = await self._items.aggregate(pipeline)
+        return sorted([doc["_id"] async for doc in cursor])
+
+    async def waiting(self, username: str, until_day: str) -> list[Document]:
+        cursor = self._items.find(
+            {"username": username, "digest_id": None, "day": {"$lte": until_day}}
+        ).sort("created_at", ASCENDING)
+        return await cursor.to_list()
+
+    async def items(self, ids: list[str]) -> list[Document]:
+        cursor = self._items.find({"_id": {"$in": ids}}).sort("created_at", ASCENDING)
+        return await cursor.to_list()
+
+    async def freeze(self, digest: Document) -> Document:
+        """Store the digest unless one exists for that officer and day; return the stored one."""
+        try:
+            await self._digests.insert_one(digest)
+        except DuplicateKeyError:
+            existing = await self._digests.find_one({"_id": digest["_id"]})
+            assert existing is not None
+            return existing
+        return digest
+
+    async def mark_included(self, ids: list[str], digest_id: str) -> None:
+        await self._items.update_many(
+            {"_id": {"$in": ids}, "digest_id": None}, {"$set": {"digest_id": digest_id}}
+        )
+
+    async def for_ticket(self, tracking_code: str) -> list[Document]:
+        cursor = self._items.find({"tracking_code": tracking_code}).sort("created_at", ASCENDING)
+        return await cursor.to_list()
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What notify reads of a ticket: the reporter's contact and what messages may say."""
+
+    facts: TicketFacts
+    email: str | None = None
+    phone: str | None = None
+    lang: str | None = None
 
 
 class TicketContacts:
     """Reads the reporter's contact from the ticket (events carry no personal data)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._tickets = db[COLLECTION]
+        self._tickets = db[TICKETS]
 
-    async def citizen_email(self, tracking_code: str) -> str | None:
-        doc = await self._tickets.find_one({"_id": tracking_code}, {"reporter": 1})
-        reporter = (doc or {}).get("reporter") or {}
-        email = reporter.get("email")
-        return email if isinstance(email, str) else None
+    async def read(self, tracking_code: str) -> TicketView | None:
+        doc = await self._tickets.find_one(
+            {"_id": tracking_code},
+            {
+                "reporter": 1,
+                "kind": 1,
+                "title": 1,
+                "description": 1,
+                "confidential": 1,
+                "lang": 1,
+            },
+        )
+        if doc is None:
+            return None
+        reporter = doc.get("reporter") or {}
+        confidential = bool(doc.get("confidential"))
+        return TicketView(
+            facts=TicketFacts(
+                kind=doc.get("kind"),
+                summary=None if confidential else _summary(doc),
+                confidential=confidential,
+            ),
+            email=_text(reporter.get("email")),
+            phone=_text(reporter.get("phone")),
+            lang=_text(doc.get("lang")),
+        )
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _summary(doc: Document) -> str | None:
+    text = _text(doc.get("title")) or _text(doc.get("description"))
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+class StaffDirectory:
+    """Officers', supervisors' and admins' contacts and preferences, read from routing's
+    `accounts` (read-only here)."""
+
+    _FIELDS: ClassVar[Document] = {
+        "role": 1,
+        "opd": 1,
+        "email": 1,
+        "whatsapp": 1,
+        "notify_mode": 1,
+        "lang": 1,
+    }
+
+    def __init__(self, db: AsyncDatabase[Document], *, default_lang: str) -> None:
+        self._accounts = db[ACCOUNTS]
+        self._default_lang = default_lang
+
+    async def members(self, *, role: str, opd: str | None = None) -> list[Contact]:
+        query: Document = {"role": role, "active": True}
+        if opd is not None:
+            query["opd"] = opd
+        cursor = self._accounts.find(query, self._FIELDS).sort("_id", ASCENDING)
+        return [self._contact(doc) async for doc in cursor]
+
+    async def member(self, username: str) -> Contact | None:
+        doc = await self._accounts.find_one({"_id": username, "active": True}, self._FIELDS)
+        return self._contact(doc) if doc else None
+
+    async def opd_of(self, username: str) -> str | None:
+        doc = await self._accounts.find_one({"_id": username}, {"opd": 1})
+        opd = (doc or {}).get("opd")
+        return opd if isinstance(opd, str) else None
+
+    def _contact(self, doc: Document) -> Contact:
+        lang = doc.get("lang")
+        return Contact(
+            key=f"user:{doc['_id']}",
+            kind=str(doc.get("role")),
+            email=_text(doc.get("email")),
+            phone=_text(doc.get("whatsapp")),
+            lang=lang if lang in ("id", "en") else self._default_lang,
+            digest=doc.get("notify_mode") == "digest",
+        )

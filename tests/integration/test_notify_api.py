@@ -1,0 +1,135 @@
+"""Notify's HTTP API against the real database: the delivery log and template previews."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.notify.app import create_app
+from services.notify.settings import NotifySettings
+from shared.auth import Principal, Role, TokenCodec
+from shared.events import utcnow
+from shared.mongo import Document
+from tests.conftest import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(infra: Infra, db_name: str) -> NotifySettings:
+    return NotifySettings(
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=db_name,
+        kafka_bootstrap_servers="127.0.0.1:1",  # the API needs no broker
+        email={"transport": "off"},
+        whatsapp={"transport": "off"},
+    )
+
+
+@pytest.fixture
+def client(settings: NotifySettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _auth(settings: NotifySettings, role: Role, opd: str | None = None) -> dict[str, str]:
+    codec = TokenCodec(settings.auth_secret, ttl_seconds=600)
+    token = codec.issue(Principal(username=f"u-{role}", role=role, opd=opd))
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_delivery_log_masks_contacts_and_shows_digests_and_failures(
+    db: AsyncDatabase[Document], settings: NotifySettings, client: TestClient
+) -> None:
+    now = utcnow()
+    base = {"event_type": "ticket.routed", "tracking_code": "LP-LOG1-0001", "created_at": now}
+    await db.deliveries.insert_many(
+        [
+            base
+            | {
+                "_id": "e1:email:citizen",
+                "event_id": "e1",
+                "channel": "email",
+                "recipient": "warga@example.com",
+                "recipient_kind": "citizen",
+                "status": "sent",
+                "attempts": 1,
+                "sent_at": now,
+                "message": {"subject": "s", "text": "rahasia"},
+            },
+            base
+            | {
+                "_id": "e1:whatsapp:citizen",
+                "event_id": "e1",
+                "channel": "whatsapp",
+                "recipient": "+628123456789",
+                "recipient_kind": "citizen",
+                "status": "dead",
+                "attempts": 6,
+                "last_error": "HTTP 503: down",
+            },
+        ]
+    )
+    await db.digest_items.insert_one(
+        {
+            "_id": "e1:digest:user:dlh",
+            "username": "dlh",
+            "event_id": "e1",
+            "event_type": "ticket.routed",
+            "tracking_code": "LP-LOG1-0001",
+            "created_at": now,
+            "digest_id": None,
+        }
+    )
+    url = "/api/v1/notifications?tracking_code=lp-log1-0001"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=_auth(settings, Role.OFFICER, "DLH")).status_code == 403
+    response = client.get(url, headers=_auth(settings, Role.AUDITOR))
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [(i["channel"], i["recipient"], i["status"]) for i in items] == [
+        ("email", "w***@example.com", "sent"),
+        ("whatsapp", "+62812****789", "dead"),
+        ("digest", "user:dlh", "pending"),
+    ]
+    assert items[1]["last_error"] == "HTTP 503: down" and items[1]["attempts"] == 6
+    assert "warga@example.com" not in response.text and "rahasia" not in response.text
+
+
+def test_admins_preview_every_template_in_both_languages(
+    settings: NotifySettings, client: TestClient
+) -> None:
+    admin = _auth(settings, Role.ADMIN)
+    rules = client.get("/api/v1/templates", headers=admin).json()["items"]
+    event_types = {r["event_type"] for r in rules} | {"digest"}
+    for event_type in event_types:
+        for lang in ("id", "en"):
+            response = client.get(
+                f"/api/v1/templates/{event_type}/preview",
+                params={"lang": lang, "channel": "email"},
+                headers=admin,
+            )
+            assert response.status_code == 200, response.text
+            assert all(i["html"] and "LP-" in i["text"] for i in response.json()["items"])
+    sms = client.get(
+        "/api/v1/templates/ticket.routed/preview",
+        params={"lang": "en", "channel": "sms", "audience": "citizen"},
+        headers=admin,
+    ).json()["items"]
+    assert [i["template"] for i in sms] == ["citizen_routed"]
+    assert sms[0]["html"] is None and sms[0]["text"].startswith("Pemerintah Kabupaten Serang:")
+
+
+def test_previews_are_for_admins_and_known_event_types_only(
+    settings: NotifySettings, client: TestClient
+) -> None:
+    url = "/api/v1/templates/ticket.routed/preview"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=_auth(settings, Role.AUDITOR)).status_code == 403
+    admin = _auth(settings, Role.ADMIN)
+    assert client.get("/api/v1/templates/ticket.nope/preview", headers=admin).status_code == 404
+    bad = client.get(url, params={"lang": "fr"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "lang"]
