@@ -247,3 +247,15 @@ def test_pages_work_without_javascript(intake: Intake, browser: Browser) -> None
         expect(page.get_by_text("Ciruas, Ciruas")).to_be_visible()
     finally:
         context.close()
+
+
+def test_form_reads_well_on_a_wide_screen(intake: Intake, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{intake.url}/?lang=en")
+        width = page.locator("main").evaluate("el => el.getBoundingClientRect().width")
+        assert width <= 42 * 16 + 1, "lines stay short enough to read"
+        _shot(page, "form-wide-en")
+    finally:
+        context.close()
