@@ -160,7 +160,7 @@ def _csrf_valid(secret: str, token: str | None) -> bool:
     if not token or token.count(".") != 1:
         return False
     nonce, signature = token.split(".")
-    return bool(nonce) and hmac.compare_digest(signature, _sign(secret, nonce))
+    return bool(nonce) and hmac.compare_digest(signature.encode(), _sign(secret, nonce).encode())
 
 
 @dataclass
@@ -192,7 +192,7 @@ class Page:
         return (
             isinstance(sent, str)
             and cookie is not None
-            and hmac.compare_digest(sent, cookie)
+            and hmac.compare_digest(sent.encode(), cookie.encode())
             and _csrf_valid(self.settings.auth_secret, cookie)
         )
 
@@ -201,7 +201,6 @@ class Page:
     ) -> HTMLResponse:
         errors: Mapping[str, str] = values.setdefault("errors", {})
         values.setdefault("banner", None)
-        values.setdefault("switch", self.switch_link())
         values["summary"] = [(key, self.label(key), message) for key, message in errors.items()]
         html = (
             _templates()
@@ -239,12 +238,10 @@ class Page:
         name = LABEL_KEYS.get(key, f"label.{key}")
         return self.t(name) if self.t.has(name) else ""
 
-    def switch_link(self) -> dict[str, str]:
-        """A link to this page in the other language (GET pages)."""
+    def switch_link(self, path: str, **query: str) -> dict[str, str]:
+        """A link to the page at `path` (a GET page) in the other language."""
         other = self.t("lang.other_code")
-        query = {k: v for k, v in self.request.query_params.items() if k not in ("lang", "t")}
-        query["lang"] = other
-        return {"href": f"{self.request.url.path}?{urlencode(query)}", "lang": other}
+        return {"href": f"{path}?{urlencode({**query, 'lang': other})}", "lang": other}
 
 
 def _page(request: Request, ctx: IntakeDep) -> Page:
@@ -378,6 +375,7 @@ async def _form_page(
     return page.render(
         "form.html",
         status=status,
+        switch=page.switch_link("/"),
         values={
             **dict.fromkeys(COMPLAINT_FIELDS, ""),
             "kind": Kind.COMPLAINT.value,
@@ -483,8 +481,9 @@ async def _track_page(
         )
         dispute_until = web_service.dispute_deadline(view, calendar)
         page.headers["X-Robots-Tag"] = "noindex"
-    switch: dict[str, str] | None = page.switch_link()
-    if mine and view is not None:
+    switch = page.switch_link("/lacak", **({"kode": view["tracking_code"]} if view else {}))
+    if mine:
+        # A link would lose the token: the reporter's page switches by posting it again.
         switch = {"post": "/lacak", "lang": page.t("lang.other_code")}
     return page.render(
         "track.html",

@@ -136,6 +136,7 @@ def test_form_is_indonesian_first_and_english_on_request(client: TestClient) -> 
     assert 'data-kec="KEC-CIRUAS"' in page.text and 'value="KEC-CIRUAS|Ciruas"' in page.text
     english = client.get("/?lang=en")
     assert '<html lang="en">' in english.text and "Send report" in english.text
+    assert 'href="/?lang=id" lang="id"' in english.text
     assert "Damaged or potholed road" in english.text
     assert "lp_lang=en" in english.headers["set-cookie"]
     assert '<html lang="en">' in client.get("/lacak").text, "the choice is remembered"
@@ -169,7 +170,7 @@ def test_the_form_page_is_small(client: TestClient) -> None:
     assert "https://" not in page.text, "no external fonts, scripts or styles"
 
 
-@pytest.mark.parametrize("csrf", [None, "", "forged.value"])
+@pytest.mark.parametrize("csrf", [None, "", "forged.value", "forgéd.välue"])
 def test_post_without_the_right_csrf_token_is_refused(
     client: TestClient, stored: Any, csrf: str | None
 ) -> None:
@@ -210,6 +211,7 @@ def test_invalid_fields_come_back_with_messages_next_to_them(
     assert 'class="error-summary"' in html and 'href="#f-description"' in html
     assert html.count("<title>Kesalahan:") == 1
     assert ">pendek</textarea>" in html
+    assert 'href="/?lang=en"' in html, "the language switch leads back to the form"
     assert 'value="bukan-email"' in html and 'value="Siti Aminah"' in html
     assert 'value="KEC-CIRUAS|Ciruas" selected' in html
     assert stored.tickets.count_documents({}) == 0
