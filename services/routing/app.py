@@ -17,6 +17,8 @@ from pymongo.errors import PyMongoError
 from services.routing import service
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
+from services.routing.console import STATIC_PATH, static_files
+from services.routing.console import router as console_router
 from services.routing.handlers import build_handlers
 from services.routing.queries import TicketQueries
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
@@ -144,4 +146,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         readiness=readiness,
     )
     app.include_router(router)
+    app.include_router(console_router)
+    app.mount(STATIC_PATH, static_files(), name="console-static")
     return app
