@@ -198,6 +198,8 @@ class Stack:
             "NOTIFY_SMS__TRANSPORT": "http",
             "NOTIFY_SMS__URL": f"{sink}/sms",
             "NOTIFY_WEBHOOK__TARGETS": json.dumps([webhook]),
+            "NOTIFY_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.intake}",
+            "NOTIFY_CONSOLE_BASE_URL": f"http://127.0.0.1:{self.ports.routing}",
         }
         return {k: v for k, v in env.items() if k not in os.environ}
 
