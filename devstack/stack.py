@@ -24,11 +24,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack import tools
+from devstack import postgres, tools
 from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
 
 SERVICES = ("intake", "routing", "notify")
+# FerretDB's storage: `FERRETDB_BACKEND=sqlite|postgresql` (docs/benchmarks.md has the numbers).
+FERRETDB_BACKENDS = ("sqlite", "postgresql")
+DEFAULT_FERRETDB_BACKEND = "sqlite"
+
+
+def ferretdb_backend(chosen: str | None = None) -> str:
+    backend = chosen or os.environ.get("FERRETDB_BACKEND") or DEFAULT_FERRETDB_BACKEND
+    if backend not in FERRETDB_BACKENDS:
+        raise SystemExit(f"[devstack] FERRETDB_BACKEND must be one of {FERRETDB_BACKENDS}")
+    return backend
 
 
 def free_port() -> int:
@@ -52,6 +62,7 @@ class Ports:
     intake: int = 8001
     routing: int = 8002
     notify: int = 8003
+    postgres: int = postgres.DEFAULT_DEV_PORT
 
     @classmethod
     def development(cls) -> Ports:
@@ -63,6 +74,7 @@ class Ports:
             intake=int(env.get("INTAKE_PORT", 8001)),
             routing=int(env.get("ROUTING_PORT", 8002)),
             notify=int(env.get("NOTIFY_PORT", 8003)),
+            postgres=int(env.get("DEV_POSTGRES_PORT", postgres.DEFAULT_DEV_PORT)),
         )
 
     @classmethod
@@ -74,6 +86,7 @@ class Ports:
             intake=free_port(),
             routing=free_port(),
             notify=free_port(),
+            postgres=free_port(),
         )
 
 
@@ -96,9 +109,11 @@ class Stack:
         kafka: str | None = None,
         mongodb: str | None = None,
         service_env: dict[str, str] | None = None,
+        backend: str | None = None,
     ) -> None:
         """`kafka`/`mongodb` (else KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL) name servers to use
-        instead of starting ours; `service_env` is added to the services' environment."""
+        instead of starting ours; `service_env` is added to the services' environment;
+        `backend` (else FERRETDB_BACKEND) is FerretDB's storage, sqlite or postgresql."""
         self.profile = profile
         self.ports = ports
         self.var = ROOT / "var" / profile
@@ -107,6 +122,7 @@ class Stack:
         self.external_kafka = kafka or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         self.external_mongo = mongodb or os.environ.get("MONGODB_URL")
         self.service_env = service_env or {}
+        self.backend = ferretdb_backend(backend)
         self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- addresses -----------------------------------------------------------------------------
@@ -126,9 +142,16 @@ class Stack:
         found = []
         if not self.external_kafka:
             found.append(self._kafka())
-        if not self.external_mongo:
-            found.append(self._ferretdb())
+        found.extend(self.databases())
         return found
+
+    def databases(self) -> list[Component]:
+        """FerretDB, after the PostgreSQL it stores into when that is the backend."""
+        if self.external_mongo:
+            return []
+        if self.backend == "postgresql":
+            return [self._postgres(), self._ferretdb()]
+        return [self._ferretdb()]
 
     def services(self) -> list[Component]:
         env = {
@@ -244,7 +267,7 @@ class Stack:
             f"{libs}/*",
         ]
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = new_cluster_id()
             say("formatting Kafka storage (KRaft) ...")
             subprocess.run(
                 [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
@@ -258,16 +281,36 @@ class Stack:
             stop_timeout_s=30.0,
         )
 
+    def _postgres(self) -> Component:
+        bindir = postgres.ensure_postgresql()
+        data = self.var / "postgres"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        postgres.ensure_cluster(data, bindir)
+        port = self.ports.postgres
+        return Component(
+            name="postgres",
+            argv=postgres.server_argv(data, bindir, port),
+            ready=lambda: port_open(port) and postgres.answers(bindir, port),
+            ready_timeout_s=60.0,
+            stop_timeout_s=30.0,
+        )
+
     def _ferretdb(self) -> Component:
         binary = tools.ensure_ferretdb()
         data = self.var / "ferretdb"
         data.mkdir(parents=True, exist_ok=True)
+        if self.backend == "postgresql":
+            storage = [
+                "--handler=postgresql",
+                f"--postgresql-url={postgres.url(self.ports.postgres)}",
+            ]
+        else:
+            storage = ["--handler=sqlite", f"--sqlite-url=file:{data}/"]
         return Component(
             name="ferretdb",
             argv=[
                 str(binary),
-                "--handler=sqlite",
-                f"--sqlite-url=file:{data}/",
+                *storage,
                 f"--listen-addr=127.0.0.1:{self.ports.mongo}",
                 "--debug-addr=-",
                 f"--state-dir={data}",
@@ -360,8 +403,8 @@ class Stack:
                 self.start(component)
 
     def down(self) -> None:
-        for name in (*reversed(SERVICES), "sink", "mailcatcher", "ferretdb", "kafka"):
-            self.stop(name, timeout_s=30.0 if name == "kafka" else 15.0)
+        for name in (*reversed(SERVICES), "sink", "mailcatcher", "ferretdb", "postgres", "kafka"):
+            self.stop(name, timeout_s=30.0 if name in ("kafka", "postgres") else 15.0)
 
     def save_ports(self) -> None:
         self.var.mkdir(parents=True, exist_ok=True)
@@ -373,6 +416,14 @@ class Stack:
         if saved.exists():
             return cls(profile, Ports(**json.loads(saved.read_text())))
         return cls(profile, default)
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id; never one starting with '-', which the tool would read as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if cluster_id[0].isalnum():
+            return cluster_id
 
 
 def _reap(pid: int) -> None:
