@@ -16,6 +16,8 @@ from services.routing.schemas import (
     AccountIn,
     AccountOut,
     AccountPatch,
+    ClassifyIn,
+    ClassifyOut,
     CommentIn,
     CommentOut,
     PasswordChangeIn,
@@ -277,3 +279,34 @@ async def add_comment(
     tracking_code: str, body: CommentIn, principal: CurrentPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
     return await staff.comment(ctx, principal, tracking_code, body=body.body, public=body.public)
+
+
+@router.post(
+    "/routing/classify",
+    tags=["routing"],
+    response_model=ClassifyOut,
+    dependencies=JSON_BODY,
+    summary="Dry run of the router (admin): the same code path and model as live routing",
+)
+async def classify(body: ClassifyIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
+    return await staff.dry_run(
+        ctx, text=body.text, category=body.category, kecamatan=body.kecamatan
+    )
+
+
+@router.post(
+    "/routing/retrain",
+    tags=["routing"],
+    summary="Retrain the classifier now from the corrections (admin); promotes only a "
+    "model that is not worse on held-back examples",
+)
+async def retrain(_: Admin, ctx: RoutingDep) -> dict[str, Any]:
+    result = await ctx.models.retrain(
+        await ctx.catalogue.get(), threshold=ctx.settings.confidence_threshold
+    )
+    active = await ctx.models.active_record()
+    return {
+        "result": result,
+        "active_model": active["_id"] if active else None,
+        "corrections": await ctx.models.correction_count(),
+    }

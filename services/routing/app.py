@@ -14,12 +14,14 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.routing import service
+from services.routing import domain, service
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
 from services.routing.console import STATIC_PATH, static_files
 from services.routing.console import router as console_router
+from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
+from services.routing.learning import ModelStore, retrain_loop
 from services.routing.queries import TicketQueries
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
 from services.routing.settings import RoutingSettings
@@ -81,6 +83,8 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         accounts = AccountRepository(db)
         catalogue = CatalogueStore(db)
         queries = TicketQueries(db[COLLECTION])
+        models = ModelStore(db)
+        deadlines = DeadlineScheduler(tickets, settings.calendar())
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
             collection=db[COLLECTION],
@@ -98,7 +102,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 settings=settings,
                 tickets=tickets,
                 catalogue=catalogue,
-                holidays=set(),
+                models=models,
                 wake_relay=relay.wake,
             ),
             dead_letter_topic=topics.DLQ_ROUTING,
@@ -107,9 +111,23 @@ def create_app(settings: RoutingSettings) -> FastAPI:
 
         async def run_after_preparation() -> None:
             await prepare(settings, db, accounts, catalogue, queries)
+            await asyncio.to_thread(domain.default_model)  # warm, off the event loop
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
                 keep_running("routing-outbox", relay.run),
+                keep_running(
+                    "routing-deadlines",
+                    lambda: deadlines.run(interval_s=settings.deadline_interval_s),
+                ),
+                keep_running(
+                    "routing-retrain",
+                    lambda: retrain_loop(
+                        models,
+                        catalogue,
+                        threshold=settings.confidence_threshold,
+                        interval=timedelta(seconds=settings.retrain_interval_s),
+                    ),
+                ),
             )
 
         background = asyncio.create_task(run_after_preparation(), name="routing-background")
@@ -123,6 +141,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     queries=queries,
                     accounts=accounts,
                     catalogue=catalogue,
+                    models=models,
                     wake_relay=relay.wake,
                 ),
                 "throttle": LoginThrottle(

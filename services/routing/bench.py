@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from services.routing import domain, nlp
-from services.routing.calendar import JAKARTA
 from services.routing.classifier import Example, Model, packaged_examples
 from services.routing.settings import RoutingSettings
 from shared.catalogue import Catalogue, packaged_catalogue
+from shared.workdays import JAKARTA
 
 DEFAULT_OUTPUT: Final = Path("var/bench/routing.json")
 ROUNDS: Final = 7

@@ -18,18 +18,18 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
 from services.routing import nlp
-from services.routing.calendar import add_working_days
 from services.routing.classifier import KECAMATAN, Example, Model, Report, packaged_examples
 from services.routing.classifier import score as score_outcomes
 from services.routing.classifier import train as train_model
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, Referral
 from shared.tickets import TicketStatus
+from shared.workdays import WorkCalendar
 
 RULES_FILE: Final = Path(__file__).parent / "data" / "rules.json"
 FOLLOW_UP_WORKING_DAYS = 5  # the OPD's follow-up after assignment
@@ -607,9 +607,9 @@ def status_after_routing(result: Classification) -> TicketStatus:
 
 
 def due_after_routing(
-    status: TicketStatus, *, submitted_at: datetime, routed_at: datetime, holidays: set[date]
+    status: TicketStatus, *, submitted_at: datetime, routed_at: datetime, calendar: WorkCalendar
 ) -> datetime:
     """Routed: the OPD's follow-up deadline; in triage: the admin side's routing deadline."""
     if status is TicketStatus.ROUTED:
-        return add_working_days(routed_at, FOLLOW_UP_WORKING_DAYS, holidays)
-    return add_working_days(submitted_at, TRIAGE_WORKING_DAYS, holidays)
+        return calendar.add_working_days(routed_at, FOLLOW_UP_WORKING_DAYS)
+    return calendar.add_working_days(submitted_at, TRIAGE_WORKING_DAYS)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Final
 
 from services.routing import domain
-from services.routing.calendar import JAKARTA
 from services.routing.classifier import (
     Example,
     Model,
@@ -28,6 +27,7 @@ from services.routing.classifier import (
 )
 from services.routing.settings import RoutingSettings
 from shared.catalogue import Catalogue, packaged_catalogue
+from shared.workdays import JAKARTA
 
 SEED: Final = 20250417
 DEFAULT_OUTPUT: Final = Path("docs/routing-eval.md")

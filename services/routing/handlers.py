@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
-from services.routing import domain, service
+from services.routing import service
+from services.routing.learning import ModelStore
 from services.routing.repository import TicketRepository
 from services.routing.settings import RoutingSettings
 from shared.catalogue import CatalogueStore
@@ -18,7 +18,7 @@ def build_handlers(
     settings: RoutingSettings,
     tickets: TicketRepository,
     catalogue: CatalogueStore,
-    holidays: set[date],
+    models: ModelStore,
     wake_relay: Callable[[], None],
 ) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope) -> None:
@@ -27,8 +27,8 @@ def build_handlers(
             tickets=tickets,
             catalogue=await catalogue.get(),
             threshold=settings.confidence_threshold,
-            holidays=holidays,
-            model=domain.default_model(),
+            calendar=settings.calendar(),
+            model=await models.active_model(),
         )
         if changed:
             wake_relay()

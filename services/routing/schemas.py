@@ -49,6 +49,28 @@ class TransitionIn(_Strict):
     version: int | None = Field(default=None, ge=1)
 
 
+class ClassifyIn(_Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    category: Annotated[str, StringConstraints(max_length=64)] | None = None
+    kecamatan: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class CandidateOut(BaseModel):
+    opd: str
+    confidence: float
+
+
+class ClassifyOut(BaseModel):
+    """The router's answer: `TRIASE` when unsure, `LUAR_KEWENANGAN` with a `referral`."""
+
+    opd: str
+    confidence: float = Field(ge=0, le=1)
+    reasons: list[str]
+    alternatives: list[CandidateOut]
+    referral: str | None
+    model: str
+
+
 class CommentIn(_Strict):
     body: Note
     public: bool = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from services.routing import domain, metrics
 from services.routing.classifier import Model
@@ -12,6 +11,7 @@ from shared.catalogue import Catalogue
 from shared.events import TicketRouted, TicketTriaged, utcnow
 from shared.outbox import outbox_entry
 from shared.tickets import TicketStatus, history_entry
+from shared.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 PRODUCER = "routing"
@@ -25,7 +25,7 @@ async def route_submitted_ticket(
     tickets: TicketRepository,
     catalogue: Catalogue,
     threshold: float,
-    holidays: set[date],
+    calendar: WorkCalendar,
     model: Model | None = None,
 ) -> bool:
     """Route a `submitted` ticket once; returns False when there was nothing to do (a replay).
@@ -53,7 +53,7 @@ async def route_submitted_ticket(
         status = domain.status_after_routing(result)
         now = utcnow()
         due_at = domain.due_after_routing(
-            status, submitted_at=ticket.submitted_at, routed_at=now, holidays=holidays
+            status, submitted_at=ticket.submitted_at, routed_at=now, calendar=calendar
         )
         payload_type = TicketRouted if status is TicketStatus.ROUTED else TicketTriaged
         event = payload_type(

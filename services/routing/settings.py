@@ -19,6 +19,8 @@ class RoutingSettings(ServiceSettings):
     confidence_threshold: float = Field(default=0.5, ge=0, le=1)
     outbox_poll_interval_s: float = Field(default=2.0, gt=0)
     consumer_group: str = "routing"
+    retrain_interval_s: float = Field(default=300.0, gt=0)
+    deadline_interval_s: float = Field(default=60.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
 

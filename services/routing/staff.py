@@ -10,16 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.routing import workflow
+from services.routing import domain, workflow
+from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
 from services.routing.repository import AccountRepository, TicketRepository
 from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role
-from shared.catalogue import Catalogue, CatalogueStore
+from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import TicketCommented, utcnow
 from shared.outbox import outbox_entry
-from shared.tickets import Comment, Ticket
+from shared.tickets import Comment, Ticket, TicketStatus
 
 NOT_FOUND = "Laporan tidak ditemukan. (Ticket not found.)"
 
@@ -31,6 +32,7 @@ class RoutingContext:
     queries: TicketQueries
     accounts: AccountRepository
     catalogue: CatalogueStore
+    models: ModelStore
     wake_relay: Callable[[], None]
 
 
@@ -153,6 +155,7 @@ async def transition(
             extra={"ticket": staff_view(current, principal, catalogue)},
         )
     ctx.wake_relay()
+    await _learn_from(ctx, principal, ticket, request)
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
     if not workflow.can_see(principal, updated):
         return {
@@ -162,6 +165,23 @@ async def transition(
             "opd": updated.opd,
         }
     return staff_view(updated, principal, catalogue)
+
+
+async def _learn_from(
+    ctx: RoutingContext, principal: Principal, ticket: Ticket, request: workflow.Request
+) -> None:
+    """A transfer or a triage decision says where the ticket belonged: a labelled example."""
+    source = "triage" if ticket.status is TicketStatus.TRIAGE else "transfer"
+    if request.action is workflow.Action.TRANSFER and request.to_opd:
+        label = request.to_opd
+    elif (
+        request.action is workflow.Action.REJECT
+        and request.reason == workflow.RejectReason.OUT_OF_AUTHORITY
+    ):
+        label = LUAR_KEWENANGAN
+    else:
+        return
+    await ctx.models.add_correction(ticket, label, source=source, actor=principal.username)
 
 
 async def comment(
@@ -205,3 +225,25 @@ async def comment(
 
 async def counts(ctx: RoutingContext, principal: Principal) -> dict[str, int]:
     return await ctx.queries.counts(principal, utcnow())
+
+
+async def dry_run(
+    ctx: RoutingContext, *, text: str, category: str | None, kecamatan: str | None
+) -> dict[str, Any]:
+    """The router's answer without a ticket: the same code path and model as live routing."""
+    result = domain.classify(
+        text=text,
+        category=category,
+        kecamatan=kecamatan,
+        catalogue=await ctx.catalogue.get(),
+        threshold=ctx.settings.confidence_threshold,
+        model=await ctx.models.active_model(),
+    )
+    return {
+        "opd": result.opd,
+        "confidence": result.confidence,
+        "reasons": result.reasons,
+        "alternatives": [{"opd": a.opd, "confidence": a.confidence} for a in result.alternatives],
+        "referral": result.referral,
+        "model": result.model,
+    }

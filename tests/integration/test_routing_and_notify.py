@@ -21,6 +21,7 @@ from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
 from shared.mongo import Document
 from shared.tickets import Kind, Location, Reporter
+from shared.workdays import WorkCalendar
 from tests.conftest import Infra
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,7 @@ async def _route(db: AsyncDatabase[Document], code: str) -> bool:
         tickets=TicketRepository(db),
         catalogue=packaged_catalogue(),
         threshold=0.5,
-        holidays=set(),
+        calendar=WorkCalendar(),
     )
 
 

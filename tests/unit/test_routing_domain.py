@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from services.routing import domain, evaluate, nlp
-from services.routing.calendar import JAKARTA, add_working_days
 from services.routing.classifier import (
     Example,
     Model,
@@ -17,6 +16,7 @@ from services.routing.classifier import (
 )
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, packaged_catalogue
 from shared.tickets import TicketStatus
+from shared.workdays import JAKARTA, WorkCalendar
 
 CATALOGUE = packaged_catalogue()
 
@@ -298,13 +298,24 @@ def test_the_catalogue_teaches_the_classifier_its_vocabulary() -> None:
 
 def test_working_days_skip_weekends_and_holidays() -> None:
     friday = datetime(2026, 11, 27, 10, 0, tzinfo=JAKARTA)
-    assert add_working_days(friday, 1).date() == date(2026, 11, 30)
-    assert add_working_days(friday, 5).date() == date(2026, 12, 4)
-    holiday = {date(2026, 12, 1)}
-    assert add_working_days(friday, 5, holiday).date() == date(2026, 12, 7)
+    plain = WorkCalendar(national=False)
+    assert plain.add_working_days(friday, 1).date() == date(2026, 11, 30)
+    assert plain.add_working_days(friday, 5).date() == date(2026, 12, 4)
+    cuti = WorkCalendar([date(2026, 12, 1)], national=False)
+    assert cuti.add_working_days(friday, 5).date() == date(2026, 12, 7)
+
+
+def test_national_holidays_are_not_working_days() -> None:
+    calendar = WorkCalendar()
+    assert not calendar.is_working_day(date(2026, 8, 17))  # Hari Kemerdekaan, a Monday
+    assert not calendar.is_working_day(date(2026, 12, 25))
+    before_christmas = datetime(2026, 12, 24, 9, 0, tzinfo=JAKARTA)  # a Thursday
+    assert calendar.add_working_days(before_christmas, 1).date() == date(2026, 12, 28)
 
 
 def test_working_days_count_in_jakarta_time() -> None:
     # 20:00 UTC on Friday is already Saturday 03:00 in Jakarta.
     late_friday_utc = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
-    assert add_working_days(late_friday_utc, 1).date() == date(2026, 11, 30)
+    assert WorkCalendar().add_working_days(late_friday_utc, 1).date() == date(2026, 11, 30)
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=JAKARTA)
+    assert WorkCalendar().working_days_between(late_friday_utc, monday) == 1

@@ -1,0 +1,194 @@
+"""The deadline scheduler inside routing: escalations, reminders and automatic closing.
+
+Each pass finds tickets whose deadline passed (or nears), and records one event per deadline
+through a locked, version-checked update: `escalated_for` / `reminded_for` hold the deadline
+already handled, so restarts and a second routing instance never repeat an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from services.routing.repository import TicketRepository
+from services.routing.workflow import OPEN_STATUSES, PRODUCER
+from shared.events import TicketDueSoon, TicketEscalated, TicketTransitioned, utcnow
+from shared.locks import LockTimeout
+from shared.outbox import outbox_entry
+from shared.tickets import Ticket, TicketStatus, history_entry
+from shared.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+SYSTEM = "sistem:tenggat"
+AUTO_CLOSE_WORKING_DAYS = 10
+REMIND_BEFORE = timedelta(hours=24)
+S = TicketStatus
+
+
+def stage_of(status: TicketStatus) -> str:
+    if status in (S.SUBMITTED, S.TRIAGE):
+        return "routing"
+    if status is S.ROUTED:
+        return "follow_up"
+    return "resolution"
+
+
+class DeadlineScheduler:
+    def __init__(
+        self, tickets: TicketRepository, calendar: WorkCalendar, on_change: object = None
+    ) -> None:
+        self._tickets = tickets
+        self._calendar = calendar
+        self._wake = on_change if callable(on_change) else (lambda: None)
+
+    async def run(self, *, interval_s: float = 60.0) -> None:
+        while True:
+            await self.run_once(utcnow())
+            await asyncio.sleep(interval_s)
+
+    async def run_once(self, now: datetime) -> dict[str, int]:
+        """One pass; returns how many escalations, reminders and closings it recorded."""
+        done = {"escalated": 0, "reminded": 0, "closed": 0}
+        open_statuses = [s.value for s in OPEN_STATUSES]
+        overdue = self._tickets.collection.find(
+            {"status": {"$in": open_statuses}, "due_at": {"$lt": now}}, {"outbox": 0}
+        )
+        for doc in await overdue.to_list():
+            ticket = Ticket.from_document(doc)
+            if doc.get("escalated_for") != ticket.due_at and await self._escalate(ticket, now):
+                done["escalated"] += 1
+        soon = self._tickets.collection.find(
+            {"status": {"$in": open_statuses}, "due_at": {"$gte": now, "$lt": now + REMIND_BEFORE}},
+            {"outbox": 0},
+        )
+        for doc in await soon.to_list():
+            ticket = Ticket.from_document(doc)
+            if doc.get("reminded_for") != ticket.due_at and await self._remind(ticket, now):
+                done["reminded"] += 1
+        resolved = self._tickets.collection.find({"status": S.RESOLVED.value}, {"outbox": 0})
+        for doc in await resolved.to_list():
+            ticket = Ticket.from_document(doc)
+            if (
+                ticket.resolved_at
+                and self._calendar.working_days_between(ticket.resolved_at, now)
+                > AUTO_CLOSE_WORKING_DAYS
+                and await self._close(ticket, now)
+            ):
+                done["closed"] += 1
+        if any(done.values()):
+            self._wake()
+        return done
+
+    async def _apply(
+        self, ticket: Ticket, guard: str, fields: dict[str, object], push: dict[str, list[object]]
+    ) -> bool:
+        """Write once per deadline: re-read under the lock and skip what is already handled."""
+        try:
+            fresh = await self._tickets.get(ticket.tracking_code)
+            if fresh is None:
+                return False
+            raw = await self._tickets.collection.find_one({"_id": ticket.tracking_code}, {guard: 1})
+            if guard and raw is not None and raw.get(guard) == fresh.due_at:
+                return False
+            return await self._tickets.update(fresh, set_fields=fields, push=push) is not None
+        except LockTimeout:
+            return False
+
+    async def _escalate(self, ticket: Ticket, now: datetime) -> bool:
+        assert ticket.due_at is not None
+        event = TicketEscalated(
+            opd=ticket.opd,
+            status=ticket.status.value,
+            due_at=ticket.due_at,
+            stage=stage_of(ticket.status),
+        )
+        return await self._apply(
+            ticket,
+            "escalated_for",
+            {"escalated_for": ticket.due_at},
+            {
+                "history": [
+                    history_entry(
+                        at=now,
+                        actor=SYSTEM,
+                        action="escalate",
+                        from_status=ticket.status,
+                        to_status=ticket.status,
+                        note=None,
+                        public=False,
+                    )
+                ],
+                "outbox": [
+                    outbox_entry(
+                        event.envelope(
+                            ticket_id=ticket.tracking_code,
+                            producer=PRODUCER,
+                            correlation_id=ticket.correlation_id,
+                        )
+                    )
+                ],
+            },
+        )
+
+    async def _remind(self, ticket: Ticket, now: datetime) -> bool:
+        assert ticket.due_at is not None
+        event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
+        return await self._apply(
+            ticket,
+            "reminded_for",
+            {"reminded_for": ticket.due_at},
+            {
+                "outbox": [
+                    outbox_entry(
+                        event.envelope(
+                            ticket_id=ticket.tracking_code,
+                            producer=PRODUCER,
+                            correlation_id=ticket.correlation_id,
+                        )
+                    )
+                ],
+            },
+        )
+
+    async def _close(self, ticket: Ticket, now: datetime) -> bool:
+        event = TicketTransitioned(
+            action="close",
+            from_status=S.RESOLVED.value,
+            to_status=S.CLOSED.value,
+            opd=ticket.opd,
+            actor_role="system",
+        )
+        note = "Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja."
+        fresh = await self._tickets.get(ticket.tracking_code)
+        if fresh is None or fresh.status is not S.RESOLVED:
+            return False
+        try:
+            updated = await self._tickets.update(
+                fresh,
+                set_fields={"status": S.CLOSED.value, "updated_at": now, "due_at": None},
+                push={
+                    "history": [
+                        history_entry(
+                            at=now,
+                            actor=SYSTEM,
+                            action="close",
+                            from_status=S.RESOLVED,
+                            to_status=S.CLOSED,
+                            note=note,
+                        )
+                    ],
+                    "outbox": [
+                        outbox_entry(
+                            event.envelope(
+                                ticket_id=ticket.tracking_code,
+                                producer=PRODUCER,
+                                correlation_id=ticket.correlation_id,
+                            )
+                        )
+                    ],
+                },
+            )
+        except LockTimeout:
+            return False
+        return updated is not None
