@@ -27,6 +27,7 @@ SHARED_FIELDS = (
     "auth_token_ttl_seconds",
     "holidays_extra",
     "public_base_url",
+    "contact_retention_days",
 )
 
 
@@ -56,6 +57,8 @@ class ServiceSettings(BaseSettings):
     holidays_extra: list[date] = Field(default_factory=list)
     # Where citizens reach the intake web pages (links in messages and Open311 media_url).
     public_base_url: str = "http://127.0.0.1:8001"
+    # Reporter contact is removed this many days after a ticket is closed or rejected (UU 27/2022).
+    contact_retention_days: int = Field(default=365, ge=1)
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.holidays_extra)

@@ -54,7 +54,6 @@ CSRF_COOKIE = "lp_csrf"
 LANG_COOKIE = "lp_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Until the purge of reporter contact gets its own setting, the notice states this period.
-DEFAULT_CONTACT_RETENTION_DAYS = 365
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -387,9 +386,7 @@ async def _form_page(
         form_key=secrets.token_urlsafe(18),
         photo_max_count=settings.photo_max_count,
         photo_max_mb=settings.photo_max_bytes // 1024 // 1024,
-        retention_days=int(
-            getattr(settings, "contact_retention_days", DEFAULT_CONTACT_RETENTION_DAYS)
-        ),
+        retention_days=int(settings.contact_retention_days),
         **_form_choices(await ctx.catalogue.get(), page.lang),
     )
 

@@ -84,7 +84,11 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         catalogue = CatalogueStore(db)
         queries = TicketQueries(db[COLLECTION])
         models = ModelStore(db)
-        deadlines = DeadlineScheduler(tickets, settings.calendar())
+        deadlines = DeadlineScheduler(
+            tickets,
+            settings.calendar(),
+            contact_retention=timedelta(days=settings.contact_retention_days),
+        )
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
             collection=db[COLLECTION],

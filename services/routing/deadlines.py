@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from services.routing.repository import TicketRepository
@@ -36,11 +37,17 @@ def stage_of(status: TicketStatus) -> str:
 
 class DeadlineScheduler:
     def __init__(
-        self, tickets: TicketRepository, calendar: WorkCalendar, on_change: object = None
+        self,
+        tickets: TicketRepository,
+        calendar: WorkCalendar,
+        on_change: Callable[[], None] = lambda: None,
+        *,
+        contact_retention: timedelta = timedelta(days=365),
     ) -> None:
         self._tickets = tickets
         self._calendar = calendar
-        self._wake = on_change if callable(on_change) else (lambda: None)
+        self._wake = on_change
+        self._retention = contact_retention
 
     async def run(self, *, interval_s: float = 60.0) -> None:
         while True:
@@ -76,9 +83,36 @@ class DeadlineScheduler:
                 and await self._close(ticket, now)
             ):
                 done["closed"] += 1
+        done["purged"] = await self.purge_contacts(now)
         if any(done.values()):
             self._wake()
         return done
+
+    async def purge_contacts(self, now: datetime) -> int:
+        """Remove the reporter's identity and contact from tickets closed or rejected longer
+        ago than the retention period (UU 27/2022); the complaint itself stays."""
+        old = self._tickets.collection.find(
+            {
+                "status": {"$in": [S.CLOSED.value, S.REJECTED.value]},
+                "updated_at": {"$lt": now - self._retention},
+                "reporter": {"$ne": None},
+            },
+            {"outbox": 0},
+        )
+        purged = 0
+        for doc in await old.limit(500).to_list():
+            ticket = Ticket.from_document(doc)
+            try:
+                if (
+                    await self._tickets.update(
+                        ticket, set_fields={"reporter": None, "reporter_purged_at": now}
+                    )
+                    is not None
+                ):
+                    purged += 1
+            except LockTimeout:
+                continue
+        return purged
 
     async def _apply(
         self, ticket: Ticket, guard: str, fields: dict[str, object], push: dict[str, list[object]]

@@ -127,3 +127,20 @@ def test_resolved_ticket_closes_itself_after_ten_working_days(
     assert sum(r["closed"] for r in _scheduler_passes(infra, db_name, 2)) == 1
     assert stored.tickets.find_one({"_id": old})["status"] == "closed"
     assert stored.tickets.find_one({"_id": recent})["status"] == "resolved"
+
+
+def test_reporter_contact_is_purged_after_the_retention_period(
+    infra: Infra, db_name: str, stored: Any
+) -> None:
+    old = put_ticket(stored, status="closed")
+    recent = put_ticket(stored, status="closed")
+    open_ticket = put_ticket(stored, status="routed")
+    long_ago = utcnow() - timedelta(days=400)
+    stored.tickets.update_many(
+        {"_id": {"$in": [old, open_ticket]}}, {"$set": {"updated_at": long_ago}}
+    )
+    assert sum(r["purged"] for r in _scheduler_passes(infra, db_name, 1)) == 1
+    assert stored.tickets.find_one({"_id": old})["reporter"] is None
+    assert stored.tickets.find_one({"_id": old})["description"]  # the complaint itself stays
+    assert stored.tickets.find_one({"_id": recent})["reporter"]["email"] == "siti@example.com"
+    assert stored.tickets.find_one({"_id": open_ticket})["reporter"] is not None

@@ -203,3 +203,9 @@ def test_alert_rules_are_complete() -> None:
         "pengaduan_consumer_errors_total",
     ):
         assert re.search(rf"\b{metric}\b", expressions), f"no alert on {metric}"
+
+
+def test_notify_chooses_real_channels_in_production() -> None:
+    env = environment(service("notify"))
+    assert env["NOTIFY_EMAIL__TRANSPORT"].startswith("${NOTIFY_EMAIL__TRANSPORT:?")
+    assert env["NOTIFY_WHATSAPP__TRANSPORT"] == "${NOTIFY_WHATSAPP__TRANSPORT:-off}"
