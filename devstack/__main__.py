@@ -11,7 +11,7 @@ import sys
 import time
 from types import FrameType
 
-from devstack import tools
+from devstack import postgres, tools
 from devstack.stack import SERVICES, Ports, Stack, tail
 from devstack.tools import ROOT, say
 
@@ -27,6 +27,8 @@ def setup(*, for_tests: bool = False) -> float:
         tools.ensure_kafka()
     if not stack.external_mongo:
         tools.ensure_ferretdb()
+        if stack.backend == "postgresql":
+            postgres.ensure_postgresql()
     if for_tests:
         tools.ensure_chromium()
     return time.monotonic() - started
@@ -43,6 +45,8 @@ def print_urls(stack: Stack) -> None:
     print(f"  sink     http://127.0.0.1:{tool['sink']}/   (WhatsApp, SMS and webhook posts)")
     print(f"  Kafka    {stack.kafka_bootstrap}")
     print(f"  MongoDB  {stack.mongodb_url}   (FerretDB unless MONGODB_URL is set)")
+    if not stack.external_mongo:
+        print(f"  backend  FerretDB on {stack.backend} (FERRETDB_BACKEND=sqlite|postgresql)")
     print(f"  logs     var/{stack.profile}/log/   data: var/{stack.profile}/")
     print("  dev sign-in: admin/admin, auditor/auditor, <opd> /officer, <opd>-kepala /supervisor")
     sys.stdout.flush()
@@ -66,7 +70,7 @@ def cmd_down() -> int:
 
 def cmd_status() -> int:
     stack = Stack.load(DEV, Ports.development())
-    for name in ("kafka", "ferretdb", *SERVICES):
+    for name in ("kafka", "postgres", "ferretdb", "mailcatcher", "sink", *SERVICES):
         pid = stack.pid(name)
         print(f"{name:9} {'running (pid ' + str(pid) + ')' if pid else 'stopped'}")
     return 0
@@ -89,7 +93,8 @@ def cmd_run() -> int:
     try:
         cmd_up()
         say("press Ctrl-C to stop everything")
-        names = [c for c in ("kafka", "ferretdb") if stack.pid(c)] + list(SERVICES)
+        support = ("kafka", "postgres", "ferretdb", "mailcatcher", "sink")
+        names = [c for c in support if stack.pid(c)] + list(SERVICES)
         while True:
             time.sleep(1)
             for name in names:
