@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from services.routing import accounts as account_cases
 from services.routing import staff, workflow
+from services.routing.catalogue_admin import CatalogueAdmin
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import LoginThrottle
 from services.routing.schemas import (
@@ -310,3 +311,47 @@ async def retrain(_: Admin, ctx: RoutingDep) -> dict[str, Any]:
         "active_model": active["_id"] if active else None,
         "corrections": await ctx.models.correction_count(),
     }
+
+
+Staff = Annotated[Principal, require_roles(Role.ADMIN, Role.AUDITOR)]
+
+
+@router.get(
+    "/catalogue",
+    tags=["catalogue"],
+    summary="The stored catalogue: OPDs, categories, regions, referrals",
+)
+async def get_catalogue(_: CurrentPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+    return (await ctx.catalogue.get()).model_dump(mode="json")
+
+
+@router.put(
+    "/catalogue/{kind}/{code}",
+    tags=["catalogue"],
+    dependencies=JSON_BODY,
+    responses={
+        404: {"description": "Unknown catalogue kind"},
+        422: {"description": "Invalid entry (e.g. a category's unknown OPD)"},
+    },
+    summary="Create or change a catalogue entry (admin; audited)",
+)
+async def put_catalogue_entry(
+    kind: str, code: str, body: dict[str, Any], principal: Admin, request: Request, ctx: RoutingDep
+) -> dict[str, Any]:
+    admin = CatalogueAdmin(request.state.db)
+    entry = await admin.put(
+        kind=kind, code=code, body=body, principal=principal, catalogue=await ctx.catalogue.get()
+    )
+    ctx.catalogue.invalidate()
+    return entry
+
+
+@router.get(
+    "/catalogue/audit",
+    tags=["catalogue"],
+    summary="Who changed which catalogue entry, when, from what to what",
+)
+async def catalogue_audit(
+    _: Staff, request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, Any]]:
+    return await CatalogueAdmin(request.state.db).trail(limit=limit)

@@ -132,6 +132,10 @@ class CatalogueStore:
         self._cached: Catalogue | None = None
         self._loaded_at = 0.0
 
+    def invalidate(self) -> None:
+        """Re-read on the next use (after an edit in this process)."""
+        self._cached = None
+
     async def get(self) -> Catalogue:
         if self._cached is None or time.monotonic() - self._loaded_at > self._ttl_s:
             self._cached = await load_catalogue(self._db)

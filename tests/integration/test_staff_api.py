@@ -244,3 +244,33 @@ def test_accounts_are_managed_by_admins(api: TestClient) -> None:
         ).status_code
         == 401
     )
+
+
+def test_admins_edit_the_catalogue_and_every_change_is_audited(api: TestClient) -> None:
+    admin, officer = auth(api, "admin"), auth(api, "dlh")
+    body = {
+        "name": "Pohon rawan tumbang",
+        "name_en": "Tree at risk of falling",
+        "group": "Lingkungan",
+        "opd": "DLH",
+        "keywords": ["pohon miring", "dahan patah"],
+    }
+    assert (
+        api.put("/api/v1/catalogue/categories/pohon-rawan", headers=officer, json=body).status_code
+        == 403
+    )
+    created = api.put("/api/v1/catalogue/categories/pohon-rawan", headers=admin, json=body)
+    assert created.status_code == 200 and created.json()["code"] == "pohon-rawan"
+    bad = api.put("/api/v1/catalogue/categories/x", headers=admin, json={**body, "opd": "NOPE"})
+    assert bad.status_code == 422
+    changed = api.put(
+        "/api/v1/catalogue/categories/pohon-rawan", headers=admin, json={**body, "opd": "BPBD"}
+    )
+    assert changed.json()["opd"] == "BPBD"
+    categories = api.get("/api/v1/catalogue", headers=officer).json()["categories"]
+    assert any(c["code"] == "pohon-rawan" and c["opd"] == "BPBD" for c in categories)
+    trail = api.get("/api/v1/catalogue/audit", headers=auth(api, "auditor")).json()
+    assert [
+        (t["actor"], t["code"], (t["before"] or {}).get("opd"), t["after"]["opd"])
+        for t in trail[:2]
+    ] == [("admin", "pohon-rawan", "DLH", "BPBD"), ("admin", "pohon-rawan", None, "DLH")]
