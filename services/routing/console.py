@@ -657,6 +657,7 @@ async def queue(console: StaffDep, selesai: str | None = None) -> Response:
         counts=await staff.counts(ctx, principal),
         statuses=[s.value for s in TicketStatus],
         values=query.values,
+        filtered=any(v for k, v in query.values.items() if k not in ("q", "urut")),
         errors=query.errors,
         banner=banner,
         done=done,
@@ -812,7 +813,7 @@ async def comment(code: str, console: StaffDep) -> Response:
         )
     except NotFound:
         return _not_found(console)
-    return console.redirect(f"{PREFIX}/tiket/{current['tracking_code']}?selesai=comment#komentar")
+    return console.redirect(f"{PREFIX}/tiket/{current['tracking_code']}?selesai=comment#selesai")
 
 
 @router.get("/tiket/{code}/foto/{photo_id}")

@@ -459,7 +459,7 @@ def test_comments_public_and_internal(web: TestClient, stored: Any) -> None:
         data={"csrf": csrf(web), "body": "Akan diperbaiki.", "public": "1"},
         follow_redirects=False,
     )
-    assert public.headers["location"] == f"/konsol/tiket/{code}?selesai=comment#komentar"
+    assert public.headers["location"] == f"/konsol/tiket/{code}?selesai=comment#selesai"
     page = web.get(public.headers["location"]).text
     assert "Komentar sudah disimpan." in page
     assert re.search(r"Internal</span></p>\s*<p class=\"text\">Tim survei besok\.", page)
