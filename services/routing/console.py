@@ -35,7 +35,7 @@ from starlette.types import Scope
 
 from services.intake.repository import PhotoStore
 from services.routing import accounts as account_cases
-from services.routing import staff, workflow
+from services.routing import domain, staff, workflow
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import LoginThrottle
@@ -418,11 +418,14 @@ _CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\b")
 _PERCENT = re.compile(r"^\s*(\d{1,3})\s?%")
 
 
-def triage_candidates(view: Mapping[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
-    """The router's candidate OPDs of a ticket, best first, as far as the stored decision tells.
+def triage_candidates(
+    view: Mapping[str, Any], cat: Catalogue, fresh: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The router's candidate OPDs for a ticket, best first.
 
-    Stored alternatives when there are any; else the OPD codes its reasons name (with the
-    percentage that follows a code); then the default OPD of the reporter's category.
+    First what the stored decision tells (its OPD, alternatives if stored, and the OPD codes its
+    reasons name, with the percentage that follows a code), then `fresh`, the router's answer
+    now (staff.dry_run: its OPD and alternatives), then the default OPD of the category.
     """
     routing = view.get("routing") or {}
     found: dict[str, dict[str, Any]] = {}
@@ -444,10 +447,23 @@ def triage_candidates(view: Mapping[str, Any], cat: Catalogue) -> list[dict[str,
         for match in _CODE.finditer(str(reason)):
             percent = _PERCENT.match(str(reason)[match.end() :])
             add(match.group(), int(percent.group(1)) / 100 if percent else None, "reason")
+    for answer in [fresh or {}, *(fresh or {}).get("alternatives", [])]:
+        add(str(answer.get("opd", "")), answer.get("confidence"), "router")
     category = cat.category(view.get("category") or "")
     if category is not None:
         add(category.opd, None, "category")
     return list(found.values())
+
+
+async def _candidates(ctx: RoutingContext, view: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A triage ticket's candidates, with the router asked again (a dry run, no change)."""
+    fresh = await staff.dry_run(
+        ctx,
+        text=domain.complaint_text(view.get("title"), str(view.get("description", ""))),
+        category=view.get("category"),
+        kecamatan=(view.get("location") or {}).get("kecamatan"),
+    )
+    return triage_candidates(view, await ctx.catalogue.get(), fresh)
 
 
 def _history(view: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -683,7 +699,7 @@ async def _ticket_page(
     done: str | None = None,
 ) -> Response:
     cat = await console.ctx.catalogue.get()
-    candidates = triage_candidates(view, cat) if view.get("status") == "triage" else []
+    candidates = await _candidates(console.ctx, view) if view.get("status") == "triage" else []
     return console.render(
         "ticket.html",
         status=status,
@@ -853,10 +869,7 @@ async def triage(console: StaffDep, cursor: str | None = None) -> Response:
         )
     except InvalidField:
         page, banner = {"items": [], "next_cursor": None}, t("err.cursor")
-    items = []
-    for view in page["items"]:
-        candidates = triage_candidates(view, cat)
-        items.append({"view": view, "candidates": candidates})
+    items = [{"view": view, "candidates": await _candidates(ctx, view)} for view in page["items"]]
     params = console.request.query_params
     done = None
     if params.get("selesai") == "transfer":

@@ -555,8 +555,27 @@ def test_triage_candidates_come_from_the_stored_decision() -> None:
         ("DLH", 0.41, "reason"),
         ("DPUPR", 0.38, "reason"),
     ]
-    fresh = {"routing": {**TRIAGE_ROUTING, "reasons": []}, "category": "jalan-rusak"}
-    assert [c["code"] for c in triage_candidates(fresh, packaged_catalogue())] == ["DPUPR"]
+    bare = {"routing": {**TRIAGE_ROUTING, "reasons": []}, "category": "jalan-rusak"}
+    assert [c["code"] for c in triage_candidates(bare, packaged_catalogue())] == ["DPUPR"]
+    asked_again = {
+        "opd": "TRIASE",
+        "confidence": 0.4,
+        "alternatives": [
+            {"opd": "DPUPR", "confidence": 0.4},
+            {"opd": "DISPERKIM", "confidence": 0.2},
+        ],
+    }
+    merged = triage_candidates(view, packaged_catalogue(), asked_again)
+    assert [(c["code"], c["confidence"]) for c in merged] == [
+        ("DLH", 0.41),
+        ("DPUPR", 0.38),
+        ("DISPERKIM", 0.2),
+    ]
+    only_now = triage_candidates(bare, packaged_catalogue(), asked_again)
+    assert [(c["code"], c["via"]) for c in only_now] == [
+        ("DPUPR", "router"),
+        ("DISPERKIM", "router"),
+    ]
 
 
 # -- my account ---------------------------------------------------------------------------------
