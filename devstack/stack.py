@@ -41,11 +41,17 @@ def ferretdb_backend(chosen: str | None = None) -> str:
     return backend
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: every socket stays bound until all are chosen."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1)[0]
 
 
 def port_open(port: int) -> bool:
@@ -79,14 +85,15 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
+        kafka, controller, mongo, intake, routing, notify, postgres = free_ports(7)
         return cls(
-            kafka=free_port(),
-            kafka_controller=free_port(),
-            mongo=free_port(),
-            intake=free_port(),
-            routing=free_port(),
-            notify=free_port(),
-            postgres=free_port(),
+            kafka=kafka,
+            kafka_controller=controller,
+            mongo=mongo,
+            intake=intake,
+            routing=routing,
+            notify=notify,
+            postgres=postgres,
         )
 
 

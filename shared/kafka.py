@@ -12,14 +12,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
 
 from shared import metrics
 from shared.events import Envelope
+from shared.locks import LockTimeout
 from shared.topics import ALL_TOPICS, TopicSpec
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+# Failures of the infrastructure rather than of the message: retried until they pass.
+TRANSIENT: tuple[type[BaseException], ...] = (ConnectionFailure, LockTimeout)
 
 
 async def ensure_topics(
@@ -184,9 +188,24 @@ class ConsumeLoop:
         if handler is None:
             metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ignored").inc()
             return
-        for attempt in range(1, self._max_attempts + 1):
+        attempt = 1
+        outage_pause = self._backoff_s
+        while True:
             try:
                 await handler(envelope)
+            except TRANSIENT as exc:
+                # The database (or a lock) is unavailable: not this message's fault. Wait and
+                # try again without using up attempts; the offset stays uncommitted meanwhile.
+                metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
+                log.warning(
+                    "consumer %s: %s while handling %s; retrying in %.1fs",
+                    self._group_id,
+                    type(exc).__name__,
+                    envelope.event_id,
+                    outage_pause,
+                )
+                await asyncio.sleep(outage_pause)
+                outage_pause = min(outage_pause * 2, 15.0)
             except Exception as exc:
                 metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
                 log.exception(
@@ -197,10 +216,11 @@ class ConsumeLoop:
                     attempt,
                     self._max_attempts,
                 )
-                if attempt == self._max_attempts:
+                if attempt >= self._max_attempts:
                     await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
                     return
                 await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
+                attempt += 1
             else:
                 metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ok").inc()
                 return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -58,3 +59,13 @@ async def db(infra: Infra, db_name: str) -> AsyncIterator[AsyncDatabase[Document
     finally:
         await client.drop_database(db_name)
         await client.close()
+
+
+def start_of_a_rate_window() -> None:
+    """Wait out the last seconds of a minute: the rate limiter counts in whole-minute windows,
+    so a burst that straddles a minute boundary would be counted in two windows."""
+    from shared.events import utcnow
+
+    second = utcnow().second
+    if second >= 50:
+        time.sleep(61 - second)

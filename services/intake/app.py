@@ -18,7 +18,6 @@ from services.intake.api import router
 from services.intake.open311 import router as open311_router
 from services.intake.repository import (
     IdempotencyRepository,
-    PhotoStore,
     RateLimiter,
     TicketRepository,
 )
@@ -33,6 +32,7 @@ from shared.http import build_app
 from shared.kafka import KafkaPublisher, kafka_answers
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
+from shared.photos import PhotoStore
 from shared.supervise import keep_running
 from shared.tickets import COLLECTION
 

@@ -159,6 +159,7 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
 
 
 DISPUTE_WINDOW_WORKING_DAYS = 10
+REOPENED_RESOLUTION_WORKING_DAYS = 14
 CITIZEN = "warga"
 
 
@@ -249,7 +250,15 @@ def citizen_follow_up(
     }
     if message:
         push["comments"] = [_comment(message, now)]
-    return Change(set_fields={"status": to.value, "updated_at": now}, push=push)
+    fields: dict[str, Any] = {"status": to.value, "updated_at": now}
+    if action == "dispute":
+        # Reopened: the OPD works toward a new resolution deadline, escalated if missed.
+        fields.update(
+            due_at=calendar.add_working_days(now, REOPENED_RESOLUTION_WORKING_DAYS),
+            escalated_for=None,
+            reminded_for=None,
+        )
+    return Change(set_fields=fields, push=push)
 
 
 def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) -> Change:

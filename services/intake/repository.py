@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from gridfs import AsyncGridFSBucket
-from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -17,7 +14,6 @@ from shared.tickets import Ticket, TicketStore
 
 IDEMPOTENCY = "idempotency_keys"
 RATE_WINDOWS = "rate_windows"
-PHOTO_BUCKET = "photos"
 
 
 class TicketRepository(TicketStore):
@@ -85,29 +81,6 @@ class IdempotencyRepository:
     async def purge_before(self, cutoff: datetime) -> int:
         result = await self._records.delete_many({"created_at": {"$lt": cutoff}})
         return result.deleted_count
-
-
-class PhotoStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._bucket = AsyncGridFSBucket(db, bucket_name=PHOTO_BUCKET)
-
-    async def put(self, data: bytes, *, content_type: str, tracking_code: str) -> str:
-        photo_id = uuid.uuid4().hex
-        await self._bucket.upload_from_stream_with_id(
-            photo_id,
-            f"{tracking_code}/{photo_id}",
-            data,
-            metadata={"content_type": content_type, "tracking_code": tracking_code},
-        )
-        return photo_id
-
-    async def get(self, photo_id: str) -> bytes | None:
-        try:
-            stream = await self._bucket.open_download_stream(photo_id)
-        except NoFile:
-            return None
-        data: bytes = await stream.read()
-        return data
 
 
 class RateLimiter:

@@ -94,7 +94,7 @@ class ReplyAction(StrEnum):
 
 
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ReplyToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ReplyToken = Annotated[str, StringConstraints(max_length=200)]  # blank: 401, not 422
 
 
 class ReplyIn(_Strict):

@@ -19,7 +19,6 @@ from services.intake import domain, metrics
 from services.intake.photos import NotAnImage, clean_image
 from services.intake.repository import (
     IdempotencyRepository,
-    PhotoStore,
     RateLimiter,
     TicketRepository,
 )
@@ -37,6 +36,7 @@ from shared.errors import (
     UnsupportedMediaType,
 )
 from shared.events import utcnow
+from shared.photos import PhotoStore
 from shared.tickets import Location, Photo, Reporter, Ticket
 
 MAX_VERSION_RETRIES = 5

@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
+from services.notify import domain
 from services.notify.api import router
 from services.notify.channels import build_channels
 from services.notify.handlers import build_handlers
@@ -22,6 +25,7 @@ from services.notify.repository import (
     DigestRepository,
     StaffDirectory,
     TicketContacts,
+    anonymise_deliveries,
 )
 from services.notify.service import (
     Clock,
@@ -146,10 +150,19 @@ def create_app(settings: NotifySettings) -> FastAPI:
             await notify.digests.ensure_indexes()
             await consumer.run()
 
+        async def housekeeping() -> None:
+            """Hourly: anonymise finished deliveries past the contact retention period."""
+            while True:
+                cutoff = utcnow() - timedelta(days=settings.contact_retention_days)
+                with contextlib.suppress(PyMongoError):
+                    await anonymise_deliveries(db, before=cutoff, mask=domain.mask)
+                await asyncio.sleep(3600)
+
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "notify-consumer": consume,
             "notify-retry": notify.dispatcher.run,
             "notify-digest": notify.digest_builder.run,
+            "notify-housekeeping": housekeeping,
         }
         background = [asyncio.create_task(keep_running(n, loop)) for n, loop in loops.items()]
         try:

@@ -3,6 +3,7 @@ tickets, accounts and OPD names it reads (routing and intake write those)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -158,6 +159,32 @@ class DeliveryRepository:
         async for doc in cursor:
             found.setdefault(doc["event_id"], []).append(doc["status"])
         return found
+
+
+async def anonymise_deliveries(
+    db: AsyncDatabase[Document], *, before: datetime, mask: Callable[[str], str]
+) -> int:
+    """Finished deliveries older than the retention period keep only a masked address and no
+    message text (UU 27/2022); the log of what was sent when stays."""
+    deliveries = db[DELIVERIES]
+    old = deliveries.find(
+        {"created_at": {"$lt": before}, "status": {"$in": ["sent", "dead"]}, "anonymised_at": None},
+        {"recipient": 1},
+    )
+    count = 0
+    for doc in await old.limit(1000).to_list():
+        await deliveries.update_one(
+            {"_id": doc["_id"]},
+            {
+                "$set": {
+                    "recipient": mask(str(doc.get("recipient", ""))),
+                    "message": None,
+                    "anonymised_at": before,
+                }
+            },
+        )
+        count += 1
+    return count
 
 
 class DigestRepository:

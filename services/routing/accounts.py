@@ -42,8 +42,7 @@ async def authenticate(
 ) -> Principal:
     """The principal for valid credentials; the same 401 for unknown user and bad password;
     429 with Retry-After after repeated failures for one username from one address."""
-    now = utcnow()
-    wait = await throttle.wait_seconds(username, address, now)
+    wait = await throttle.attempt(username, address, utcnow())
     if wait:
         raise TooManyRequests(
             "Terlalu banyak percobaan masuk; tunggu sebentar. (Too many failed sign-ins.)",
@@ -53,7 +52,6 @@ async def authenticate(
     password_hash = account["password_hash"] if account else _dummy_hash()
     valid = await asyncio.to_thread(verify_password, password_hash, password)
     if account is None or not valid:
-        await throttle.failed(username, address, now)
         raise Unauthorized(WRONG_CREDENTIALS)
     await throttle.succeeded(username, address)
     return Principal(username=account["_id"], role=Role(account["role"]), opd=account["opd"])

@@ -29,8 +29,8 @@ from services.routing.schemas import (
     TransitionIn,
 )
 from services.routing.staff import RoutingContext
-from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, require_roles
-from shared.errors import NotFound
+from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec
+from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.http import require_json
 
 
@@ -53,7 +53,30 @@ RoutingDep = Annotated[RoutingContext, Depends(_context)]
 ThrottleDep = Annotated[LoginThrottle, Depends(_throttle)]
 CodecDep = Annotated[TokenCodec, Depends(_codec)]
 PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
+
+
+async def _active_principal(principal: CurrentPrincipal, ctx: RoutingDep) -> Principal:
+    """The token's caller as the account is now: deactivated means signed out at once, and a
+    changed role or OPD applies at once (routing holds the accounts)."""
+    account = await ctx.accounts.get(principal.username)
+    if account is None:
+        raise Unauthorized("Akun tidak aktif. (Account inactive.)")
+    return Principal(username=account["_id"], role=Role(account["role"]), opd=account["opd"])
+
+
+StaffPrincipal = Annotated[Principal, Depends(_active_principal)]
+
+
+def _roles(*roles: Role) -> Any:
+    def check(principal: StaffPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden("Peran Anda tidak diizinkan. (Your role is not allowed here.)")
+        return principal
+
+    return Depends(check)
+
+
+Admin = Annotated[Principal, _roles(Role.ADMIN)]
 JSON_BODY = [Depends(require_json)]
 SCOPE_404: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown, or outside the caller's scope (never 403)"}
@@ -92,7 +115,7 @@ async def issue_token(
 
 
 @router.get("/auth/me", tags=["auth"], response_model=AccountOut, summary="Who am I")
-async def me(principal: CurrentPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+async def me(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
     account = await ctx.accounts.find(principal.username)
     if account is None:
         raise NotFound("Akun tidak ditemukan. (Account not found.)")
@@ -106,9 +129,7 @@ async def me(principal: CurrentPrincipal, ctx: RoutingDep) -> dict[str, Any]:
     dependencies=JSON_BODY,
     summary="Change my contact details and notification preference",
 )
-async def update_me(
-    body: ProfileIn, principal: CurrentPrincipal, ctx: RoutingDep
-) -> dict[str, Any]:
+async def update_me(body: ProfileIn, principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
     return await account_cases.update_account(
         accounts=ctx.accounts,
         catalogue=await ctx.catalogue.get(),
@@ -125,7 +146,7 @@ async def update_me(
     summary="Change my password",
 )
 async def change_password(
-    body: PasswordChangeIn, principal: CurrentPrincipal, ctx: RoutingDep
+    body: PasswordChangeIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> Response:
     await account_cases.change_password(
         principal=principal,
@@ -189,7 +210,7 @@ async def patch_account(
     summary="Tickets in the caller's scope, filtered, searched and paged",
 )
 async def list_tickets(
-    principal: CurrentPrincipal,
+    principal: StaffPrincipal,
     ctx: RoutingDep,
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
     category: str | None = None,
@@ -224,7 +245,7 @@ async def list_tickets(
     response_model=dict[str, int],
     summary="Tickets per status in the caller's scope, plus `overdue` (dashboard)",
 )
-async def ticket_counts(principal: CurrentPrincipal, ctx: RoutingDep) -> dict[str, int]:
+async def ticket_counts(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, int]:
     return await staff.counts(ctx, principal)
 
 
@@ -237,7 +258,7 @@ async def ticket_counts(principal: CurrentPrincipal, ctx: RoutingDep) -> dict[st
     summary="One ticket",
 )
 async def get_ticket(
-    tracking_code: str, principal: CurrentPrincipal, ctx: RoutingDep
+    tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
     return await staff.get_ticket(ctx, principal, tracking_code)
 
@@ -259,7 +280,7 @@ async def get_ticket(
     summary="Move the ticket along the transition table",
 )
 async def transition(
-    tracking_code: str, body: TransitionIn, principal: CurrentPrincipal, ctx: RoutingDep
+    tracking_code: str, body: TransitionIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
     request = workflow.Request(
         action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
@@ -277,7 +298,7 @@ async def transition(
     summary="Comment on a ticket, public (shown to the citizen) or internal",
 )
 async def add_comment(
-    tracking_code: str, body: CommentIn, principal: CurrentPrincipal, ctx: RoutingDep
+    tracking_code: str, body: CommentIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
     return await staff.comment(ctx, principal, tracking_code, body=body.body, public=body.public)
 
@@ -313,7 +334,7 @@ async def retrain(_: Admin, ctx: RoutingDep) -> dict[str, Any]:
     }
 
 
-Staff = Annotated[Principal, require_roles(Role.ADMIN, Role.AUDITOR)]
+Staff = Annotated[Principal, _roles(Role.ADMIN, Role.AUDITOR)]
 
 
 @router.get(
@@ -321,7 +342,7 @@ Staff = Annotated[Principal, require_roles(Role.ADMIN, Role.AUDITOR)]
     tags=["catalogue"],
     summary="The stored catalogue: OPDs, categories, regions, referrals",
 )
-async def get_catalogue(_: CurrentPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+async def get_catalogue(_: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
     return (await ctx.catalogue.get()).model_dump(mode="json")
 
 

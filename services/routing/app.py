@@ -83,12 +83,13 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         accounts = AccountRepository(db)
         catalogue = CatalogueStore(db)
         queries = TicketQueries(db[COLLECTION])
-        models = ModelStore(db)
-        deadlines = DeadlineScheduler(
-            tickets,
-            settings.calendar(),
-            contact_retention=timedelta(days=settings.contact_retention_days),
+        throttle = LoginThrottle(
+            db,
+            max_failures=settings.login_max_failures,
+            window=timedelta(minutes=settings.login_lock_minutes),
         )
+        models = ModelStore(db)
+
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
             collection=db[COLLECTION],
@@ -97,6 +98,24 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             topic=topics.TICKETS,
             producer=service.PRODUCER,
             poll_interval_s=settings.outbox_poll_interval_s,
+        )
+
+        async def route_stale(tracking_code: str) -> bool:
+            return await service.route_submitted_ticket(
+                tracking_code=tracking_code,
+                tickets=tickets,
+                catalogue=await catalogue.get(),
+                threshold=settings.confidence_threshold,
+                calendar=settings.calendar(),
+                model=await models.active_model(),
+            )
+
+        deadlines = DeadlineScheduler(
+            tickets,
+            settings.calendar(),
+            contact_retention=timedelta(days=settings.contact_retention_days),
+            route_stale=route_stale,
+            on_change=relay.wake,
         )
         consumer = ConsumeLoop(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -115,6 +134,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
 
         async def run_after_preparation() -> None:
             await prepare(settings, db, accounts, catalogue, queries)
+            await throttle.ensure_indexes()
             await asyncio.to_thread(domain.default_model)  # warm, off the event loop
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
@@ -148,11 +168,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     models=models,
                     wake_relay=relay.wake,
                 ),
-                "throttle": LoginThrottle(
-                    db,
-                    max_failures=settings.login_max_failures,
-                    window=timedelta(minutes=settings.login_lock_minutes),
-                ),
+                "throttle": throttle,
             }
         finally:
             background.cancel()

@@ -33,7 +33,6 @@ from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
-from services.intake.repository import PhotoStore
 from services.routing import accounts as account_cases
 from services.routing import domain, staff, workflow
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
@@ -53,6 +52,7 @@ from shared.errors import (
     Unauthorized,
 )
 from shared.mongo import Document
+from shared.photos import PhotoStore
 from shared.tickets import TicketStatus
 from shared.workdays import JAKARTA
 

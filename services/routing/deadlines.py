@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from services.routing.repository import TicketRepository
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 SYSTEM = "sistem:tenggat"
 AUTO_CLOSE_WORKING_DAYS = 10
 REMIND_BEFORE = timedelta(hours=24)
+STALE_SUBMITTED = timedelta(minutes=5)
 S = TicketStatus
 
 
@@ -43,11 +44,13 @@ class DeadlineScheduler:
         on_change: Callable[[], None] = lambda: None,
         *,
         contact_retention: timedelta = timedelta(days=365),
+        route_stale: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
         self._tickets = tickets
         self._calendar = calendar
         self._wake = on_change
         self._retention = contact_retention
+        self._route_stale = route_stale
 
     async def run(self, *, interval_s: float = 60.0) -> None:
         while True:
@@ -84,9 +87,25 @@ class DeadlineScheduler:
             ):
                 done["closed"] += 1
         done["purged"] = await self.purge_contacts(now)
+        done["rerouted"] = await self.route_stale(now)
         if any(done.values()):
             self._wake()
         return done
+
+    async def route_stale(self, now: datetime) -> int:
+        """Route tickets still `submitted` minutes after intake took them: their event was lost
+        to an outage or a dead letter. Routing a ticket twice is a no-op, so this is safe."""
+        if self._route_stale is None:
+            return 0
+        stale = self._tickets.collection.find(
+            {"status": S.SUBMITTED.value, "submitted_at": {"$lt": now - STALE_SUBMITTED}},
+            {"_id": 1},
+        )
+        routed = 0
+        for doc in await stale.limit(100).to_list():
+            if await self._route_stale(str(doc["_id"])):
+                routed += 1
+        return routed
 
     async def purge_contacts(self, now: datetime) -> int:
         """Remove the reporter's identity and contact from tickets closed or rejected longer

@@ -83,8 +83,11 @@ def encode_cursor(value: Any, ticket_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[Any, str]:
     padded = cursor + "=" * (-len(cursor) % 4)
     value, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
+    # Only a time (or null) and an id: never an object that would reach the query as an operator.
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    elif value is not None:
+        raise ValueError("cursor")
     if not isinstance(ticket_id, str):
         raise ValueError("cursor")
     return value, ticket_id

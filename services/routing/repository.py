@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,11 +11,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.auth import Role
+from shared.locks import DocumentLocks
 from shared.mongo import Document
-from shared.tickets import TicketStore
+from shared.tickets import LOCKS, TicketStore
 
 ACCOUNTS = "accounts"
-LOGIN_FAILURES = "login_failures"
+LOGIN_FAILURES = "login_attempts"
 ACCOUNT_FIELDS = ("role", "opd", "full_name", "email", "whatsapp", "notify_mode", "active")
 
 
@@ -29,6 +31,7 @@ class AccountExists(Exception):
 class AccountRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._accounts = db[ACCOUNTS]
+        self._locks = DocumentLocks(db[LOCKS])
 
     async def get(self, username: str) -> Document | None:
         """An active account."""
@@ -67,43 +70,48 @@ class AccountRepository:
             raise AccountExists(username) from exc
 
     async def update(self, username: str, fields: Document) -> Document | None:
-        return await self._accounts.find_one_and_update(
-            {"_id": username},
-            {"$set": fields},
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self._locks.hold(f"account|{username}"):
+            return await self._accounts.find_one_and_update(
+                {"_id": username},
+                {"$set": fields},
+                return_document=ReturnDocument.AFTER,
+            )
 
 
 class LoginThrottle:
-    """Failed sign-ins per (username, address); past the limit the pair waits out a lock."""
+    """Sign-in attempts per (username, address), recorded *before* the password is checked.
+
+    Each attempt is its own insert (atomic everywhere), so parallel guesses cannot slip past
+    the count; a successful sign-in clears the pair's attempts.
+    """
 
     def __init__(
         self, db: AsyncDatabase[Document], *, max_failures: int, window: timedelta
     ) -> None:
-        self._failures = db[LOGIN_FAILURES]
+        self._attempts = db[LOGIN_FAILURES]
         self.max_failures = max_failures
         self.window = window
+
+    async def ensure_indexes(self) -> None:
+        await self._attempts.create_index([("key", 1), ("at", 1)])
 
     @staticmethod
     def _key(username: str, address: str) -> str:
         return f"{username.lower()}|{address}"
 
-    async def wait_seconds(self, username: str, address: str, now: datetime) -> int:
-        doc = await self._failures.find_one({"_id": self._key(username, address)})
-        if not doc or doc["count"] < self.max_failures:
-            return 0
-        until: datetime = doc["first_at"] + self.window
-        return max(0, int((until - now).total_seconds()) + 1)
-
-    async def failed(self, username: str, address: str, now: datetime) -> None:
+    async def attempt(self, username: str, address: str, now: datetime) -> int:
+        """Count this attempt; 0 when it may go ahead, else the seconds to wait."""
         key = self._key(username, address)
-        doc = await self._failures.find_one({"_id": key})
-        if doc is None or doc["first_at"] + self.window < now:
-            await self._failures.replace_one(
-                {"_id": key}, {"first_at": now, "count": 1}, upsert=True
-            )
-        else:
-            await self._failures.update_one({"_id": key}, {"$inc": {"count": 1}})
+        await self._attempts.insert_one({"_id": uuid.uuid4().hex, "key": key, "at": now})
+        recent = {"key": key, "at": {"$gte": now - self.window}}
+        if await self._attempts.count_documents(recent) <= self.max_failures:
+            return 0
+        oldest = await self._attempts.find_one(recent, sort=[("at", 1)])
+        until: datetime = (oldest["at"] if oldest else now) + self.window
+        return max(1, int((until - now).total_seconds()) + 1)
 
     async def succeeded(self, username: str, address: str) -> None:
-        await self._failures.delete_one({"_id": self._key(username, address)})
+        await self._attempts.delete_many({"key": self._key(username, address)})
+
+    async def purge_before(self, cutoff: datetime) -> None:
+        await self._attempts.delete_many({"at": {"$lt": cutoff}})

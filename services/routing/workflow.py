@@ -125,12 +125,27 @@ class Change:
     event: TicketTransitioned | None = None
 
 
-def due_after(action: Action, now: datetime, calendar: WorkCalendar) -> datetime | None:
-    """The next deadline once the action is done (None when nothing is pending on staff)."""
+KEEP = object()  # the deadline stays as it is
+
+
+def resolution_days(ticket: Ticket, catalogue: Catalogue) -> int:
+    """The category's resolution deadline in working days, else the default 14."""
+    category = catalogue.category(ticket.category) if ticket.category else None
+    days = category.resolution_working_days if category else None
+    return days or RESOLUTION_WORKING_DAYS
+
+
+def due_after(
+    action: Action, now: datetime, calendar: WorkCalendar, *, resolution_working_days: int
+) -> datetime | object | None:
+    """The deadline once the action is done: a new one, None when nothing is pending on staff,
+    or KEEP (`start` works toward the resolution deadline set at verification)."""
     if action is Action.TRANSFER:
         return calendar.add_working_days(now, FOLLOW_UP_WORKING_DAYS)
     if action in (Action.VERIFY, Action.REOPEN):
-        return calendar.add_working_days(now, RESOLUTION_WORKING_DAYS)
+        return calendar.add_working_days(now, resolution_working_days)
+    if action is Action.START:
+        return KEEP
     return None
 
 
@@ -165,13 +180,12 @@ def transition(
         opd = target.code
     if request.action is Action.REJECT and request.reason not in set(RejectReason):
         raise Missing("reason")
-    due = due_after(request.action, now, calendar)
-    fields: dict[str, Any] = {
-        "status": rule.target.value,
-        "opd": opd,
-        "due_at": due,
-        "updated_at": now,
-    }
+    due = due_after(
+        request.action, now, calendar, resolution_working_days=resolution_days(ticket, catalogue)
+    )
+    fields: dict[str, Any] = {"status": rule.target.value, "opd": opd, "updated_at": now}
+    if due is not KEEP:
+        fields["due_at"] = due
     if request.action is Action.RESOLVE:
         fields["resolved_at"] = now
     if request.action in (Action.TRANSFER, Action.VERIFY, Action.REOPEN):
@@ -189,7 +203,7 @@ def transition(
         actor_role=principal.role.value,
         reason=request.reason,
         note=note if public else None,
-        due_at=due,
+        due_at=ticket.due_at if due is KEEP else due,
     )
     # Every status change shows on the public timeline; a note only where it is an answer.
     entry = history_entry(

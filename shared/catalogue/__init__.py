@@ -12,7 +12,7 @@ import time
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document
@@ -41,6 +41,8 @@ class Category(_Entry):
     group: str = ""
     opd: str
     keywords: tuple[str, ...] = ()
+    # The resolution deadline for this category, if not the default 14 working days.
+    resolution_working_days: int | None = Field(default=None, ge=1, le=60)
 
 
 class Region(_Entry):

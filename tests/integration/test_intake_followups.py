@@ -16,7 +16,7 @@ from pymongo import MongoClient
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.events import utcnow
-from tests.conftest import Infra
+from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +111,7 @@ def test_same_text_from_same_reporter_is_flagged_as_likely_duplicate(
 
 
 def test_rate_limit_answers_429_with_retry_after(infra: Infra, db_name: str) -> None:
+    start_of_a_rate_window()
     with _client(infra, db_name, rate_limit_per_minute=3) as client:
         codes = [client.post("/api/v1/complaints", json=BODY).status_code for _ in range(4)]
         assert codes[:3] == [201, 201, 201]
@@ -206,6 +207,7 @@ def test_dispute_reopens_within_ten_working_days(client: TestClient, stored: Any
         message="Jalannya belum diperbaiki sama sekali.",
     )
     assert response.status_code == 201 and response.json()["status"] == "in_progress"
+    assert stored.tickets.find_one({"_id": code})["due_at"] > utcnow()  # a new deadline
 
 
 def test_dispute_after_the_window_is_409(client: TestClient, stored: Any) -> None:

@@ -17,7 +17,7 @@ from services.intake.app import create_app
 from services.intake.i18n import EN, ID
 from services.intake.settings import IntakeSettings
 from shared.tickets import history_entry
-from tests.conftest import Infra
+from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
 
@@ -297,6 +297,7 @@ def test_a_file_that_is_not_an_image_sends_the_form_back(client: TestClient, sto
 
 
 def test_too_many_posts_from_one_address_are_slowed_down(infra: Infra, db_name: str) -> None:
+    start_of_a_rate_window()
     app = create_app(_settings(infra, db_name, rate_limit_per_minute=1))
     with TestClient(app, raise_server_exceptions=False) as client:
         answers = [_submit(client, description=f"{DESCRIPTION} ({n})") for n in range(3)]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.app import create_app
+from services.notify.domain import mask
+from services.notify.repository import anonymise_deliveries
 from services.notify.settings import NotifySettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
@@ -133,3 +136,27 @@ def test_previews_are_for_admins_and_known_event_types_only(
     assert client.get("/api/v1/templates/ticket.nope/preview", headers=admin).status_code == 404
     bad = client.get(url, params={"lang": "fr"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "lang"]
+
+
+async def test_finished_deliveries_are_anonymised_after_the_retention_period(
+    db: AsyncDatabase[Document],
+) -> None:
+    old, recent = utcnow() - timedelta(days=400), utcnow()
+    await db.deliveries.insert_many(
+        [
+            {
+                "_id": "a",
+                "recipient": "warga@example.com",
+                "status": "sent",
+                "created_at": old,
+                "message": {"text": "Halo Siti"},
+            },
+            {"_id": "b", "recipient": "+6281234567890", "status": "retrying", "created_at": old},
+            {"_id": "c", "recipient": "warga@example.com", "status": "sent", "created_at": recent},
+        ]
+    )
+    assert await anonymise_deliveries(db, before=utcnow() - timedelta(days=365), mask=mask) == 1
+    a = await db.deliveries.find_one({"_id": "a"})
+    assert a is not None and a["recipient"] == "w***@example.com" and a["message"] is None
+    b = await db.deliveries.find_one({"_id": "b"})
+    assert b is not None and b["recipient"] == "+6281234567890"  # still being delivered

@@ -27,7 +27,7 @@ from services.intake.app import create_app
 from services.intake.settings import IntakeSettings, Open311Settings
 from shared.catalogue import packaged_catalogue
 from shared.settings import Environment
-from tests.conftest import Infra
+from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
 
@@ -450,6 +450,7 @@ def test_post_that_is_not_form_encoded_is_415(client: TestClient, stored: Any) -
 
 
 def test_post_is_rate_limited_per_address(infra: Infra, db_name: str, stored: Any) -> None:
+    start_of_a_rate_window()
     app = create_app(_settings(infra, db_name, rate_limit_per_minute=2))
     with TestClient(app, raise_server_exceptions=False) as limited:
         assert post(limited).status_code == 201

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from services.routing.queries import encode_cursor
 from tests.integration.conftest import auth, put_ticket
 
 pytestmark = pytest.mark.integration
@@ -185,6 +186,10 @@ def test_filters_search_paging_and_counts(api: TestClient, stored: Any) -> None:
     assert (
         api.get("/api/v1/tickets", headers=officer, params={"cursor": "bogus"}).status_code == 422
     )
+    injected = encode_cursor({"$ne": None}, "x")
+    assert (
+        api.get("/api/v1/tickets", headers=officer, params={"cursor": injected}).status_code == 422
+    )
 
 
 def test_sign_in_is_throttled_per_username_and_address(api: TestClient) -> None:
@@ -274,3 +279,10 @@ def test_admins_edit_the_catalogue_and_every_change_is_audited(api: TestClient) 
         (t["actor"], t["code"], (t["before"] or {}).get("opd"), t["after"]["opd"])
         for t in trail[:2]
     ] == [("admin", "pohon-rawan", "DLH", "BPBD"), ("admin", "pohon-rawan", None, "DLH")]
+
+
+def test_a_deactivated_account_loses_api_access_at_once(api: TestClient) -> None:
+    officer = auth(api, "dishub")
+    assert api.get("/api/v1/tickets", headers=officer).status_code == 200
+    api.patch("/api/v1/accounts/dishub", headers=auth(api, "admin"), json={"active": False})
+    assert api.get("/api/v1/tickets", headers=officer).status_code == 401

@@ -170,3 +170,33 @@ def test_verify_keeps_its_note_internal_and_sets_the_resolution_deadline() -> No
     assert entry["public"] is True and entry["note"] is None
     assert entry["internal_note"] == "cek lokasi dulu"
     assert change.set_fields["due_at"] == CALENDAR.add_working_days(NOW, 14)
+
+
+def test_start_keeps_the_resolution_deadline() -> None:
+    ticket = _ticket(S.VERIFIED).model_copy(update={"due_at": datetime(2026, 12, 16, tzinfo=UTC)})
+    change = _do(ticket, Action.START, ADMIN)
+    assert "due_at" not in change.set_fields
+    assert change.event is not None and change.event.due_at == ticket.due_at
+
+
+def test_a_category_can_set_its_own_resolution_deadline() -> None:
+    catalogue = CATALOGUE.model_copy(
+        update={
+            "categories": tuple(
+                c.model_copy(update={"resolution_working_days": 3})
+                if c.code == "jalan-rusak"
+                else c
+                for c in CATALOGUE.categories
+            )
+        }
+    )
+    ticket = _ticket(S.ROUTED).model_copy(update={"category": "jalan-rusak"})
+    change = workflow.transition(
+        ticket,
+        workflow.Request(action=Action.VERIFY),
+        principal=ADMIN,
+        now=NOW,
+        catalogue=catalogue,
+        calendar=CALENDAR,
+    )
+    assert change.set_fields["due_at"] == CALENDAR.add_working_days(NOW, 3)
