@@ -9,8 +9,9 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared.locks import DocumentLocks
 from shared.mongo import Document
-from shared.tickets import Ticket, TicketStore
+from shared.tickets import LOCKS, Ticket, TicketStore
 
 IDEMPOTENCY = "idempotency_keys"
 RATE_WINDOWS = "rate_windows"
@@ -84,21 +85,28 @@ class IdempotencyRepository:
 
 
 class RateLimiter:
-    """Fixed one-minute windows per client address, counted in MongoDB (shared by instances)."""
+    """Fixed one-minute windows per client address, counted in MongoDB (shared by instances).
+
+    Each count is taken under the window's lock: FerretDB does not isolate concurrent upserts
+    (they undercount, or fail with a duplicate key).
+    """
 
     def __init__(self, db: AsyncDatabase[Document], *, per_minute: int) -> None:
         self._windows = db[RATE_WINDOWS]
+        self._locks = DocumentLocks(db[LOCKS], lease_s=5.0, wait_s=5.0)
         self.per_minute = per_minute
 
     async def hit(self, client: str, now: datetime) -> int:
         """Count one request; returns 0 when allowed, else the seconds until the window ends."""
         window = now.replace(second=0, microsecond=0)
-        doc: Any = await self._windows.find_one_and_update(
-            {"_id": f"{client}|{window.isoformat()}"},
-            {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
-            upsert=True,
-            return_document=True,
-        )
+        key = f"{client}|{window.isoformat()}"
+        async with self._locks.hold(f"rate|{key}"):
+            doc: Any = await self._windows.find_one_and_update(
+                {"_id": key},
+                {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
+                upsert=True,
+                return_document=True,
+            )
         if doc["n"] <= self.per_minute:
             return 0
         return max(1, 60 - now.second)
