@@ -8,12 +8,8 @@ fragment, and the tracking page posts it (a script does that from the fragment).
 
 from __future__ import annotations
 
-import base64
 import functools
-import gzip
-import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +23,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 from starlette.datastructures import FormData, UploadFile
-from starlette.responses import Response
-from starlette.staticfiles import PathLike, StaticFiles
-from starlette.types import Scope
+from starlette.staticfiles import StaticFiles
 
 from services.intake import service, web_service
 from services.intake.deps import ClientDep, IntakeDep
@@ -41,6 +35,14 @@ from shared.catalogue import Catalogue
 from shared.errors import AppError, Forbidden, InvalidField, NotFound, TooManyRequests, Unauthorized
 from shared.events import utcnow
 from shared.tickets import Kind
+from shared.web import (
+    Csrf,
+    HardenedStaticFiles,
+    StaticUrls,
+    html_response,
+    security_headers,
+    template_environment,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -48,7 +50,6 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 WEB_UPLOAD_PATH = r"^/(kirim|lacak/[^/]+/foto)$"
 MULTIPART_SLACK = 64 * 1024
 MAX_FORM_FIELDS = 40
-GZIP_MIN_BYTES = 1024
 
 CSRF_COOKIE = "lp_csrf"
 LANG_COOKIE = "lp_lang"
@@ -60,14 +61,10 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    # The reporter's pages carry the token in their form and, without JavaScript, maybe in the
-    # address: never send it on in a Referer.
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+# The reporter's pages carry the token in their form and, without JavaScript, maybe in the
+# address: the shared headers never send it on in a Referer.
+SECURITY_HEADERS = security_headers(CONTENT_SECURITY_POLICY)
+CSRF = Csrf("csrf")
 COMPLAINT_FIELDS = (
     "kind",
     "title",
@@ -107,59 +104,14 @@ def web_upload_limit(settings: IntakeSettings) -> int:
     return settings.photo_max_count * settings.photo_max_bytes + MULTIPART_SLACK
 
 
-class _HardenedStaticFiles(StaticFiles):
-    def file_response(
-        self,
-        full_path: PathLike,
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Cache-Control"] = "public, max-age=604800"
-        return response
-
-
 def static_files() -> StaticFiles:
     """The pages' CSS and script, served with the same hardening headers as the pages."""
-    return _HardenedStaticFiles(directory=STATIC_DIR)
-
-
-@functools.cache
-def _static_version(name: str) -> str:
-    """A content hash for the asset's URL, so it can be cached for a week and still change."""
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
-
-
-def _static_url(name: str) -> str:
-    return f"/static/{name}?v={_static_version(name)}"
+    return HardenedStaticFiles(directory=STATIC_DIR, headers=SECURITY_HEADERS)
 
 
 @functools.cache
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["static"] = _static_url
-    return env
-
-
-# -- per-request page state: language and CSRF token ---------------------------------------------
-def _sign(secret: str, nonce: str) -> str:
-    mac = hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def _csrf_valid(secret: str, token: str | None) -> bool:
-    if not token or token.count(".") != 1:
-        return False
-    nonce, signature = token.split(".")
-    return bool(nonce) and hmac.compare_digest(signature.encode(), _sign(secret, nonce).encode())
+    return template_environment(TEMPLATE_DIR, static=StaticUrls(STATIC_DIR, "/static"))
 
 
 @dataclass
@@ -192,7 +144,7 @@ class Page:
             isinstance(sent, str)
             and cookie is not None
             and hmac.compare_digest(sent.encode(), cookie.encode())
-            and _csrf_valid(self.settings.auth_secret, cookie)
+            and CSRF.valid(self.settings.auth_secret, cookie)
         )
 
     def render(
@@ -206,14 +158,8 @@ class Page:
             .get_template(template)
             .render(t=self.t, lang=self.lang, csrf=self.csrf, **values)
         )
-        body = html.encode()
-        headers = {**SECURITY_HEADERS, "Vary": "Accept-Encoding"}
-        accepted = self.request.headers.get("accept-encoding", "")
-        if len(body) > GZIP_MIN_BYTES and "gzip" in accepted.lower():
-            # The form lists every desa; compressed it is a fifth of the size on a slow line.
-            body = gzip.compress(body, compresslevel=6)
-            headers["Content-Encoding"] = "gzip"
-        response = HTMLResponse(body, status_code=status, headers=headers)
+        # The form lists every desa; compressed it is a fifth of the size on a slow line.
+        response = html_response(html, self.request, status_code=status, headers=SECURITY_HEADERS)
         response.headers["Cache-Control"] = "no-store" if private else "no-cache"
         response.headers.update(self.headers)
         secure = self.request.url.scheme == "https"
@@ -246,11 +192,10 @@ class Page:
 def _page(request: Request, ctx: IntakeDep) -> Page:
     settings = ctx.settings
     cookie_token = request.cookies.get(CSRF_COOKIE)
-    if _csrf_valid(settings.auth_secret, cookie_token):
+    if CSRF.valid(settings.auth_secret, cookie_token):
         csrf, fresh = str(cookie_token), False
     else:
-        nonce = secrets.token_urlsafe(18)
-        csrf, fresh = f"{nonce}.{_sign(settings.auth_secret, nonce)}", True
+        csrf, fresh = CSRF.new(settings.auth_secret), True
     page = Page(
         request=request,
         settings=settings,

@@ -8,15 +8,10 @@ parse a form, call one use case of staff.py or accounts.py, and render a page or
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import functools
-import gzip
-import hashlib
 import hmac
-import os
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -30,8 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
-from starlette.staticfiles import PathLike, StaticFiles
-from starlette.types import Scope
+from starlette.staticfiles import StaticFiles
 
 from services.routing import accounts as account_cases
 from services.routing import domain, staff, workflow
@@ -54,6 +48,14 @@ from shared.errors import (
 from shared.mongo import Document
 from shared.photos import PhotoStore
 from shared.tickets import TicketStatus
+from shared.web import (
+    Csrf,
+    HardenedStaticFiles,
+    StaticUrls,
+    html_response,
+    security_headers,
+    template_environment,
+)
 from shared.workdays import JAKARTA
 
 PREFIX = "/konsol"
@@ -66,7 +68,6 @@ CSRF_COOKIE = "lp_konsol_csrf"
 LANG_COOKIE = "lp_konsol_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_FORM_FIELDS = 20
-GZIP_MIN_BYTES = 1024
 QUEUE_PAGE = 50
 OVERDUE_SECTION = 20  # overdue tickets shown above the queue; the rest behind a link
 TRIAGE_PAGE = 20
@@ -78,12 +79,8 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+SECURITY_HEADERS = security_headers(CONTENT_SECURITY_POLICY)
+CSRF = Csrf("konsol-csrf")
 # Where a field's error shows on the ticket page: the form field of the action that was posted.
 ACTION_FIELDS = ("note", "to_opd", "reason")
 
@@ -91,65 +88,16 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
 # -- wiring: templates and static files ------------------------------------------------------------
-class _HardenedStaticFiles(StaticFiles):
-    def file_response(
-        self,
-        full_path: PathLike,
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Cache-Control"] = "public, max-age=604800"
-        return response
-
-
 def static_files() -> StaticFiles:
     """The console's stylesheet and script, with the pages' hardening headers."""
-    return _HardenedStaticFiles(directory=STATIC_DIR)
-
-
-@functools.cache
-def _static_version(name: str) -> str:
-    """A content hash in the asset's URL, so it can be cached for a week and still change."""
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
-
-
-def _static_url(name: str) -> str:
-    return f"{STATIC_PATH}/{name}?v={_static_version(name)}"
+    return HardenedStaticFiles(directory=STATIC_DIR, headers=SECURITY_HEADERS)
 
 
 @functools.cache
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return template_environment(
+        TEMPLATE_DIR, static=StaticUrls(STATIC_DIR, STATIC_PATH), PREFIX=PREFIX
     )
-    env.globals["static"] = _static_url
-    env.globals["PREFIX"] = PREFIX
-    return env
-
-
-# -- CSRF: a signed double submit ------------------------------------------------------------------
-def _sign(secret: str, nonce: str) -> str:
-    mac = hmac.new(secret.encode(), f"konsol-csrf:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def _csrf_valid(secret: str, token: str | None) -> bool:
-    if not token or token.count(".") != 1:
-        return False
-    nonce, signature = token.split(".")
-    return bool(nonce) and hmac.compare_digest(signature.encode(), _sign(secret, nonce).encode())
-
-
-def _new_csrf(secret: str) -> str:
-    nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_sign(secret, nonce)}"
 
 
 # -- the page of one request: language, CSRF, session ----------------------------------------------
@@ -197,13 +145,13 @@ class Console:
             isinstance(sent, str)
             and cookie is not None
             and hmac.compare_digest(sent.encode(), cookie.encode())
-            and _csrf_valid(self.ctx.settings.auth_secret, cookie)
+            and CSRF.valid(self.ctx.settings.auth_secret, cookie)
         )
 
     def sign_in(self, principal: Principal) -> None:
         self.principal = principal
         # A new session gets a new CSRF token, so one planted before sign-in is worthless.
-        self.csrf, self.set_csrf_cookie = _new_csrf(self.ctx.settings.auth_secret), True
+        self.csrf, self.set_csrf_cookie = CSRF.new(self.ctx.settings.auth_secret), True
 
     def sign_out(self) -> None:
         self.principal, self.account, self.session_ended = None, None, True
@@ -228,12 +176,7 @@ class Console:
                 **values,
             )
         )
-        body = html.encode()
-        headers = {"Vary": "Accept-Encoding"}
-        if len(body) > GZIP_MIN_BYTES and "gzip" in self.request.headers.get("accept-encoding", ""):
-            body = gzip.compress(body, compresslevel=6)
-            headers["Content-Encoding"] = "gzip"
-        response = HTMLResponse(body, status_code=status, headers=headers)
+        response = html_response(html, self.request, status_code=status)
         return self.finish(response)
 
     def redirect(self, url: str) -> Response:
@@ -291,12 +234,12 @@ async def _console(request: Request) -> Console:
     ctx: RoutingContext = request.state.routing
     secret = ctx.settings.auth_secret
     cookie_csrf = request.cookies.get(CSRF_COOKIE)
-    fresh = not _csrf_valid(secret, cookie_csrf)
+    fresh = not CSRF.valid(secret, cookie_csrf)
     console = Console(
         request=request,
         ctx=ctx,
         lang=language(request.cookies.get(LANG_COOKIE)) or DEFAULT_LANG,
-        csrf=_new_csrf(secret) if fresh else str(cookie_csrf),
+        csrf=CSRF.new(secret) if fresh else str(cookie_csrf),
         set_csrf_cookie=fresh,
     )
     console.choose_language(request.query_params.get("lang"))
