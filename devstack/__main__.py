@@ -27,7 +27,7 @@ def setup(*, for_tests: bool = False) -> float:
         tools.ensure_kafka()
     if not stack.external_mongo:
         tools.ensure_ferretdb()
-        if stack.backend == "postgresql":
+        if stack.backend == "postgresql" or for_tests:  # tests check both backends start
             postgres.ensure_postgresql()
     if for_tests:
         tools.ensure_chromium()

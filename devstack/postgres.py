@@ -1,0 +1,170 @@
+"""The project's own PostgreSQL instance, the storage of FerretDB's `postgresql` backend.
+
+Debian's `postgresql` package provides the binaries (installed with apt-get when missing and we
+are root). The cluster lives in var/<profile>/postgres: initdb'd by a non-root user (the
+`postgres` account when we are root; PostgreSQL refuses to run as root), with database
+`ferretdb` created in single-user mode before the server ever starts, so a half-made cluster is
+never used. The server listens on 127.0.0.1 only, with trust authentication on loopback and no
+Unix socket.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from devstack.tools import say
+
+DATABASE = "ferretdb"
+SUPERUSER = "postgres"
+OS_USER = "postgres"  # who runs the server when we are root
+DEFAULT_DEV_PORT = 5433
+LIB = Path("/usr/lib/postgresql")
+# Settings for a small development server; durability is traded away: the data are throw-away.
+SERVER_SETTINGS = (
+    "listen_addresses=127.0.0.1",
+    "unix_socket_directories=",
+    "shared_buffers=256MB",
+    "work_mem=16MB",
+    "maintenance_work_mem=256MB",
+    "max_connections=200",
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_wal_size=2GB",
+    "logging_collector=off",
+    "log_min_messages=warning",
+    "log_line_prefix=%m [%p] ",
+)
+
+
+def bin_dir() -> Path | None:
+    """The newest installed server's bin directory (Debian: /usr/lib/postgresql/<major>/bin)."""
+    found = [d / "bin" for d in LIB.glob("*") if (d / "bin" / "initdb").exists()]
+    return max(found, key=lambda d: int(d.parent.name), default=None) if found else None
+
+
+def ensure_postgresql() -> Path:
+    """Debian's PostgreSQL server binaries; installed with apt-get when we are root."""
+    found = bin_dir()
+    if found is not None:
+        return found
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        raise SystemExit(
+            "[devstack] PostgreSQL is needed for FERRETDB_BACKEND=postgresql but is not "
+            "installed, and cannot be installed here (needs root and apt-get): install the "
+            "Debian package `postgresql`"
+        )
+    say("first run: installing Debian's postgresql for FerretDB's backend (apt-get) ...")
+    started = time.monotonic()
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-q"], check=True, env=env)
+    subprocess.run(
+        [apt, "install", "-y", "-q", "--no-install-recommends", "postgresql"], check=True, env=env
+    )
+    found = bin_dir()
+    if found is None:
+        raise SystemExit("[devstack] apt-get installed postgresql but no initdb was found")
+    say(f"PostgreSQL ready in {time.monotonic() - started:.0f}s ({found.parent.name})")
+    return found
+
+
+def as_server_user(argv: Sequence[str]) -> list[str]:
+    """`argv` run as the non-root server user when we are root (exec, so the pid stays)."""
+    if os.geteuid() != 0:
+        return list(argv)
+    return ["setpriv", f"--reuid={OS_USER}", f"--regid={OS_USER}", "--init-groups", *argv]
+
+
+def _chown_to_server_user(path: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    user = pwd.getpwnam(OS_USER)
+    os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def ensure_cluster(data: Path, bindir: Path) -> None:
+    """initdb into `data` (once) and create database `ferretdb`, all before first start."""
+    if (data / "PG_VERSION").exists():
+        return
+    staging = data.with_name(data.name + ".init")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    _chown_to_server_user(staging)
+    say(f"initialising PostgreSQL in {data} ...")
+    _run(
+        "initdb",
+        as_server_user(
+            [
+                str(bindir / "initdb"),
+                f"--pgdata={staging}",
+                f"--username={SUPERUSER}",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        ),
+    )
+    # Only loopback TCP is listened on; trust it (and nothing else).
+    (staging / "pg_hba.conf").write_text(
+        "host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n"
+    )
+    _run(
+        f"creating database {DATABASE}",
+        as_server_user([str(bindir / "postgres"), "--single", "-D", str(staging), "postgres"]),
+        stdin=f"CREATE DATABASE {DATABASE}\n",
+    )
+    staging.rename(data)
+
+
+def _run(what: str, argv: list[str], stdin: str | None = None) -> None:
+    """Run a set-up step quietly; on failure, stop with its output."""
+    result = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False, cwd="/")
+    if result.returncode != 0:
+        raise SystemExit(
+            f"[devstack] {what} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}"
+        )
+
+
+def server_argv(data: Path, bindir: Path, port: int) -> list[str]:
+    settings = [arg for s in SERVER_SETTINGS for arg in ("-c", s)]
+    return as_server_user([str(bindir / "postgres"), "-D", str(data), "-p", str(port), *settings])
+
+
+def url(port: int) -> str:
+    return f"postgres://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
+
+
+def answers(bindir: Path, port: int) -> bool:
+    """Ready means `SELECT 1` in database `ferretdb` succeeds over loopback TCP."""
+    try:
+        result = subprocess.run(
+            [
+                str(bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                DATABASE,
+                "-XAtqc",
+                "SELECT 1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            env={**os.environ, "PGCONNECT_TIMEOUT": "2"},
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "1"

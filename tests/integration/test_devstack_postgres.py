@@ -1,0 +1,72 @@
+"""devstack's PostgreSQL-backed FerretDB: starts, answers, is idempotent, stops, keeps its data.
+
+Whatever backend the rest of the suite uses, this starts its own PostgreSQL and FerretDB on free
+loopback ports in var/devstack-pg-<hex>/ (a few seconds) and removes them afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pymongo import MongoClient
+
+from devstack import postgres
+from devstack.stack import Ports, Stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    stack = Stack(f"devstack-pg-{uuid.uuid4().hex[:8]}", Ports.free(), backend="postgresql")
+    stack.external_mongo = None  # ours, even when the suite runs against another server
+    try:
+        yield stack
+    finally:
+        stack.down()
+        shutil.rmtree(stack.var, ignore_errors=True)
+
+
+def _round_trip(stack: Stack, doc: dict[str, object] | None = None) -> dict[str, object] | None:
+    client: MongoClient[dict[str, object]] = MongoClient(
+        stack.mongodb_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        collection = client["devstack_check"]["things"]
+        if doc is not None:
+            collection.insert_one(doc)
+        return collection.find_one({"_id": "kept"})
+    finally:
+        client.close()
+
+
+def test_postgresql_backed_ferretdb_starts_answers_and_keeps_data(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    components = stack.databases()
+    assert [c.name for c in components] == ["postgres", "ferretdb"]
+    assert "--handler=postgresql" in components[1].argv
+    for component in components:
+        stack.start(component)
+    assert stack.pid("postgres") is not None and stack.pid("ferretdb") is not None
+    assert (stack.var / "postgres" / "PG_VERSION").exists()
+    bindir = postgres.bin_dir()
+    assert bindir is not None and postgres.answers(bindir, stack.ports.postgres)
+
+    assert _round_trip(stack, {"_id": "kept", "n": 1}) == {"_id": "kept", "n": 1}
+
+    capsys.readouterr()
+    for component in stack.databases():  # a second `up` starts nothing
+        stack.start(component)
+    assert capsys.readouterr().out.count("already running") == 2
+
+    stack.down()
+    assert stack.pid("postgres") is None and stack.pid("ferretdb") is None
+    assert not postgres.answers(bindir, stack.ports.postgres)
+
+    for component in stack.databases():  # the same cluster again: the data are still there
+        stack.start(component)
+    assert _round_trip(stack) == {"_id": "kept", "n": 1}
