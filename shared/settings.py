@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from datetime import date
 from enum import StrEnum
@@ -70,7 +72,12 @@ class ServiceSettings(BaseSettings):
             return data
         for name in SHARED_FIELDS:
             if name not in data and name.upper() in os.environ:
-                data[name] = os.environ[name.upper()]
+                value = os.environ[name.upper()]
+                if value.lstrip().startswith(("[", "{")):
+                    # Complex values come as JSON, as pydantic-settings reads prefixed ones.
+                    with contextlib.suppress(json.JSONDecodeError):
+                        value = json.loads(value)
+                data[name] = value
         return data
 
     @model_validator(mode="after")

@@ -33,6 +33,13 @@ def test_settings_fall_back_to_unprefixed_names(monkeypatch: pytest.MonkeyPatch)
     assert settings.kafka_bootstrap_servers == "kafka-a:9092"
 
 
+def test_unprefixed_list_settings_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOLIDAYS_EXTRA", '["2026-12-24", "2026-12-31"]')
+    assert [d.isoformat() for d in IntakeSettings().holidays_extra] == ["2026-12-24", "2026-12-31"]
+    monkeypatch.setenv("HOLIDAYS_EXTRA", "[]")
+    assert RoutingSettings().holidays_extra == []
+
+
 def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     with pytest.raises(ValidationError, match="AUTH_SECRET"):
