@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -23,9 +24,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def own_kafka(infra: Infra) -> Iterator[Stack]:
+def own_kafka(infra: Infra, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """A broker of this test's own, not started yet, so the test can bring it up later."""
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)  # never the shared broker
     stack = Stack(f"outage-{os.getpid()}", Ports.free(), mongodb=infra.mongodb_url)
+    assert stack.external_kafka is None
     try:
         yield stack
     finally:
@@ -43,8 +46,9 @@ def test_ticket_taken_while_kafka_is_down_is_routed_after_it_returns(
         kafka_bootstrap_servers=bootstrap,
         outbox_poll_interval_s=0.5,
     )
-    db: Any = MongoClient(infra.mongodb_url)[db_name]
-    with TestClient(create_intake(intake_settings)) as intake:
+    client: Any = MongoClient(infra.mongodb_url)
+    db = client[db_name]
+    with contextlib.closing(client), TestClient(create_intake(intake_settings)) as intake:
         ready = intake.get("/readyz")
         assert ready.status_code == 200 and ready.json()["checks"]["kafka"] == "degraded"
         created = intake.post(
@@ -78,4 +82,3 @@ def test_ticket_taken_while_kafka_is_down_is_routed_after_it_returns(
             assert doc["status"] == "routed", doc["status"]
             assert doc["opd"] == "DLH"
             assert all(e["producer"] != "intake" for e in doc["outbox"])
-    db.client.close()
