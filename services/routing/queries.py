@@ -40,9 +40,16 @@ def scope(principal: Principal) -> Document:
 
 
 def build_query(principal: Principal, f: TicketFilter, now: datetime) -> Document:
+    return merge(build_clauses(principal, f, now))
+
+
+def build_clauses(principal: Principal, f: TicketFilter, now: datetime) -> list[Document]:
+    """The caller's scope and each filter as separate conditions, all of which must hold."""
     clauses: list[Document] = [scope(principal)]
     if f.status:
-        clauses.append({"status": {"$in": f.status}})
+        clauses.append(
+            {"status": f.status[0]} if len(f.status) == 1 else {"status": {"$in": f.status}}
+        )
     if f.category:
         clauses.append({"category": f.category})
     if f.kecamatan:
@@ -71,8 +78,22 @@ def build_query(principal: Principal, f: TicketFilter, now: datetime) -> Documen
         window["$lte"] = f.submitted_to
     if window:
         clauses.append({"submitted_at": window})
-    clauses = [c for c in clauses if c]
-    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+    return clauses
+
+
+def merge(clauses: list[Document]) -> Document:
+    """One flat document where keys do not collide, `$and` for the rest: FerretDB's PostgreSQL
+    backend pushes top-level equalities down to storage, but nothing inside `$and`."""
+    query: Document = {}
+    rest: list[Document] = []
+    for clause in clauses:
+        if any(key in query or key.startswith("$") for key in clause):
+            rest.append(clause)
+        else:
+            query.update(clause)
+    if rest:
+        query["$and"] = rest
+    return query
 
 
 def encode_cursor(value: Any, ticket_id: str) -> str:
@@ -134,13 +155,10 @@ class TicketQueries:
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Ticket], str | None]:
-        query = build_query(principal, f, now)
+        clauses = build_clauses(principal, f, now)
         if cursor:
-            query = (
-                {"$and": [query, after_cursor(sort, cursor)]}
-                if query
-                else after_cursor(sort, cursor)
-            )
+            clauses.append(after_cursor(sort, cursor))
+        query = merge(clauses)
         field, direction = SORTS[sort]
         docs = await (
             self._tickets.find(query, {"outbox": 0, "search_tokens": 0})
