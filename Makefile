@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run up down status test lint setup lock clean help eval-routing bench
+.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists
 
 help:
 	@echo "make run    - start Kafka, FerretDB and the three services in the foreground (Ctrl-C stops)"
@@ -16,6 +16,7 @@ help:
 	@echo "make status - what runs from make up"
 	@echo "make eval-routing - train the router on part of the labelled examples, report on the rest"
 	@echo "make bench  - classifications per second per core of the router (var/bench/routing.json)"
+	@echo "make bench-lists - officers' list/count queries per FerretDB backend (docs/benchmarks.md)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] preparing the Python virtualenv in $(VENV) ..."
@@ -49,6 +50,11 @@ eval-routing: $(STAMP)
 
 bench: $(STAMP)
 	@$(PY) -m services.routing.bench
+
+# BENCH_ARGS="--backend postgresql --tickets 50000": see `python -m bench.lists --help`.
+bench-lists: $(STAMP)
+	@$(PY) -m devstack setup
+	@$(PY) -m bench.lists $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,0 +1,1 @@
+"""Benchmarks that need the running stack (see docs/benchmarks.md)."""
