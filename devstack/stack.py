@@ -29,9 +29,10 @@ from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
 
 SERVICES = ("intake", "routing", "notify")
-# FerretDB's storage: `FERRETDB_BACKEND=sqlite|postgresql` (docs/benchmarks.md has the numbers).
+# FerretDB's storage: `FERRETDB_BACKEND=sqlite|postgresql`. PostgreSQL by default: it runs the
+# filters FerretDB pushes down, where SQLite decodes every ticket (docs/benchmarks.md).
 FERRETDB_BACKENDS = ("sqlite", "postgresql")
-DEFAULT_FERRETDB_BACKEND = "sqlite"
+DEFAULT_FERRETDB_BACKEND = "postgresql"
 
 
 def ferretdb_backend(chosen: str | None = None) -> str:

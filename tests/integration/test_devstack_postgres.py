@@ -1,7 +1,8 @@
-"""devstack's PostgreSQL-backed FerretDB: starts, answers, is idempotent, stops, keeps its data.
+"""devstack's FerretDB backends: PostgreSQL (the default) starts, answers, is idempotent, stops and
+keeps its data; SQLite still starts.
 
-Whatever backend the rest of the suite uses, this starts its own PostgreSQL and FerretDB on free
-loopback ports in var/devstack-pg-<hex>/ (a few seconds) and removes them afterwards.
+Whatever server the rest of the suite uses, these start their own on free loopback ports in
+var/devstack-<backend>-<hex>/ (a few seconds) and remove them afterwards.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    stack = Stack(f"devstack-pg-{uuid.uuid4().hex[:8]}", Ports.free(), backend="postgresql")
+    stack = Stack(f"devstack-postgresql-{uuid.uuid4().hex[:8]}", Ports.free(), backend="postgresql")
     stack.external_mongo = None  # ours, even when the suite runs against another server
     try:
         yield stack
@@ -70,3 +71,18 @@ def test_postgresql_backed_ferretdb_starts_answers_and_keeps_data(
     for component in stack.databases():  # the same cluster again: the data are still there
         stack.start(component)
     assert _round_trip(stack) == {"_id": "kept", "n": 1}
+
+
+def test_sqlite_backed_ferretdb_still_starts_and_answers() -> None:
+    """SQLite is no longer the default (docs/benchmarks.md) but stays an option."""
+    stack = Stack(f"devstack-sqlite-{uuid.uuid4().hex[:8]}", Ports.free(), backend="sqlite")
+    stack.external_mongo = None
+    try:
+        components = stack.databases()
+        assert [c.name for c in components] == ["ferretdb"]
+        assert "--handler=sqlite" in components[0].argv
+        stack.start(components[0])
+        assert _round_trip(stack, {"_id": "kept", "n": 2}) == {"_id": "kept", "n": 2}
+    finally:
+        stack.down()
+        shutil.rmtree(stack.var, ignore_errors=True)
