@@ -518,7 +518,7 @@ async def bench_backend(backend: str, args: argparse.Namespace, deadline: float)
         "benchmark": "services.routing.queries (TicketQueries.page/counts) over FerretDB",
         "backend": backend,
         "ferretdb": FERRETDB_VERSION,
-        "commit": _commit(),
+        "commit": args.commit,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
@@ -588,6 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved = [OUTPUT_DIR / f"lists-{b}.json" for b in FERRETDB_BACKENDS]
         print(table([json.loads(p.read_text()) for p in saved if p.exists()]))
         return 0
+    args.commit = _commit()  # what was imported, whatever is committed while this runs
     deadline = time.monotonic() + args.max_minutes * 60
     backends = list(FERRETDB_BACKENDS) if args.backend == "both" else [args.backend]
     reports = []
