@@ -7,6 +7,8 @@ import unicodedata
 
 MIN_LENGTH = 3
 MAX_TOKENS = 200
+# FerretDB on PostgreSQL refuses index entries over 2,704 bytes: keep the array well below.
+MAX_TOTAL_CHARS = 1800
 
 
 def _fold(text: str) -> str:
@@ -21,10 +23,14 @@ def words(text: str) -> list[str]:
 def search_tokens(*texts: str | None) -> list[str]:
     """The distinct words of the texts (lower case, accents folded), for a multikey index."""
     seen: dict[str, None] = {}
+    size = 0
     for text in texts:
-        for word in words(text or ""):
-            seen.setdefault(word, None)
-    return list(seen)[:MAX_TOKENS]
+        for word in words(text or "")[:MAX_TOKENS * 4]:
+            if word in seen or len(seen) >= MAX_TOKENS or size + len(word) > MAX_TOTAL_CHARS:
+                continue
+            seen[word] = None
+            size += len(word) + 1
+    return list(seen)
 
 
 def query_tokens(query: str) -> list[str]:
