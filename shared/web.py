@@ -21,7 +21,10 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from starlette.types import Scope
+
+from shared.errors import AppError
 
 GZIP_MIN_BYTES = 1024
 
@@ -116,3 +119,13 @@ def html_response(
         body = gzip.compress(body, compresslevel=6)
         out["Content-Encoding"] = "gzip"
     return HTMLResponse(body, status_code=status_code, headers=out)
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """A schema's errors in FastAPI's `detail` shape, without the input (it may be personal)."""
+    return [dict(e) for e in exc.errors(include_url=False, include_input=False)]
+
+
+def app_error_details(exc: AppError) -> list[dict[str, Any]]:
+    """The field errors an AppError carries (InvalidField), else none."""
+    return list(exc.detail) if isinstance(exc.detail, list) else []

@@ -39,9 +39,11 @@ from shared.web import (
     Csrf,
     HardenedStaticFiles,
     StaticUrls,
+    app_error_details,
     html_response,
     security_headers,
     template_environment,
+    validation_errors,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -280,14 +282,6 @@ def _messages(
     return found
 
 
-def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    return [dict(e) for e in exc.errors(include_url=False, include_input=False)]
-
-
-def _app_errors(exc: AppError) -> list[dict[str, Any]]:
-    return list(exc.detail) if isinstance(exc.detail, list) else []
-
-
 def _retry_after(exc: AppError) -> str:
     return (exc.headers or {}).get("Retry-After", "60")
 
@@ -364,10 +358,10 @@ async def submit(page: PageDep, ctx: IntakeDep, client: ClientDep) -> HTMLRespon
             ctx, complaint, photos, client=client, form_key=form_key
         )
     except ValidationError as exc:
-        errors = _messages(t, _pydantic_errors(exc))
+        errors = _messages(t, validation_errors(exc))
         return await _form_page(page, ctx, errors=errors, status=422, **again)
     except InvalidField as exc:
-        errors = _messages(t, _app_errors(exc))
+        errors = _messages(t, app_error_details(exc))
         return await _form_page(page, ctx, errors=errors, status=422, **again)
     except ConnectionFailure:
         page.headers["Retry-After"] = "5"
@@ -537,10 +531,10 @@ async def _after_follow_up(
         message = page.t(done, count=len(post.photos))
         return await _track_page(page, ctx, code=post.code, token=post.token, done=message)
     if isinstance(exc, ValidationError):
-        errors = _messages(page.t, _pydantic_errors(exc), rename)
+        errors = _messages(page.t, validation_errors(exc), rename)
         return await _track_page(page, ctx, errors=errors, status=422, **keep)
     if isinstance(exc, InvalidField):
-        errors = _messages(page.t, _app_errors(exc), rename)
+        errors = _messages(page.t, app_error_details(exc), rename)
         return await _track_page(page, ctx, errors=errors, status=422, **keep)
     if isinstance(exc, (Unauthorized, Forbidden)):
         errors = {"token": page.t("err.token_missing" if not post.token else "err.token")}

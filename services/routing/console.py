@@ -37,7 +37,6 @@ from services.routing.staff import RoutingContext
 from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, Opd
 from shared.errors import (
-    AppError,
     Conflict,
     Forbidden,
     InvalidField,
@@ -52,9 +51,11 @@ from shared.web import (
     Csrf,
     HardenedStaticFiles,
     StaticUrls,
+    app_error_details,
     html_response,
     security_headers,
     template_environment,
+    validation_errors,
 )
 from shared.workdays import JAKARTA
 
@@ -323,14 +324,6 @@ def _messages(
                 name, str(error.get("type", "")), error.get("ctx") or {}, str(error.get("msg", ""))
             )
     return found
-
-
-def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    return [dict(e) for e in exc.errors(include_url=False, include_input=False)]
-
-
-def _app_errors(exc: AppError) -> list[dict[str, Any]]:
-    return list(exc.detail) if isinstance(exc.detail, list) else []
 
 
 def _not_found(console: Console) -> Response:
@@ -710,13 +703,13 @@ async def act(code: str, console: StaffDep) -> Response:
             version=body.version,
         )
     except ValidationError as exc:
-        errors = _messages(t, _pydantic_errors(exc), prefix)
+        errors = _messages(t, validation_errors(exc), prefix)
         banner = None if any(k.startswith(prefix) for k in errors) else t("err.generic")
         return await _ticket_page(
             console, current, status=422, errors=errors, values=values, banner=banner
         )
     except InvalidField as exc:
-        errors = _messages(t, _app_errors(exc), prefix)
+        errors = _messages(t, app_error_details(exc), prefix)
         return await _ticket_page(console, current, status=422, errors=errors, values=values)
     except Conflict as exc:
         latest = exc.extra.get("ticket") or current
@@ -760,7 +753,7 @@ async def comment(code: str, console: StaffDep) -> Response:
         body = CommentIn.model_validate({"body": values["body"], "public": values["public"] == "1"})
         await staff.comment(ctx, principal, code[:40], body=body.body, public=body.public)
     except ValidationError as exc:
-        errors = _messages(t, _pydantic_errors(exc), "comment-")
+        errors = _messages(t, validation_errors(exc), "comment-")
         return await _ticket_page(
             console, current, status=422, errors=errors, values=comment_values
         )
@@ -895,10 +888,10 @@ async def update_profile(console: StaffDep) -> Response:
             fields=body.model_dump(),
         )
     except ValidationError as exc:
-        errors = _messages(t, _pydantic_errors(exc))
+        errors = _messages(t, validation_errors(exc))
         return _account_page(console, status=422, values=values, errors=errors)
     except InvalidField as exc:
-        errors = _messages(t, _app_errors(exc))
+        errors = _messages(t, app_error_details(exc))
         return _account_page(console, status=422, values=values, errors=errors)
     return console.redirect(f"{PREFIX}/akun?selesai=profile#selesai")
 
@@ -931,5 +924,5 @@ async def change_password(console: StaffDep) -> Response:
             console, status=422, errors={"current_password": t("err.current_password")}
         )
     except InvalidField as exc:
-        return _account_page(console, status=422, errors=_messages(t, _app_errors(exc)))
+        return _account_page(console, status=422, errors=_messages(t, app_error_details(exc)))
     return console.redirect(f"{PREFIX}/akun?selesai=password#selesai")
