@@ -25,7 +25,7 @@ def search_tokens(*texts: str | None) -> list[str]:
     seen: dict[str, None] = {}
     size = 0
     for text in texts:
-        for word in words(text or "")[:MAX_TOKENS * 4]:
+        for word in words(text or "")[: MAX_TOKENS * 4]:
             if word in seen or len(seen) >= MAX_TOKENS or size + len(word) > MAX_TOTAL_CHARS:
                 continue
             seen[word] = None
