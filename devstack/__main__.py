@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -140,8 +139,7 @@ def cmd_test(pytest_args: list[str]) -> int:
                 code = result.returncode
                 break
     finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
+        stack.remove()
     timings["total"] = time.monotonic() - started
     say("timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
     return code

@@ -6,6 +6,12 @@ are root). The cluster lives in var/<profile>/postgres: initdb'd by a non-root u
 `ferretdb` created in single-user mode before the server ever starts, so a half-made cluster is
 never used. The server listens on 127.0.0.1 only, with trust authentication on loopback and no
 Unix socket.
+
+When we are root and the `postgres` account cannot reach var/<profile> (a clone inside a home
+directory of mode 700, such as root's), the cluster lives under that account's home instead, in
+`layanan-pengaduan/<id>`, and var/<profile>/postgres is a symbolic link to it. `remove_cluster`
+deletes it with the profile; clusters whose link is gone (var/ deleted by hand) are swept away
+the next time one is made.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import pwd
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +30,7 @@ from devstack.tools import say
 DATABASE = "ferretdb"
 SUPERUSER = "postgres"
 OS_USER = "postgres"  # who runs the server when we are root
+OUTSIDE_DIR = "layanan-pengaduan"  # under OS_USER's home, for profiles it cannot reach
 DEFAULT_DEV_PORT = 5433
 LIB = Path("/usr/lib/postgresql")
 # Settings for a small development server; durability is traded away: the data are throw-away.
@@ -87,6 +95,63 @@ def _chown_to_server_user(path: Path) -> None:
         return
     user = pwd.getpwnam(OS_USER)
     os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def _server_user_reaches(path: Path) -> bool:
+    """Whether the server user may enter and write `path` (every parent must be searchable)."""
+    probe = as_server_user(["test", "-x", str(path), "-a", "-w", str(path)])
+    return subprocess.run(probe, capture_output=True, check=False, cwd="/").returncode == 0
+
+
+def _outside_home() -> Path:
+    return Path(pwd.getpwnam(OS_USER).pw_dir) / OUTSIDE_DIR
+
+
+def data_dir(var: Path) -> Path:
+    """Where the cluster of profile folder `var` lives (it may not exist yet).
+
+    var/postgres itself, unless we are root and the server user cannot reach `var`: then a
+    fresh folder under the server user's home, linked from var/postgres.
+    """
+    link = var / "postgres"
+    if link.is_symlink():
+        return link.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or _server_user_reaches(var):
+        return link
+    home = _outside_home()
+    home.mkdir(parents=True, exist_ok=True)
+    _chown_to_server_user(home)
+    _sweep_orphans(home)
+    target = home / uuid.uuid4().hex[:12]
+    (home / f"{target.name}.origin").write_text(str(link.absolute()))
+    link.symlink_to(target)
+    say(f"{OS_USER} cannot reach {var} (a private directory): PostgreSQL's data go to {target}")
+    return target
+
+
+def _sweep_orphans(home: Path) -> None:
+    """Delete outside clusters whose var/<profile>/postgres link no longer points at them."""
+    for origin in home.glob("*.origin"):
+        target = home / origin.name.removesuffix(".origin")
+        link = Path(origin.read_text().strip())
+        if not (link.is_symlink() and link.resolve() == target):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.rmtree(target.with_name(target.name + ".init"), ignore_errors=True)
+            origin.unlink(missing_ok=True)
+
+
+def remove_cluster(var: Path) -> None:
+    """Delete the cluster of profile folder `var` when it lives outside it (see `data_dir`)."""
+    link = var / "postgres"
+    if not link.is_symlink():
+        return
+    target = link.resolve()
+    if target.parent == _outside_home():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(target.with_name(target.name + ".init"), ignore_errors=True)
+        (target.parent / f"{target.name}.origin").unlink(missing_ok=True)
+    link.unlink()
 
 
 def ensure_cluster(data: Path, bindir: Path) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,13 +119,15 @@ class Stack:
         mongodb: str | None = None,
         service_env: dict[str, str] | None = None,
         backend: str | None = None,
+        var_root: Path | None = None,
     ) -> None:
         """`kafka`/`mongodb` (else KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL) name servers to use
         instead of starting ours; `service_env` is added to the services' environment;
-        `backend` (else FERRETDB_BACKEND) is FerretDB's storage, sqlite or postgresql."""
+        `backend` (else FERRETDB_BACKEND) is FerretDB's storage, sqlite or postgresql;
+        `var_root` (else the clone's var/) holds the profile's folder."""
         self.profile = profile
         self.ports = ports
-        self.var = ROOT / "var" / profile
+        self.var = (var_root or ROOT / "var") / profile
         self.run_dir = self.var / "run"
         self.log_dir = self.var / "log"
         self.external_kafka = kafka or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -291,8 +294,7 @@ class Stack:
 
     def _postgres(self) -> Component:
         bindir = postgres.ensure_postgresql()
-        data = self.var / "postgres"
-        data.parent.mkdir(parents=True, exist_ok=True)
+        data = postgres.data_dir(self.var)
         postgres.ensure_cluster(data, bindir)
         port = self.ports.postgres
         return Component(
@@ -413,6 +415,12 @@ class Stack:
     def down(self) -> None:
         for name in (*reversed(SERVICES), "sink", "mailcatcher", "ferretdb", "postgres", "kafka"):
             self.stop(name, timeout_s=30.0 if name in ("kafka", "postgres") else 15.0)
+
+    def remove(self) -> None:
+        """Stop everything and delete the profile's data (var/<profile> and what it links to)."""
+        self.down()
+        postgres.remove_cluster(self.var)
+        shutil.rmtree(self.var, ignore_errors=True)
 
     def save_ports(self) -> None:
         self.var.mkdir(parents=True, exist_ok=True)

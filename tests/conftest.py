@@ -9,7 +9,6 @@ without them, the suite starts its own through devstack, so plain `pytest` works
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -41,8 +40,7 @@ def infra() -> Iterator[Infra]:
     try:
         yield Infra(stack.kafka_bootstrap, stack.mongodb_url)
     finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
+        stack.remove()
 
 
 @pytest.fixture

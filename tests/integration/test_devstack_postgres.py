@@ -7,7 +7,7 @@ var/devstack-<backend>-<hex>/ (a few seconds) and remove them afterwards.
 
 from __future__ import annotations
 
-import shutil
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -27,8 +27,7 @@ def stack() -> Iterator[Stack]:
     try:
         yield stack
     finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
+        stack.remove()
 
 
 def _round_trip(stack: Stack, doc: dict[str, object] | None = None) -> dict[str, object] | None:
@@ -84,5 +83,36 @@ def test_sqlite_backed_ferretdb_still_starts_and_answers() -> None:
         stack.start(components[0])
         assert _round_trip(stack, {"_id": "kept", "n": 2}) == {"_id": "kept", "n": 2}
     finally:
+        stack.remove()
+
+
+def test_postgresql_starts_from_a_clone_in_a_private_directory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A clone in a mode-700 home (root's): the server user cannot reach var/, yet it starts,
+    keeps its data across a restart, and removing the profile removes the data too."""
+    private = tmp_path_factory.mktemp("home")
+    private.chmod(0o700)
+    stack = Stack(
+        f"devstack-private-{uuid.uuid4().hex[:8]}",
+        Ports.free(),
+        backend="postgresql",
+        var_root=private / "clone" / "var",
+    )
+    stack.external_mongo = None
+    try:
+        for component in stack.databases():
+            stack.start(component)
+        assert (stack.var / "postgres" / "PG_VERSION").exists()
+        # As root, the server user cannot enter the private folder: the data live outside it.
+        assert (stack.var / "postgres").is_symlink() == (os.geteuid() == 0)
+        assert _round_trip(stack, {"_id": "kept", "n": 3}) == {"_id": "kept", "n": 3}
         stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
+        for component in stack.databases():
+            stack.start(component)
+        assert _round_trip(stack) == {"_id": "kept", "n": 3}
+        data = (stack.var / "postgres").resolve()
+    finally:
+        stack.remove()
+    assert not data.exists()
+    assert not stack.var.exists()
