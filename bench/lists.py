@@ -40,7 +40,7 @@ from pymongo.errors import PyMongoError
 
 from devstack.stack import FERRETDB_BACKENDS, Ports, Stack
 from devstack.tools import FERRETDB_VERSION, ROOT
-from services.routing.classifier import packaged_examples
+from services.routing.classification.examples import original_examples as packaged_examples
 from services.routing.queries import TicketFilter, TicketQueries, build_query
 from services.routing.workflow import OPEN_STATUSES
 from shared.auth import Principal, Role

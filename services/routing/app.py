@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.routing import domain, service
+from services.routing import service
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
 from services.routing.console import STATIC_PATH, static_files
@@ -88,7 +88,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             max_failures=settings.login_max_failures,
             window=timedelta(minutes=settings.login_lock_minutes),
         )
-        models = ModelStore(db)
+        models = ModelStore(db, cache_dir=settings.model_cache_dir)
 
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
@@ -135,7 +135,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         async def run_after_preparation() -> None:
             await prepare(settings, db, accounts, catalogue, queries)
             await throttle.ensure_indexes()
-            await asyncio.to_thread(domain.default_model)  # warm, off the event loop
+            await asyncio.to_thread(models.packaged)  # load or train, off the event loop
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
                 keep_running("routing-outbox", relay.run),

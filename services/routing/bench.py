@@ -1,4 +1,4 @@
-"""`make bench`: classifications per second per core of `domain.classify`.
+"""`make bench`: classifications per second per core of the router (`router.classify`).
 
 One process, one thread, CPU time: the rate is per core. Every labelled example is classified
 once per round; after a warm-up round, the median of several rounds is reported for the live
@@ -20,8 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from services.routing import domain, nlp
-from services.routing.classifier import Example, Model, packaged_examples
+from services.routing import model_cache
+from services.routing.classification import router
+from services.routing.classification import text as nlp
+from services.routing.classification.examples import Example, packaged_examples
 from services.routing.settings import RoutingSettings
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.workdays import JAKARTA
@@ -63,10 +65,10 @@ def measure(
 
 
 def _classifier(
-    catalogue: Catalogue, model: Model | None, threshold: float
+    catalogue: Catalogue, model: router.TextModel | None, threshold: float
 ) -> Callable[[Example], object]:
     def classify(example: Example) -> object:
-        return domain.classify(
+        return router.classify(
             text=example.text,
             category=example.category,
             kecamatan=example.kecamatan,
@@ -82,14 +84,14 @@ def run(*, rounds: int = ROUNDS, warmup: int = WARMUP_ROUNDS) -> dict[str, Any]:
     catalogue = packaged_catalogue()
     examples = list(packaged_examples())
     threshold: float = RoutingSettings.model_fields["confidence_threshold"].default
-    model = domain.default_model()
+    model = model_cache.packaged_model()
     live = _classifier(catalogue, model, threshold)
     rules_only = _classifier(catalogue, None, threshold)
     with_model = measure(examples, live, rounds=rounds, warmup=warmup)
     without = measure(examples, rules_only, rounds=rounds, warmup=warmup)
     cold = measure(examples, live, rounds=rounds, warmup=0, cold=True)
     return {
-        "benchmark": "services.routing.domain.classify",
+        "benchmark": "services.routing.classification.router.classify",
         "unit": "classifications per CPU second (one core)",
         "date": datetime.now(tz=JAKARTA).isoformat(timespec="seconds"),
         "python": platform.python_version(),

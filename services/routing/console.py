@@ -28,7 +28,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from services.routing import accounts as account_cases
-from services.routing import domain, staff, workflow
+from services.routing import staff, workflow
+from services.routing.classification import router as classification
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import LoginThrottle
@@ -395,9 +396,10 @@ async def _candidates(ctx: RoutingContext, view: Mapping[str, Any]) -> list[dict
     """A triage ticket's candidates, with the router asked again (a dry run, no change)."""
     fresh = await staff.dry_run(
         ctx,
-        text=domain.complaint_text(view.get("title"), str(view.get("description", ""))),
+        text=classification.complaint_text(view.get("title"), str(view.get("description", ""))),
         category=view.get("category"),
         kecamatan=(view.get("location") or {}).get("kecamatan"),
+        desa=(view.get("location") or {}).get("desa"),
     )
     return triage_candidates(view, await ctx.catalogue.get(), fresh)
 

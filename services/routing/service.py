@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from services.routing import domain, metrics
-from services.routing.classifier import Model
+from services.routing.classification import router
 from services.routing.repository import TicketRepository
 from shared.catalogue import Catalogue
 from shared.events import TicketRouted, TicketTriaged, utcnow
@@ -26,7 +26,7 @@ async def route_submitted_ticket(
     catalogue: Catalogue,
     threshold: float,
     calendar: WorkCalendar,
-    model: Model | None = None,
+    model: router.TextModel | None = None,
 ) -> bool:
     """Route a `submitted` ticket once; returns False when there was nothing to do (a replay).
 
@@ -41,11 +41,11 @@ async def route_submitted_ticket(
             return False
         if ticket.status is not TicketStatus.SUBMITTED:
             return False
-        text = " ".join(filter(None, [ticket.title, ticket.description]))
-        result = domain.classify(
-            text=text,
+        result = router.classify(
+            text=router.complaint_text(ticket.title, ticket.description),
             category=ticket.category,
             kecamatan=ticket.location.kecamatan,
+            desa=ticket.location.desa,
             catalogue=catalogue,
             threshold=threshold,
             model=model,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -16,10 +17,19 @@ class RoutingSettings(ServiceSettings):
 
     port: int = 8002
     seed_dev_accounts: bool = False
-    confidence_threshold: float = Field(default=0.5, ge=0, le=1)
+    confidence_threshold: float = Field(default=0.35, ge=0, le=1)
     outbox_poll_interval_s: float = Field(default=2.0, gt=0)
     consumer_group: str = "routing"
     retrain_interval_s: float = Field(default=300.0, gt=0)
+    # Where the trained packaged model is kept (services/routing/model_cache.py); None: the
+    # default cache, ~/.cache/layanan-pengaduan/models.
+    model_cache_dir: Path | None = None
+
+    @field_validator("model_cache_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if value == "" else value
+
     deadline_interval_s: float = Field(default=60.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)

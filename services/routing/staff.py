@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.routing import domain, workflow
+from services.routing import workflow
+from services.routing.classification import router
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
 from services.routing.repository import AccountRepository, TicketRepository
@@ -228,13 +229,19 @@ async def counts(ctx: RoutingContext, principal: Principal) -> dict[str, int]:
 
 
 async def dry_run(
-    ctx: RoutingContext, *, text: str, category: str | None, kecamatan: str | None
+    ctx: RoutingContext,
+    *,
+    text: str,
+    category: str | None,
+    kecamatan: str | None,
+    desa: str | None = None,
 ) -> dict[str, Any]:
     """The router's answer without a ticket: the same code path and model as live routing."""
-    result = domain.classify(
+    result = router.classify(
         text=text,
         category=category,
         kecamatan=kecamatan,
+        desa=desa,
         catalogue=await ctx.catalogue.get(),
         threshold=ctx.settings.confidence_threshold,
         model=await ctx.models.active_model(),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.routing import nlp
+from services.routing.classification import text as nlp
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,48 @@ def test_stopwords_go_but_negations_stay() -> None:
 
 def test_features_are_stems_then_bigrams() -> None:
     assert nlp.features("Jln yg berlubang") == ["jalan", "lubang", "jalan_lubang"]
+
+
+# What is not the matter of a complaint.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Masked personal data, as exports and the redaction write it, is not a word.
+        ("saya [NIK] minta tolong", ["saya", "minta", "tolong"]),
+        ("hubungi [NOMOR TELEPON DISENSOR] ya", ["hubungi", "ya"]),
+        # An identification field names a document only to identify the citizen.
+        ("NIK : 3204123456789012 bpnt tidak cair", ["bpnt", "tidak", "cair"]),
+        ("no. KK: 3204 1234 5678 9012 tidak terdaftar", ["tidak", "terdaftar"]),
+        ("KTP : ( [NIK] ) bantuan belum", ["bantuan", "belum"]),
+        # ... but a document that is the matter stays.
+        ("ktp saya belum jadi", ["ktp", "saya", "belum", "jadi"]),
+        ("KK saya hilang", ["kartu", "keluarga", "saya", "hilang"]),
+        # Links and e-mail addresses go.
+        ("lihat https://maps.app.goo.gl/abc?x=1 ya", ["lihat", "ya"]),
+        ("kirim ke warga@contoh.id saja", ["kirim", "ke", "saja"]),
+        # A title glued to its description is split at the change of case.
+        ("Banjir PanyadapSungai meluap", ["banjir", "panyadap", "sungai", "meluap"]),
+    ],
+)
+def test_cleaning_removes_what_is_not_the_matter(text: str, expected: list[str]) -> None:
+    assert nlp.words(text) == expected
+
+
+def test_an_analysis_keeps_words_content_words_and_stems_aligned() -> None:
+    analysis = nlp.analyse("Jln berlobang parah bgt sdh 2 bln gk dibenerin!!!")
+    assert analysis.words[:2] == ("jalan", "berlobang")
+    assert len(analysis.surface) == len(analysis.stems)
+    assert "lobang" in analysis.stems and "jalan_lobang" in analysis.features
+
+
+def test_the_maintained_stemmer_is_available_for_comparison() -> None:
+    assert nlp.sastrawi_stem("pemakaman") == "makam"
+    assert nlp.analyse("kebakaran", stemmer=nlp.sastrawi_stem).stems == ("bakar",)
+
+
+def test_the_word_lists_are_data() -> None:
+    assert nlp.SLANG["jln"] == "jalan" and nlp.SLANG["runtah"] == "sampah"
+    assert "tidak" in nlp.NEGATIONS and "tidak" not in nlp.STOPWORDS
+    assert nlp.DATA_FILE.name == "text.json"

@@ -1,10 +1,8 @@
-"""A small statistical text classifier for complaints: TF-IDF weighted multinomial Naive Bayes.
+"""The router's first classifier, TF-IDF weighted multinomial naive Bayes, kept as a baseline.
 
-Pure Python and deterministic: the same examples always give the same model, the same version
-string and the same predictions. A model is a plain JSON-compatible dict away from storage
-(`to_dict` / `from_dict`), so routing can keep trained models in MongoDB and show the version on
-every decision. `evaluate` and `should_promote` are the pure halves of retraining: score a
-candidate on held-back examples and promote it only when it is not worse.
+Pure Python and deterministic. `make eval-routing` scores the router as it was before the
+linear model (phrase rules plus this classifier trained on data/examples.jsonl) beside the
+router that ships, on the same texts. Live routing does not use it.
 """
 
 from __future__ import annotations
@@ -12,71 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Final
 
-from services.routing import nlp
+from services.routing.classification import text as nlp
+from services.routing.classification.examples import Example, label_of
+from services.routing.classification.router import Judgement
+from services.routing.classification.scoring import Report, score
 from shared.catalogue import TRIASE
 
 ALGORITHM: Final = "tfidf-mnb-1"
-KECAMATAN: Final = "KECAMATAN"  # one class for every kecamatan office; the location picks which
-EXAMPLES_FILE: Final = Path(__file__).parent / "data" / "examples.jsonl"
 ALPHA: Final = 0.3  # additive smoothing
 SHARPNESS: Final = 2.5  # log-likelihoods to calibrated odds (tuned on held-out log-loss)
 PRIOR_WEIGHT: Final = 0.0  # 0: uniform class prior (the examples are not a sample of real mail)
-
-
-@dataclass(frozen=True)
-class Example:
-    """One labelled complaint: what the citizen wrote and chose, and where it belongs."""
-
-    text: str
-    opd: str
-    category: str | None = None
-    kecamatan: str | None = None
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {
-            "text": self.text,
-            "opd": self.opd,
-            "category": self.category,
-            "kecamatan": self.kecamatan,
-        }
-
-
-def label_of(opd: str) -> str:
-    """The class a code is learnt as: every `KEC-...` office is the one class `KECAMATAN`."""
-    return KECAMATAN if opd.startswith("KEC-") else opd
-
-
-def parse_examples(lines: Iterable[str]) -> list[Example]:
-    """Examples from JSON lines (`{"text", "opd", "category", "kecamatan"}`); blanks skipped."""
-    out: list[Example] = []
-    for line in lines:
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        out.append(
-            Example(
-                text=str(raw["text"]),
-                opd=str(raw["opd"]),
-                category=raw.get("category"),
-                kecamatan=raw.get("kecamatan"),
-            )
-        )
-    return out
-
-
-@cache
-def packaged_examples() -> tuple[Example, ...]:
-    """The labelled examples shipped with the code (services/routing/data/examples.jsonl)."""
-    lines = EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()
-    return tuple(parse_examples(lines))
 
 
 def _weighted(features: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
@@ -213,89 +161,6 @@ def train(examples: Iterable[Example]) -> Model:
     )
 
 
-def stratified_split(
-    examples: Sequence[Example], *, seed: int, fraction: float = 0.7
-) -> tuple[list[Example], list[Example]]:
-    """A seeded split into (train, held back), `fraction` of each class to train on.
-
-    Deterministic for the same examples in any order; every class keeps at least one example
-    for training.
-    """
-    by_class: dict[str, list[Example]] = defaultdict(list)
-    for example in examples:
-        by_class[label_of(example.opd)].append(example)
-    rng = random.Random(seed)
-    train: list[Example] = []
-    held_back: list[Example] = []
-    for label in sorted(by_class):
-        items = sorted(by_class[label], key=lambda e: (e.text, e.opd, e.category or ""))
-        rng.shuffle(items)
-        cut = max(1, round(len(items) * fraction))
-        train.extend(items[:cut])
-        held_back.extend(items[cut:])
-    return train, held_back
-
-
-# Evaluation and promotion.
-
-
-@dataclass(frozen=True)
-class OpdScore:
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-@dataclass(frozen=True)
-class Report:
-    """How a router or model did on labelled examples it was not trained on."""
-
-    examples: int
-    accuracy: float
-    macro_f1: float
-    triage_rate: float
-    routed_accuracy: float  # accuracy among the answers that were not TRIASE
-    per_opd: dict[str, OpdScore] = field(default_factory=dict)
-
-
-def _ratio(a: int, b: int) -> float:
-    return a / b if b else 0.0
-
-
-def score(outcomes: Iterable[tuple[str, str]]) -> Report:
-    """A report from (expected, predicted) codes. Kecamatan offices are one row, `KECAMATAN`."""
-    pairs = list(outcomes)
-    n = len(pairs)
-    correct = sum(1 for expected, predicted in pairs if expected == predicted)
-    routed = [(e, p) for e, p in pairs if p != TRIASE]
-    routed_correct = sum(1 for e, p in routed if e == p)
-    true_pos: Counter[str] = Counter()
-    predicted_n: Counter[str] = Counter()
-    support: Counter[str] = Counter()
-    for expected, predicted in pairs:
-        e, p = label_of(expected), label_of(predicted)
-        support[e] += 1
-        predicted_n[p] += 1
-        if expected == predicted:
-            true_pos[e] += 1
-    per_opd: dict[str, OpdScore] = {}
-    for label in sorted(support):
-        precision = _ratio(true_pos[label], predicted_n[label])
-        recall = _ratio(true_pos[label], support[label])
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_opd[label] = OpdScore(precision, recall, f1, support[label])
-    macro_f1 = sum(s.f1 for s in per_opd.values()) / len(per_opd) if per_opd else 0.0
-    return Report(
-        examples=n,
-        accuracy=_ratio(correct, n),
-        macro_f1=macro_f1,
-        triage_rate=_ratio(n - len(routed), n),
-        routed_accuracy=_ratio(routed_correct, len(routed)),
-        per_opd=per_opd,
-    )
-
-
 def decide(proba: Mapping[str, float], *, threshold: float, margin: float) -> str:
     """The top class, or TRIASE when it is below the threshold or too close to the runner-up."""
     ranked = sorted(proba.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -312,23 +177,24 @@ def evaluate(
     """The model on its own (no rules, no category): its answer against each example's label."""
     return score(
         (
-            label_of(e.opd),
+            (label_of(e.opd),),
             decide(model.predict_proba(nlp.features(e.text)), threshold=threshold, margin=margin),
         )
         for e in examples
     )
 
 
-def should_promote(candidate: Report, current: Report, *, tolerance: float = 0.0) -> bool:
-    """Promote only a candidate that is not worse on the same held-back examples.
+@dataclass(frozen=True)
+class NaiveBayesTextModel:
+    """The baseline as a router text model (`router.TextModel`)."""
 
-    Not worse means: accuracy, macro-F1 and the accuracy of what it routes all at least the
-    current model's (minus `tolerance`); reports over different example sets never compare.
-    """
-    if candidate.examples != current.examples or candidate.examples == 0:
-        return False
-    return (
-        candidate.accuracy >= current.accuracy - tolerance
-        and candidate.macro_f1 >= current.macro_f1 - tolerance
-        and candidate.routed_accuracy >= current.routed_accuracy - tolerance
-    )
+    model: Model
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def judge(self, analysis: nlp.Analysis) -> Judgement:
+        if not self.model.known(list(analysis.stems)):
+            return Judgement({})
+        return Judgement(self.model.predict_proba(analysis.features))
