@@ -312,7 +312,7 @@ async def add_comment(
 )
 async def classify(body: ClassifyIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
     return await staff.dry_run(
-        ctx, text=body.text, category=body.category, kecamatan=body.kecamatan
+        ctx, text=body.text, category=body.category, kecamatan=body.kecamatan, desa=body.desa
     )
 
 

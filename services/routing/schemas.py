@@ -53,6 +53,7 @@ class ClassifyIn(_Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
     kecamatan: Annotated[str, StringConstraints(max_length=64)] | None = None
+    desa: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
 class CandidateOut(BaseModel):

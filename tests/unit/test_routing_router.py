@@ -335,3 +335,31 @@ def test_working_days_count_in_jakarta_time() -> None:
     assert WorkCalendar().add_working_days(late_friday_utc, 1).date() == date(2026, 11, 30)
     monday = datetime(2026, 11, 30, 9, 0, tzinfo=JAKARTA)
     assert WorkCalendar().working_days_between(late_friday_utc, monday) == 1
+
+
+def test_a_desa_of_one_kecamatan_locates_the_office(model: router.TextModel) -> None:
+    office = _classify(OFFICE_COMPLAINT, model=model, kecamatan=None)
+    assert office.opd == TRIASE
+    result = router.classify(
+        text=OFFICE_COMPLAINT,
+        category=None,
+        kecamatan=None,
+        desa="Bugel",
+        catalogue=CATALOGUE,
+        threshold=0.35,
+        model=model,
+    )
+    assert result.opd == "KEC-PADARINCANG"
+    assert any("desa laporan Bugel" in r for r in result.reasons)
+    named = _classify("surat pengantar dari kantor desa bugel tidak keluar keluar", model=model)
+    assert named.opd == "KEC-PADARINCANG"
+
+
+def test_identification_numbers_do_not_make_a_dukcapil_matter(model: router.TextModel) -> None:
+    text = "Nama saya Siti, NIK : 3604123456789012, KK : 3604123456780001. BPNT saya tidak cair."
+    assert _classify(text, model=model).opd == "DINSOS"
+
+
+def test_a_link_to_a_government_site_is_a_website_matter(model: router.TextModel) -> None:
+    text = "situs https://dinas.serangkab.go.id/page diretas dan berisi iklan judi online"
+    assert _classify(text, model=model).opd == "DISKOMINFOSATIK"
