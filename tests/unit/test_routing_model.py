@@ -110,3 +110,11 @@ def test_bytes_of_another_algorithm_are_refused(model: LinearModel) -> None:
     np.savez_compressed(buffer, **parts)
     with pytest.raises(ValueError, match="algorithm"):
         LinearModel.from_bytes(buffer.getvalue())
+
+
+def test_address_words_count_only_beside_another_word() -> None:
+    features = _features("jalan rusak RT 06 RW 09 desa sukamaju, kantor desa tutup")
+    assert "desa" not in features["w"] and "rt" not in features["w"]
+    assert "rt_rw" not in features["w"]
+    assert "kantor_desa" in features["w"] and "jalan_rusak" in features["w"]
+    assert not any(g.strip() == "desa" for g in features["c"])

@@ -25,6 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any, Final
 
 import numpy as np
@@ -73,11 +74,20 @@ def char_grams(word: str) -> list[str]:
     return out
 
 
+def _address(word: str) -> bool:
+    """A word of an address ("RT 06 RW 09 Desa Sukamaju"): nearly every real complaint carries
+    one, so alone it says nothing about the matter, only beside another word ("kantor desa")."""
+    return word in nlp.ADDRESS_WORDS or word.isdigit()
+
+
 def featurise(analysis: nlp.Analysis, lexicon: Lexicon) -> dict[str, list[str]]:
-    """The features of an analysed text, per group."""
-    chars = [g for word in analysis.surface for g in char_grams(word)]
+    """The features of an analysed text, per group (address words only in pairs)."""
+    stems = analysis.stems
+    words = [s for s in stems if not _address(s)]
+    pairs = [f"{a}_{b}" for a, b in pairwise(stems) if not (_address(a) and _address(b))]
+    chars = [g for word in analysis.surface if not _address(word) for g in char_grams(word)]
     return {
-        "w": analysis.features,
+        "w": [*words, *pairs],
         "c": chars,
         "x": [f"{hit.kind}:{hit.opd}" for hit in lexicon.find(analysis.words)],
     }

@@ -47,6 +47,7 @@ STOPWORDS: Final[frozenset[str]] = frozenset(_data()["function_words"]) - NEGATI
 STEM_EXCEPTIONS: Final[dict[str, str]] = dict(_data()["stem_exceptions"])
 ROOT_WORDS: Final[frozenset[str]] = frozenset(_data()["root_words"])
 LEGIT_DOUBLES: Final[frozenset[str]] = frozenset(_data()["legit_doubles"])
+ADDRESS_WORDS: Final[frozenset[str]] = frozenset(_data()["address_words"])
 
 PREFIX_GUARD: Final = 4  # a prefix is stripped only when at least this many letters remain
 SUFFIX_GUARD: Final = 3
