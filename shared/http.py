@@ -150,14 +150,18 @@ def build_app(
     return app
 
 
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How uvicorn runs a service (and the benchmark's baselines, so they compare alike)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service in the foreground (the services' __main__)."""
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run(app, **server_options(settings))
