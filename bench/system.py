@@ -41,6 +41,7 @@ from typing import Any, Final
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from pymongo.errors import DuplicateKeyError
 
 from bench import load
 from bench.baseline_app import NAIVE_TOPIC
@@ -212,7 +213,6 @@ async def phase_intake(run: Run) -> None:
         "intake",
         db,
         INTAKE_RATE_LIMIT_PER_MINUTE=NO_LIMIT,
-        INTAKE_TRUST_FORWARDED_FOR="true",
         FORWARDED_ALLOW_IPS=PROXY,
     )
     rows: list[dict[str, Any]] = []
@@ -253,7 +253,6 @@ async def phase_intake(run: Run) -> None:
             "intake",
             f"{db}_limited",  # counts of the unlimited runs must not carry over
             INTAKE_RATE_LIMIT_PER_MINUTE=DEFAULT_LIMIT,
-            INTAKE_TRUST_FORWARDED_FOR="true",
             FORWARDED_ALLOW_IPS=PROXY,
         )
         limited: dict[str, Any] = {"limit_per_minute": int(DEFAULT_LIMIT), "clients": 64}
@@ -274,7 +273,7 @@ async def phase_scale(run: Run) -> None:
     client = connect(run.stack.mongodb_url, timeout_ms=10_000)
     gen = Generator(seed=10, now=datetime.now(UTC))
     points: list[dict[str, Any]] = []
-    loaded = 0
+    loaded = added = 0  # preloaded, and stored by the measurements since
     try:
         db = client[db_name]
         await ensure_ticket_indexes(db)
@@ -287,17 +286,19 @@ async def phase_scale(run: Run) -> None:
                 flush=True,
             )
             loaded = size
-            stored = await db[COLLECTION].estimated_document_count()
+            stored = loaded + added  # (counting them would itself read every ticket)
             run.memory.phase = f"scale_{size}"
             port = await run.start("intake", db_name, INTAKE_RATE_LIMIT_PER_MINUTE=NO_LIMIT)
             try:
-                await closed(port, "/api/v1/complaints", 64, s.warmup_s, many=False)
+                warm = await closed(port, "/api/v1/complaints", 64, s.warmup_s, many=False)
+                added += warm.statuses[201]
                 point: dict[str, Any] = {"stored_tickets": stored}
                 for clients in (8, 64):
                     result = await closed(port, "/api/v1/complaints", clients, s.load_s, many=False)
                     point[f"clients_{clients}"] = result.summary() | {
                         "accepted_per_second": round(result.rate(201), 1)
                     }
+                    added += result.statuses[201]
                     print(
                         f"[bench] {stored:>7,} stored, {clients} clients: "
                         f"{result.rate(201):.1f}/s accepted",
@@ -656,6 +657,42 @@ async def phase_consumers(run: Run) -> None:
     )
 
 
+# -- phase: can the store count atomically without a lock? ----------------------------------------
+async def phase_counter(run: Run) -> None:
+    """64 concurrent `$inc` upserts on one window document, as a MongoDB-backed rate limiter
+    would do without a lock: how many increments does the stored count keep?"""
+    client = connect(run.stack.mongodb_url, timeout_ms=10_000)
+    rounds, concurrency = 10, 64
+    kept, calls, duplicate_keys = 0, 0, 0
+    try:
+        windows = client["bench_counter"]["rate_windows"]
+        for r in range(rounds):
+            key = f"127.0.0.1|window-{r}"
+
+            async def hit(key: str = key) -> bool:
+                try:
+                    await windows.find_one_and_update({"_id": key}, {"$inc": {"n": 1}}, upsert=True)
+                except DuplicateKeyError:
+                    return False
+                return True
+
+            outcomes = await asyncio.gather(*(hit() for _ in range(concurrency)))
+            calls += concurrency
+            duplicate_keys += outcomes.count(False)
+            doc = await windows.find_one({"_id": key})
+            kept += int(doc["n"]) if doc else 0
+        await client.drop_database("bench_counter")
+    finally:
+        await client.close()
+    run.results["counter"] = {
+        "calls": calls,
+        "refused_duplicate_key": duplicate_keys,
+        "counted": kept,
+        "kept_share": _ratio(kept, calls - duplicate_keys),
+    }
+    print(f"[bench] $inc upserts without a lock: {run.results['counter']}", flush=True)
+
+
 # -- report --------------------------------------------------------------------------------------
 def _commit() -> str:
     found = subprocess.run(
@@ -675,6 +712,13 @@ def _fmt(value: Any, suffix: str = "") -> str:
 def table(results: dict[str, Any]) -> str:
     """The Markdown tables of docs/benchmarks.md."""
     out: list[str] = []
+    if "counter" in results:
+        c = results["counter"]
+        out += [
+            f"`$inc` upserts on one document, 64 at once, no lock: {c['counted']:,} of "
+            f"{c['calls']:,} counted, {c['refused_duplicate_key']:,} refused with a duplicate key.",
+            "",
+        ]
     if "intake" in results:
         out += [
             "| clients | trivial /s | naive /s | intake, one address /s | x naive | "
@@ -751,6 +795,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 PHASES: Final[dict[str, Callable[[Run], Any]]] = {
+    "counter": phase_counter,
     "latency": phase_latency,
     "consumers": phase_consumers,
     "intake": phase_intake,
@@ -783,8 +828,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for name in args.phases:
             t = time.monotonic()
             print(f"[bench] phase {name} ...", flush=True)
-            await PHASES[name](run)
+            try:
+                await PHASES[name](run)
+            except Exception as exc:  # noqa: BLE001 - the other phases still run; the JSON says
+                print(f"[bench] phase {name} failed: {type(exc).__name__}: {exc}", flush=True)
+                run.results.setdefault("failed", {})[name] = f"{type(exc).__name__}: {exc}"
             run.results.setdefault("phase_seconds", {})[name] = round(time.monotonic() - t)
+            run.results["memory_peak_mb"] = memory.peaks
+            write(args.output, run.results)  # what is measured so far survives a later failure
     finally:
         memory.stop()
         await asyncio.to_thread(stack.remove)
@@ -803,6 +854,11 @@ async def create_topics(run: Run, names: Sequence[str]) -> None:
             await admin.create_topics(missing)
     finally:
         await admin.close()
+
+
+def write(path: Path, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -829,8 +885,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         results = runner.run(main_async(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write(args.output, results)
     print(table(results))
     print(f"[bench] written to {args.output} in {results['seconds']}s")
     return 0
