@@ -18,13 +18,9 @@ def _context(request: Request) -> IntakeContext:
 IntakeDep = Annotated[IntakeContext, Depends(_context)]
 
 
-def client_address(request: Request, ctx: IntakeDep) -> str:
-    """The caller's address: the socket peer, or X-Forwarded-For's first hop behind a proxy."""
-    if ctx.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
+async def client_address(request: Request) -> str:
+    """The caller's address: the socket peer, or what a trusted proxy (FORWARDED_ALLOW_IPS)
+    says in X-Forwarded-For; shared.http installs the middleware that decides."""
     return request.client.host if request.client else "unknown"
 
 

@@ -36,8 +36,6 @@ class IntakeSettings(ServiceSettings):
     tracking_prefix: str = Field(default="LP", pattern=r"^[A-Z]{1,4}$")
     outbox_poll_interval_s: float = Field(default=2.0, gt=0)
     rate_limit_per_minute: int = Field(default=60, ge=1)
-    # Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
-    trust_forwarded_for: bool = False
     idempotency_window_hours: int = Field(default=24, ge=1)
     duplicate_window_minutes: int = Field(default=30, ge=0)
     photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
