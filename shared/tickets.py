@@ -6,6 +6,7 @@ version-checked updates. Pending events ride along in `outbox` (see shared.outbo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -171,11 +172,18 @@ class TicketStore:
     """The `tickets` collection: read, create, and change with a version check.
 
     Every change holds the ticket's lock (see shared.locks): FerretDB does not isolate updates.
+    A write that adds outbox events tells the listener (the service's outbox relay) which
+    ticket has them, so the relay never has to search for them.
     """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[COLLECTION]
         self.locks = DocumentLocks(db[LOCKS])
+        self._outbox_listener: Callable[[str], None] = lambda _: None
+
+    def on_outbox(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(tracking_code)` after each write that added outbox events."""
+        self._outbox_listener = listener
 
     async def get(self, tracking_code: str) -> Ticket | None:
         doc = await self.collection.find_one({"_id": tracking_code})
@@ -183,6 +191,8 @@ class TicketStore:
 
     async def add(self, ticket: Ticket) -> None:
         await self.collection.insert_one(ticket.to_document())
+        if ticket.outbox:
+            self._outbox_listener(ticket.tracking_code)
 
     async def update(
         self, ticket: Ticket, *, set_fields: Document, push: dict[str, list[Any]] | None = None
@@ -197,4 +207,8 @@ class TicketStore:
                 change,
                 return_document=ReturnDocument.AFTER,
             )
-        return Ticket.from_document(doc) if doc else None
+        if doc is None:
+            return None
+        if push and push.get("outbox"):
+            self._outbox_listener(ticket.tracking_code)
+        return Ticket.from_document(doc)

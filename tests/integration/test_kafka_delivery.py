@@ -11,11 +11,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import Envelope, EventType
+from services.intake import domain as intake_domain
+from shared.events import Envelope, EventType, utcnow
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
+from shared.tickets import Kind, Location, TicketStore
 from shared.topics import TopicSpec
 from tests.conftest import Infra
 
@@ -86,7 +88,10 @@ async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
         topic=topic,
         producer="intake",
     )
+    assert await relay.publish_pending() == 0  # nothing told it of these: the sweep finds them
+    assert await relay.sweep() == 2
     assert await relay.publish_pending() == 3
+    assert relay.pending == 0
     received = await _read_all(infra, topic, 3)
     assert sorted(e.event_id for _, e, _ in received) == sorted(e.event_id for e in mine)
     assert all(key == env.ticket_id.encode() for key, env, _ in received)
@@ -110,11 +115,50 @@ async def test_relay_keeps_events_while_kafka_is_unreachable(db: AsyncDatabase[D
         topic="unused",
         producer="intake",
     )
+    relay.notify("LP-CCCC-CCCC")
     with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, nothing is lost
         await relay.publish_pending()
     doc = await db.tickets.find_one({"_id": "LP-CCCC-CCCC"})
     assert doc is not None and len(doc["outbox"]) == 1
+    assert relay.pending == 1  # still known, tried again on the next pass
     await down.close()
+
+
+async def test_a_write_with_events_tells_the_relay_which_ticket_to_read(
+    infra: Infra, db: AsyncDatabase[Document], topic: str, publisher: KafkaPublisher
+) -> None:
+    tickets = TicketStore(db)
+    relay = OutboxRelay(
+        collection=db.tickets,
+        locks=tickets.locks,
+        publisher=publisher,
+        topic=topic,
+        producer="intake",
+    )
+    tickets.on_outbox(relay.notify)
+    ticket, event = intake_domain.new_ticket(
+        tracking_code="LP-DDDD-DDDD",
+        reply_token="t",
+        now=utcnow(),
+        correlation_id="c",
+        kind=Kind.COMPLAINT,
+        description="Jembatan desa retak, warga takut lewat.",
+        title=None,
+        category=None,
+        location=Location(),
+        reporter=None,
+        anonymous=True,
+        confidential=False,
+    )
+    await tickets.add(ticket)
+    assert relay.pending == 1
+    assert await relay.publish_pending() == 1
+    (received,) = await _read_all(infra, topic, 1)
+    assert received[1].event_id == event.event_id
+    stored = await db.tickets.find_one({"_id": "LP-DDDD-DDDD"})
+    assert stored is not None and stored["outbox"] == []
+    unchanged = await tickets.update(ticket.model_copy(update={"version": 2}), set_fields={"x": 1})
+    assert unchanged is None and relay.pending == 0  # a write that added nothing tells nothing
 
 
 async def _run_until(loop: ConsumeLoop, done: asyncio.Event) -> None:
