@@ -10,7 +10,7 @@ from services.intake import service
 from services.intake.service import IntakeContext
 
 
-def _context(request: Request) -> IntakeContext:
+async def _context(request: Request) -> IntakeContext:
     ctx: IntakeContext = request.state.intake
     return ctx
 
@@ -28,8 +28,9 @@ ClientDep = Annotated[str, Depends(client_address)]
 
 
 async def rate_limit(ctx: IntakeDep, client: ClientDep) -> None:
-    """For public write endpoints: 429 with Retry-After past the per-address limit."""
-    await service.check_rate(ctx, client)
+    """For public write endpoints: 429 with Retry-After past the per-address limit (async, so
+    that it runs on the event loop, where the count cannot race)."""
+    service.check_rate(ctx, client)
 
 
 RateLimited = Depends(rate_limit)

@@ -13,9 +13,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from pymongo import MongoClient
 
+from services.intake import domain
 from services.intake.app import create_app
+from services.intake.schemas import ComplaintIn
 from services.intake.settings import IntakeSettings
 from shared.events import utcnow
+from shared.tickets import Reporter
 from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
@@ -119,6 +122,52 @@ def test_rate_limit_answers_429_with_retry_after(infra: Infra, db_name: str) -> 
         limited = client.post("/api/v1/complaints", json=BODY)
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
         assert client.get("/api/v1/categories").status_code == 200  # reads are not limited
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(infra: Infra, db_name: str) -> None:
+    start_of_a_rate_window()
+    with _client(infra, db_name, rate_limit_per_minute=1) as client:
+        spoofed = [
+            client.post("/api/v1/complaints", json=BODY, headers={"X-Forwarded-For": f"10.0.0.{i}"})
+            for i in range(2)
+        ]
+        assert [r.status_code for r in spoofed] == [201, 429]  # the header is not believed
+    with _client(
+        infra, f"{db_name}_p", rate_limit_per_minute=1, forwarded_allow_ips="testclient"
+    ) as client:
+        proxied = [
+            client.post("/api/v1/complaints", json=BODY, headers={"X-Forwarded-For": f"10.0.0.{i}"})
+            for i in (1, 2, 2)
+        ]
+        assert [r.status_code for r in proxied] == [201, 201, 429]
+    MongoClient(infra.mongodb_url).drop_database(f"{db_name}_p")
+
+
+def test_a_flag_never_points_to_a_ticket_that_was_not_stored(
+    client: TestClient, stored: Any
+) -> None:
+    complaint = ComplaintIn.model_validate(BODY)  # the phone as intake normalises it
+    assert complaint.reporter is not None
+    reporter = Reporter.model_validate(complaint.reporter.model_dump())
+    key = domain.duplicate_key(complaint.description, reporter, "testclient")
+    stored.duplicate_keys.insert_one({"_id": key, "tracking_code": "LP-GONE-GONE", "at": utcnow()})
+    code = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": code})["possible_duplicate_of"] is None
+    assert stored.duplicate_keys.find_one({"_id": key})["tracking_code"] == code
+
+
+def test_a_ticket_locked_too_long_answers_503_with_retry_after(
+    client: TestClient, stored: Any
+) -> None:
+    code, token = _submitted(client)
+    _set_status(stored, code, "in_progress")
+    stored.ticket_locks.insert_one(
+        {"_id": code, "token": "someone-else", "expires_at": utcnow() + timedelta(minutes=5)}
+    )
+    response = _reply(client, code, reply_token=token, action="info", message="Tambahan info.")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in response.text
 
 
 def test_location_outside_the_kabupaten_is_422(client: TestClient) -> None:
