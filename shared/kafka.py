@@ -195,28 +195,33 @@ class ConsumeLoop:
                 continue
             delay = 0.5
             self.connected.set()
+            handled: dict[TopicPartition, int] = {}  # offsets to commit, as handlers finish
             try:
                 while True:
                     batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
                     if not batch:
                         continue
-                    await gather_all(self._process_all(records) for records in batch.values())
-                    await consumer.commit(
-                        {
-                            TopicPartition(tp.topic, tp.partition): records[-1].offset + 1
-                            for tp, records in batch.items()
-                            if records
-                        }
+                    await gather_all(
+                        self._process_all(records, handled) for records in batch.values()
                     )
+                    await consumer.commit(dict(handled))
+                    handled.clear()
             except KafkaError as exc:
                 log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
             finally:
                 self.connected.clear()
+                if handled:  # stopped mid-batch: keep what is done (best effort, briefly)
+                    with contextlib.suppress(KafkaError, TimeoutError):
+                        async with asyncio.timeout(5):
+                            await consumer.commit(dict(handled))
                 await consumer.stop()
 
-    async def _process_all(self, records: Iterable[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _process_all(
+        self, records: Iterable[ConsumerRecord[bytes, bytes]], handled: dict[TopicPartition, int]
+    ) -> None:
         for record in records:
             await self._process(record)
+            handled[TopicPartition(record.topic, record.partition)] = record.offset + 1
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
