@@ -140,7 +140,9 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(infra: Infra, db_name:
             for i in (1, 2, 2)
         ]
         assert [r.status_code for r in proxied] == [201, 201, 429]
-    MongoClient(infra.mongodb_url).drop_database(f"{db_name}_p")
+    cleanup: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url)
+    cleanup.drop_database(f"{db_name}_p")
+    cleanup.close()
 
 
 def test_a_flag_never_points_to_a_ticket_that_was_not_stored(
