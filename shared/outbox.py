@@ -1,14 +1,16 @@
 """The embedded outbox: events wait inside the ticket document until Kafka acknowledged them.
 
-A service appends events to `outbox` in the same single-document write that changes the ticket;
-its relay publishes them in order and removes them only after the broker's acknowledgement.
-Each service relays only the events it produced.
+A service appends events to `outbox` in the same single-document write that changes the ticket
+(and sets the ticket's flag `outbox_<producer>`); its relay publishes them in order and removes
+them only after the broker's acknowledgement. Each service relays only the events it produced.
 
-The relay learns which tickets have new events from the writes themselves (`TicketStore` tells
-it the tracking code), and reads each of those tickets by `_id`. It never filters the tickets
-collection on a poll: FerretDB would read every ticket for that. Only a sweep does, at start
-and then every `sweep_interval_s`, for events left by a process that stopped before it
-published them.
+The relay is handed the events by the writes themselves (`TicketStore.on_outbox`), so it
+publishes them without reading anything. Removing them is one update of the ticket by `_id`,
+which FerretDB answers by reading the whole collection in its storage (about 0.7 s at 100,000
+tickets, docs/benchmarks.md): so removals run one at a time beside the publishing, never in
+the way of it, and what they have not reached yet waits in memory (at most `max_unremoved`
+tickets). A sweep, at start and then every `sweep_interval_s`, asks for the flag and publishes
+what a stopped process left behind (again, as consumers are idempotent per event id).
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from aiokafka.errors import KafkaError
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from shared import metrics
 from shared.events import Envelope
-from shared.kafka import KafkaPublisher, gather_all
+from shared.kafka import KafkaPublisher
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
+from shared.tickets import outbox_flag
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +54,33 @@ class OutboxRelay:
         producer: str,
         poll_interval_s: float = 2.0,
         sweep_interval_s: float = 3600.0,
-        batch_size: int = 32,
+        batch_size: int = 200,
+        max_unremoved: int = 20_000,
     ) -> None:
         self._collection = collection
         self._locks = locks
         self._publisher = publisher
         self._topic = topic
         self._producer = producer
+        self._flag = outbox_flag(producer)
         self._poll_interval_s = poll_interval_s
         self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
-        self._pending: dict[str, None] = {}  # tracking codes, in the order their events came
+        self._max_unremoved = max_unremoved
+        # tracking code -> its events to publish (None: to be read, found by the sweep)
+        self._pending: dict[str, list[Document] | None] = {}
+        # tracking code -> its events published, to remove from the ticket
+        self._published: dict[str, list[Document]] = {}
         self._wake = asyncio.Event()
+        self._remove_wake = asyncio.Event()
 
-    def notify(self, tracking_code: str) -> None:
-        """A write added events to this ticket's outbox: publish them soon."""
-        self._pending[tracking_code] = None
-        self._wake.set()
+    def notify(self, tracking_code: str, entries: list[Document]) -> None:
+        """A write added these events to the ticket's outbox: publish them soon."""
+        mine = [e for e in entries if e.get("producer") == self._producer]
+        if mine:
+            known = self._pending.get(tracking_code) or []
+            self._pending[tracking_code] = [*known, *mine]
+            self._wake.set()
 
     def wake(self) -> None:
         """Ask for a pass now."""
@@ -73,10 +88,18 @@ class OutboxRelay:
 
     @property
     def pending(self) -> int:
-        """Tickets this relay knows to have events waiting."""
+        """Tickets whose events this relay has still to publish."""
         return len(self._pending)
 
+    @property
+    def unremoved(self) -> int:
+        """Tickets whose published events are still to be removed from the document."""
+        return len(self._published)
+
     async def run(self) -> None:
+        await asyncio.gather(self._publishing(), self._removing())
+
+    async def _publishing(self) -> None:
         delay = self._poll_interval_s
         next_sweep = 0.0
         while True:
@@ -100,57 +123,101 @@ class OutboxRelay:
             except TimeoutError:
                 pass
 
+    async def _removing(self) -> None:
+        while True:
+            self._remove_wake.clear()
+            try:
+                await self.remove_published()
+            except FAILURES as exc:
+                log.warning(
+                    "outbox relay %s cannot remove published events yet: %s",
+                    self._producer,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(self._poll_interval_s)
+                continue
+            await self._remove_wake.wait()
+
     async def sweep(self) -> int:
-        """Find tickets with waiting events of this producer (a scan: at start and rarely)."""
-        query = {f"{OUTBOX_FIELD}.producer": self._producer}
+        """Find tickets flagged with waiting events of this producer (at start and rarely)."""
         found = 0
-        async for doc in self._collection.find(query, {"_id": 1}):
-            self._pending[str(doc["_id"])] = None
-            found += 1
+        async for doc in self._collection.find({self._flag: True}, {"_id": 1}):
+            code = str(doc["_id"])
+            if code not in self._published:
+                self._pending.setdefault(code, None)
+                found += 1
         if found:
             log.info("outbox relay %s: %d tickets with waiting events", self._producer, found)
         return found
 
     async def publish_pending(self) -> int:
-        """Publish the waiting events of the tickets known to have some; returns how many."""
+        """Publish the waiting events this relay knows of; returns how many."""
         published = 0
         while self._pending:
             codes = list(self._pending)[: self._batch_size]
-            for code in codes:
-                del self._pending[code]  # a write from now on adds it again
+            taken = {code: self._pending.pop(code) for code in codes}  # a write re-adds a code
             try:
-                published += await self._publish(codes)
+                published += await self._publish(taken)
             except BaseException:
-                for code in codes:
-                    self._pending.setdefault(code, None)
+                for code, entries in taken.items():
+                    again = self._pending.pop(code, None) or []
+                    self._pending[code] = None if entries is None else [*entries, *again]
                 raise
             finally:
                 metrics.OUTBOX_PENDING.labels(self._producer).set(len(self._pending))
         return published
 
-    async def _publish(self, codes: list[str]) -> int:
-        """Read the tickets by `_id`, send all their events, then clear what was acknowledged."""
-        docs = await asyncio.gather(
-            *(self._collection.find_one({"_id": code}, {OUTBOX_FIELD: 1}) for code in codes)
-        )
-        waiting: list[tuple[str, list[Document]]] = []
-        for doc in docs:
-            if doc is None:
-                continue
-            mine = [e for e in doc.get(OUTBOX_FIELD, []) if e.get("producer") == self._producer]
-            if mine:
-                waiting.append((str(doc["_id"]), mine))
-        envelopes = [Envelope.model_validate(e) for _, entries in waiting for e in entries]
+    async def _publish(self, taken: dict[str, list[Document] | None]) -> int:
+        batch: dict[str, list[Document]] = {}
+        for code, entries in taken.items():
+            if entries is None:  # found by the sweep: read what waits (rare)
+                doc = await self._collection.find_one({"_id": code}, {OUTBOX_FIELD: 1})
+                entries = [
+                    e
+                    for e in (doc or {}).get(OUTBOX_FIELD, [])
+                    if e.get("producer") == self._producer
+                ]
+            if entries:
+                batch[code] = entries
+        envelopes = [Envelope.model_validate(e) for entries in batch.values() for e in entries]
         await self._publisher.publish_many(self._topic, envelopes)
-        await gather_all(self._clear(code, entries) for code, entries in waiting)
         metrics.OUTBOX_PUBLISHED.labels(self._producer).inc(len(envelopes))
+        for code, entries in batch.items():
+            self._published[code] = [*self._published.get(code, []), *entries]
+        while len(self._published) > self._max_unremoved:
+            # Over the bound, forget the oldest: they stay flagged, and the next sweep
+            # publishes them again (consumers are idempotent per event id).
+            self._published.pop(next(iter(self._published)))
+        if batch:
+            self._remove_wake.set()
         return len(envelopes)
 
-    async def _clear(self, code: str, entries: list[Document]) -> None:
+    async def remove_published(self) -> int:
+        """Remove published events from their tickets, one ticket at a time; returns how many
+        tickets were done."""
+        done = 0
+        while self._published:
+            code = next(iter(self._published))
+            entries = self._published.pop(code)
+            try:
+                await self._remove(code, entries)
+            except BaseException:
+                self._published[code] = [*entries, *self._published.pop(code, [])]
+                raise
+            done += 1
+        return done
+
+    async def _remove(self, code: str, entries: list[Document]) -> None:
         # Pull the exact stored elements: FerretDB's $pull matches whole values only.
+        change: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: entries}, "$unset": {self._flag: ""}}
         async with self._locks.hold(code):
-            result = await self._collection.update_one(
-                {"_id": code}, {"$pullAll": {OUTBOX_FIELD: entries}}
+            after = await self._collection.find_one_and_update(
+                {"_id": code}, change, return_document=ReturnDocument.AFTER
             )
-        if result.modified_count != 1:
-            log.error("outbox relay %s could not clear the events of %s", self._producer, code)
+            if after is not None and any(
+                e.get("producer") == self._producer for e in after.get(OUTBOX_FIELD, [])
+            ):
+                # Events added since (the relay was told of them): the flag stays.
+                await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})
+        if after is None:
+            log.error("outbox relay %s: ticket %s is gone", self._producer, code)
