@@ -19,9 +19,6 @@ class TicketRepository(TicketStore):
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("submitted_at", DESCENDING)])
 
-    async def exists(self, tracking_code: str) -> bool:
-        return await self.collection.find_one({"_id": tracking_code}, {"_id": 1}) is not None
-
     async def search(
         self,
         *,
@@ -77,10 +74,11 @@ class IdempotencyRepository:
 
 
 class DuplicateMarkers:
-    """The latest ticket per duplicate key, looked up by `_id`.
+    """The latest ticket per duplicate key.
 
-    Finding an earlier twin of a complaint this way never filters the tickets collection,
-    which FerretDB would read whole for every complaint.
+    A complaint without a twin costs one insert, which FerretDB checks against its unique
+    index; any look-up, even by `_id`, makes FerretDB read the whole collection, so only a twin
+    (rare) reads anything, and only here, in a collection of the last half hour's keys.
     """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
@@ -94,18 +92,21 @@ class DuplicateMarkers:
         Without isolation (FerretDB) two twins at the same moment may both see none: they are
         flagged, not refused, so a rare miss costs nothing.
         """
-        change = {"$set": {"tracking_code": tracking_code, "at": now}}
         try:
+            await self._markers.insert_one({"_id": key, "tracking_code": tracking_code, "at": now})
+        except DuplicateKeyError:  # a twin, or an older marker past the window
             before = await self._markers.find_one_and_update(
-                {"_id": key}, change, upsert=True, return_document=ReturnDocument.BEFORE
+                {"_id": key},
+                {"$set": {"tracking_code": tracking_code, "at": now}},
+                return_document=ReturnDocument.BEFORE,
             )
-        except DuplicateKeyError:  # a concurrent upsert inserted it first
-            before = await self._markers.find_one_and_update(
-                {"_id": key}, change, return_document=ReturnDocument.BEFORE
-            )
-        if before is None:
-            return None
-        return str(before["tracking_code"]), before["at"]
+            if before is not None:
+                return str(before["tracking_code"]), before["at"]
+        return None
+
+    async def forget(self, key: str, tracking_code: str) -> None:
+        """Remove the marker of a ticket that could not be stored after all."""
+        await self._markers.delete_one({"_id": key, "tracking_code": tracking_code})
 
     async def purge_before(self, cutoff: datetime) -> int:
         result = await self._markers.delete_many({"at": {"$lt": cutoff}})

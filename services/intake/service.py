@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.intake import domain, metrics
 from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
@@ -176,7 +176,12 @@ async def submit_complaint(
         )
         try:
             await ctx.tickets.add(ticket)
-        except DuplicateKeyError:
+        except PyMongoError as exc:
+            if not isinstance(exc, DuplicateKeyError):
+                # Not stored: its marker must not make a later twin point at it.
+                with contextlib.suppress(PyMongoError):
+                    await ctx.duplicates.forget(dup_key, ticket.tracking_code)
+                raise
             if idempotency_key is not None:
                 break  # a concurrent replay stored this very ticket: nothing is lost or doubled
             if attempt == 2:
@@ -191,14 +196,14 @@ async def submit_complaint(
 async def _earlier_twin(
     ctx: IntakeContext, key: str, tracking_code: str, now: datetime
 ) -> str | None:
-    """The ticket stored shortly before with the same duplicate key, if any (one look-up by
-    `_id`; the twin's existence is checked only when there is one)."""
+    """The ticket stored shortly before with the same duplicate key, if any (one insert when
+    there is none)."""
     before = await ctx.duplicates.mark(key, tracking_code, now)
     if before is None:
         return None
     code, at = before
     window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
-    if code == tracking_code or at < now - window or not await ctx.tickets.exists(code):
+    if code == tracking_code or at < now - window:
         return None
     return code
 
