@@ -139,11 +139,12 @@ async def gather_all(work: Iterable[Awaitable[object]]) -> None:
 class ConsumeLoop:
     """Consume topics, dispatch by event type, commit only after the handler's effect is stored.
 
-    Records come in batches (`getmany`); the partitions of a batch are handled side by side,
-    each partition's records one after another in offset order (one ticket's events share a
-    partition, so they stay in order), and the batch's offsets are committed once all are
-    handled. A handler that keeps failing after `max_attempts` sends the message to the
-    dead-letter topic with the error and origin in headers; the loop goes on.
+    Records come in batches (`getmany`); the partitions of a batch are handled side by side
+    (unless `parallel_partitions` is off), each partition's records one after another in
+    offset order (one ticket's events share a partition, so they stay in order), and the
+    batch's offsets are committed once all are handled. A handler that keeps failing after
+    `max_attempts` sends the message to the dead-letter topic with the error and origin in
+    headers; the loop goes on.
     """
 
     def __init__(
@@ -158,6 +159,7 @@ class ConsumeLoop:
         max_attempts: int = 5,
         backoff_s: float = 0.2,
         batch_size: int = 200,
+        parallel_partitions: bool = True,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._group_id = group_id
@@ -168,6 +170,7 @@ class ConsumeLoop:
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._batch_size = batch_size
+        self._parallel = parallel_partitions
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
@@ -201,20 +204,26 @@ class ConsumeLoop:
                     batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
                     if not batch:
                         continue
-                    await gather_all(
-                        self._process_all(records, handled) for records in batch.values()
-                    )
+                    if self._parallel:
+                        await gather_all(
+                            self._process_all(records, handled) for records in batch.values()
+                        )
+                    else:
+                        for records in batch.values():
+                            await self._process_all(records, handled)
                     await consumer.commit(dict(handled))
                     handled.clear()
             except KafkaError as exc:
                 log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
             finally:
                 self.connected.clear()
-                if handled:  # stopped mid-batch: keep what is done (best effort, briefly)
-                    with contextlib.suppress(KafkaError, TimeoutError):
-                        async with asyncio.timeout(5):
-                            await consumer.commit(dict(handled))
-                await consumer.stop()
+                try:
+                    if handled:  # stopped mid-batch: keep what is done (best effort, briefly)
+                        with contextlib.suppress(KafkaError, TimeoutError):
+                            async with asyncio.timeout(5):
+                                await consumer.commit(dict(handled))
+                finally:
+                    await consumer.stop()
 
     async def _process_all(
         self, records: Iterable[ConsumerRecord[bytes, bytes]], handled: dict[TopicPartition, int]
