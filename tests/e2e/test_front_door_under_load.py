@@ -15,8 +15,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from devstack.stack import Ports, Stack
-from tests.conftest import Infra, start_of_a_rate_window
+from devstack.stack import Stack
+from tests.conftest import Infra, services_stack, start_of_a_rate_window
 
 pytestmark = pytest.mark.e2e
 
@@ -38,19 +38,12 @@ def peak_rss(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def stack(infra: Infra) -> Iterator[Stack]:
-    run = uuid.uuid4().hex[:8]
-    stack = Stack(
-        f"e2e-load-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={
-            "MONGODB_DATABASE": f"e2e_load_{run}",
-            "ROUTING_CONSUMER_GROUP": f"routing-{run}",
-            "INTAKE_RATE_LIMIT_PER_MINUTE": str(LIMIT),
-            "ROUTING_LOGIN_MAX_FAILURES_PER_ADDRESS": "10",
-            "FORWARDED_ALLOW_IPS": "127.0.0.1",
-        },
+    stack = services_stack(
+        infra,
+        "load",
+        INTAKE_RATE_LIMIT_PER_MINUTE=str(LIMIT),
+        ROUTING_LOGIN_MAX_FAILURES_PER_ADDRESS="10",
+        FORWARDED_ALLOW_IPS="127.0.0.1",
     )
     try:
         for component in stack.services():
