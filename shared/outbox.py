@@ -8,9 +8,10 @@ The relay is handed the events by the writes themselves (`TicketStore.on_outbox`
 publishes them without reading anything. Removing them is one update of the ticket by `_id`,
 which FerretDB answers by reading the whole collection in its storage (about 0.7 s at 100,000
 tickets, docs/benchmarks.md): so removals run one at a time beside the publishing, never in
-the way of it, and what they have not reached yet waits in memory (at most `max_unremoved`
-tickets). A sweep, at start and then every `sweep_interval_s`, asks for the flag and publishes
-what a stopped process left behind (again, as consumers are idempotent per event id).
+the way of it, pausing after each as long as it took, and what they have not reached yet
+waits in memory (at most `max_unremoved` tickets). A sweep, at start and then every
+`sweep_interval_s`, asks for the flag and publishes what a stopped process left behind
+(again, as consumers are idempotent per event id).
 """
 
 from __future__ import annotations
@@ -126,8 +127,12 @@ class OutboxRelay:
     async def _removing(self) -> None:
         while True:
             self._remove_wake.clear()
+            if not self._published:
+                await self._remove_wake.wait()
+                continue
+            started = time.monotonic()
             try:
-                await self.remove_published()
+                await self._remove_next()
             except FAILURES as exc:
                 log.warning(
                     "outbox relay %s cannot remove published events yet: %s",
@@ -136,7 +141,9 @@ class OutboxRelay:
                 )
                 await asyncio.sleep(self._poll_interval_s)
                 continue
-            await self._remove_wake.wait()
+            # Half the time at most: on FerretDB a removal reads the whole collection, and the
+            # front door's writes need the store more than this housekeeping does.
+            await asyncio.sleep(time.monotonic() - started)
 
     async def sweep(self) -> int:
         """Find tickets flagged with waiting events of this producer (at start and rarely)."""
@@ -197,15 +204,18 @@ class OutboxRelay:
         tickets were done."""
         done = 0
         while self._published:
-            code = next(iter(self._published))
-            entries = self._published.pop(code)
-            try:
-                await self._remove(code, entries)
-            except BaseException:
-                self._published[code] = [*entries, *self._published.pop(code, [])]
-                raise
+            await self._remove_next()
             done += 1
         return done
+
+    async def _remove_next(self) -> None:
+        code = next(iter(self._published))
+        entries = self._published.pop(code)
+        try:
+            await self._remove(code, entries)
+        except BaseException:
+            self._published[code] = [*entries, *self._published.pop(code, [])]
+            raise
 
     async def _remove(self, code: str, entries: list[Document]) -> None:
         # Pull the exact stored elements: FerretDB's $pull matches whole values only.
