@@ -15,7 +15,8 @@ help:
 	@echo "make test   - ruff, mypy and every test against a fresh Kafka and FerretDB on free ports"
 	@echo "make status - what runs from make up"
 	@echo "make eval-routing - train the router on part of the labelled examples, report on the rest"
-	@echo "make bench  - classifications per second per core of the router (var/bench/routing.json)"
+	@echo "make bench  - the router's classifications per core, then the front door, pipeline and"
+	@echo "              consumers against same-run baselines (var/bench/*.json, docs/benchmarks.md)"
 	@echo "make bench-lists - officers' list/count queries per FerretDB backend (docs/benchmarks.md)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -48,8 +49,11 @@ test: $(STAMP)
 eval-routing: $(STAMP)
 	@$(PY) -m services.routing.evaluate
 
+# BENCH_ARGS="--quick" for a short run, "--phases intake latency" for some: see bench/system.py.
 bench: $(STAMP)
 	@$(PY) -m services.routing.bench
+	@$(PY) -m devstack setup
+	@$(PY) -m bench.system $(BENCH_ARGS)
 
 # BENCH_ARGS="--backend postgresql --tickets 50000": see `python -m bench.lists --help`.
 bench-lists: $(STAMP)

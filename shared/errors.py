@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
+
+from shared.locks import LockTimeout
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class ServiceUnavailable(AppError):
 DATABASE_UNAVAILABLE = (
     "Basis data sedang tidak dapat dihubungi; silakan coba lagi. (Database unavailable.)"
 )
+BUSY = "Laporan ini sedang diubah; coba lagi sebentar. (The ticket is busy; try again shortly.)"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -99,6 +102,17 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return JSONResponse({"detail": DATABASE_UNAVAILABLE}, 503, headers={"Retry-After": "5"})
 
+    async def lock_timeout(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("lock wait timed out on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": BUSY}, 503, headers={"Retry-After": "2"})
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """A database timeout (an operation, a write concern) is 503; anything else a bug."""
+        assert isinstance(exc, PyMongoError)
+        if exc.timeout:
+            return await database_down(request, exc)
+        return await unexpected(request, exc)
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse({"detail": "Terjadi kesalahan internal. (Internal server error.)"}, 500)
@@ -106,4 +120,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(ServerSelectionTimeoutError, database_down)
     app.add_exception_handler(ConnectionFailure, database_down)
+    app.add_exception_handler(LockTimeout, lock_timeout)
+    app.add_exception_handler(PyMongoError, database_error)
     app.add_exception_handler(Exception, unexpected)

@@ -1,16 +1,28 @@
 """The embedded outbox: events wait inside the ticket document until Kafka acknowledged them.
 
-A service appends events to `outbox` in the same single-document write that changes the ticket;
-its relay publishes them in order and removes each one only after the broker's acknowledgement.
-Each service relays only the events it produced.
+A service appends events to `outbox` in the same single-document write that changes the ticket
+(and sets the ticket's flag `outbox_<producer>`); its relay publishes them in order and removes
+them only after the broker's acknowledgement. Each service relays only the events it produced.
+
+The relay is handed the events by the writes themselves (`TicketStore.on_outbox`), so it
+publishes them without reading anything. Removing them is one update of the ticket by `_id`,
+which FerretDB answers by reading the whole collection in its storage (about 0.7 s at 100,000
+tickets, docs/benchmarks.md): so removals run one at a time beside the publishing, never in
+the way of it, pausing after each as long as it took, and what they have not reached yet
+waits in memory (at most `max_unremoved` tickets). A sweep, at start and then every
+`sweep_interval_s`, asks for the flag and publishes what a stopped process left behind
+(again, as consumers are idempotent per event id).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from typing import Any
 
 from aiokafka.errors import KafkaError
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
@@ -19,10 +31,12 @@ from shared.events import Envelope
 from shared.kafka import KafkaPublisher
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
+from shared.tickets import outbox_flag
 
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "outbox"
+FAILURES = (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout)
 
 
 def outbox_entry(envelope: Envelope) -> Document:
@@ -40,66 +54,180 @@ class OutboxRelay:
         topic: str,
         producer: str,
         poll_interval_s: float = 2.0,
+        sweep_interval_s: float = 3600.0,
         batch_size: int = 200,
+        max_unremoved: int = 20_000,
     ) -> None:
         self._collection = collection
         self._locks = locks
         self._publisher = publisher
         self._topic = topic
         self._producer = producer
+        self._flag = outbox_flag(producer)
         self._poll_interval_s = poll_interval_s
+        self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
+        self._max_unremoved = max_unremoved
+        # tracking code -> its events to publish (None: to be read, found by the sweep)
+        self._pending: dict[str, list[Document] | None] = {}
+        # tracking code -> its events published, to remove from the ticket
+        self._published: dict[str, list[Document]] = {}
         self._wake = asyncio.Event()
+        self._remove_wake = asyncio.Event()
+
+    def notify(self, tracking_code: str, entries: list[Document]) -> None:
+        """A write added these events to the ticket's outbox: publish them soon."""
+        mine = [e for e in entries if e.get("producer") == self._producer]
+        if mine:
+            known = self._pending.get(tracking_code) or []
+            self._pending[tracking_code] = [*known, *mine]
+            self._wake.set()
 
     def wake(self) -> None:
-        """Ask for a pass now (after a write that added events)."""
+        """Ask for a pass now."""
         self._wake.set()
 
+    @property
+    def pending(self) -> int:
+        """Tickets whose events this relay has still to publish."""
+        return len(self._pending)
+
+    @property
+    def unremoved(self) -> int:
+        """Tickets whose published events are still to be removed from the document."""
+        return len(self._published)
+
     async def run(self) -> None:
+        await asyncio.gather(self._publishing(), self._removing())
+
+    async def _publishing(self) -> None:
         delay = self._poll_interval_s
+        next_sweep = 0.0
         while True:
             self._wake.clear()
             try:
-                published = await self.publish_pending()
+                if time.monotonic() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = time.monotonic() + self._sweep_interval_s
+                await self.publish_pending()
                 delay = self._poll_interval_s
-                if published >= self._batch_size:
-                    continue  # more may be waiting
-            except (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout) as exc:
+            except FAILURES as exc:
                 log.warning(
                     "outbox relay %s: %s: %s; will retry", self._producer, type(exc).__name__, exc
                 )
                 delay = min(max(delay * 2, 1.0), 5.0)
+            # What failed is tried again after a pause; otherwise sleep until woken or the sweep.
+            wait = delay if self._pending else max(0.0, next_sweep - time.monotonic())
             try:
-                async with asyncio.timeout(delay):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
             except TimeoutError:
                 pass
 
+    async def _removing(self) -> None:
+        while True:
+            self._remove_wake.clear()
+            if not self._published:
+                await self._remove_wake.wait()
+                continue
+            started = time.monotonic()
+            try:
+                await self._remove_next()
+            except FAILURES as exc:
+                log.warning(
+                    "outbox relay %s cannot remove published events yet: %s",
+                    self._producer,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(self._poll_interval_s)
+                continue
+            # Half the time at most: on FerretDB a removal reads the whole collection, and the
+            # front door's writes need the store more than this housekeeping does.
+            await asyncio.sleep(time.monotonic() - started)
+
+    async def sweep(self) -> int:
+        """Find tickets flagged with waiting events of this producer (at start and rarely)."""
+        found = 0
+        async for doc in self._collection.find({self._flag: True}, {"_id": 1}):
+            code = str(doc["_id"])
+            if code not in self._published:
+                self._pending.setdefault(code, None)
+                found += 1
+        if found:
+            log.info("outbox relay %s: %d tickets with waiting events", self._producer, found)
+        return found
+
     async def publish_pending(self) -> int:
-        """One pass: publish waiting events of this producer in order; returns how many."""
-        query = {f"{OUTBOX_FIELD}.producer": self._producer}
-        cursor = self._collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
+        """Publish the waiting events this relay knows of; returns how many."""
         published = 0
-        for doc in await cursor.to_list():
-            for entry in doc.get(OUTBOX_FIELD, []):
-                if entry.get("producer") != self._producer:
-                    continue
-                await self._publisher.publish(self._topic, Envelope.model_validate(entry))
-                # Pull the exact stored element: FerretDB's $pull matches whole values only.
-                async with self._locks.hold(doc["_id"]):
-                    result = await self._collection.update_one(
-                        {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}}
-                    )
-                if result.modified_count != 1:
-                    log.error(
-                        "outbox relay %s could not clear event %s of %s",
-                        self._producer,
-                        entry.get("event_id"),
-                        doc["_id"],
-                    )
-                published += 1
-                metrics.OUTBOX_PUBLISHED.labels(self._producer).inc()
-        metrics.OUTBOX_PENDING.labels(self._producer).set(
-            await self._collection.count_documents(query)
-        )
+        while self._pending:
+            codes = list(self._pending)[: self._batch_size]
+            taken = {code: self._pending.pop(code) for code in codes}  # a write re-adds a code
+            try:
+                published += await self._publish(taken)
+            except BaseException:
+                for code, entries in taken.items():
+                    again = self._pending.pop(code, None) or []
+                    self._pending[code] = None if entries is None else [*entries, *again]
+                raise
+            finally:
+                metrics.OUTBOX_PENDING.labels(self._producer).set(len(self._pending))
         return published
+
+    async def _publish(self, taken: dict[str, list[Document] | None]) -> int:
+        batch: dict[str, list[Document]] = {}
+        for code, entries in taken.items():
+            if entries is None:  # found by the sweep: read what waits (rare)
+                doc = await self._collection.find_one({"_id": code}, {OUTBOX_FIELD: 1})
+                entries = [
+                    e
+                    for e in (doc or {}).get(OUTBOX_FIELD, [])
+                    if e.get("producer") == self._producer
+                ]
+            if entries:
+                batch[code] = entries
+        envelopes = [Envelope.model_validate(e) for entries in batch.values() for e in entries]
+        await self._publisher.publish_many(self._topic, envelopes)
+        metrics.OUTBOX_PUBLISHED.labels(self._producer).inc(len(envelopes))
+        for code, entries in batch.items():
+            self._published[code] = [*self._published.get(code, []), *entries]
+        while len(self._published) > self._max_unremoved:
+            # Over the bound, forget the oldest: they stay flagged, and the next sweep
+            # publishes them again (consumers are idempotent per event id).
+            self._published.pop(next(iter(self._published)))
+        if batch:
+            self._remove_wake.set()
+        return len(envelopes)
+
+    async def remove_published(self) -> int:
+        """Remove published events from their tickets, one ticket at a time; returns how many
+        tickets were done."""
+        done = 0
+        while self._published:
+            await self._remove_next()
+            done += 1
+        return done
+
+    async def _remove_next(self) -> None:
+        code = next(iter(self._published))
+        entries = self._published.pop(code)
+        try:
+            await self._remove(code, entries)
+        except BaseException:
+            self._published[code] = [*entries, *self._published.pop(code, [])]
+            raise
+
+    async def _remove(self, code: str, entries: list[Document]) -> None:
+        # Pull the exact stored elements: FerretDB's $pull matches whole values only.
+        change: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: entries}, "$unset": {self._flag: ""}}
+        async with self._locks.hold(code):
+            after = await self._collection.find_one_and_update(
+                {"_id": code}, change, return_document=ReturnDocument.AFTER
+            )
+            if after is not None and any(
+                e.get("producer") == self._producer for e in after.get(OUTBOX_FIELD, [])
+            ):
+                # Events added since (the relay was told of them): the flag stays.
+                await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})
+        if after is None:
+            log.error("outbox relay %s: ticket %s is gone", self._producer, code)

@@ -30,6 +30,7 @@ SHARED_FIELDS = (
     "holidays_extra",
     "public_base_url",
     "contact_retention_days",
+    "forwarded_allow_ips",
 )
 
 
@@ -61,6 +62,11 @@ class ServiceSettings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8001"
     # Reporter contact is removed this many days after a ticket is closed or rejected (UU 27/2022).
     contact_retention_days: int = Field(default=365, ge=1)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks, comma-separated (e.g. the ingress controller's pod CIDR). Empty: nobody's, and
+    # the client address is the socket peer. Production refuses "*" (anyone could pick an
+    # address and slip past the per-address limits).
+    forwarded_allow_ips: str = ""
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.holidays_extra)
@@ -93,7 +99,13 @@ class ServiceSettings(BaseSettings):
         problems = []
         if self.auth_secret == DEV_AUTH_SECRET or len(self.auth_secret) < 32:
             problems.append("AUTH_SECRET must be set to a secret of at least 32 characters")
+        if "*" in self.trusted_proxies():
+            problems.append("FORWARDED_ALLOW_IPS must name the proxies' addresses, not *")
         return problems
+
+    def trusted_proxies(self) -> list[str]:
+        """The addresses and networks of FORWARDED_ALLOW_IPS, as a list."""
+        return [p.strip() for p in self.forwarded_allow_ips.split(",") if p.strip()]
 
     @property
     def is_production(self) -> bool:

@@ -6,6 +6,7 @@ version-checked updates. Pending events ride along in `outbox` (see shared.outbo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -165,30 +166,55 @@ def history_entry(
 
 
 LOCKS = "ticket_locks"
+# Told of each write that added outbox events: the tracking code and the events as stored.
+OutboxListener = Callable[[str, list[Document]], None]
+
+
+def outbox_flag(producer: str) -> str:
+    """The top-level field that says a ticket has events of `producer` waiting: an equality
+    FerretDB hands to its storage (a query on `outbox.producer` would decode every ticket)."""
+    return f"outbox_{producer}"
+
+
+def outbox_flags(entries: list[Document]) -> Document:
+    return {outbox_flag(str(e["producer"])): True for e in entries}
 
 
 class TicketStore:
     """The `tickets` collection: read, create, and change with a version check.
 
     Every change holds the ticket's lock (see shared.locks): FerretDB does not isolate updates.
+    A write that adds outbox events also sets the top-level flag `outbox_<producer>` (what the
+    relay's sweep asks for) and hands the events to the listener (the service's outbox relay),
+    so the relay never has to search for them or read them back.
     """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[COLLECTION]
         self.locks = DocumentLocks(db[LOCKS])
+        self._outbox_listener: OutboxListener = lambda _code, _entries: None
+
+    def on_outbox(self, listener: OutboxListener) -> None:
+        """Call `listener(tracking_code, entries)` after each write that added outbox events."""
+        self._outbox_listener = listener
 
     async def get(self, tracking_code: str) -> Ticket | None:
         doc = await self.collection.find_one({"_id": tracking_code})
         return Ticket.from_document(doc) if doc else None
 
     async def add(self, ticket: Ticket) -> None:
-        await self.collection.insert_one(ticket.to_document())
+        doc = ticket.to_document()
+        doc.update(outbox_flags(ticket.outbox))
+        await self.collection.insert_one(doc)
+        if ticket.outbox:
+            self._outbox_listener(ticket.tracking_code, ticket.outbox)
 
     async def update(
         self, ticket: Ticket, *, set_fields: Document, push: dict[str, list[Any]] | None = None
     ) -> Ticket | None:
         """Apply a change if the ticket is still at the version read; None when it moved on."""
-        change: Document = {"$set": set_fields, "$inc": {"version": 1}}
+        events = (push or {}).get("outbox") or []
+        change: Document = {"$set": {**set_fields, **outbox_flags(events)}, "$inc": {"version": 1}}
         if push:
             change["$push"] = {field: {"$each": values} for field, values in push.items()}
         async with self.locks.hold(ticket.tracking_code):
@@ -197,4 +223,8 @@ class TicketStore:
                 change,
                 return_document=ReturnDocument.AFTER,
             )
-        return Ticket.from_document(doc) if doc else None
+        if doc is None:
+            return None
+        if events:
+            self._outbox_listener(ticket.tracking_code, events)
+        return Ticket.from_document(doc)

@@ -13,11 +13,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document, connect
+
+if TYPE_CHECKING:
+    from devstack.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,26 @@ async def db(infra: Infra, db_name: str) -> AsyncIterator[AsyncDatabase[Document
     finally:
         await client.drop_database(db_name)
         await client.close()
+
+
+def services_stack(infra: Infra, name: str, **env: str) -> Stack:
+    """The services as processes on free ports over the suite's Kafka and database, each run
+    with its own database (`e2e_<name>_<run>`) and consumer groups; `env` is added."""
+    from devstack.stack import Ports, Stack
+
+    run = uuid.uuid4().hex[:8]
+    return Stack(
+        f"e2e-{name}-{run}",
+        Ports.free(),
+        kafka=infra.kafka_bootstrap,
+        mongodb=infra.mongodb_url,
+        service_env={
+            "MONGODB_DATABASE": f"e2e_{name}_{run}",
+            "ROUTING_CONSUMER_GROUP": f"routing-{run}",
+            "NOTIFY_CONSUMER_GROUP": f"notify-{run}",
+            **env,
+        },
+    )
 
 
 def start_of_a_rate_window() -> None:

@@ -124,8 +124,9 @@ async def rate(tracking_code: str, body: RatingIn, ctx: IntakeDep) -> dict[str, 
     dependencies=[RateLimited],
     responses={
         **FOLLOW_UP_ERRORS,
-        413: {"description": "Photo too large"},
+        413: {"description": "Photo too large (bytes, or over 16 megapixels)"},
         415: {"description": "Not a JPEG, PNG or WebP image"},
+        503: {"description": "Too many photos at once, or database unreachable (Retry-After)"},
     },
     summary="Attach a photo (JPEG, PNG or WebP; location metadata is removed); at most 3",
 )
@@ -135,8 +136,9 @@ async def upload_photo(
     file: Annotated[UploadFile, File()],
     x_reply_token: ReplyTokenHeader = None,
 ) -> dict[str, Any]:
-    data = await file.read(ctx.settings.photo_max_bytes + 1)
-    return await service.add_photo(ctx, tracking_code, reply_token=x_reply_token, data=data)
+    async with service.photo_upload(ctx):  # the bytes are read only once a place is free
+        data = await file.read(ctx.settings.photo_max_bytes + 1)
+        return await service.add_photo(ctx, tracking_code, reply_token=x_reply_token, data=data)
 
 
 @router.get(

@@ -16,9 +16,11 @@ from pymongo.errors import PyMongoError
 from services.intake import api_keys
 from services.intake.api import router
 from services.intake.open311 import router as open311_router
+from services.intake.photos import PhotoGate
+from services.intake.ratelimit import AddressLimiter
 from services.intake.repository import (
+    DuplicateMarkers,
     IdempotencyRepository,
-    RateLimiter,
     TicketRepository,
 )
 from services.intake.service import IntakeContext
@@ -55,7 +57,7 @@ async def readiness(request: Request) -> dict[str, str]:
 async def _housekeeping(
     db: AsyncDatabase[Document], tickets: TicketRepository, settings: IntakeSettings
 ) -> None:
-    """Hourly: indexes if missing, and forget idempotency keys and rate windows past their use."""
+    """Hourly: indexes if missing; forget idempotency keys and duplicate markers past their use."""
     while True:
         await asyncio.sleep(3600)
         now = utcnow()
@@ -64,7 +66,9 @@ async def _housekeeping(
             await IdempotencyRepository(db).purge_before(
                 now - timedelta(hours=settings.idempotency_window_hours)
             )
-            await RateLimiter(db, per_minute=settings.rate_limit_per_minute).purge_before(now)
+            await DuplicateMarkers(db).purge_before(
+                now - timedelta(minutes=settings.duplicate_window_minutes)
+            )
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
@@ -81,7 +85,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             topic=topics.TICKETS,
             producer="intake",
             poll_interval_s=settings.outbox_poll_interval_s,
+            sweep_interval_s=settings.outbox_sweep_interval_s,
         )
+        tickets.on_outbox(relay.notify)
         try:
             await tickets.ensure_indexes()
         except PyMongoError as exc:  # the database may come later; housekeeping retries
@@ -97,9 +103,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 tickets=tickets,
                 catalogue=CatalogueStore(db),
                 idempotency=IdempotencyRepository(db),
+                duplicates=DuplicateMarkers(db),
                 photos=PhotoStore(db),
-                rate_limiter=RateLimiter(db, per_minute=settings.rate_limit_per_minute),
-                wake_relay=relay.wake,
+                photo_gate=PhotoGate(
+                    decoders=settings.photo_decoders,
+                    in_flight=settings.photo_uploads_in_flight,
+                    max_pixels=settings.photo_max_pixels,
+                    max_side=settings.photo_max_side,
+                ),
+                rate_limiter=AddressLimiter(per_minute=settings.rate_limit_per_minute),
             )
             yield {"db": db, "intake": ctx}
         finally:

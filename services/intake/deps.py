@@ -10,7 +10,7 @@ from services.intake import service
 from services.intake.service import IntakeContext
 
 
-def _context(request: Request) -> IntakeContext:
+async def _context(request: Request) -> IntakeContext:
     ctx: IntakeContext = request.state.intake
     return ctx
 
@@ -18,13 +18,9 @@ def _context(request: Request) -> IntakeContext:
 IntakeDep = Annotated[IntakeContext, Depends(_context)]
 
 
-def client_address(request: Request, ctx: IntakeDep) -> str:
-    """The caller's address: the socket peer, or X-Forwarded-For's first hop behind a proxy."""
-    if ctx.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
+async def client_address(request: Request) -> str:
+    """The caller's address: the socket peer, or what a trusted proxy (FORWARDED_ALLOW_IPS)
+    says in X-Forwarded-For; shared.http installs the middleware that decides."""
     return request.client.host if request.client else "unknown"
 
 
@@ -32,8 +28,9 @@ ClientDep = Annotated[str, Depends(client_address)]
 
 
 async def rate_limit(ctx: IntakeDep, client: ClientDep) -> None:
-    """For public write endpoints: 429 with Retry-After past the per-address limit."""
-    await service.check_rate(ctx, client)
+    """For public write endpoints: 429 with Retry-After past the per-address limit (async, so
+    that it runs on the event loop, where the count cannot race)."""
+    service.check_rate(ctx, client)
 
 
 RateLimited = Depends(rate_limit)

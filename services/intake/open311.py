@@ -777,7 +777,7 @@ class Open311Route(APIRoute):
         return guarded
 
 
-def _api_keys(request: Request) -> ApiKeyRepository:
+async def _api_keys(request: Request) -> ApiKeyRepository:
     return ApiKeyRepository(request.state.db)
 
 
@@ -899,7 +899,7 @@ async def post_request(
             "Content-Type harus application/x-www-form-urlencoded. "
             "(Send the request form-encoded.)",
         )
-    await service.check_rate(ctx, client)
+    service.check_rate(ctx, client)
     if await authenticate(keys, blank_to_none(form.api_key), ctx.settings) is None:
         raise Open311Error(403, "api_key tidak ada atau salah. (Missing or invalid api_key.)")
     check_jurisdiction(form.jurisdiction_id, ctx.settings)

@@ -1,34 +1,23 @@
-"""MongoDB access for intake: tickets, idempotency records, photos (GridFS), rate windows."""
+"""MongoDB access for intake: tickets, idempotency records and duplicate markers."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.locks import DocumentLocks
 from shared.mongo import Document
-from shared.tickets import LOCKS, Ticket, TicketStore
+from shared.tickets import Ticket, TicketStore
 
 IDEMPOTENCY = "idempotency_keys"
-RATE_WINDOWS = "rate_windows"
+DUPLICATE_KEYS = "duplicate_keys"
 
 
 class TicketRepository(TicketStore):
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("duplicate_key", ASCENDING)])
         await self.collection.create_index([("submitted_at", DESCENDING)])
-
-    async def recent_with_duplicate_key(self, key: str, since: datetime) -> str | None:
-        doc = await self.collection.find_one(
-            {"duplicate_key": key, "submitted_at": {"$gte": since}},
-            {"_id": 1},
-            sort=[("submitted_at", DESCENDING)],
-        )
-        return str(doc["_id"]) if doc else None
 
     async def search(
         self,
@@ -84,32 +73,41 @@ class IdempotencyRepository:
         return result.deleted_count
 
 
-class RateLimiter:
-    """Fixed one-minute windows per client address, counted in MongoDB (shared by instances).
+class DuplicateMarkers:
+    """The latest ticket per duplicate key.
 
-    Each count is taken under the window's lock: FerretDB does not isolate concurrent upserts
-    (they undercount, or fail with a duplicate key).
+    A complaint without a twin costs one insert, which FerretDB checks against its unique
+    index; any look-up, even by `_id`, makes FerretDB read the whole collection, so only a twin
+    (rare) reads anything, and only here, in a collection of the last half hour's keys.
     """
 
-    def __init__(self, db: AsyncDatabase[Document], *, per_minute: int) -> None:
-        self._windows = db[RATE_WINDOWS]
-        self._locks = DocumentLocks(db[LOCKS], lease_s=5.0, wait_s=5.0)
-        self.per_minute = per_minute
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._markers = db[DUPLICATE_KEYS]
 
-    async def hit(self, client: str, now: datetime) -> int:
-        """Count one request; returns 0 when allowed, else the seconds until the window ends."""
-        window = now.replace(second=0, microsecond=0)
-        key = f"{client}|{window.isoformat()}"
-        async with self._locks.hold(f"rate|{key}"):
-            doc: Any = await self._windows.find_one_and_update(
+    async def mark(
+        self, key: str, tracking_code: str, now: datetime
+    ) -> tuple[str, datetime] | None:
+        """Record `tracking_code` as the latest with `key`; the one before (code, when), if any.
+
+        Without isolation (FerretDB) two twins at the same moment may both see none: they are
+        flagged, not refused, so a rare miss costs nothing.
+        """
+        try:
+            await self._markers.insert_one({"_id": key, "tracking_code": tracking_code, "at": now})
+        except DuplicateKeyError:  # a twin, or an older marker past the window
+            before = await self._markers.find_one_and_update(
                 {"_id": key},
-                {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
-                upsert=True,
-                return_document=True,
+                {"$set": {"tracking_code": tracking_code, "at": now}},
+                return_document=ReturnDocument.BEFORE,
             )
-        if doc["n"] <= self.per_minute:
-            return 0
-        return max(1, 60 - now.second)
+            if before is not None:
+                return str(before["tracking_code"]), before["at"]
+        return None
 
-    async def purge_before(self, cutoff: datetime) -> None:
-        await self._windows.delete_many({"window": {"$lt": cutoff - timedelta(minutes=1)}})
+    async def forget(self, key: str, tracking_code: str) -> None:
+        """Remove the marker of a ticket that could not be stored after all."""
+        await self._markers.delete_one({"_id": key, "tracking_code": tracking_code})
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        result = await self._markers.delete_many({"at": {"$lt": cutoff}})
+        return result.deleted_count

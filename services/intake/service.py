@@ -5,21 +5,23 @@ The HTTP API, the web form and Open311 all call these, so every door follows the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.intake import domain, metrics
-from services.intake.photos import NotAnImage, clean_image
+from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
+from services.intake.ratelimit import AddressLimiter
 from services.intake.repository import (
+    DuplicateMarkers,
     IdempotencyRepository,
-    RateLimiter,
     TicketRepository,
 )
 from services.intake.schemas import ComplaintIn, LocationIn
@@ -31,6 +33,7 @@ from shared.errors import (
     InvalidField,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
@@ -50,9 +53,10 @@ class IntakeContext:
     tickets: TicketRepository
     catalogue: CatalogueStore
     idempotency: IdempotencyRepository
+    duplicates: DuplicateMarkers
     photos: PhotoStore
-    rate_limiter: RateLimiter
-    wake_relay: Callable[[], None]
+    photo_gate: PhotoGate
+    rate_limiter: AddressLimiter
 
 
 def _hash(value: str) -> str:
@@ -107,9 +111,9 @@ def _location(loc: LocationIn | None, cat: Catalogue, settings: IntakeSettings) 
     return Location(kecamatan=kecamatan, desa=desa, address=loc.address, lat=loc.lat, lon=loc.lon)
 
 
-async def check_rate(ctx: IntakeContext, client: str) -> None:
+def check_rate(ctx: IntakeContext, client: str) -> None:
     """Count a public write from `client`; 429 with Retry-After past the per-minute limit."""
-    wait = await ctx.rate_limiter.hit(client, utcnow())
+    wait = ctx.rate_limiter.hit(client)
     if wait:
         raise TooManyRequests(
             "Terlalu banyak permintaan; coba lagi sebentar. (Too many requests.)",
@@ -147,8 +151,7 @@ async def submit_complaint(
         Reporter.model_validate(complaint.reporter.model_dump()) if complaint.reporter else None
     )
     dup_key = domain.duplicate_key(complaint.description, reporter, client)
-    window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
-    earlier = await ctx.tickets.recent_with_duplicate_key(dup_key, now - window)
+    earlier = await _earlier_twin(ctx, dup_key, answer["tracking_code"], now)
     for attempt in range(3):
         ticket, _ = domain.new_ticket(
             tracking_code=answer["tracking_code"],
@@ -173,7 +176,12 @@ async def submit_complaint(
         )
         try:
             await ctx.tickets.add(ticket)
-        except DuplicateKeyError:
+        except PyMongoError as exc:
+            if not isinstance(exc, DuplicateKeyError):
+                # Not stored: its marker must not make a later twin point at it.
+                with contextlib.suppress(PyMongoError):
+                    await ctx.duplicates.forget(dup_key, ticket.tracking_code)
+                raise
             if idempotency_key is not None:
                 break  # a concurrent replay stored this very ticket: nothing is lost or doubled
             if attempt == 2:
@@ -181,9 +189,23 @@ async def submit_complaint(
             answer["tracking_code"] = domain.new_tracking_code(ctx.settings.tracking_prefix)
             continue
         metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
-        ctx.wake_relay()
         break
     return answer
+
+
+async def _earlier_twin(
+    ctx: IntakeContext, key: str, tracking_code: str, now: datetime
+) -> str | None:
+    """The ticket stored shortly before with the same duplicate key, if any (one insert when
+    there is none)."""
+    before = await ctx.duplicates.mark(key, tracking_code, now)
+    if before is None:
+        return None
+    code, at = before
+    window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
+    if code == tracking_code or at < now - window:
+        return None
+    return code
 
 
 async def _claim_idempotency_key(
@@ -246,7 +268,6 @@ async def _apply(
         change = make_change(ticket)
         updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
         if updated is not None:
-            ctx.wake_relay()
             return updated
         fresh = await ctx.tickets.get(ticket.tracking_code)
         if fresh is None:
@@ -318,10 +339,45 @@ async def rate(
     }
 
 
+PHOTO_BUSY = "Terlalu banyak foto sedang diproses; coba lagi sebentar. (Too many photos at once.)"
+
+
+async def clean_photo(ctx: IntakeContext, data: bytes) -> tuple[bytes, str]:
+    """The photo without metadata, within the pixel cap; 413 for too many pixels, 415 for what
+    is not an image, 503 (with Retry-After) when too many photos are being decoded."""
+    try:
+        return await ctx.photo_gate.clean(data)
+    except TooManyPixels as exc:
+        megapixels = ctx.settings.photo_max_pixels // 1_000_000
+        raise PayloadTooLarge(
+            f"Foto melebihi {megapixels} megapiksel. (Image over {megapixels} megapixels.)"
+        ) from exc
+    except NotAnImage as exc:
+        raise UnsupportedMediaType(
+            "Berkas bukan foto JPEG, PNG atau WebP. (Not a JPEG, PNG or WebP image.)"
+        ) from exc
+
+
+@contextlib.asynccontextmanager
+async def photo_upload(ctx: IntakeContext) -> AsyncIterator[None]:
+    """A place for one upload in memory; 503 with Retry-After when all are taken."""
+    try:
+        async with ctx.photo_gate.admit():
+            yield
+    except GateFull as exc:
+        raise ServiceUnavailable(PHOTO_BUSY, headers={"Retry-After": "5"}) from exc
+
+
 async def add_photo(
-    ctx: IntakeContext, tracking_code: str, *, reply_token: str | None, data: bytes
+    ctx: IntakeContext,
+    tracking_code: str,
+    *,
+    reply_token: str | None,
+    data: bytes,
+    cleaned: tuple[bytes, str] | None = None,
 ) -> dict[str, Any]:
-    """Store a cleaned photo in GridFS and list it on the ticket (at most photo_max_count)."""
+    """Store a cleaned photo in GridFS and list it on the ticket (at most photo_max_count);
+    `cleaned` is the photo already cleaned by `clean_photo`, when the caller checked it."""
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     limit = ctx.settings.photo_max_count
     if len(ticket.photos) >= limit:
@@ -330,16 +386,11 @@ async def add_photo(
         raise PayloadTooLarge(
             f"Foto melebihi {ctx.settings.photo_max_bytes // 1024 // 1024} MB. (Photo too large.)"
         )
-    try:
-        cleaned, content_type = clean_image(data)
-    except NotAnImage as exc:
-        raise UnsupportedMediaType(
-            "Berkas bukan foto JPEG, PNG atau WebP. (Not a JPEG, PNG or WebP image.)"
-        ) from exc
+    image, content_type = cleaned or await clean_photo(ctx, data)
     photo_id = await ctx.photos.put(
-        cleaned, content_type=content_type, tracking_code=ticket.tracking_code
+        image, content_type=content_type, tracking_code=ticket.tracking_code
     )
-    photo = Photo(id=photo_id, content_type=content_type, size=len(cleaned), uploaded_at=utcnow())
+    photo = Photo(id=photo_id, content_type=content_type, size=len(image), uploaded_at=utcnow())
 
     def attach(current: Ticket) -> domain.Change:
         if len(current.photos) >= limit:

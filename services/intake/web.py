@@ -191,7 +191,7 @@ class Page:
         return {"href": f"{path}?{urlencode({**query, 'lang': other})}", "lang": other}
 
 
-def _page(request: Request, ctx: IntakeDep) -> Page:
+async def _page(request: Request, ctx: IntakeDep) -> Page:
     settings = ctx.settings
     cookie_token = request.cookies.get(CSRF_COOKIE)
     if CSRF.valid(settings.auth_secret, cookie_token):
@@ -347,7 +347,7 @@ async def submit(page: PageDep, ctx: IntakeDep, client: ClientDep) -> HTMLRespon
     if not csrf_ok:
         return await _form_page(page, ctx, banner=t("err.csrf"), status=403, **again)
     try:
-        await service.check_rate(ctx, client)
+        service.check_rate(ctx, client)
     except TooManyRequests as exc:
         page.headers["Retry-After"] = _retry_after(exc)
         banner = t("err.rate", seconds=_retry_after(exc))
@@ -508,7 +508,7 @@ async def _follow_up(
         refusal = await _track_page(page, ctx, banner=page.t("err.csrf"), status=403, **keep)
     else:
         try:
-            await service.check_rate(ctx, client)
+            service.check_rate(ctx, client)
         except TooManyRequests as exc:
             page.headers["Retry-After"] = _retry_after(exc)
             banner = page.t("err.rate", seconds=_retry_after(exc))

@@ -6,18 +6,15 @@ writes to the database on its own.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from services.intake import domain, service
-from services.intake.photos import NotAnImage, clean_image
 from services.intake.schemas import ComplaintIn
 from services.intake.service import IntakeContext
-from services.intake.settings import IntakeSettings
-from shared.errors import AppError, Conflict, InvalidField
+from shared.errors import AppError, Conflict, InvalidField, PayloadTooLarge, UnsupportedMediaType
 from shared.tickets import TicketStatus
 from shared.workdays import WorkCalendar
 
@@ -45,18 +42,24 @@ class Receipt:
     photo_failures: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def check_photos(settings: IntakeSettings, photos: Sequence[bytes], *, room: int) -> None:
-    """Refuse the first photo that would be refused later: too many, too large, not an image.
+async def check_photos(
+    ctx: IntakeContext, photos: Sequence[bytes], *, room: int
+) -> list[tuple[bytes, str]]:
+    """Refuse the first photo that would be refused later: too many, too large, not an image;
+    return them cleaned (so each is decoded once).
 
     Checked before anything is stored, so a bad photo sends the form back instead of leaving
     a report without it.
     """
+    settings = ctx.settings
     if len(photos) > room:
         raise InvalidField(
             PHOTOS_FIELD,
             f"Paling banyak {room} foto. (At most {room} photos.)",
         )
     megabytes = settings.photo_max_bytes // 1024 // 1024
+    megapixels = settings.photo_max_pixels // 1_000_000
+    cleaned = []
     for number, data in enumerate(photos, start=1):
         if len(data) > settings.photo_max_bytes:
             raise InvalidField(
@@ -65,13 +68,20 @@ async def check_photos(settings: IntakeSettings, photos: Sequence[bytes], *, roo
                 f"(Photo {number} is larger than {megabytes} MB.)",
             )
         try:
-            await asyncio.to_thread(clean_image, data)
-        except NotAnImage as exc:
+            cleaned.append(await service.clean_photo(ctx, data))
+        except PayloadTooLarge as exc:
+            raise InvalidField(
+                PHOTOS_FIELD,
+                f"Foto {number} lebih dari {megapixels} megapiksel. "
+                f"(Photo {number} has more than {megapixels} megapixels.)",
+            ) from exc
+        except UnsupportedMediaType as exc:
             raise InvalidField(
                 PHOTOS_FIELD,
                 f"Foto {number} bukan gambar JPEG, PNG atau WebP. "
                 f"(Photo {number} is not a JPEG, PNG or WebP image.)",
             ) from exc
+    return cleaned
 
 
 async def submit_from_web(
@@ -88,7 +98,7 @@ async def submit_from_web(
     a reload of the posted page returns the same ticket instead of a second one. The same form
     sent again with other content (the browser's back button) is a new complaint.
     """
-    await check_photos(ctx.settings, photos, room=ctx.settings.photo_max_count)
+    cleaned = await check_photos(ctx, photos, room=ctx.settings.photo_max_count)
     try:
         answer = await service.submit_complaint(
             ctx, complaint, idempotency_key=form_key, client=client, source="web"
@@ -106,9 +116,9 @@ async def submit_from_web(
     if already:  # a replay of a submission whose photos are stored already
         added = already
     else:
-        for number, data in enumerate(photos, start=1):
+        for number, (data, ready) in enumerate(zip(photos, cleaned, strict=True), start=1):
             try:
-                await service.add_photo(ctx, code, reply_token=token, data=data)
+                await service.add_photo(ctx, code, reply_token=token, data=data, cleaned=ready)
             except AppError as exc:
                 failures.append((number, str(exc.detail)))
             else:
@@ -134,9 +144,11 @@ async def add_photos(
     """The reporter attaches photos later; all are checked before the first is stored."""
     view = await service.public_complaint(ctx, tracking_code, reply_token)
     room = ctx.settings.photo_max_count - len(_photos(view))
-    await check_photos(ctx.settings, photos, room=room)
-    for data in photos:
-        await service.add_photo(ctx, tracking_code, reply_token=reply_token, data=data)
+    cleaned = await check_photos(ctx, photos, room=room)
+    for data, ready in zip(photos, cleaned, strict=True):
+        await service.add_photo(
+            ctx, tracking_code, reply_token=reply_token, data=data, cleaned=ready
+        )
     return len(photos)
 
 

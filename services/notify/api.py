@@ -62,22 +62,22 @@ class PreviewList(BaseModel):
     items: list[PreviewOut]
 
 
-def _deliveries(request: Request) -> DeliveryRepository:
+async def _deliveries(request: Request) -> DeliveryRepository:
     deliveries: DeliveryRepository = request.state.deliveries
     return deliveries
 
 
-def _digests(request: Request) -> DigestRepository:
+async def _digests(request: Request) -> DigestRepository:
     digests: DigestRepository = request.state.digests
     return digests
 
 
-def _renderer(request: Request) -> Renderer:
+async def _renderer(request: Request) -> Renderer:
     renderer: Renderer = request.state.renderer
     return renderer
 
 
-def _catalogue(request: Request) -> CatalogueStore:
+async def _catalogue(request: Request) -> CatalogueStore:
     catalogue: CatalogueStore = request.state.catalogue
     return catalogue
 

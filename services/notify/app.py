@@ -143,6 +143,9 @@ def create_app(settings: NotifySettings) -> FastAPI:
             handlers=build_handlers(notifier=notify.notifier),
             dead_letter_topic=topics.DLQ_NOTIFY,
             publisher=publisher,
+            # One event at a time: a crash then leaves at most one message in the window
+            # between send and record (docs/notify.md, "The crash window").
+            parallel_partitions=False,
         )
 
         async def consume() -> None:

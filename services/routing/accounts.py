@@ -11,12 +11,11 @@ import asyncio
 import getpass
 import os
 import sys
-from functools import cache
 from typing import Any
 
 from services.routing.repository import AccountExists, AccountRepository, LoginThrottle
 from services.routing.settings import RoutingSettings
-from shared.auth import Principal, Role, TokenCodec, hash_password, verify_password
+from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.errors import Conflict, InvalidField, NotFound, TooManyRequests, Unauthorized
 from shared.events import utcnow
@@ -24,12 +23,6 @@ from shared.mongo import Document, connect
 
 WRONG_CREDENTIALS = "Nama pengguna atau kata sandi salah. (Wrong username or password.)"
 MIN_PASSWORD_LENGTH = 10
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified against for unknown users, so both failures take the same time."""
-    return hash_password("not-a-real-password")
 
 
 async def authenticate(
@@ -49,8 +42,7 @@ async def authenticate(
             headers={"Retry-After": str(wait)},
         )
     account = await accounts.get(username)
-    password_hash = account["password_hash"] if account else _dummy_hash()
-    valid = await asyncio.to_thread(verify_password, password_hash, password)
+    valid = await accounts.passwords.verify(account["password_hash"] if account else None, password)
     if account is None or not valid:
         raise Unauthorized(WRONG_CREDENTIALS)
     await throttle.succeeded(username, address)
@@ -85,14 +77,10 @@ async def change_password(
     *, principal: Principal, current: str, new: str, accounts: AccountRepository
 ) -> None:
     account = await accounts.get(principal.username)
-    if account is None or not await asyncio.to_thread(
-        verify_password, account["password_hash"], current
-    ):
+    if account is None or not await accounts.passwords.verify(account["password_hash"], current):
         raise Unauthorized(WRONG_CREDENTIALS)
     _check_new_password(new)
-    await accounts.update(
-        principal.username, {"password_hash": await asyncio.to_thread(hash_password, new)}
-    )
+    await accounts.update(principal.username, {"password_hash": await accounts.passwords.hash(new)})
 
 
 def public_account(doc: Document) -> dict[str, Any]:
@@ -138,7 +126,7 @@ async def create_account(
     try:
         await accounts.add(
             username=username,
-            password_hash=await asyncio.to_thread(hash_password, password),
+            password_hash=await accounts.passwords.hash(password),
             role=role,
             opd=opd,
             **profile,
@@ -164,7 +152,7 @@ async def update_account(
     if "password" in changes:
         password = changes.pop("password")
         _check_new_password(password, "password")
-        changes["password_hash"] = await asyncio.to_thread(hash_password, password)
+        changes["password_hash"] = await accounts.passwords.hash(password)
     role = Role(changes["role"] if "role" in changes else current["role"])
     opd = changes["opd"] if "opd" in changes else current.get("opd")
     _check_role_opd(role, opd, catalogue)
@@ -201,7 +189,7 @@ async def seed_dev_accounts(*, accounts: AccountRepository, catalogue: Catalogue
     hashes: dict[Role, str] = {}
     for username, role, opd in missing:
         if role not in hashes:
-            hashes[role] = await asyncio.to_thread(hash_password, DEV_PASSWORDS[role])
+            hashes[role] = await accounts.passwords.hash(DEV_PASSWORDS[role])
         await accounts.add(
             username=username,
             password_hash=hashes[role],

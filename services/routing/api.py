@@ -34,17 +34,17 @@ from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.http import require_json
 
 
-def _context(request: Request) -> RoutingContext:
+async def _context(request: Request) -> RoutingContext:
     ctx: RoutingContext = request.state.routing
     return ctx
 
 
-def _throttle(request: Request) -> LoginThrottle:
+async def _throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.state.throttle
     return throttle
 
 
-def _codec(request: Request) -> TokenCodec:
+async def _codec(request: Request) -> TokenCodec:
     codec: TokenCodec = request.app.state.token_codec
     return codec
 
@@ -68,7 +68,7 @@ StaffPrincipal = Annotated[Principal, Depends(_active_principal)]
 
 
 def _roles(*roles: Role) -> Any:
-    def check(principal: StaffPrincipal) -> Principal:
+    async def check(principal: StaffPrincipal) -> Principal:
         if principal.role not in roles:
             raise Forbidden("Peran Anda tidak diizinkan. (Your role is not allowed here.)")
         return principal

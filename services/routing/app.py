@@ -27,7 +27,9 @@ from services.routing.repository import AccountRepository, LoginThrottle, Ticket
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
 from shared import topics
+from shared.auth import PasswordHashing
 from shared.catalogue import CatalogueStore, seed_catalogue
+from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
@@ -74,18 +76,33 @@ async def prepare(
             delay = min(delay * 2, 10.0)
 
 
+async def _housekeeping(throttle: LoginThrottle) -> None:
+    """Hourly: forget sign-in attempts older than the throttle's window."""
+    while True:
+        with contextlib.suppress(PyMongoError):
+            await throttle.purge_before(utcnow() - throttle.window)
+        await asyncio.sleep(3600)
+
+
 def create_app(settings: RoutingSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
         tickets = TicketRepository(db)
-        accounts = AccountRepository(db)
+        accounts = AccountRepository(
+            db,
+            passwords=PasswordHashing(
+                concurrency=settings.password_hashing_concurrency,
+                max_waiting=settings.password_hashing_max_waiting,
+            ),
+        )
         catalogue = CatalogueStore(db)
         queries = TicketQueries(db[COLLECTION])
         throttle = LoginThrottle(
             db,
             max_failures=settings.login_max_failures,
+            max_failures_per_address=settings.login_max_failures_per_address,
             window=timedelta(minutes=settings.login_lock_minutes),
         )
         models = ModelStore(db, cache_dir=settings.model_cache_dir)
@@ -98,7 +115,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             topic=topics.TICKETS,
             producer=service.PRODUCER,
             poll_interval_s=settings.outbox_poll_interval_s,
+            sweep_interval_s=settings.outbox_sweep_interval_s,
         )
+        tickets.on_outbox(relay.notify)
 
         async def route_stale(tracking_code: str) -> bool:
             return await service.route_submitted_ticket(
@@ -115,7 +134,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             settings.calendar(),
             contact_retention=timedelta(days=settings.contact_retention_days),
             route_stale=route_stale,
-            on_change=relay.wake,
         )
         consumer = ConsumeLoop(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -126,7 +144,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 tickets=tickets,
                 catalogue=catalogue,
                 models=models,
-                wake_relay=relay.wake,
             ),
             dead_letter_topic=topics.DLQ_ROUTING,
             publisher=publisher,
@@ -143,6 +160,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     "routing-deadlines",
                     lambda: deadlines.run(interval_s=settings.deadline_interval_s),
                 ),
+                keep_running("routing-housekeeping", lambda: _housekeeping(throttle)),
                 keep_running(
                     "routing-retrain",
                     lambda: retrain_loop(
@@ -166,7 +184,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     accounts=accounts,
                     catalogue=catalogue,
                     models=models,
-                    wake_relay=relay.wake,
                 ),
                 "throttle": throttle,
             }

@@ -14,8 +14,15 @@ from datetime import datetime, timedelta
 
 from services.routing.repository import TicketRepository
 from services.routing.workflow import OPEN_STATUSES, PRODUCER
-from shared.events import TicketDueSoon, TicketEscalated, TicketTransitioned, utcnow
+from shared.events import (
+    EventPayload,
+    TicketDueSoon,
+    TicketEscalated,
+    TicketTransitioned,
+    utcnow,
+)
 from shared.locks import LockTimeout
+from shared.mongo import Document
 from shared.outbox import outbox_entry
 from shared.tickets import Ticket, TicketStatus, history_entry
 from shared.workdays import WorkCalendar
@@ -37,20 +44,27 @@ def stage_of(status: TicketStatus) -> str:
 
 
 class DeadlineScheduler:
+    """Each pass reads only what it needs: per status (an equality FerretDB can hand to its
+    storage, where `$in` cannot) the `_id`, deadline and guard of at most `batch` tickets, and
+    then each ticket to change by `_id`. Contacts are purged at most once per `purge_every`."""
+
     def __init__(
         self,
         tickets: TicketRepository,
         calendar: WorkCalendar,
-        on_change: Callable[[], None] = lambda: None,
         *,
         contact_retention: timedelta = timedelta(days=365),
         route_stale: Callable[[str], Awaitable[object]] | None = None,
+        batch: int = 500,
+        purge_every: timedelta = timedelta(hours=1),
     ) -> None:
         self._tickets = tickets
         self._calendar = calendar
-        self._wake = on_change
         self._retention = contact_retention
         self._route_stale = route_stale
+        self._batch = batch
+        self._purge_every = purge_every
+        self._purged_at: datetime | None = None
 
     async def run(self, *, interval_s: float = 60.0) -> None:
         while True:
@@ -60,49 +74,51 @@ class DeadlineScheduler:
     async def run_once(self, now: datetime) -> dict[str, int]:
         """One pass; returns how many escalations, reminders and closings it recorded."""
         done = {"escalated": 0, "reminded": 0, "closed": 0}
-        open_statuses = [s.value for s in OPEN_STATUSES]
-        overdue = self._tickets.collection.find(
-            {"status": {"$in": open_statuses}, "due_at": {"$lt": now}}, {"outbox": 0}
-        )
-        for doc in await overdue.to_list():
-            ticket = Ticket.from_document(doc)
-            if doc.get("escalated_for") != ticket.due_at and await self._escalate(ticket, now):
-                done["escalated"] += 1
-        soon = self._tickets.collection.find(
-            {"status": {"$in": open_statuses}, "due_at": {"$gte": now, "$lt": now + REMIND_BEFORE}},
-            {"outbox": 0},
-        )
-        for doc in await soon.to_list():
-            ticket = Ticket.from_document(doc)
-            if doc.get("reminded_for") != ticket.due_at and await self._remind(ticket, now):
-                done["reminded"] += 1
-        resolved = self._tickets.collection.find({"status": S.RESOLVED.value}, {"outbox": 0})
-        for doc in await resolved.to_list():
-            ticket = Ticket.from_document(doc)
+        for status in OPEN_STATUSES:
+            for doc in await self._scan(
+                {"status": status.value, "due_at": {"$lt": now + REMIND_BEFORE}},
+                {"due_at": 1, "escalated_for": 1, "reminded_for": 1},
+            ):
+                due_at = doc.get("due_at")
+                if due_at is None:
+                    continue
+                if due_at < now:
+                    if doc.get("escalated_for") != due_at and await self._escalate(doc["_id"], now):
+                        done["escalated"] += 1
+                elif doc.get("reminded_for") != due_at and await self._remind(doc["_id"], now):
+                    done["reminded"] += 1
+        # More than 10 working days since resolution needs more than 10 calendar days.
+        long_ago = now - timedelta(days=AUTO_CLOSE_WORKING_DAYS)
+        for doc in await self._scan(
+            {"status": S.RESOLVED.value, "resolved_at": {"$lt": long_ago}}, {"resolved_at": 1}
+        ):
+            resolved_at = doc.get("resolved_at")
             if (
-                ticket.resolved_at
-                and self._calendar.working_days_between(ticket.resolved_at, now)
-                > AUTO_CLOSE_WORKING_DAYS
-                and await self._close(ticket, now)
+                resolved_at
+                and self._calendar.working_days_between(resolved_at, now) > AUTO_CLOSE_WORKING_DAYS
+                and await self._close(doc["_id"], now)
             ):
                 done["closed"] += 1
-        done["purged"] = await self.purge_contacts(now)
+        done["purged"] = 0
+        if self._purged_at is None or now - self._purged_at >= self._purge_every:
+            done["purged"] = await self.purge_contacts(now)
+            self._purged_at = now
         done["rerouted"] = await self.route_stale(now)
-        if any(done.values()):
-            self._wake()
         return done
+
+    async def _scan(self, query: Document, fields: dict[str, int]) -> list[Document]:
+        """At most `batch` small documents (the rest waits for the next pass)."""
+        cursor = self._tickets.collection.find(query, fields).limit(self._batch)
+        return await cursor.to_list()
 
     async def route_stale(self, now: datetime) -> int:
         """Route tickets still `submitted` minutes after intake took them: their event was lost
         to an outage or a dead letter. Routing a ticket twice is a no-op, so this is safe."""
         if self._route_stale is None:
             return 0
-        stale = self._tickets.collection.find(
-            {"status": S.SUBMITTED.value, "submitted_at": {"$lt": now - STALE_SUBMITTED}},
-            {"_id": 1},
-        )
         routed = 0
-        for doc in await stale.limit(100).to_list():
+        stale = {"status": S.SUBMITTED.value, "submitted_at": {"$lt": now - STALE_SUBMITTED}}
+        for doc in await self._scan(stale, {"_id": 1}):
             if await self._route_stale(str(doc["_id"])):
                 routed += 1
         return routed
@@ -110,101 +126,81 @@ class DeadlineScheduler:
     async def purge_contacts(self, now: datetime) -> int:
         """Remove the reporter's identity and contact from tickets closed or rejected longer
         ago than the retention period (UU 27/2022); the complaint itself stays."""
-        old = self._tickets.collection.find(
-            {
-                "status": {"$in": [S.CLOSED.value, S.REJECTED.value]},
+        purged = 0
+        for status in (S.CLOSED, S.REJECTED):
+            old = {
+                "status": status.value,
                 "updated_at": {"$lt": now - self._retention},
                 "reporter": {"$ne": None},
-            },
-            {"outbox": 0},
-        )
-        purged = 0
-        for doc in await old.limit(500).to_list():
-            ticket = Ticket.from_document(doc)
-            try:
-                if (
-                    await self._tickets.update(
+            }
+            for doc in await self._scan(old, {"_id": 1}):
+                ticket = await self._tickets.get(str(doc["_id"]))
+                if ticket is None or ticket.reporter is None:
+                    continue
+                try:
+                    changed = await self._tickets.update(
                         ticket, set_fields={"reporter": None, "reporter_purged_at": now}
                     )
-                    is not None
-                ):
+                except LockTimeout:
+                    continue
+                if changed is not None:
                     purged += 1
-            except LockTimeout:
-                continue
         return purged
 
     async def _apply(
-        self, ticket: Ticket, guard: str, fields: dict[str, object], push: dict[str, list[object]]
+        self, code: str, guard: str, make: Callable[[Ticket], tuple[Document, Document]]
     ) -> bool:
-        """Write once per deadline: re-read under the lock and skip what is already handled."""
+        """Write once per deadline: read the ticket and skip it when this deadline is handled
+        (`guard` holds the deadline handled); the write is locked and version-checked."""
         try:
-            fresh = await self._tickets.get(ticket.tracking_code)
-            if fresh is None:
+            raw = await self._tickets.collection.find_one({"_id": code}, {"outbox": 0})
+            if raw is None:
                 return False
-            raw = await self._tickets.collection.find_one({"_id": ticket.tracking_code}, {guard: 1})
-            if guard and raw is not None and raw.get(guard) == fresh.due_at:
+            ticket = Ticket.from_document(raw)
+            if ticket.due_at is None or raw.get(guard) == ticket.due_at:
                 return False
-            return await self._tickets.update(fresh, set_fields=fields, push=push) is not None
+            fields, push = make(ticket)
+            updated = await self._tickets.update(
+                ticket, set_fields={guard: ticket.due_at, **fields}, push=push
+            )
         except LockTimeout:
             return False
+        return updated is not None
 
-    async def _escalate(self, ticket: Ticket, now: datetime) -> bool:
-        assert ticket.due_at is not None
-        event = TicketEscalated(
-            opd=ticket.opd,
-            status=ticket.status.value,
-            due_at=ticket.due_at,
-            stage=stage_of(ticket.status),
-        )
-        return await self._apply(
-            ticket,
-            "escalated_for",
-            {"escalated_for": ticket.due_at},
-            {
-                "history": [
-                    history_entry(
-                        at=now,
-                        actor=SYSTEM,
-                        action="escalate",
-                        from_status=ticket.status,
-                        to_status=ticket.status,
-                        note=None,
-                        public=False,
-                    )
-                ],
-                "outbox": [
-                    outbox_entry(
-                        event.envelope(
-                            ticket_id=ticket.tracking_code,
-                            producer=PRODUCER,
-                            correlation_id=ticket.correlation_id,
-                        )
-                    )
-                ],
-            },
-        )
+    async def _escalate(self, code: str, now: datetime) -> bool:
+        def escalation(ticket: Ticket) -> tuple[Document, Document]:
+            assert ticket.due_at is not None
+            event = TicketEscalated(
+                opd=ticket.opd,
+                status=ticket.status.value,
+                due_at=ticket.due_at,
+                stage=stage_of(ticket.status),
+            )
+            step = history_entry(
+                at=now,
+                actor=SYSTEM,
+                action="escalate",
+                from_status=ticket.status,
+                to_status=ticket.status,
+                note=None,
+                public=False,
+            )
+            return {}, {"history": [step], "outbox": [_entry(event, ticket)]}
 
-    async def _remind(self, ticket: Ticket, now: datetime) -> bool:
-        assert ticket.due_at is not None
-        event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
-        return await self._apply(
-            ticket,
-            "reminded_for",
-            {"reminded_for": ticket.due_at},
-            {
-                "outbox": [
-                    outbox_entry(
-                        event.envelope(
-                            ticket_id=ticket.tracking_code,
-                            producer=PRODUCER,
-                            correlation_id=ticket.correlation_id,
-                        )
-                    )
-                ],
-            },
-        )
+        return await self._apply(code, "escalated_for", escalation)
 
-    async def _close(self, ticket: Ticket, now: datetime) -> bool:
+    async def _remind(self, code: str, now: datetime) -> bool:
+        def reminder(ticket: Ticket) -> tuple[Document, Document]:
+            assert ticket.due_at is not None
+            event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
+            return {}, {"outbox": [_entry(event, ticket)]}
+
+        return await self._apply(code, "reminded_for", reminder)
+
+    async def _close(self, code: str, now: datetime) -> bool:
+        ticket = await self._tickets.get(code)
+        if ticket is None or ticket.status is not S.RESOLVED:
+            return False
         event = TicketTransitioned(
             action="close",
             from_status=S.RESOLVED.value,
@@ -212,36 +208,27 @@ class DeadlineScheduler:
             opd=ticket.opd,
             actor_role="system",
         )
-        note = "Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja."
-        fresh = await self._tickets.get(ticket.tracking_code)
-        if fresh is None or fresh.status is not S.RESOLVED:
-            return False
+        step = history_entry(
+            at=now,
+            actor=SYSTEM,
+            action="close",
+            from_status=S.RESOLVED,
+            to_status=S.CLOSED,
+            note="Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja.",
+        )
         try:
             updated = await self._tickets.update(
-                fresh,
+                ticket,
                 set_fields={"status": S.CLOSED.value, "updated_at": now, "due_at": None},
-                push={
-                    "history": [
-                        history_entry(
-                            at=now,
-                            actor=SYSTEM,
-                            action="close",
-                            from_status=S.RESOLVED,
-                            to_status=S.CLOSED,
-                            note=note,
-                        )
-                    ],
-                    "outbox": [
-                        outbox_entry(
-                            event.envelope(
-                                ticket_id=ticket.tracking_code,
-                                producer=PRODUCER,
-                                correlation_id=ticket.correlation_id,
-                            )
-                        )
-                    ],
-                },
+                push={"history": [step], "outbox": [_entry(event, ticket)]},
             )
         except LockTimeout:
             return False
         return updated is not None
+
+
+def _entry(event: EventPayload, ticket: Ticket) -> Document:
+    envelope = event.envelope(
+        ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
+    )
+    return outbox_entry(envelope)

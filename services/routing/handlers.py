@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from services.routing import service
 from services.routing.learning import ModelStore
 from services.routing.repository import TicketRepository
@@ -19,10 +17,9 @@ def build_handlers(
     tickets: TicketRepository,
     catalogue: CatalogueStore,
     models: ModelStore,
-    wake_relay: Callable[[], None],
 ) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope) -> None:
-        changed = await service.route_submitted_ticket(
+        await service.route_submitted_ticket(
             tracking_code=envelope.ticket_id,
             tickets=tickets,
             catalogue=await catalogue.get(),
@@ -30,7 +27,5 @@ def build_handlers(
             calendar=settings.calendar(),
             model=await models.active_model(),
         )
-        if changed:
-            wake_relay()
 
     return {EventType.TICKET_SUBMITTED: on_submitted}

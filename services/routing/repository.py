@@ -10,7 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.auth import Role
+from shared.auth import PasswordHashing, Role
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.tickets import LOCKS, TicketStore
@@ -29,9 +29,14 @@ class AccountExists(Exception):
 
 
 class AccountRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    """Accounts, and the bounded argon2 hashing of the passwords they store (`passwords`)."""
+
+    def __init__(
+        self, db: AsyncDatabase[Document], *, passwords: PasswordHashing | None = None
+    ) -> None:
         self._accounts = db[ACCOUNTS]
         self._locks = DocumentLocks(db[LOCKS])
+        self.passwords = passwords or PasswordHashing()
 
     async def get(self, username: str) -> Document | None:
         """An active account."""
@@ -79,21 +84,31 @@ class AccountRepository:
 
 
 class LoginThrottle:
-    """Sign-in attempts per (username, address), recorded *before* the password is checked.
+    """Sign-in attempts per (username, address) and per address, recorded *before* the
+    password is checked.
 
     Each attempt is its own insert (atomic everywhere), so parallel guesses cannot slip past
-    the count; a successful sign-in clears the pair's attempts.
+    the count; a successful sign-in clears the pair's attempts. The per-address count stops
+    password spraying over the predictable usernames (`<opd>`, `<opd>-kepala`); it is higher
+    than the per-username one, because many officers may share an office's address.
     """
 
     def __init__(
-        self, db: AsyncDatabase[Document], *, max_failures: int, window: timedelta
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        max_failures: int,
+        window: timedelta,
+        max_failures_per_address: int = 30,
     ) -> None:
         self._attempts = db[LOGIN_FAILURES]
         self.max_failures = max_failures
+        self.max_failures_per_address = max_failures_per_address
         self.window = window
 
     async def ensure_indexes(self) -> None:
         await self._attempts.create_index([("key", 1), ("at", 1)])
+        await self._attempts.create_index([("address", 1), ("at", 1)])
 
     @staticmethod
     def _key(username: str, address: str) -> str:
@@ -102,13 +117,19 @@ class LoginThrottle:
     async def attempt(self, username: str, address: str, now: datetime) -> int:
         """Count this attempt; 0 when it may go ahead, else the seconds to wait."""
         key = self._key(username, address)
-        await self._attempts.insert_one({"_id": uuid.uuid4().hex, "key": key, "at": now})
-        recent = {"key": key, "at": {"$gte": now - self.window}}
-        if await self._attempts.count_documents(recent) <= self.max_failures:
-            return 0
-        oldest = await self._attempts.find_one(recent, sort=[("at", 1)])
-        until: datetime = (oldest["at"] if oldest else now) + self.window
-        return max(1, int((until - now).total_seconds()) + 1)
+        await self._attempts.insert_one(
+            {"_id": uuid.uuid4().hex, "key": key, "address": address, "at": now}
+        )
+        since = {"$gte": now - self.window}
+        for recent, limit in (
+            ({"key": key, "at": since}, self.max_failures),
+            ({"address": address, "at": since}, self.max_failures_per_address),
+        ):
+            if await self._attempts.count_documents(recent) > limit:
+                oldest = await self._attempts.find_one(recent, sort=[("at", 1)])
+                until: datetime = (oldest["at"] if oldest else now) + self.window
+                return max(1, int((until - now).total_seconds()) + 1)
+        return 0
 
     async def succeeded(self, username: str, address: str) -> None:
         await self._attempts.delete_many({"key": self._key(username, address)})

@@ -19,6 +19,9 @@ class RoutingSettings(ServiceSettings):
     seed_dev_accounts: bool = False
     confidence_threshold: float = Field(default=0.35, ge=0, le=1)
     outbox_poll_interval_s: float = Field(default=2.0, gt=0)
+    # The relay learns of new events from the writes; this sweep finds events left behind by
+    # a process that stopped before publishing them (it reads the whole tickets collection).
+    outbox_sweep_interval_s: float = Field(default=3600.0, gt=0)
     consumer_group: str = "routing"
     retrain_interval_s: float = Field(default=300.0, gt=0)
     # Where the trained packaged model is kept (services/routing/model_cache.py); None: the
@@ -33,6 +36,12 @@ class RoutingSettings(ServiceSettings):
     deadline_interval_s: float = Field(default=60.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    # Sign-in attempts from one address (all usernames) within login_lock_minutes: against
+    # password spraying over the predictable usernames; an office's officers share one address.
+    login_max_failures_per_address: int = Field(default=30, ge=1)
+    # argon2 hashes at once (64 MiB each) and how many may wait; beyond that 503.
+    password_hashing_concurrency: int = Field(default=1, ge=1, le=8)
+    password_hashing_max_waiting: int = Field(default=32, ge=1)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

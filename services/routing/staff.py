@@ -6,7 +6,6 @@ Scope is enforced here and in queries.scope: outside it a ticket does not exist 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +33,6 @@ class RoutingContext:
     accounts: AccountRepository
     catalogue: CatalogueStore
     models: ModelStore
-    wake_relay: Callable[[], None]
 
 
 def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> dict[str, Any]:
@@ -155,7 +153,6 @@ async def transition(
             "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
             extra={"ticket": staff_view(current, principal, catalogue)},
         )
-    ctx.wake_relay()
     await _learn_from(ctx, principal, ticket, request)
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
     if not workflow.can_see(principal, updated):
@@ -218,7 +215,6 @@ async def comment(
             },
         )
         if updated is not None:
-            ctx.wake_relay()
             return note.model_dump()
         ticket = await visible_ticket(ctx, principal, code)
     raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")

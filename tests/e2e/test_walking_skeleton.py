@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from devstack.stack import Ports, Stack
-from tests.conftest import Infra
+from devstack.stack import Ports
+from tests.conftest import Infra, services_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def system(infra: Infra) -> Iterator[Ports]:
-    run = uuid.uuid4().hex[:8]
-    stack = Stack(
-        f"e2e-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={
-            "MONGODB_DATABASE": f"e2e_{run}",
-            "ROUTING_CONSUMER_GROUP": f"routing-{run}",
-            "NOTIFY_CONSUMER_GROUP": f"notify-{run}",
-        },
-    )
+    stack = services_stack(infra, "skeleton")
     try:
         for component in stack.services():
             stack.start(component)

@@ -121,6 +121,51 @@ def test_rate_limit_answers_429_with_retry_after(infra: Infra, db_name: str) -> 
         assert client.get("/api/v1/categories").status_code == 200  # reads are not limited
 
 
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(infra: Infra, db_name: str) -> None:
+    start_of_a_rate_window()
+    with _client(infra, db_name, rate_limit_per_minute=1) as client:
+        spoofed = [
+            client.post("/api/v1/complaints", json=BODY, headers={"X-Forwarded-For": f"10.0.0.{i}"})
+            for i in range(2)
+        ]
+        assert [r.status_code for r in spoofed] == [201, 429]  # the header is not believed
+    with _client(
+        infra, f"{db_name}_p", rate_limit_per_minute=1, forwarded_allow_ips="testclient"
+    ) as client:
+        proxied = [
+            client.post("/api/v1/complaints", json=BODY, headers={"X-Forwarded-For": f"10.0.0.{i}"})
+            for i in (1, 2, 2)
+        ]
+        assert [r.status_code for r in proxied] == [201, 201, 429]
+    cleanup: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url)
+    cleanup.drop_database(f"{db_name}_p")
+    cleanup.close()
+
+
+def test_a_twin_after_the_window_is_not_flagged(client: TestClient, stored: Any) -> None:
+    first = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    stored.duplicate_keys.update_many({}, {"$set": {"at": utcnow() - timedelta(hours=1)}})
+    second = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": second})["possible_duplicate_of"] is None
+    third = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": third})["possible_duplicate_of"] == second
+    assert first not in (second, third)
+
+
+def test_a_ticket_locked_too_long_answers_503_with_retry_after(
+    client: TestClient, stored: Any
+) -> None:
+    code, token = _submitted(client)
+    _set_status(stored, code, "in_progress")
+    stored.ticket_locks.insert_one(
+        {"_id": code, "token": "someone-else", "expires_at": utcnow() + timedelta(minutes=5)}
+    )
+    response = _reply(client, code, reply_token=token, action="info", message="Tambahan info.")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in response.text
+
+
 def test_location_outside_the_kabupaten_is_422(client: TestClient) -> None:
     body = {**BODY, "location": {"lat": -7.25, "lon": 112.75}}  # Surabaya
     response = client.post("/api/v1/complaints", json=body)

@@ -11,11 +11,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import Envelope, EventType
+from services.intake import domain as intake_domain
+from shared.events import Envelope, EventType, utcnow
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
+from shared.tickets import Kind, Location, TicketStore
 from shared.topics import TopicSpec
 from tests.conftest import Infra
 
@@ -73,10 +75,19 @@ async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
 ) -> None:
     mine = [_event("LP-AAAA-AAAA"), _event("LP-AAAA-AAAA"), _event("LP-BBBB-BBBB")]
     other = _event("LP-BBBB-BBBB", producer="routing")
+    flags = {"outbox_intake": True, "outbox_routing": True}  # as TicketStore's writes set them
     await db.tickets.insert_many(
         [
-            {"_id": "LP-AAAA-AAAA", "outbox": [outbox_entry(mine[0]), outbox_entry(mine[1])]},
-            {"_id": "LP-BBBB-BBBB", "outbox": [outbox_entry(mine[2]), outbox_entry(other)]},
+            {
+                "_id": "LP-AAAA-AAAA",
+                "outbox": [outbox_entry(mine[0]), outbox_entry(mine[1])],
+                "outbox_intake": True,
+            },
+            {
+                "_id": "LP-BBBB-BBBB",
+                "outbox": [outbox_entry(mine[2]), outbox_entry(other)],
+                **flags,
+            },
         ]
     )
     relay = OutboxRelay(
@@ -86,7 +97,12 @@ async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
         topic=topic,
         producer="intake",
     )
+    assert await relay.publish_pending() == 0  # nothing told it of these: the sweep finds them
+    assert await relay.sweep() == 2
     assert await relay.publish_pending() == 3
+    assert relay.pending == 0 and relay.unremoved == 2
+    assert await relay.remove_published() == 2
+    assert await relay.sweep() == 0  # nothing of intake's waits any more
     received = await _read_all(infra, topic, 3)
     assert sorted(e.event_id for _, e, _ in received) == sorted(e.event_id for e in mine)
     assert all(key == env.ticket_id.encode() for key, env, _ in received)
@@ -96,6 +112,8 @@ async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
     b = await db.tickets.find_one({"_id": "LP-BBBB-BBBB"})
     assert a is not None and b is not None
     assert a["outbox"] == [] and [e["event_id"] for e in b["outbox"]] == [other.event_id]
+    assert "outbox_intake" not in a and "outbox_intake" not in b
+    assert b["outbox_routing"] is True  # routing's event still waits for routing's relay
 
 
 async def test_relay_keeps_events_while_kafka_is_unreachable(db: AsyncDatabase[Document]) -> None:
@@ -110,11 +128,55 @@ async def test_relay_keeps_events_while_kafka_is_unreachable(db: AsyncDatabase[D
         topic="unused",
         producer="intake",
     )
+    relay.notify("LP-CCCC-CCCC", [outbox_entry(_event("LP-CCCC-CCCC"))])
     with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, nothing is lost
         await relay.publish_pending()
     doc = await db.tickets.find_one({"_id": "LP-CCCC-CCCC"})
     assert doc is not None and len(doc["outbox"]) == 1
+    assert relay.pending == 1  # still known, tried again on the next pass
     await down.close()
+
+
+async def test_a_write_with_events_tells_the_relay_which_ticket_to_read(
+    infra: Infra, db: AsyncDatabase[Document], topic: str, publisher: KafkaPublisher
+) -> None:
+    tickets = TicketStore(db)
+    relay = OutboxRelay(
+        collection=db.tickets,
+        locks=tickets.locks,
+        publisher=publisher,
+        topic=topic,
+        producer="intake",
+    )
+    tickets.on_outbox(relay.notify)
+    ticket, event = intake_domain.new_ticket(
+        tracking_code="LP-DDDD-DDDD",
+        reply_token="t",
+        now=utcnow(),
+        correlation_id="c",
+        kind=Kind.COMPLAINT,
+        description="Jembatan desa retak, warga takut lewat.",
+        title=None,
+        category=None,
+        location=Location(),
+        reporter=None,
+        anonymous=True,
+        confidential=False,
+    )
+    await tickets.add(ticket)
+    flagged = await db.tickets.find_one({"_id": "LP-DDDD-DDDD"})
+    assert flagged is not None and flagged["outbox_intake"] is True
+    assert relay.pending == 1
+    await db.tickets.update_one({"_id": "LP-DDDD-DDDD"}, {"$set": {"outbox": []}})
+    assert await relay.publish_pending() == 1  # from what the write handed over: no read
+    (received,) = await _read_all(infra, topic, 1)
+    assert received[1].event_id == event.event_id
+    await db.tickets.update_one({"_id": "LP-DDDD-DDDD"}, {"$set": {"outbox": flagged["outbox"]}})
+    assert await relay.remove_published() == 1
+    stored = await db.tickets.find_one({"_id": "LP-DDDD-DDDD"})
+    assert stored is not None and stored["outbox"] == [] and "outbox_intake" not in stored
+    unchanged = await tickets.update(ticket.model_copy(update={"version": 2}), set_fields={"x": 1})
+    assert unchanged is None and relay.pending == 0  # a write that added nothing tells nothing
 
 
 async def _run_until(loop: ConsumeLoop, done: asyncio.Event) -> None:

@@ -45,8 +45,6 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "notify": NotifySettings,
 }
 SERVICES = sorted(SETTINGS)
-# Read by uvicorn itself (trusted proxies for X-Forwarded-For/-Proto), not by the settings.
-NON_SETTING_KEYS = {"FORWARDED_ALLOW_IPS"}
 # What no Ingress may expose: every service has these and they are for the cluster only.
 INTERNAL_PATHS = {"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"}
 TEST_AUTH_SECRET = "unit-test-secret-" + "x" * 32
@@ -333,7 +331,7 @@ def test_env_refers_only_to_the_configmap_and_the_secret() -> None:
 def test_config_keys_are_settings_the_services_read() -> None:
     config, secret = set(configmap_data()), set(secret_example_data())
     assert not config & secret, "a key is both in the ConfigMap and the Secret"
-    unknown = sorted(k for k in config | secret if not is_setting(k) and k not in NON_SETTING_KEYS)
+    unknown = sorted(k for k in config | secret if not is_setting(k))
     assert not unknown, f"no service reads {unknown}"
     for name in SERVICES:
         assert all(is_setting(k) for k in explicit_env(name) if k != "PENGADUAN_SERVICE")
