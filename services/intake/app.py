@@ -35,7 +35,7 @@ from shared.kafka import KafkaPublisher, kafka_answers
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
 from shared.photos import PhotoStore
-from shared.supervise import keep_running
+from shared.supervise import keep_running, stop
 from shared.tickets import COLLECTION
 
 log = logging.getLogger(__name__)
@@ -115,10 +115,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             )
             yield {"db": db, "intake": ctx}
         finally:
-            for task in (relay_task, housekeeping):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop(relay_task, housekeeping)
             await publisher.close()
             await client.close()
 

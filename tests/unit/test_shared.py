@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import jwt
@@ -101,3 +102,29 @@ def test_catalogue_has_the_binding_codes() -> None:
     assert all(f"{r.code}" in codes for r in catalogue.regions)
     assert all(c.opd in codes or c.opd == TRIASE for c in catalogue.categories)
     assert catalogue.region("lebak wangi") == catalogue.region("KEC-LEBAKWANGI")
+
+
+async def test_stopping_background_tasks_does_not_wait_for_ever() -> None:
+    import asyncio
+
+    from shared.supervise import stop
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await asyncio.sleep(10)  # a library that goes on after the first cancellation
+
+    async def polite() -> None:
+        await asyncio.sleep(10)
+
+    hanging, stopping = asyncio.create_task(stubborn()), asyncio.create_task(polite())
+    await asyncio.sleep(0)  # both running
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await stop(hanging, stopping, timeout_s=0.2)
+    assert loop.time() - started < 2
+    assert stopping.cancelled() and not hanging.done()
+    hanging.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await hanging
