@@ -278,3 +278,41 @@ async def test_unreadable_message_is_dead_lettered_at_once(
         await consumer.stop()
     assert record.value == b"not json"
     assert dict(record.headers)["dlq.error"].startswith(b"unreadable envelope")
+
+
+async def test_dead_letters_are_listed_and_replayed_once_to_their_origin(
+    infra: Infra, topic: str, publisher: KafkaPublisher
+) -> None:
+    from shared import dead_letters
+
+    dlq = f"{topic}.dlq"
+    poison = _event("LP-FFFF-FFFF")
+    await publisher.send(
+        dlq,
+        poison.to_bytes(),
+        key=b"LP-FFFF-FFFF",
+        headers=[
+            ("event_type", b"ticket.submitted"),
+            ("event_id", poison.event_id.encode()),
+            ("dlq.error", b"ValueError: fixed since"),
+            ("dlq.origin.topic", topic.encode()),
+            ("dlq.attempts", b"5"),
+        ],
+    )
+    await publisher.send(dlq, b"no origin", key=b"LP-FFFF-FFFF", headers=[("dlq.error", b"x")])
+    listed = await dead_letters.list_dead_letters(infra.kafka_bootstrap, dlq)
+    assert [(d.key, d.origin, d.error) for d in listed] == [
+        ("LP-FFFF-FFFF", topic, "ValueError: fixed since"),
+        ("LP-FFFF-FFFF", None, "x"),
+    ]
+    assert await dead_letters.replay(infra.kafka_bootstrap, dlq, dry_run=True) == listed[:1]
+
+    replayed = await dead_letters.replay(infra.kafka_bootstrap, dlq)
+    assert [d.offset for d in replayed] == [listed[0].offset]
+    [(key, envelope, headers)] = await _read_all(infra, topic, 1)
+    assert key == b"LP-FFFF-FFFF" and envelope.event_id == poison.event_id
+    assert headers["event_id"] == poison.event_id.encode()
+    assert not any(h.startswith("dlq.") and h != "dlq.replayed" for h in headers)
+    assert headers["dlq.replayed"] == f"{dlq}:0:{listed[0].offset}".encode()
+
+    assert await dead_letters.replay(infra.kafka_bootstrap, dlq) == []  # replayed once only
