@@ -107,6 +107,7 @@ class Component:
     env: dict[str, str] = field(default_factory=dict)
     ready_timeout_s: float = 120.0
     stop_timeout_s: float = 15.0
+    after_ready: Callable[[], None] | None = None  # once ready, also when already running
 
 
 class Stack:
@@ -301,6 +302,7 @@ class Stack:
             name="postgres",
             argv=postgres.server_argv(data, bindir, port),
             ready=lambda: port_open(port) and postgres.answers(bindir, port),
+            after_ready=lambda: postgres.ensure_id_index(bindir, port),
             ready_timeout_s=60.0,
             stop_timeout_s=30.0,
         )
@@ -346,6 +348,8 @@ class Stack:
         """Start a component unless it already runs; return once it is ready."""
         if self.pid(component.name) is not None and component.ready():
             say(f"{component.name} already running")
+            if component.after_ready is not None:
+                component.after_ready()
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -376,6 +380,8 @@ class Stack:
                     f"{component.ready_timeout_s:.0f}s; see {log_path}:\n{tail(log_path)}"
                 )
             time.sleep(0.3)
+        if component.after_ready is not None:
+            component.after_ready()
         say(f"{component.name} ready in {time.monotonic() - started:.1f}s (log: {log_path})")
 
     def stop(self, name: str, timeout_s: float = 15.0) -> None:

@@ -8,8 +8,10 @@ var/devstack-<backend>-<hex>/ (a few seconds) and remove them afterwards.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
@@ -43,6 +45,16 @@ def _round_trip(stack: Stack, doc: dict[str, object] | None = None) -> dict[str,
         client.close()
 
 
+def _psql(bindir: Path, port: int, sql: str) -> list[list[str]]:
+    result = subprocess.run(
+        postgres._psql(bindir, port, "-F", "\t", "-c", sql),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+
 def test_postgresql_backed_ferretdb_starts_answers_and_keeps_data(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -57,6 +69,18 @@ def test_postgresql_backed_ferretdb_starts_answers_and_keeps_data(
     assert bindir is not None and postgres.answers(bindir, stack.ports.postgres)
 
     assert _round_trip(stack, {"_id": "kept", "n": 1}) == {"_id": "kept", "n": 1}
+    # FerretDB's look-up by _id (`_jsonb->'_id' @> ...`) is served by an index, not a scan.
+    [(table, index)] = _psql(
+        bindir,
+        stack.ports.postgres,
+        "SELECT c.relname, i.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid"
+        " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'devstack_check' AND i.relname LIKE 'lp_%_id_gin'"
+        " AND c.relname NOT LIKE '\\_ferretdb%'",
+    )
+    query = f"SELECT _jsonb FROM devstack_check.{table} WHERE _jsonb->'_id' @> '\"kept\"'"  # noqa: S608 (our own table name)
+    plan = _psql(bindir, stack.ports.postgres, f"SET enable_seqscan = off; EXPLAIN {query}")
+    assert any(index in cell for row in plan for cell in row), plan
 
     capsys.readouterr()
     for component in stack.databases():  # a second `up` starts nothing
