@@ -44,7 +44,7 @@ from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher
 from shared.mongo import Document, connect, ping
-from shared.supervise import keep_running
+from shared.supervise import keep_running, stop
 
 DESCRIPTION = """Notify of Layanan Pengaduan: every outbound message (email, WhatsApp, SMS,
 webhooks), exactly once per event, recipient and channel, with retries, a delivery log and
@@ -175,11 +175,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
                 "catalogue": notify.catalogue,
             }
         finally:
-            for task in background:
-                task.cancel()
-            for task in background:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop(background)
             await http.aclose()
             await publisher.close()
             await client.close()

@@ -32,7 +32,7 @@ from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
-from shared.supervise import keep_running
+from shared.supervise import keep_running, stop
 from shared.tickets import COLLECTION
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 "throttle": throttle,
             }
         finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            await stop([background])
             await publisher.close()
             await client.close()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import jwt
@@ -12,6 +13,7 @@ from shared.auth import Principal, Role, TokenCodec, hash_password, verify_passw
 from shared.catalogue import TRIASE, packaged_catalogue
 from shared.errors import Unauthorized
 from shared.events import Envelope, EventType, TicketRouted, utcnow
+from shared.supervise import stop
 
 
 def test_envelope_round_trips_through_bytes() -> None:
@@ -101,3 +103,23 @@ def test_catalogue_has_the_binding_codes() -> None:
     assert all(f"{r.code}" in codes for r in catalogue.regions)
     assert all(c.opd in codes or c.opd == TRIASE for c in catalogue.categories)
     assert catalogue.region("lebak wangi") == catalogue.region("KEC-LEBAKWANGI")
+
+
+async def test_stop_ends_a_loop_that_swallows_its_first_cancellation() -> None:
+    """As a loop does whose driver turns CancelledError into an error the loop retries."""
+    swallowed = 0
+
+    async def stubborn() -> None:
+        nonlocal swallowed
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                if swallowed:
+                    raise
+                swallowed += 1
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(stop([task], retry_s=0.05), timeout=5)
+    assert task.cancelled() and swallowed == 1
