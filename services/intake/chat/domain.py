@@ -359,15 +359,15 @@ def _about_ticket(
             return Step(conversation, (Reply("choice_again", {"code": code, "options": options}),))
     elif message.choice and message.choice.startswith(CHOICE_PREFIX):
         return Step(conversation, (Reply("choice_closed", {"code": code}),))
-    if latest.status in RATEABLE:
-        score = _score(text, lex)
-        if score is not None:
-            if latest.rated:
-                return Step(conversation, (Reply("already_rated", {"code": code}),))
-            comment = _SCORE_PREFIX.sub("", text).strip() or None
-            return Step(conversation, effects=(Rate(code, score, comment),))
-        if message.kind is Kind.TEXT and lex.disputes(text):
-            return Step(conversation, effects=(FollowUp(code, "dispute", text),))
+    score = _score(text, lex) if message.kind is Kind.TEXT else None
+    if score is not None and latest.rated:
+        return Step(conversation, (Reply("already_rated", {"code": code}),))
+    if score is not None and (latest.status in RATEABLE or len(text) <= 2):
+        # Rated before the resolution: the web's rule answers why not yet.
+        comment = _SCORE_PREFIX.sub("", text).strip() or None
+        return Step(conversation, effects=(Rate(code, score, comment),))
+    if latest.status in RATEABLE and message.kind is Kind.TEXT and lex.disputes(text):
+        return Step(conversation, effects=(FollowUp(code, "dispute", text),))
     if latest.status not in FOLLOW_UP_STATUSES | {S.RESOLVED}:
         return None  # closed or rejected: a new message is a new matter
     if message.kind is Kind.IMAGE:
