@@ -108,6 +108,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 threshold=settings.confidence_threshold,
                 calendar=settings.calendar(),
                 model=await models.active_model(),
+                choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
             )
 
         deadlines = DeadlineScheduler(

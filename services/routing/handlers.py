@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from services.routing import service
 from services.routing.learning import ModelStore
@@ -22,6 +23,7 @@ def build_handlers(
     wake_relay: Callable[[], None],
 ) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope) -> None:
+        """A new ticket, or a chat citizen's answer to the choice question: route it."""
         changed = await service.route_submitted_ticket(
             tracking_code=envelope.ticket_id,
             tickets=tickets,
@@ -29,8 +31,9 @@ def build_handlers(
             threshold=settings.confidence_threshold,
             calendar=settings.calendar(),
             model=await models.active_model(),
+            choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
         )
         if changed:
             wake_relay()
 
-    return {EventType.TICKET_SUBMITTED: on_submitted}
+    return {EventType.TICKET_SUBMITTED: on_submitted, EventType.OPD_CHOSEN: on_submitted}
