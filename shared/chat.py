@@ -12,3 +12,6 @@ CHAT_SOURCES = frozenset({"whatsapp", "sms"})
 # WhatsApp lets a business answer freely for 24 hours after the citizen's last message;
 # outside it only an approved template may be sent.
 SERVICE_WINDOW = timedelta(hours=24)
+# What the development stack gives intake and notify as the Cloud API's token (the dev sink
+# plays the API); production refuses it.
+DEV_WHATSAPP_ACCESS_TOKEN = "dev-whatsapp-access-token"

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from shared.chat import DEV_WHATSAPP_ACCESS_TOKEN
 from shared.settings import ServiceSettings
 
 
@@ -106,7 +107,8 @@ class IntakeSettings(ServiceSettings):
                         f"INTAKE_WHATSAPP__{name} must be set (at least {MIN_CHAT_SECRET} "
                         "characters), or INTAKE_WHATSAPP__ENABLED=false"
                     )
-            if wa.access_token is None:
+            token = wa.access_token.get_secret_value() if wa.access_token else None
+            if token in (None, DEV_WHATSAPP_ACCESS_TOKEN):
                 problems.append(
                     "INTAKE_WHATSAPP__ACCESS_TOKEN must be set to fetch photos, "
                     "or INTAKE_WHATSAPP__ENABLED=false"
