@@ -675,7 +675,7 @@ def test_whatsapp_values_cannot_format_the_reply() -> None:
     assert "*tebal*" not in rendered.text and "_miring_" not in rendered.text
 
 
-PURE_MODULES = ("domain", "lexicon", "places", "replies")
+PURE_MODULES = ("domain", "model", "draft", "lexicon", "places", "replies")
 IO_PACKAGES = {"fastapi", "starlette", "pymongo", "gridfs", "aiokafka", "httpx", "uvicorn"}
 
 
