@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from shared.catalogue import Catalogue
-from shared.events import CitizenReplied, Envelope, OpdChosen, TicketRated, TicketSubmitted
+from shared.events import (
+    CitizenReplied,
+    Envelope,
+    EventPayload,
+    OpdChosen,
+    TicketRated,
+    TicketSubmitted,
+)
 from shared.outbox import outbox_entry
 from shared.search import search_tokens
 from shared.tickets import (
@@ -300,23 +307,21 @@ def opd_choice(ticket: Ticket, *, opd: str | None, now: datetime) -> Change:
         raise FollowUpRefused("Pilihan sudah dicatat. (The choice was made already.)")
     if opd is not None and opd not in {c.opd for c in question.candidates}:
         raise FollowUpInvalid("opd")
-    event = OpdChosen(opd=opd)
     return Change(
         set_fields={
             "routing_choice": RoutingChoice(opd=opd, at=now).model_dump(),
             "updated_at": now,
         },
-        push={
-            "outbox": [
-                outbox_entry(
-                    event.envelope(
-                        ticket_id=ticket.tracking_code,
-                        producer=PRODUCER,
-                        correlation_id=ticket.correlation_id,
-                    )
-                )
-            ]
-        },
+        push={"outbox": [event_entry(ticket, OpdChosen(opd=opd))]},
+    )
+
+
+def event_entry(ticket: Ticket, payload: EventPayload) -> dict[str, Any]:
+    """An event of intake about this ticket, in its outbox's stored form."""
+    return outbox_entry(
+        payload.envelope(
+            ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
+        )
     )
 
 

@@ -18,7 +18,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 from PIL import Image
-from pymongo import MongoClient
 
 from devstack.sink import Sink
 from services.intake.app import create_app
@@ -43,16 +42,6 @@ NUMBER = "6281234567890"
 WEBHOOK = "/api/v1/channels/whatsapp/webhook"
 SMS = "/api/v1/channels/sms/webhook"
 _ids = count(1)
-
-
-@pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,12 @@ def _settings(chat: ChatContext) -> IntakeSettings:
     return chat.intake.settings
 
 
+def _switched_on(enabled: bool, channel: str) -> None:
+    """A channel switched off has no webhook (404)."""
+    if not enabled:
+        raise NotFound(f"Kanal {channel} tidak aktif. (The {channel} channel is off.)")
+
+
 def _same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
@@ -62,8 +68,7 @@ async def whatsapp_handshake(
     challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=512)] = None,
 ) -> PlainTextResponse:
     settings = _settings(chat).whatsapp
-    if not settings.enabled:
-        raise NotFound("Kanal WhatsApp tidak aktif. (The WhatsApp channel is off.)")
+    _switched_on(settings.enabled, "WhatsApp")
     if mode != "subscribe" or not _same(token, settings.verify_token.get_secret_value()):
         raise Forbidden("Token verifikasi salah. (Wrong verify token.)")
     return PlainTextResponse(challenge or "")
@@ -78,8 +83,7 @@ async def whatsapp_handshake(
 )
 async def whatsapp_webhook(request: Request, chat: ChatDep) -> dict[str, Any]:
     settings = _settings(chat).whatsapp
-    if not settings.enabled:
-        raise NotFound("Kanal WhatsApp tidak aktif. (The WhatsApp channel is off.)")
+    _switched_on(settings.enabled, "WhatsApp")
     body = await request.body()
     signature = request.headers.get("x-hub-signature-256")
     if not whatsapp.signature_valid(signature, body, settings.app_secret.get_secret_value()):
@@ -142,8 +146,7 @@ async def _sms_body(request: Request) -> dict[str, Any]:
 )
 async def sms_webhook(request: Request, chat: ChatDep) -> dict[str, Any]:
     settings = _settings(chat).sms
-    if not settings.enabled:
-        raise NotFound("Kanal SMS tidak aktif. (The SMS channel is off.)")
+    _switched_on(settings.enabled, "SMS")
     raw = await _sms_body(request)
     given = request.headers.get(SMS_SECRET_HEADER) or raw.get("secret")
     if not _same(given if isinstance(given, str) else None, settings.secret.get_secret_value()):
