@@ -42,6 +42,7 @@ def print_urls(stack: Stack) -> None:
     tool = stack.dev_tool_ports
     print(f"  mail     http://127.0.0.1:{tool['mail']}/   (email sent; SMTP :{tool['smtp']})")
     print(f"  sink     http://127.0.0.1:{tool['sink']}/   (WhatsApp, SMS and webhook posts)")
+    print(f"  chat     http://127.0.0.1:{tool['sink']}/percakapan   (play a citizen's WhatsApp)")
     print(f"  Kafka    {stack.kafka_bootstrap}")
     print(f"  MongoDB  {stack.mongodb_url}   (FerretDB unless MONGODB_URL is set)")
     if not stack.external_mongo:

@@ -8,7 +8,14 @@ visible. For tests it can fail and slow down: `POST /_control` with
 `{"fail_next": 2, "fail_status": 500}`, `{"fail_always": true}` or `{"delay_ms": 100}`;
 `DELETE /messages` clears the list.
 
-    python -m devstack.sink --port 8026 [--webhook-secret S]
+It also plays the WhatsApp Cloud API's Graph endpoints (docs/whatsapp.md): sends to
+`/whatsapp/<version>/<phone number id>/messages` answer with a `wamid`; photos uploaded with
+`POST /_media` (the image as the body) are served as `GET /whatsapp/<version>/<media id>` (their
+URL) and `GET /_media/<media id>` (the bytes). `GET /percakapan` shows each number's
+conversation, and its form plays a citizen's phone: it posts a signed Cloud-API webhook to
+intake (with `--intake-url` and `--whatsapp-app-secret`) and shows it in the thread.
+
+    python -m devstack.sink --port 8026 [--webhook-secret S] [--intake-url U]
 """
 
 from __future__ import annotations
@@ -18,10 +25,15 @@ import hashlib
 import hmac
 import html
 import json
+import re
 import signal
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +41,9 @@ from types import FrameType
 from typing import Any
 
 MAX_KEPT = 2000
+MAX_MEDIA = 50
+GRAPH_PATH = re.compile(r"^/whatsapp/v[0-9.]+/([A-Za-z0-9._-]+)$")
+SEND_PATH = re.compile(r"^/whatsapp/v[0-9.]+/[A-Za-z0-9._-]+/messages$")
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-0123456789"  # the secret `make run` gives notify
 KEY_HEADERS = ("Idempotency-Key", "X-Pengaduan-Delivery")
 SIGNATURE_HEADER = "X-Pengaduan-Signature"
@@ -54,12 +69,12 @@ def serve_http(
     return server, thread
 
 
-def page(title: str, body: str) -> bytes:
-    """A plain HTML page that refreshes itself every few seconds."""
+def page(title: str, body: str, *, refresh: bool = True) -> bytes:
+    """A plain HTML page that refreshes itself every few seconds (unless it has a form)."""
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta http-equiv='refresh' content='5'>"
-        f"<title>{html.escape(title)}</title><style>"
+        + ("<meta http-equiv='refresh' content='5'>" if refresh else "")
+        + f"<title>{html.escape(title)}</title><style>"
         "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2933}"
         "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
         "padding:.4rem;text-align:left;vertical-align:top}pre{white-space:pre-wrap;margin:0}"
@@ -105,18 +120,32 @@ class Behaviour:
     delay_ms: int = 0
 
 
+@dataclass(frozen=True)
+class Said:
+    """A message the simulator sent as a citizen's phone, and intake's answer."""
+
+    at: str
+    number: str
+    text: str
+    status: int
+
+
 @dataclass
 class Sink:
     host: str = "127.0.0.1"
     port: int = 0
     webhook_secret: str = ""
     behaviour: Behaviour = field(default_factory=Behaviour)
+    intake_url: str = ""
+    whatsapp_app_secret: str = ""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._accepted_keys: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
+        self._media: dict[str, tuple[bytes, str]] = {}
+        self._said: list[Said] = []
 
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> Sink:
@@ -194,6 +223,106 @@ class Sink:
     def delay_s(self) -> float:
         return self.behaviour.delay_ms / 1000
 
+    # -- the WhatsApp Cloud API's media, and a citizen's phone ------------------------------
+    def add_media(self, data: bytes, content_type: str) -> str:
+        """Keep a photo as the platform would after a citizen sent it; returns its media id."""
+        media_id = f"media-{uuid.uuid4().hex[:12]}"
+        with self._lock:
+            self._media[media_id] = (data, content_type or "image/jpeg")
+            while len(self._media) > MAX_MEDIA:
+                self._media.pop(next(iter(self._media)))
+        return media_id
+
+    def media(self, media_id: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            return self._media.get(media_id)
+
+    def simulate(self, number: str, text: str) -> int:
+        """Post a signed Cloud-API webhook with one text message from `number` to intake."""
+        message = {
+            "from": number,
+            "id": f"wamid.sink-{uuid.uuid4().hex}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        body = json.dumps(whatsapp_webhook(number, message)).encode()
+        signature = hmac.new(self.whatsapp_app_secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(  # noqa: S310 (the configured intake)
+            f"{self.intake_url.rstrip('/')}/api/v1/channels/whatsapp/webhook",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": f"sha256={signature}",
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                status = int(response.status)
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (urllib.error.URLError, OSError):
+            status = 0
+        with self._lock:
+            self._said.append(Said(now_iso(), number, text, status))
+            del self._said[:-MAX_KEPT]
+        return status
+
+    def conversations(self) -> dict[str, list[dict[str, Any]]]:
+        """Per number, what was said to it over WhatsApp and what the simulator said, in order."""
+        threads: dict[str, list[dict[str, Any]]] = {}
+        for r in self.messages():
+            body = r["body"] if isinstance(r["body"], dict) else {}
+            if not SEND_PATH.match(r["path"]) or not body.get("to"):
+                continue
+            threads.setdefault(str(body["to"]), []).append(
+                {"at": r["at"], "from": "layanan", "text": message_text(body), "state": r}
+            )
+        with self._lock:
+            said = list(self._said)
+        for s in said:
+            threads.setdefault(s.number, []).append(
+                {"at": s.at, "from": "warga", "text": s.text, "state": {"status": s.status}}
+            )
+        for thread in threads.values():
+            thread.sort(key=lambda m: m["at"])
+        return threads
+
+    def render_conversations(self) -> bytes:
+        blocks = []
+        for number, thread in sorted(self.conversations().items()):
+            rows = []
+            for m in thread:
+                state = m["state"]
+                note = "duplicate" if state.get("duplicate") else ""
+                if state.get("status", 200) >= 400 or state.get("status") == 0:
+                    note = f"HTTP {state.get('status')}"
+                rows.append(
+                    f"<li class='{m['from']}'><small>{html.escape(m['at'])} {m['from']} "
+                    f"<span class='dup'>{html.escape(note)}</span></small>"
+                    f"<pre>{html.escape(m['text'])}</pre></li>"
+                )
+            blocks.append(f"<h2>+{html.escape(number)}</h2><ul class='chat'>{''.join(rows)}</ul>")
+        form = ""
+        if self.intake_url:
+            form = (
+                "<form method='post' action='/percakapan'><label>Nomor <input name='from' "
+                "value='6281234567890' size='16'></label> <label>Pesan <input name='text' "
+                "size='60' autofocus></label> <button>Kirim sebagai warga</button></form>"
+            )
+        style = (
+            "<style>.chat{list-style:none;padding:0;max-width:46rem}.chat li{margin:.4rem 0;"
+            "padding:.4rem .6rem;border-radius:.5rem;background:#eef}.chat li.warga{background:"
+            "#dfd;margin-left:6rem}</style>"
+        )
+        intro = (
+            "<p>WhatsApp conversations as the citizen's phone sees them (replies sent by notify, "
+            "messages sent from this page). <a href='/'>All posts</a>.</p>"
+        )
+        intro += "<p><a href='/percakapan'>Muat ulang</a></p>" if form else ""
+        return page("Percakapan WhatsApp", style + intro + form + "".join(blocks), refresh=not form)
+
     def render_page(self) -> bytes:
         rows = []
         for r in reversed(self.messages()):
@@ -209,7 +338,8 @@ class Sink:
             )
         table = (
             "<p>Posts from notify to the WhatsApp/SMS gateways and webhooks (newest first; "
-            "<a href='/messages'>JSON</a>).</p><table><tr><th>#</th><th>at</th><th>path</th>"
+            "<a href='/messages'>JSON</a>; WhatsApp as <a href='/percakapan'>conversations</a>)."
+            "</p><table><tr><th>#</th><th>at</th><th>path</th>"
             "<th>delivery key</th><th>answer</th><th>signature</th><th>body</th></tr>"
             + "".join(rows)
             + "</table>"
@@ -239,12 +369,28 @@ class _SinkHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        graph = GRAPH_PATH.match(path)
         if path == "/healthz":
             self._json(200, {"status": "ok"})
         elif path == "/messages":
             self._json(200, {"items": self.owner.messages()})
         elif path == "/":
             self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
+        elif path == "/percakapan":
+            self._send(200, self.owner.render_conversations(), "text/html; charset=utf-8")
+        elif graph and (found := self.owner.media(graph.group(1))) is not None:
+            self._json(
+                200,
+                {
+                    "messaging_product": "whatsapp",
+                    "id": graph.group(1),
+                    "url": f"{self.owner.url}/_media/{graph.group(1)}",
+                    "mime_type": found[1],
+                    "file_size": len(found[0]),
+                },
+            )
+        elif path.startswith("/_media/") and (found := self.owner.media(path[8:])) is not None:
+            self._send(200, found[0], found[1])
         else:
             self._json(404, {"detail": "not found"})
 
@@ -266,16 +412,77 @@ class _SinkHandler(BaseHTTPRequestHandler):
                 return
             self._json(200, asdict(self.owner.behaviour))
             return
+        if path == "/_media":
+            media_id = self.owner.add_media(raw, self.headers.get("Content-Type", ""))
+            self._json(200, {"id": media_id})
+            return
+        if path == "/percakapan":
+            form = urllib.parse.parse_qs(raw.decode(errors="replace"))
+            number = re.sub(r"[^0-9]", "", (form.get("from") or [""])[0])
+            text = (form.get("text") or [""])[0].strip()
+            if number and text and self.owner.intake_url:
+                self.owner.simulate(number, text)
+            self.send_response(303)
+            self.send_header("Location", "/percakapan")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         headers = {k.title(): v for k, v in self.headers.items()}
         received = self.owner.receive(path, headers, raw)
         if self.owner.delay_s:  # accepted, answered late: a sender may die before the answer
             time.sleep(self.owner.delay_s)
         if received.status >= 400:
             self._json(received.status, {"error": "sink configured to fail", "id": received.id})
+        elif SEND_PATH.match(path):  # the Cloud API's answer to a send
+            self._json(
+                200,
+                {
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"wa_id": str((received.body or {}).get("to", ""))}],
+                    "messages": [{"id": f"wamid.sink-{received.id}"}],
+                },
+            )
         else:
             self._json(
                 200, {"id": received.id, "status": "accepted", "duplicate": received.duplicate}
             )
+
+
+def whatsapp_webhook(number: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A Cloud API webhook payload carrying one message from `number`."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "628000000000", "phone_number_id": "dev"},
+        "contacts": [{"profile": {"name": "Warga"}, "wa_id": number}],
+        "messages": [message],
+    }
+    change = {"field": "messages", "value": value}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "dev", "changes": [change]}]}
+
+
+def message_text(body: dict[str, Any]) -> str:
+    """What a citizen's phone shows of a Cloud API send: text, buttons or a template."""
+    kind = body.get("type")
+    if kind == "text":
+        return str(body.get("text", {}).get("body", ""))
+    if kind == "interactive":
+        interactive = body.get("interactive", {})
+        buttons = [
+            b.get("reply", {}).get("title", "")
+            for b in interactive.get("action", {}).get("buttons", [])
+        ]
+        return str(interactive.get("body", {}).get("text", "")) + "".join(
+            f"\n[{b}]" for b in buttons
+        )
+    if kind == "template":
+        template = body.get("template", {})
+        params = [
+            p.get("text", "")
+            for c in template.get("components", [])
+            for p in c.get("parameters", [])
+        ]
+        return f"(template {template.get('name')}) " + " | ".join(params)
+    return json.dumps(body, ensure_ascii=False)
 
 
 def wait_for_stop() -> None:
@@ -295,6 +502,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8026)
     parser.add_argument("--webhook-secret", default="", help="check webhook signatures with it")
+    parser.add_argument("--intake-url", default="", help="where the phone simulator posts")
+    parser.add_argument("--whatsapp-app-secret", default="", help="signs the simulator's posts")
     parser.add_argument("--fail-next", type=int, default=0)
     parser.add_argument("--fail-status", type=int, default=500)
     parser.add_argument("--delay-ms", type=int, default=0)
@@ -304,6 +513,8 @@ def main() -> None:
         ns.port,
         ns.webhook_secret,
         Behaviour(fail_next=ns.fail_next, fail_status=ns.fail_status, delay_ms=ns.delay_ms),
+        intake_url=ns.intake_url,
+        whatsapp_app_secret=ns.whatsapp_app_secret,
     ).start()
     print(f"gateway sink listening on {sink.url}/ (posts to any path)", flush=True)
     try:

@@ -28,8 +28,13 @@ from pathlib import Path
 from devstack import postgres, tools
 from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
+from services.intake.settings import DEV_WHATSAPP_APP_SECRET
+from shared.chat import DEV_WHATSAPP_ACCESS_TOKEN
 
 SERVICES = ("intake", "routing", "notify")
+# The WhatsApp Cloud API as the sink plays it (docs/whatsapp.md).
+DEV_GRAPH_VERSION = "v21.0"
+DEV_PHONE_NUMBER_ID = "dev-phone-number-id"
 # FerretDB's storage: `FERRETDB_BACKEND=sqlite|postgresql`. PostgreSQL by default: it runs the
 # filters FerretDB pushes down, where SQLite decodes every ticket (docs/benchmarks.md).
 FERRETDB_BACKENDS = ("sqlite", "postgresql")
@@ -203,7 +208,12 @@ class Stack:
     def dev_tools(self) -> list[Component]:
         p = self.dev_tool_ports
         mail = [f"--smtp-port={p['smtp']}", f"--http-port={p['mail']}"]
-        sink = [f"--port={p['sink']}", f"--webhook-secret={DEV_WEBHOOK_SECRET}"]
+        sink = [
+            f"--port={p['sink']}",
+            f"--webhook-secret={DEV_WEBHOOK_SECRET}",
+            f"--intake-url=http://127.0.0.1:{self.ports.intake}",
+            f"--whatsapp-app-secret={DEV_WHATSAPP_APP_SECRET}",
+        ]
         return [
             Component(
                 name="mailcatcher",
@@ -220,16 +230,22 @@ class Stack:
         ]
 
     def dev_tools_env(self) -> dict[str, str]:
-        """Points notify at the mail catcher and the sink, unless the environment says otherwise."""
+        """Points notify at the mail catcher and the sink (also as the WhatsApp Cloud API, whose
+        photos intake fetches there too), unless the environment says otherwise."""
         p = self.dev_tool_ports
         sink = f"http://127.0.0.1:{p['sink']}"
+        graph = f"{sink}/whatsapp/{DEV_GRAPH_VERSION}"
         webhook = {"name": "sink", "url": f"{sink}/webhook", "secret": DEV_WEBHOOK_SECRET}
         env = {
             "NOTIFY_EMAIL__TRANSPORT": "smtp",
             "NOTIFY_EMAIL__HOST": "127.0.0.1",
             "NOTIFY_EMAIL__PORT": str(p["smtp"]),
-            "NOTIFY_WHATSAPP__TRANSPORT": "http",
-            "NOTIFY_WHATSAPP__URL": f"{sink}/whatsapp",
+            "NOTIFY_WHATSAPP__TRANSPORT": "cloud",
+            "NOTIFY_WHATSAPP__API_URL": graph,
+            "NOTIFY_WHATSAPP__PHONE_NUMBER_ID": DEV_PHONE_NUMBER_ID,
+            "NOTIFY_WHATSAPP__ACCESS_TOKEN": DEV_WHATSAPP_ACCESS_TOKEN,
+            "INTAKE_WHATSAPP__GRAPH_URL": graph,
+            "INTAKE_WHATSAPP__ACCESS_TOKEN": DEV_WHATSAPP_ACCESS_TOKEN,
             "NOTIFY_SMS__TRANSPORT": "http",
             "NOTIFY_SMS__URL": f"{sink}/sms",
             "NOTIFY_WEBHOOK__TARGETS": json.dumps([webhook]),

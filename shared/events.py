@@ -25,6 +25,9 @@ class EventType(StrEnum):
     TICKET_COMMENTED = "ticket.commented"
     TICKET_ESCALATED = "ticket.escalated"
     TICKET_DUE_SOON = "ticket.due_soon"
+    OPD_CHOICE_ASKED = "ticket.opd_choice_asked"
+    OPD_CHOSEN = "ticket.opd_chosen"
+    CHAT_REPLY = "chat.reply"
 
 
 def new_event_id() -> str:
@@ -166,3 +169,41 @@ class TicketDueSoon(EventPayload):
     opd: str | None = None
     status: str
     due_at: AwareDatetime
+
+
+# How a citizen answers routing's choice question in a chat: a button id or a number.
+CHOICE_PREFIX = "pilih:"
+CHOICE_OTHER = "lainnya"
+
+
+def choice_id(opd: str | None) -> str:
+    """The reply id of a choice button: `pilih:DLH`, or `pilih:lainnya` for none of them."""
+    return CHOICE_PREFIX + (opd or CHOICE_OTHER)
+
+
+class OpdChoiceAsked(EventPayload):
+    """Routing was unsure where a chat ticket belongs: the citizen is asked to choose among
+    `candidates` (OPD codes, best first) or "lainnya". The ticket stays `submitted`."""
+
+    event_type: ClassVar[EventType] = EventType.OPD_CHOICE_ASKED
+    candidates: list[str]
+
+
+class OpdChosen(EventPayload):
+    """The citizen answered the choice question; `opd` None means "lainnya" (the admin decides)."""
+
+    event_type: ClassVar[EventType] = EventType.OPD_CHOSEN
+    opd: str | None = None
+
+
+class ChatReply(EventPayload):
+    """A reply of a chat conversation is stored (intake's `chat_messages`): notify sends it.
+
+    On `pengaduan.chats.v1`; the envelope's `ticket_id` is the conversation's id (the key), and
+    neither the text nor the number travels: notify reads them from the stored message.
+    """
+
+    event_type: ClassVar[EventType] = EventType.CHAT_REPLY
+    message_id: str
+    channel: str  # whatsapp | sms
+    tracking_code: str | None = None

@@ -100,6 +100,28 @@ class Rating(_Stored):
     at: AwareDatetime
 
 
+class ChoiceCandidate(_Stored):
+    opd: str
+    confidence: float
+
+
+class RoutingQuestion(_Stored):
+    """Routing's unsure decision on a chat ticket, kept while the citizen is asked to choose."""
+
+    candidates: list[ChoiceCandidate]
+    asked_at: AwareDatetime
+    confidence: float
+    reasons: list[str] = Field(default_factory=list)
+    model: str
+
+
+class RoutingChoice(_Stored):
+    """The citizen's answer (intake writes it): an OPD of the question, or None for "lainnya"."""
+
+    opd: str | None = None
+    at: AwareDatetime
+
+
 class Ticket(_Stored):
     tracking_code: str
     version: int = 1
@@ -124,6 +146,10 @@ class Ticket(_Stored):
     photos: list[Photo] = Field(default_factory=list)
     rating: Rating | None = None
     source: str = "api"
+    # A ticket filed in a chat (source whatsapp or sms): the conversation it came from.
+    conversation_id: str | None = None
+    routing_question: RoutingQuestion | None = None
+    routing_choice: RoutingChoice | None = None
     search_tokens: list[str] = Field(default_factory=list)
     # Same description from the same reporter shortly before: flagged, not refused.
     duplicate_key: str | None = None

@@ -9,12 +9,18 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from services.intake import api_keys
 from services.intake.api import router
+from services.intake.chat.api import WEBHOOK_PATH
+from services.intake.chat.api import router as chat_router
+from services.intake.chat.media import GraphMedia
+from services.intake.chat.repository import ConversationRepository
+from services.intake.chat.service import ChatContext
 from services.intake.open311 import router as open311_router
 from services.intake.photos import PhotoGate
 from services.intake.ratelimit import AddressLimiter
@@ -42,6 +48,7 @@ log = logging.getLogger(__name__)
 
 PHOTO_UPLOAD_PATH = r"^/api/v1/complaints/[^/]+/photos$"
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the photo itself
+WEBHOOK_MAX_BYTES = 512 * 1024  # the platform may batch many statuses in one call
 DESCRIPTION = """Citizens' front door of Layanan Pengaduan: submit a complaint, suggestion or
 information request and follow it with its tracking code. No account needed."""
 
@@ -55,20 +62,26 @@ async def readiness(request: Request) -> dict[str, str]:
 
 
 async def _housekeeping(
-    db: AsyncDatabase[Document], tickets: TicketRepository, settings: IntakeSettings
+    db: AsyncDatabase[Document],
+    tickets: TicketRepository,
+    conversations: ConversationRepository,
+    settings: IntakeSettings,
 ) -> None:
-    """Hourly: indexes if missing; forget idempotency keys and duplicate markers past their use."""
+    """Hourly: indexes if missing, forget idempotency keys and duplicate markers past their use,
+    and conversations untouched for the contact retention period (UU 27/2022)."""
     while True:
         await asyncio.sleep(3600)
         now = utcnow()
         with contextlib.suppress(PyMongoError):
             await tickets.ensure_indexes()
+            await conversations.ensure_indexes()
             await IdempotencyRepository(db).purge_before(
                 now - timedelta(hours=settings.idempotency_window_hours)
             )
             await DuplicateMarkers(db).purge_before(
                 now - timedelta(minutes=settings.duplicate_window_minutes)
             )
+            await conversations.purge_before(now - timedelta(days=settings.contact_retention_days))
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
@@ -88,15 +101,34 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             sweep_interval_s=settings.outbox_sweep_interval_s,
         )
         tickets.on_outbox(relay.notify)
+        conversations = ConversationRepository(db)
+        chat_relay = OutboxRelay(
+            collection=conversations.collection,
+            locks=conversations.locks,
+            publisher=publisher,
+            topic=topics.CHATS,
+            producer="intake",
+            poll_interval_s=settings.outbox_poll_interval_s,
+            sweep_interval_s=settings.outbox_sweep_interval_s,
+        )
+        conversations.on_outbox(chat_relay.notify)
+        http = httpx.AsyncClient(follow_redirects=False)
         try:
             await tickets.ensure_indexes()
+            await conversations.ensure_indexes()
         except PyMongoError as exc:  # the database may come later; housekeeping retries
             log.warning("could not create indexes at start: %s", type(exc).__name__)
         await api_keys.seed_dev_key(db, settings)
-        relay_task = asyncio.create_task(keep_running("intake-outbox", relay.run))
-        housekeeping = asyncio.create_task(
-            keep_running("intake-housekeeping", lambda: _housekeeping(db, tickets, settings))
-        )
+        background = [
+            asyncio.create_task(keep_running("intake-outbox", relay.run)),
+            asyncio.create_task(keep_running("intake-chat-outbox", chat_relay.run)),
+            asyncio.create_task(
+                keep_running(
+                    "intake-housekeeping",
+                    lambda: _housekeeping(db, tickets, conversations, settings),
+                )
+            ),
+        ]
         try:
             ctx = IntakeContext(
                 settings=settings,
@@ -113,9 +145,26 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 ),
                 rate_limiter=AddressLimiter(per_minute=settings.rate_limit_per_minute),
             )
-            yield {"db": db, "intake": ctx}
+            chat = ChatContext(
+                intake=ctx,
+                conversations=conversations,
+                media=GraphMedia(
+                    http,
+                    graph_url=settings.whatsapp.graph_url,
+                    access_token=(
+                        settings.whatsapp.access_token.get_secret_value()
+                        if settings.whatsapp.access_token
+                        else None
+                    ),
+                    timeout_s=settings.whatsapp.media_timeout_seconds,
+                    max_bytes=settings.photo_max_bytes,
+                ),
+                wake_relay=chat_relay.wake,
+            )
+            yield {"db": db, "intake": ctx, "chat": chat}
         finally:
-            await stop(relay_task, housekeeping)
+            await stop(background)
+            await http.aclose()
             await publisher.close()
             await client.close()
 
@@ -128,10 +177,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         body_limit_overrides=[
             (PHOTO_UPLOAD_PATH, settings.photo_max_bytes + MULTIPART_SLACK),
             (WEB_UPLOAD_PATH, web_upload_limit(settings)),
+            (WEBHOOK_PATH, WEBHOOK_MAX_BYTES),
         ],
     )
     app.include_router(router)
     app.include_router(web_router)
     app.include_router(open311_router)
+    app.include_router(chat_router)
     app.mount("/static", static_files(), name="static")
     return app

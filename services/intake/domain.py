@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from shared.catalogue import Catalogue
-from shared.events import CitizenReplied, Envelope, TicketRated, TicketSubmitted
+from shared.events import (
+    CitizenReplied,
+    Envelope,
+    EventPayload,
+    OpdChosen,
+    TicketRated,
+    TicketSubmitted,
+)
 from shared.outbox import outbox_entry
 from shared.search import search_tokens
 from shared.tickets import (
@@ -20,6 +27,7 @@ from shared.tickets import (
     Location,
     Rating,
     Reporter,
+    RoutingChoice,
     Ticket,
     TicketStatus,
     history_entry,
@@ -286,6 +294,34 @@ def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) ->
                 )
             ]
         },
+    )
+
+
+def opd_choice(ticket: Ticket, *, opd: str | None, now: datetime) -> Change:
+    """The reporter answers routing's choice question (a chat ticket it was unsure of): one of
+    the candidates, or None for "lainnya". Routing then routes the ticket."""
+    question = ticket.routing_question
+    if ticket.status is not TicketStatus.SUBMITTED or question is None:
+        raise FollowUpRefused("Laporan sudah diteruskan. (The ticket was routed already.)")
+    if ticket.routing_choice is not None:
+        raise FollowUpRefused("Pilihan sudah dicatat. (The choice was made already.)")
+    if opd is not None and opd not in {c.opd for c in question.candidates}:
+        raise FollowUpInvalid("opd")
+    return Change(
+        set_fields={
+            "routing_choice": RoutingChoice(opd=opd, at=now).model_dump(),
+            "updated_at": now,
+        },
+        push={"outbox": [event_entry(ticket, OpdChosen(opd=opd))]},
+    )
+
+
+def event_entry(ticket: Ticket, payload: EventPayload) -> dict[str, Any]:
+    """An event of intake about this ticket, in its outbox's stored form."""
+    return outbox_entry(
+        payload.envelope(
+            ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
+        )
     )
 
 

@@ -128,11 +128,13 @@ async def submit_complaint(
     idempotency_key: str | None = None,
     client: str = "unknown",
     source: str = "api",
+    conversation_id: str | None = None,
 ) -> dict[str, Any]:
     """Store the ticket with its pending event in one write; return the 201 body.
 
     With an Idempotency-Key, a replay of the same body within the window returns the same body
-    (and creates nothing); the same key with another body is a conflict.
+    (and creates nothing); the same key with another body is a conflict. `conversation_id`
+    names the chat a ticket of source `whatsapp` or `sms` was filed in.
     """
     cat = await ctx.catalogue.get()
     if complaint.category is not None and cat.category(complaint.category) is None:
@@ -170,6 +172,7 @@ async def submit_complaint(
         ticket = ticket.model_copy(
             update={
                 "source": source,
+                "conversation_id": conversation_id,
                 "duplicate_key": dup_key,
                 "possible_duplicate_of": earlier if earlier != ticket.tracking_code else None,
             }
@@ -366,6 +369,24 @@ async def photo_upload(ctx: IntakeContext) -> AsyncIterator[None]:
             yield
     except GateFull as exc:
         raise ServiceUnavailable(PHOTO_BUSY, headers={"Retry-After": "5"}) from exc
+
+
+async def choose_opd(
+    ctx: IntakeContext, tracking_code: str, *, reply_token: str | None, opd: str | None
+) -> dict[str, Any]:
+    """The reporter's answer to routing's choice question (chat tickets)."""
+    ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
+    now = utcnow()
+    try:
+        updated = await _apply(ctx, ticket, lambda t: domain.opd_choice(t, opd=opd, now=now))
+    except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:
+        raise _follow_up_errors(exc) from exc
+    return {
+        "tracking_code": updated.tracking_code,
+        "status": updated.status,
+        "action": "choose",
+        "at": now,
+    }
 
 
 async def add_photo(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from shared.chat import DEV_WHATSAPP_ACCESS_TOKEN
 from shared.settings import ServiceSettings
 
 
@@ -26,6 +27,44 @@ class Open311Settings(BaseModel):
         "Kunci API diterbitkan per aplikasi oleh admin koordinator; hubungi kontak di atas. "
         "(API keys are issued per client application by the coordinator.)"
     )
+
+
+# Development secrets of the chat webhooks (docs/whatsapp.md); production refuses them.
+DEV_WHATSAPP_VERIFY_TOKEN = "dev-whatsapp-verify-token"
+DEV_WHATSAPP_APP_SECRET = "dev-whatsapp-app-secret"
+DEV_SMS_SECRET = "dev-sms-secret"
+MIN_CHAT_SECRET = 16
+
+
+class WhatsAppSettings(BaseModel):
+    """The WhatsApp Business Cloud API webhook; env e.g. INTAKE_WHATSAPP__APP_SECRET."""
+
+    enabled: bool = True
+    # The token typed into the app dashboard's webhook form; echoed check of the handshake.
+    verify_token: SecretStr = SecretStr(DEV_WHATSAPP_VERIFY_TOKEN)
+    # The Meta app's secret: X-Hub-Signature-256 is HMAC-SHA256 of the raw body with it.
+    app_secret: SecretStr = SecretStr(DEV_WHATSAPP_APP_SECRET)
+    # Photos are fetched from the Graph API: GET <graph_url>/<media id>, then its URL.
+    graph_url: str = Field(default="https://graph.facebook.com/v21.0", pattern=r"^https?://")
+    access_token: SecretStr | None = None
+    media_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+
+class SmsSettings(BaseModel):
+    """An SMS gateway's webhook; env e.g. INTAKE_SMS__SECRET."""
+
+    enabled: bool = True
+    # Sent by the gateway in the header X-Sms-Secret (or a `secret` field).
+    secret: SecretStr = SecretStr(DEV_SMS_SECRET)
+
+
+class ChatSettings(BaseModel):
+    """The conversation on both channels; env e.g. INTAKE_CHAT__DRAFT_TIMEOUT_MINUTES."""
+
+    # A draft left alone this long is dropped at the next message.
+    draft_timeout_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
+    # How the welcome names the government.
+    organisation: str = "Kabupaten Serang"
 
 
 class IntakeSettings(ServiceSettings):
@@ -56,3 +95,36 @@ class IntakeSettings(ServiceSettings):
     bounds_lon: tuple[float, float] = (105.80, 106.60)
     # Open311 GeoReport v2: jurisdiction, search window and limit, discovery texts.
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        wa = self.whatsapp
+        if wa.enabled:
+            for name, value, dev in (
+                ("VERIFY_TOKEN", wa.verify_token, DEV_WHATSAPP_VERIFY_TOKEN),
+                ("APP_SECRET", wa.app_secret, DEV_WHATSAPP_APP_SECRET),
+            ):
+                if (
+                    value.get_secret_value() == dev
+                    or len(value.get_secret_value()) < MIN_CHAT_SECRET
+                ):
+                    problems.append(
+                        f"INTAKE_WHATSAPP__{name} must be set (at least {MIN_CHAT_SECRET} "
+                        "characters), or INTAKE_WHATSAPP__ENABLED=false"
+                    )
+            token = wa.access_token.get_secret_value() if wa.access_token else None
+            if token in (None, DEV_WHATSAPP_ACCESS_TOKEN):
+                problems.append(
+                    "INTAKE_WHATSAPP__ACCESS_TOKEN must be set to fetch photos, "
+                    "or INTAKE_WHATSAPP__ENABLED=false"
+                )
+        secret = self.sms.secret.get_secret_value()
+        if self.sms.enabled and (secret == DEV_SMS_SECRET or len(secret) < MIN_CHAT_SECRET):
+            problems.append(
+                f"INTAKE_SMS__SECRET must be set (at least {MIN_CHAT_SECRET} characters), "
+                "or INTAKE_SMS__ENABLED=false"
+            )
+        return problems

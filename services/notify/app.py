@@ -21,6 +21,7 @@ from services.notify.channels import build_channels
 from services.notify.handlers import build_handlers
 from services.notify.rendering import Links, Renderer
 from services.notify.repository import (
+    ChatDirectory,
     DeliveryRepository,
     DigestRepository,
     StaffDirectory,
@@ -28,6 +29,7 @@ from services.notify.repository import (
     anonymise_deliveries,
 )
 from services.notify.service import (
+    ChatReplies,
     Clock,
     DeadLetters,
     DigestBuilder,
@@ -76,6 +78,7 @@ class Notify:
     dispatcher: Dispatcher
     notifier: Notifier
     digest_builder: DigestBuilder
+    chat_replies: ChatReplies
 
 
 def wire(
@@ -125,7 +128,12 @@ def wire(
         poll_s=settings.digest.poll_seconds,
         clock=clock,
     )
-    return Notify(deliveries, digests, catalogue, renderer, dispatcher, notifier, digest_builder)
+    chat_replies = ChatReplies(
+        deliveries=deliveries, chats=ChatDirectory(db), dispatcher=dispatcher, clock=clock
+    )
+    return Notify(
+        deliveries, digests, catalogue, renderer, dispatcher, notifier, digest_builder, chat_replies
+    )
 
 
 def create_app(settings: NotifySettings) -> FastAPI:
@@ -139,8 +147,8 @@ def create_app(settings: NotifySettings) -> FastAPI:
         consumer = ConsumeLoop(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.consumer_group,
-            topics=[topics.TICKETS],
-            handlers=build_handlers(notifier=notify.notifier),
+            topics=[topics.TICKETS, topics.CHATS],
+            handlers=build_handlers(notifier=notify.notifier, chat_replies=notify.chat_replies),
             dead_letter_topic=topics.DLQ_NOTIFY,
             publisher=publisher,
             # One event at a time: a crash then leaves at most one message in the window
@@ -178,7 +186,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
                 "catalogue": notify.catalogue,
             }
         finally:
-            await stop(*background)
+            await stop(background)
             await http.aclose()
             await publisher.close()
             await client.close()

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
@@ -27,9 +28,11 @@ from services.notify.domain import mask
 from services.notify.settings import (
     ChannelLimits,
     EmailSettings,
-    GatewaySettings,
+    GatewayBase,
     NotifySettings,
+    SmsSettings,
     WebhookSettings,
+    WhatsAppSettings,
 )
 
 log = logging.getLogger(__name__)
@@ -228,37 +231,172 @@ async def _post(
     _check_response(response)
 
 
-class GatewayChannel:
-    """A generic JSON-over-HTTPS provider: configurable URL, auth header and body template."""
+def sms_parts(text: str, limit: int) -> list[str]:
+    """A text as SMS parts of at most `limit` characters, split at spaces and numbered
+    "(1/3) ..." when it takes more than one; `limit` 0 keeps it whole."""
+    if limit <= 0 or len(text) <= limit:
+        return [text]
+    words = text.split(" ")
+    count = 2
+    while True:
+        width = limit - len(f"({count}/{count}) ")
+        parts = _pack(words, width)
+        if len(parts) <= count:
+            return [f"({i}/{len(parts)}) {part}" for i, part in enumerate(parts, 1)]
+        count = len(parts)
 
-    def __init__(self, name: str, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+
+def _pack(words: list[str], width: int) -> list[str]:
+    parts: list[str] = []
+    line = ""
+    for word in words:
+        while len(word) > width:  # a word longer than a part (a link): cut it
+            if line:
+                parts.append(line)
+                line = ""
+            parts.append(word[:width])
+            word = word[width:]
+        candidate = f"{line} {word}" if line else word
+        if len(candidate) > width:
+            parts.append(line)
+            line = word
+        else:
+            line = candidate
+    if line:
+        parts.append(line)
+    return parts
+
+
+class GatewayChannel:
+    """A generic JSON-over-HTTPS provider: configurable URL, auth header and body template.
+
+    For SMS (`segment_chars`), a long text is posted as several parts, each with the delivery
+    key plus `/<part>` as its idempotency key, so a resend after a partial failure repeats no
+    part the provider accepted.
+    """
+
+    def __init__(self, name: str, settings: GatewayBase, client: httpx.AsyncClient) -> None:
         self.name = name
         self.limits = Limits.of(settings)
         self._settings = settings
         self._client = client
+        self._segment = settings.segment_chars if isinstance(settings, SmsSettings) else 0
         env = Environment(autoescape=False, undefined=StrictUndefined)  # noqa: S701 (JSON)
         self._template = env.from_string(settings.body_template)
 
-    def body(self, message: OutboundMessage) -> bytes:
+    def body(self, message: OutboundMessage, *, text: str | None = None, key: str = "") -> bytes:
         return self._template.render(
             to=message.address,
-            text=message.text,
+            text=message.text if text is None else text,
             subject=message.subject,
-            key=message.key,
+            key=key or message.key,
             channel=self.name,
         ).encode()
 
+    def parts(self, message: OutboundMessage) -> list[tuple[str, str]]:
+        """(idempotency key, text) of each post the message takes."""
+        texts = sms_parts(message.text, self._segment)
+        if len(texts) == 1:
+            return [(message.key, texts[0])]
+        return [(f"{message.key}/{i}", text) for i, text in enumerate(texts, 1)]
+
     async def send(self, message: OutboundMessage) -> None:
         s = self._settings
-        headers = {"Content-Type": "application/json", s.idempotency_header: message.key}
-        if s.auth_value is not None:
-            headers[s.auth_header] = s.auth_value.get_secret_value()
+        for key, text in self.parts(message):
+            headers = {"Content-Type": "application/json", s.idempotency_header: key}
+            if s.auth_value is not None:
+                headers[s.auth_header] = s.auth_value.get_secret_value()
+            await _post(
+                self._client,
+                s.url,
+                body=self.body(message, text=text, key=key),
+                headers=headers,
+                timeout_s=self.limits.timeout_s,
+            )
+
+
+CLOUD_TEXT_MAX = 4096
+CLOUD_INTERACTIVE_MAX = 1024
+CLOUD_TEMPLATE_PARAMETER_MAX = 1000
+_TEMPLATE_SPACES = re.compile(r"\s+")
+
+
+class CloudApiChannel:
+    """WhatsApp Business Cloud API: `POST <api_url>/<phone_number_id>/messages`.
+
+    Free text (with reply buttons when the message has them) inside the 24-hour customer
+    service window the message carries; the approved template otherwise. The delivery key goes
+    as `biz_opaque_callback_data`, which the platform's status callbacks return.
+    """
+
+    name: str = ChannelName.WHATSAPP
+
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        client: httpx.AsyncClient,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.limits = Limits.of(settings)
+        self._settings = settings
+        self._client = client
+        self._clock = clock
+        self._url = f"{settings.api_url.rstrip('/')}/{settings.phone_number_id}/messages"
+
+    def payload(self, message: OutboundMessage) -> dict[str, Any]:
+        extras = message.data or {}
+        base: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": re.sub(r"[^0-9]", "", message.address),
+            "biz_opaque_callback_data": message.key[:512],
+        }
+        until = extras.get("window_until")
+        open_window = bool(until) and datetime.fromisoformat(str(until)).timestamp() > self._clock()
+        if not open_window:
+            text = _TEMPLATE_SPACES.sub(" ", message.text).strip()[:CLOUD_TEMPLATE_PARAMETER_MAX]
+            return base | {
+                "type": "template",
+                "template": {
+                    "name": self._settings.template_name,
+                    "language": {"code": self._settings.template_language},
+                    "components": [
+                        {"type": "body", "parameters": [{"type": "text", "text": text}]}
+                    ],
+                },
+            }
+        buttons = extras.get("buttons") or []
+        if buttons and len(message.text) <= CLOUD_INTERACTIVE_MAX:
+            return base | {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": message.text},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": b["id"], "title": b["title"]}}
+                            for b in buttons
+                        ]
+                    },
+                },
+            }
+        return base | {
+            "type": "text",
+            "text": {"body": message.text[:CLOUD_TEXT_MAX], "preview_url": False},
+        }
+
+    async def send(self, message: OutboundMessage) -> None:
+        s = self._settings
+        token = s.access_token.get_secret_value() if s.access_token else ""
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+            s.idempotency_header: message.key,
+        }
+        body = json.dumps(self.payload(message), ensure_ascii=False).encode()
         await _post(
-            self._client,
-            s.url,
-            body=self.body(message),
-            headers=headers,
-            timeout_s=self.limits.timeout_s,
+            self._client, self._url, body=body, headers=headers, timeout_s=self.limits.timeout_s
         )
 
 
@@ -325,7 +463,12 @@ def build_channels(settings: NotifySettings, client: httpx.AsyncClient) -> dict[
         channels[ChannelName.EMAIL] = EmailChannel(settings.email)
     elif settings.email.transport == "log":
         channels[ChannelName.EMAIL] = LogChannel(ChannelName.EMAIL)
-    gateways = ((ChannelName.WHATSAPP, settings.whatsapp), (ChannelName.SMS, settings.sms))
+    if settings.whatsapp.transport == "cloud":
+        channels[ChannelName.WHATSAPP] = CloudApiChannel(settings.whatsapp, client)
+    gateways: tuple[tuple[str, GatewayBase], ...] = (
+        (ChannelName.WHATSAPP, settings.whatsapp),
+        (ChannelName.SMS, settings.sms),
+    )
     for name, gateway in gateways:
         if gateway.transport == "http":
             channels[name] = GatewayChannel(name, gateway, client)

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
+from shared.chat import SERVICE_WINDOW
 from shared.events import (
     CitizenReplied,
     Envelope,
     EventType,
+    OpdChoiceAsked,
     TicketCommented,
     TicketDueSoon,
     TicketEscalated,
@@ -26,7 +28,11 @@ from shared.events import (
     TicketSubmitted,
     TicketTransitioned,
     TicketTriaged,
+    choice_id,
 )
+
+MAX_BUTTONS = 3  # WhatsApp's reply buttons per message
+BUTTON_TITLE = 20  # characters of a button's title
 
 
 class Audience(StrEnum):
@@ -86,6 +92,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     EventType.CITIZEN_REPLIED: CitizenReplied,
     EventType.TICKET_ESCALATED: TicketEscalated,
     EventType.TICKET_DUE_SOON: TicketDueSoon,
+    EventType.OPD_CHOICE_ASKED: OpdChoiceAsked,
 }
 
 
@@ -182,6 +189,8 @@ RULES: tuple[Rule, ...] = (
     Rule(E.CITIZEN_REPLIED, A.CITIZEN, "citizen_closed", _action("confirm")),
     Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_reopened", _staff_action("reopen")),
     Rule(E.CITIZEN_REPLIED, A.CITIZEN, "citizen_reopened", _action("dispute")),
+    # A chat ticket the router is unsure of: which of two OPDs (or neither)?
+    Rule(E.OPD_CHOICE_ASKED, A.CITIZEN, "citizen_choose_opd"),
     # The OPD's officers: new ticket, transfer in, citizen reply, reopened, deadline near.
     Rule(E.TICKET_ROUTED, A.OFFICERS, "staff_assigned", _assigned, digestible=True),
     Rule(
@@ -226,7 +235,11 @@ def rules_for(notice: Notice, rules: Iterable[Rule] = RULES) -> list[Rule]:
 
 @dataclass(frozen=True)
 class Contact:
-    """Someone notify can reach: the reporter (`citizen`) or a staff account (`user:<name>`)."""
+    """Someone notify can reach: the reporter (`citizen`) or a staff account (`user:<name>`).
+
+    `phone_channel` is the one channel their phone is reached on when they chose it: the chat
+    (whatsapp or sms) a ticket was filed in.
+    """
 
     key: str
     kind: str
@@ -234,6 +247,7 @@ class Contact:
     phone: str | None = None
     lang: str = "id"
     digest: bool = False
+    phone_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -253,7 +267,10 @@ def channels_for(contact: Contact, enabled: frozenset[str]) -> list[Recipient]:
     if contact.email and Channel.EMAIL in enabled:
         found.append(_on(contact, Channel.EMAIL, contact.email))
     if contact.phone:
-        for channel in (Channel.WHATSAPP, Channel.SMS):
+        order: tuple[Channel, ...] = (Channel.WHATSAPP, Channel.SMS)
+        if contact.phone_channel in order:
+            order = (Channel(contact.phone_channel),)
+        for channel in order:
             if channel in enabled:
                 found.append(_on(contact, channel, contact.phone))
                 break
@@ -309,6 +326,29 @@ def mask(address: str) -> str:
     if len(digits) > 7:
         return f"{digits[:6]}{'*' * (len(digits) - 9)}{digits[-3:]}"
     return "***"
+
+
+def choice_buttons(candidates: Iterable[str]) -> list[dict[str, str]]:
+    """Reply buttons of routing's choice question: one per candidate, then "Lainnya"; the ids
+    are what intake's conversation reads back (`pilih:<OPD>`)."""
+    codes = list(candidates)
+    buttons = [
+        {"id": choice_id(code), "title": f"{n}. {code}"[:BUTTON_TITLE]}
+        for n, code in enumerate(codes, 1)
+    ]
+    return [*buttons, {"id": choice_id(None), "title": f"{len(codes) + 1}. Lainnya"}]
+
+
+def whatsapp_extras(
+    *, last_inbound_at: datetime | None, buttons: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """What the WhatsApp channel needs beside the text: until when free text may be sent (the
+    24-hour window after the citizen's last message; none: only a template), and buttons."""
+    until = last_inbound_at + SERVICE_WINDOW if last_inbound_at is not None else None
+    return {
+        "window_until": until.isoformat() if until else None,
+        "buttons": list(buttons or ())[:MAX_BUTTONS],
+    }
 
 
 def webhook_body(notice: Notice, *, confidential: bool) -> dict[str, Any]:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from services.notify.service import Notifier
+from services.notify.service import ChatReplies, Notifier
 from shared.events import Envelope, EventType
 from shared.kafka import Handler
 
 
-def build_handlers(*, notifier: Notifier) -> dict[str, Handler]:
-    """Every ticket event goes through the rules; most produce a message, some only webhooks."""
+def build_handlers(*, notifier: Notifier, chat_replies: ChatReplies) -> dict[str, Handler]:
+    """Every ticket event goes through the rules; most produce a message, some only webhooks.
+    A chat conversation's reply is sent as it is."""
 
     async def deliver(envelope: Envelope) -> None:
         await notifier.handle(envelope)
 
-    return {event_type: deliver for event_type in EventType}
+    async def reply(envelope: Envelope) -> None:
+        await chat_replies.handle(envelope)
+
+    handlers: dict[str, Handler] = {event_type: deliver for event_type in EventType}
+    handlers[EventType.CHAT_REPLY] = reply
+    return handlers

@@ -215,6 +215,7 @@ class TicketFacts:
     kind: str | None = None
     summary: str | None = None  # title or an excerpt; None for confidential tickets
     confidential: bool = False
+    chat: bool = False  # filed in a WhatsApp or SMS chat: replies go back to it
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,8 @@ class Renderer:
                 return None
             return labels["opd"].get(code) or opd_names.get(code) or code
 
+        offered = [str(c) for c in notice.payload.get("candidates") or ()]
+
         return {
             "lang": lang,
             "org": self._organisation,
@@ -316,6 +319,12 @@ class Renderer:
             "console_home": self.links.console(),
             "items": list(items),
             "count": len(items),
+            "chat": facts.chat,
+            # routing's choice question: the candidates by number, then "other"
+            "candidates": [
+                {"n": n, "code": code, "name": opd_name(code)} for n, code in enumerate(offered, 1)
+            ],
+            "other_n": len(offered) + 1,
         }
 
     def render(

@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.domain import Contact, Status
 from services.notify.rendering import TicketFacts
+from shared.chat import CHAT_SOURCES, CONVERSATIONS, MESSAGES
 from shared.mongo import Document
 from shared.tickets import COLLECTION as TICKETS
 
@@ -257,19 +258,27 @@ class DigestRepository:
 
 @dataclass(frozen=True)
 class TicketView:
-    """What notify reads of a ticket: the reporter's contact and what messages may say."""
+    """What notify reads of a ticket: the reporter's contact and what messages may say.
+
+    A ticket filed in a chat is answered on that chat's channel (`source`), and WhatsApp's
+    24-hour window runs from the citizen's last message there (`last_inbound_at`).
+    """
 
     facts: TicketFacts
     email: str | None = None
     phone: str | None = None
     lang: str | None = None
+    source: str | None = None
+    last_inbound_at: datetime | None = None
 
 
 class TicketContacts:
-    """Reads the reporter's contact from the ticket (events carry no personal data)."""
+    """Reads the reporter's contact from the ticket (events carry no personal data), and for a
+    chat ticket when its citizen last wrote (intake's `chat_conversations`, read only)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._tickets = db[TICKETS]
+        self._conversations = db[CONVERSATIONS]
 
     async def read(self, tracking_code: str) -> TicketView | None:
         doc = await self._tickets.find_one(
@@ -281,21 +290,70 @@ class TicketContacts:
                 "description": 1,
                 "confidential": 1,
                 "lang": 1,
+                "source": 1,
+                "conversation_id": 1,
             },
         )
         if doc is None:
             return None
         reporter = doc.get("reporter") or {}
         confidential = bool(doc.get("confidential"))
+        source = _text(doc.get("source"))
+        chat = source in CHAT_SOURCES and bool(doc.get("conversation_id"))
+        last_inbound = None
+        if chat:
+            conversation = await self._conversations.find_one(
+                {"_id": doc["conversation_id"]}, {"last_inbound_at": 1}
+            )
+            last_inbound = (conversation or {}).get("last_inbound_at")
         return TicketView(
             facts=TicketFacts(
                 kind=doc.get("kind"),
                 summary=None if confidential else _summary(doc),
                 confidential=confidential,
+                chat=chat,
             ),
             email=_text(reporter.get("email")),
             phone=_text(reporter.get("phone")),
             lang=_text(doc.get("lang")),
+            source=source if chat else None,
+            last_inbound_at=last_inbound,
+        )
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A reply of a chat conversation waiting to be sent, and where it goes."""
+
+    text: str
+    buttons: list[dict[str, str]]
+    channel: str
+    phone: str
+    last_inbound_at: datetime | None
+
+
+class ChatDirectory:
+    """Reads a chat reply and its conversation's number (intake writes both; read only)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._messages = db[MESSAGES]
+        self._conversations = db[CONVERSATIONS]
+
+    async def reply(self, message_id: str) -> ChatMessage | None:
+        message = await self._messages.find_one({"_id": message_id, "direction": "out"})
+        if message is None:
+            return None
+        conversation = await self._conversations.find_one(
+            {"_id": message["conversation"]}, {"phone": 1, "channel": 1, "last_inbound_at": 1}
+        )
+        if conversation is None:
+            return None
+        return ChatMessage(
+            text=str(message.get("text") or ""),
+            buttons=list(message.get("buttons") or []),
+            channel=str(conversation["channel"]),
+            phone=str(conversation["phone"]),
+            last_inbound_at=conversation.get("last_inbound_at"),
         )
 
 

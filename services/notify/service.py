@@ -20,8 +20,9 @@ from pymongo.errors import PyMongoError
 from services.notify import domain, metrics
 from services.notify.channels import Channel, DeliveryFailed, OutboundMessage, send_within_limits
 from services.notify.domain import Audience, Contact, Notice, Recipient, Rule, Status
-from services.notify.rendering import DigestLine, Renderer, TicketFacts
+from services.notify.rendering import DigestLine, Renderer, TicketFacts, for_sms
 from services.notify.repository import (
+    ChatDirectory,
     DeliveryRepository,
     DigestRepository,
     StaffDirectory,
@@ -31,13 +32,16 @@ from services.notify.repository import (
 from services.notify.settings import NotifySettings, WebhookTarget
 from shared import topics
 from shared.errors import NotFound
-from shared.events import Envelope, EventType, utcnow
+from shared.events import ChatReply, Envelope, EventType, utcnow
 from shared.kafka import KafkaPublisher
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)
 
 DIGEST_EVENT_TYPE = "digest"
+CHOICE_TEMPLATE = "citizen_choose_opd"
+CHAT_REPLY_TEMPLATE = "chat_reply"  # a conversation's own reply (intake wrote the text)
+CHAT_REPLY_SUBJECT = "Balasan percakapan"
 Clock = Callable[[], datetime]
 OpdNames = Callable[[], Awaitable[Mapping[str, str]]]
 
@@ -451,17 +455,20 @@ class Notifier:
                     channel=recipient.channel,
                     context=context(recipient.lang),
                 )
+                content: Document = {
+                    "subject": rendered.subject,
+                    "text": rendered.text,
+                    "html": rendered.html,
+                }
+                if recipient.channel == domain.Channel.WHATSAPP:
+                    content["data"] = _whatsapp_extras(rule, notice, recipient, ticket)
                 records.append(
                     _record(
                         key=domain.delivery_key(notice.event_id, recipient),
                         notice=notice,
                         recipient=recipient,
                         template=rule.template,
-                        content={
-                            "subject": rendered.subject,
-                            "text": rendered.text,
-                            "html": rendered.html,
-                        },
+                        content=content,
                         now=now,
                         lease=lease,
                     )
@@ -526,7 +533,12 @@ class Notifier:
                 return []
             lang = ticket.lang if ticket.lang in ("id", "en") else self._config.default_lang
             citizen = Contact(
-                key="citizen", kind="citizen", email=ticket.email, phone=ticket.phone, lang=lang
+                key="citizen",
+                kind="citizen",
+                email=ticket.email,
+                phone=ticket.phone,
+                lang=lang,
+                phone_channel=ticket.source,
             )
             return [citizen]
         if audience is Audience.ADMINS:
@@ -558,6 +570,75 @@ class Notifier:
                 "digest_id": None,
             }
         )
+
+
+def _whatsapp_extras(
+    rule: Rule, notice: Notice, recipient: Recipient, ticket: TicketView | None
+) -> Document:
+    """The 24-hour window of a chat's citizen (staff have none: templates only), and the
+    choice question's buttons."""
+    citizen = recipient.kind == "citizen" and ticket is not None
+    buttons = None
+    if rule.template == CHOICE_TEMPLATE:
+        buttons = domain.choice_buttons(notice.payload.get("candidates") or ())
+    return domain.whatsapp_extras(
+        last_inbound_at=ticket.last_inbound_at if citizen and ticket else None, buttons=buttons
+    )
+
+
+class ChatReplies:
+    """Sends the replies of intake's chat conversations (`chat.reply` on the chats topic):
+    the text and number are read from the stored message, each reply once by its key."""
+
+    def __init__(
+        self,
+        *,
+        deliveries: DeliveryRepository,
+        chats: ChatDirectory,
+        dispatcher: Dispatcher,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._deliveries = deliveries
+        self._chats = chats
+        self._dispatcher = dispatcher
+        self._clock = clock
+
+    async def handle(self, envelope: Envelope) -> int:
+        """Returns how many messages went out now (a replay sends none)."""
+        reply = ChatReply.model_validate(envelope.payload)
+        message = await self._chats.reply(reply.message_id)
+        if message is None:
+            log.warning("chat reply %s is not stored (purged?); skipped", reply.message_id)
+            return 0
+        recipient = Recipient(
+            key="citizen", kind="citizen", channel=message.channel, address=message.phone
+        )
+        text = for_sms(message.text) if message.channel == domain.Channel.SMS else message.text
+        content: Document = {"subject": CHAT_REPLY_SUBJECT, "text": text}
+        if message.channel == domain.Channel.WHATSAPP:
+            content["data"] = domain.whatsapp_extras(
+                last_inbound_at=message.last_inbound_at, buttons=message.buttons
+            )
+        notice = Notice(
+            event_id=envelope.event_id,
+            event_type=envelope.event_type,
+            tracking_code=reply.tracking_code or "",
+            occurred_at=envelope.occurred_at,
+        )
+        now = self._clock()
+        record = _record(
+            key=domain.delivery_key(envelope.event_id, recipient),
+            notice=notice,
+            recipient=recipient,
+            template=CHAT_REPLY_TEMPLATE,
+            content=content,
+            now=now,
+            lease=self._dispatcher.lease(now),
+        )
+        stored, created = await self._deliveries.claim(record)
+        if not created:
+            return 0
+        return int(await self._dispatcher.first_attempt(stored) is Status.SENT)
 
 
 class DigestBuilder:
@@ -781,6 +862,7 @@ PREVIEW_SAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
         {"opd": "DPUPR", "status": "verified", "due_at": _DUE, "stage": "follow_up"},
     ),
     EventType.TICKET_DUE_SOON: ({"opd": "DPUPR", "status": "in_progress", "due_at": _DUE},),
+    EventType.OPD_CHOICE_ASKED: ({"candidates": ["DPUPR", "DISPERKIM"]},),
 }
 
 

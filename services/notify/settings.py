@@ -14,6 +14,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.chat import DEV_WHATSAPP_ACCESS_TOKEN
 from shared.settings import ServiceSettings
 
 Language = Literal["id", "en"]
@@ -53,10 +54,10 @@ class EmailSettings(ChannelLimits):
     ca_file: str | None = None
 
 
-class GatewaySettings(ChannelLimits):
+class GatewayBase(ChannelLimits):
     """A generic JSON-over-HTTPS provider (WhatsApp or SMS); `log` is development only."""
 
-    transport: Literal["http", "log", "off"] = "log"
+    transport: str = "log"
     url: str = ""
     auth_header: str = "Authorization"
     auth_value: SecretStr | None = None
@@ -82,6 +83,42 @@ class GatewaySettings(ChannelLimits):
         if self.transport == "http" and not self.url.startswith(("http://", "https://")):
             raise ValueError("url must be an http(s) URL when transport is http")
         return self
+
+
+class GatewaySettings(GatewayBase):
+    transport: Literal["http", "log", "off"] = "log"
+
+
+class WhatsAppSettings(GatewayBase):
+    """WhatsApp: the Business Cloud API (`cloud`), or a generic JSON gateway (`http`).
+
+    `cloud` posts the platform's send format to `<api_url>/<phone_number_id>/messages` with the
+    access token. Inside the 24-hour customer service window (from the citizen's last message)
+    a reply is free text, with reply buttons where the message has them; outside it the message
+    goes as the approved template `template_name` with the text as its one body parameter.
+    """
+
+    transport: Literal["cloud", "http", "log", "off"] = "log"
+    api_url: str = Field(default="https://graph.facebook.com/v21.0", pattern=r"^https?://")
+    phone_number_id: str = ""
+    access_token: SecretStr | None = None
+    template_name: str = Field(default="pengaduan_pembaruan", pattern=r"^[a-z0-9_]{1,512}$")
+    template_language: str = "id"
+
+    @model_validator(mode="after")
+    def _cloud_needs_a_number(self) -> Self:
+        if self.transport == "cloud" and not (self.phone_number_id and self.access_token):
+            raise ValueError("transport cloud needs phone_number_id and access_token")
+        return self
+
+
+class SmsSettings(GatewaySettings):
+    """SMS through a generic JSON gateway; a long text goes as several 160-character parts."""
+
+    transport: Literal["http", "log", "off"] = "off"
+    # Characters per message: a longer text is split at words into parts "(1/2) ...", each
+    # posted with the delivery key plus "/<part>"; 0 posts the text whole.
+    segment_chars: int = Field(default=160, ge=0, le=1600)
 
 
 class WebhookTarget(BaseModel):
@@ -133,8 +170,8 @@ class NotifySettings(ServiceSettings):
     organisation: str = "Pemerintah Kabupaten Serang"
 
     email: EmailSettings = Field(default_factory=EmailSettings)
-    whatsapp: GatewaySettings = Field(default_factory=GatewaySettings)
-    sms: GatewaySettings = Field(default_factory=lambda: GatewaySettings(transport="off"))
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
@@ -157,6 +194,9 @@ class NotifySettings(ServiceSettings):
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
+        token = self.whatsapp.access_token
+        if token is not None and token.get_secret_value() == DEV_WHATSAPP_ACCESS_TOKEN:
+            problems.append("NOTIFY_WHATSAPP__ACCESS_TOKEN is the development token")
         for name in ("email", "whatsapp", "sms"):
             if getattr(self, name).transport == "log":
                 problems.append(

@@ -12,7 +12,7 @@ from services.routing import accounts as account_cases
 from services.routing import staff, workflow
 from services.routing.catalogue_admin import CatalogueAdmin
 from services.routing.queries import SORTS, TicketFilter
-from services.routing.repository import LoginThrottle
+from services.routing.repository import LoginThrottle, Transcripts
 from services.routing.schemas import (
     AccountIn,
     AccountOut,
@@ -261,6 +261,20 @@ async def get_ticket(
     tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
     return await staff.get_ticket(ctx, principal, tracking_code)
+
+
+@router.get(
+    "/tickets/{tracking_code}/transcript",
+    tags=["tickets"],
+    responses=SCOPE_404,
+    summary="The WhatsApp or SMS conversation a ticket was filed in: the citizen's messages, "
+    "the chat's replies and the news sent to it (empty for other tickets)",
+)
+async def get_transcript(
+    tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep, request: Request
+) -> dict[str, Any]:
+    items = await staff.transcript(ctx, principal, tracking_code, Transcripts(request.state.db))
+    return {"items": items}
 
 
 @router.post(

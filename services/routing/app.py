@@ -127,6 +127,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 threshold=settings.confidence_threshold,
                 calendar=settings.calendar(),
                 model=await models.active_model(),
+                choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
             )
 
         deadlines = DeadlineScheduler(
@@ -188,7 +189,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 "throttle": throttle,
             }
         finally:
-            await stop(background)
+            await stop([background])
             await publisher.close()
             await client.close()
 

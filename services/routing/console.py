@@ -32,11 +32,12 @@ from services.routing import staff, workflow
 from services.routing.classification import router as classification
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
 from services.routing.queries import SORTS, TicketFilter
-from services.routing.repository import LoginThrottle
+from services.routing.repository import LoginThrottle, Transcripts
 from services.routing.schemas import CommentIn, ProfileIn, TransitionIn
 from services.routing.staff import RoutingContext
 from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, Opd
+from shared.chat import CHAT_SOURCES
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -638,8 +639,15 @@ async def _ticket_page(
 ) -> Response:
     cat = await console.ctx.catalogue.get()
     candidates = await _candidates(console.ctx, view) if view.get("status") == "triage" else []
+    chat = []
+    if view.get("source") in CHAT_SOURCES:
+        transcripts = Transcripts(console.request.state.db)
+        chat = await staff.transcript(
+            console.ctx, console.staff, view["tracking_code"], transcripts
+        )
     return console.render(
         "ticket.html",
+        transcript=chat,
         status=status,
         here=f"{PREFIX}/tiket/{view['tracking_code']}",
         view=view,

@@ -212,6 +212,19 @@ ID: dict[str, str] = {
     "comment.vis.public": "Publik: pelapor dan halaman lacak",
     "comment.submit": "Kirim komentar",
     "photos.title": "Foto",
+    "chat.title": "Percakapan {channel}",
+    "chat.hint": (
+        "Laporan ini dikirim lewat chat. Jawaban publik Anda (penyelesaian, komentar publik) "
+        "dikirim ke chat yang sama."
+    ),
+    "chat.channel.whatsapp": "WhatsApp",
+    "chat.channel.sms": "SMS",
+    "chat.from.citizen": "Pelapor",
+    "chat.from.chat": "Layanan (balasan otomatis)",
+    "chat.from.notify": "Layanan (pemberitahuan)",
+    "chat.status.pending": "menunggu dikirim",
+    "chat.status.retrying": "dicoba lagi",
+    "chat.status.dead": "gagal terkirim",
     "photo.link": "Foto {number} ({size} KB)",
     "actions.title": "Tindakan",
     "actions.none": "Tidak ada tindakan yang dapat Anda lakukan pada status ini.",
@@ -492,6 +505,19 @@ EN: dict[str, str] = {
     "comment.vis.public": "Public: the reporter and the tracking page",
     "comment.submit": "Send comment",
     "photos.title": "Photos",
+    "chat.title": "{channel} conversation",
+    "chat.hint": (
+        "This report came in by chat. Your public answers (the resolution, public comments) go "
+        "back to the same chat."
+    ),
+    "chat.channel.whatsapp": "WhatsApp",
+    "chat.channel.sms": "SMS",
+    "chat.from.citizen": "Reporter",
+    "chat.from.chat": "Service (automatic reply)",
+    "chat.from.notify": "Service (notification)",
+    "chat.status.pending": "waiting to be sent",
+    "chat.status.retrying": "being retried",
+    "chat.status.dead": "not delivered",
     "photo.link": "Photo {number} ({size} KB)",
     "actions.title": "Actions",
     "actions.none": "There is nothing you can do with this report in its current status.",

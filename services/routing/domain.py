@@ -5,15 +5,18 @@ The decision itself is `services.routing.classification.router.classify`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
-from services.routing.classification.router import Classification
+from services.routing.classification.router import Candidate, Classification
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
-from shared.tickets import TicketStatus
+from shared.chat import CHAT_SOURCES
+from shared.tickets import RoutingChoice, RoutingQuestion, Ticket, TicketStatus
 from shared.workdays import WorkCalendar
 
 FOLLOW_UP_WORKING_DAYS = 5  # the OPD's follow-up after assignment
 TRIAGE_WORKING_DAYS = 3  # the admin side's routing after submission
+CHOICES = 2  # candidates a chat's citizen chooses from (besides "lainnya")
 
 
 def status_after_routing(result: Classification) -> TicketStatus:
@@ -27,3 +30,53 @@ def due_after_routing(
     if status is TicketStatus.ROUTED:
         return calendar.add_working_days(routed_at, FOLLOW_UP_WORKING_DAYS)
     return calendar.add_working_days(submitted_at, TRIAGE_WORKING_DAYS)
+
+
+def choice_candidates(result: Classification, ticket: Ticket) -> list[Candidate]:
+    """Whom to offer the citizen when the router is unsure of a chat ticket: the best real
+    OPDs among the alternatives (none when sure, not a chat ticket, or asked already)."""
+    if result.opd != TRIASE or ticket.source not in CHAT_SOURCES or not ticket.conversation_id:
+        return []
+    if ticket.routing_question is not None:
+        return []
+    real = [c for c in result.alternatives if c.opd not in (TRIASE, LUAR_KEWENANGAN)]
+    return real[:CHOICES]
+
+
+def choice_pending(ticket: Ticket, now: datetime, *, timeout: timedelta) -> bool:
+    """A question was asked and the citizen may still answer it: routing waits."""
+    question = ticket.routing_question
+    return (
+        question is not None and ticket.routing_choice is None and now - question.asked_at < timeout
+    )
+
+
+def decision_after_choice(
+    question: RoutingQuestion,
+    choice: RoutingChoice | None,
+    *,
+    names: Mapping[str, str],
+    timeout: timedelta,
+) -> Classification:
+    """The routing decision once the citizen chose (or let the question time out)."""
+    if choice is not None and choice.opd is not None:
+        offered = {c.opd: c.confidence for c in question.candidates}
+        reason = f"Pelapor memilih {names.get(choice.opd, choice.opd)} dari pilihan yang diberikan"
+        return Classification(
+            opd=choice.opd,
+            confidence=offered.get(choice.opd, question.confidence),
+            reasons=[*question.reasons, reason],
+            model=question.model,
+        )
+    if choice is not None:
+        reason = "Pelapor memilih 'lainnya'; perlu triase admin"
+    else:
+        minutes = int(timeout.total_seconds() // 60)
+        reason = f"Pelapor tidak memilih tujuan dalam {minutes} menit; perlu triase admin"
+    return Classification(
+        opd=TRIASE,
+        confidence=question.confidence,
+        reasons=[*question.reasons, reason],
+        alternatives=[Candidate(c.opd, c.confidence) for c in question.candidates],
+        model=question.model,
+    )

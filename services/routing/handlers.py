@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.routing import service
 from services.routing.learning import ModelStore
 from services.routing.repository import TicketRepository
@@ -19,6 +21,7 @@ def build_handlers(
     models: ModelStore,
 ) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope) -> None:
+        """A new ticket, or a chat citizen's answer to the choice question: route it."""
         await service.route_submitted_ticket(
             tracking_code=envelope.ticket_id,
             tickets=tickets,
@@ -26,6 +29,7 @@ def build_handlers(
             threshold=settings.confidence_threshold,
             calendar=settings.calendar(),
             model=await models.active_model(),
+            choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
         )
 
-    return {EventType.TICKET_SUBMITTED: on_submitted}
+    return {EventType.TICKET_SUBMITTED: on_submitted, EventType.OPD_CHOSEN: on_submitted}

@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.auth import PasswordHashing, Role
+from shared.chat import MESSAGES
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.tickets import LOCKS, TicketStore
@@ -22,6 +23,58 @@ ACCOUNT_FIELDS = ("role", "opd", "full_name", "email", "whatsapp", "notify_mode"
 
 class TicketRepository(TicketStore):
     """Routing's access to tickets (it owns them after intake)."""
+
+
+DELIVERIES = "deliveries"  # notify's delivery log (read only here)
+CHAT_CHANNELS = ["whatsapp", "sms"]
+CHAT_REPLY_TEMPLATE = "chat_reply"
+
+
+class Transcripts:
+    """A chat ticket's conversation as the citizen saw it: their messages and the chat's
+    replies (intake's `chat_messages`), and the news notify sent to the chat (`deliveries`).
+    Read only; no phone number is read."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._messages = db[MESSAGES]
+        self._deliveries = db[DELIVERIES]
+
+    async def for_ticket(self, tracking_code: str, *, limit: int = 500) -> list[Document]:
+        """`{"at", "from" (citizen | chat | notify), "channel", "text", "status"}`, oldest first."""
+        messages = self._messages.find(
+            {"tracking_code": tracking_code},
+            {"direction": 1, "channel": 1, "text": 1, "at": 1},
+        ).sort([("at", 1), ("direction", 1)])
+        entries: list[Document] = [
+            {
+                "at": m["at"],
+                "from": "citizen" if m.get("direction") == "in" else "chat",
+                "channel": m.get("channel"),
+                "text": m.get("text") or "",
+                "status": None,
+            }
+            async for m in messages.limit(limit)
+        ]
+        news = self._deliveries.find(
+            {
+                "tracking_code": tracking_code,
+                "recipient_kind": "citizen",
+                "channel": {"$in": CHAT_CHANNELS},
+                "template": {"$ne": CHAT_REPLY_TEMPLATE},
+            },
+            {"created_at": 1, "channel": 1, "message.text": 1, "status": 1},
+        )
+        entries += [
+            {
+                "at": d["created_at"],
+                "from": "notify",
+                "channel": d.get("channel"),
+                "text": (d.get("message") or {}).get("text") or "",
+                "status": d.get("status"),
+            }
+            async for d in news.limit(limit)
+        ]
+        return sorted(entries, key=lambda e: e["at"])
 
 
 class AccountExists(Exception):

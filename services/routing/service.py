@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from services.routing import domain, metrics
 from services.routing.classification import router
 from services.routing.repository import TicketRepository
 from shared.catalogue import Catalogue
-from shared.events import TicketRouted, TicketTriaged, utcnow
+from shared.events import OpdChoiceAsked, TicketRouted, TicketTriaged, utcnow
 from shared.outbox import outbox_entry
-from shared.tickets import TicketStatus, history_entry
+from shared.tickets import ChoiceCandidate, RoutingQuestion, Ticket, TicketStatus, history_entry
 from shared.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 PRODUCER = "routing"
 ROUTER_ACTOR = "sistem:router"
 MAX_VERSION_RETRIES = 5
+
+
+DEFAULT_CHOICE_TIMEOUT = timedelta(minutes=60)
 
 
 async def route_submitted_ticket(
@@ -27,10 +31,14 @@ async def route_submitted_ticket(
     threshold: float,
     calendar: WorkCalendar,
     model: router.TextModel | None = None,
+    choice_timeout: timedelta = DEFAULT_CHOICE_TIMEOUT,
 ) -> bool:
     """Route a `submitted` ticket once; returns False when there was nothing to do (a replay).
 
     `model` is the text classifier; without one the router uses rules, category and location.
+    A chat ticket the router is unsure of stays `submitted` while its citizen is asked to
+    choose (`ticket.opd_choice_asked`); it is routed when they answered, or to triage after
+    `choice_timeout`.
     """
     for _ in range(MAX_VERSION_RETRIES):
         ticket = await tickets.get(tracking_code)
@@ -41,70 +49,132 @@ async def route_submitted_ticket(
             return False
         if ticket.status is not TicketStatus.SUBMITTED:
             return False
-        result = router.classify(
-            text=router.complaint_text(ticket.title, ticket.description),
-            category=ticket.category,
-            kecamatan=ticket.location.kecamatan,
-            desa=ticket.location.desa,
-            catalogue=catalogue,
-            threshold=threshold,
-            model=model,
-        )
-        status = domain.status_after_routing(result)
         now = utcnow()
-        due_at = domain.due_after_routing(
-            status, submitted_at=ticket.submitted_at, routed_at=now, calendar=calendar
-        )
-        payload_type = TicketRouted if status is TicketStatus.ROUTED else TicketTriaged
-        event = payload_type(
-            opd=result.opd,
-            status=status.value,
-            confidence=result.confidence,
-            model=result.model,
-            due_at=due_at,
-        ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id)
-        opd = catalogue.opd(result.opd)
-        note = (
-            f"Diteruskan ke {opd.name}."
-            if opd is not None
-            else "Menunggu penelaahan admin koordinator."
-        )
-        updated = await tickets.update(
-            ticket,
-            set_fields={
-                "status": status.value,
-                "opd": result.opd if status is TicketStatus.ROUTED else None,
-                "routing": {
-                    "opd": result.opd,
-                    "confidence": result.confidence,
-                    "reasons": result.reasons,
-                    "model": result.model,
-                },
-                "due_at": due_at,
-                "updated_at": now,
-            },
-            push={
-                "history": [
-                    history_entry(
-                        at=now,
-                        actor=ROUTER_ACTOR,
-                        action="route",
-                        from_status=ticket.status,
-                        to_status=status,
-                        note=note,
-                    )
-                ],
-                "outbox": [outbox_entry(event)],
-            },
-        )
-        if updated is not None:
-            metrics.TICKETS_ROUTED.labels(status.value).inc()
-            log.info(
-                "ticket %s %s to %s (confidence %.2f)",
-                tracking_code,
-                status.value,
-                result.opd,
-                result.confidence,
+        question = ticket.routing_question
+        if question is not None:
+            if domain.choice_pending(ticket, now, timeout=choice_timeout):
+                return False
+            names = {o.code: o.name for o in catalogue.opds}
+            result = domain.decision_after_choice(
+                question, ticket.routing_choice, names=names, timeout=choice_timeout
             )
+        else:
+            result = router.classify(
+                text=router.complaint_text(ticket.title, ticket.description),
+                category=ticket.category,
+                kecamatan=ticket.location.kecamatan,
+                desa=ticket.location.desa,
+                catalogue=catalogue,
+                threshold=threshold,
+                model=model,
+            )
+            candidates = domain.choice_candidates(result, ticket)
+            if candidates:
+                if await _ask_citizen(tickets, ticket, result, candidates, now):
+                    return True
+                continue
+        if await _route(tickets, ticket, result, catalogue=catalogue, calendar=calendar, now=now):
             return True
     raise RuntimeError(f"ticket {tracking_code} kept changing while routing it")
+
+
+async def _ask_citizen(
+    tickets: TicketRepository,
+    ticket: Ticket,
+    result: router.Classification,
+    candidates: list[router.Candidate],
+    now: datetime,
+) -> bool:
+    """Keep the unsure decision on the ticket and ask the chat's citizen to choose."""
+    question = RoutingQuestion(
+        candidates=[ChoiceCandidate(opd=c.opd, confidence=c.confidence) for c in candidates],
+        asked_at=now,
+        confidence=result.confidence,
+        reasons=result.reasons,
+        model=result.model,
+    )
+    event = OpdChoiceAsked(candidates=[c.opd for c in candidates]).envelope(
+        ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
+    )
+    updated = await tickets.update(
+        ticket,
+        set_fields={"routing_question": question.model_dump(), "updated_at": now},
+        push={"outbox": [outbox_entry(event)]},
+    )
+    if updated is None:
+        return False
+    metrics.TICKETS_ROUTED.labels("asked").inc()
+    log.info(
+        "ticket %s: the citizen is asked to choose among %d", ticket.tracking_code, len(candidates)
+    )
+    return True
+
+
+async def _route(
+    tickets: TicketRepository,
+    ticket: Ticket,
+    result: router.Classification,
+    *,
+    catalogue: Catalogue,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> bool:
+    """Write the decision: status, OPD, deadline, history entry and event, version-checked."""
+    tracking_code = ticket.tracking_code
+    status = domain.status_after_routing(result)
+    due_at = domain.due_after_routing(
+        status, submitted_at=ticket.submitted_at, routed_at=now, calendar=calendar
+    )
+    payload_type = TicketRouted if status is TicketStatus.ROUTED else TicketTriaged
+    event = payload_type(
+        opd=result.opd,
+        status=status.value,
+        confidence=result.confidence,
+        model=result.model,
+        due_at=due_at,
+    ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id)
+    opd = catalogue.opd(result.opd)
+    note = (
+        f"Diteruskan ke {opd.name}."
+        if opd is not None
+        else "Menunggu penelaahan admin koordinator."
+    )
+    updated = await tickets.update(
+        ticket,
+        set_fields={
+            "status": status.value,
+            "opd": result.opd if status is TicketStatus.ROUTED else None,
+            "routing": {
+                "opd": result.opd,
+                "confidence": result.confidence,
+                "reasons": result.reasons,
+                "model": result.model,
+            },
+            "due_at": due_at,
+            "updated_at": now,
+        },
+        push={
+            "history": [
+                history_entry(
+                    at=now,
+                    actor=ROUTER_ACTOR,
+                    action="route",
+                    from_status=ticket.status,
+                    to_status=status,
+                    note=note,
+                )
+            ],
+            "outbox": [outbox_entry(event)],
+        },
+    )
+    if updated is None:
+        return False
+    metrics.TICKETS_ROUTED.labels(status.value).inc()
+    log.info(
+        "ticket %s %s to %s (confidence %.2f)",
+        tracking_code,
+        status.value,
+        result.opd,
+        result.confidence,
+    )
+    return True

@@ -13,7 +13,7 @@ from services.routing import workflow
 from services.routing.classification import router
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
-from services.routing.repository import AccountRepository, TicketRepository
+from services.routing.repository import AccountRepository, TicketRepository, Transcripts
 from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
@@ -65,6 +65,7 @@ def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> di
             for p in ticket.photos
         ],
         "rating": ticket.rating.model_dump() if ticket.rating else None,
+        "source": ticket.source,
         "allowed_actions": [a.value for a in workflow.allowed_actions(principal, ticket)],
     }
     if not ticket.anonymous and ticket.reporter is not None:
@@ -82,6 +83,16 @@ async def visible_ticket(ctx: RoutingContext, principal: Principal, code: str) -
 async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> dict[str, Any]:
     ticket = await visible_ticket(ctx, principal, code)
     return staff_view(ticket, principal, await ctx.catalogue.get())
+
+
+async def transcript(
+    ctx: RoutingContext, principal: Principal, code: str, transcripts: Transcripts
+) -> list[dict[str, Any]]:
+    """The chat a ticket was filed in, as the citizen saw it (none for other tickets)."""
+    ticket = await visible_ticket(ctx, principal, code)
+    if ticket.conversation_id is None:
+        return []
+    return await transcripts.for_ticket(ticket.tracking_code)
 
 
 async def list_tickets(

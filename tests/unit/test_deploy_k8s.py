@@ -590,6 +590,8 @@ def test_grep_finds_the_metrics_the_services_define() -> None:
         "pengaduan_consumer_errors_total": "Counter",
         "pengaduan_dead_letters_total": "Counter",
         "pengaduan_complaints_submitted_total": "Counter",
+        "pengaduan_chat_messages_total": "Counter",
+        "pengaduan_chat_statuses_total": "Counter",
         "pengaduan_tickets_routed_total": "Counter",
         "pengaduan_notifications_total": "Counter",
         "pengaduan_notifications_dead_total": "Counter",

@@ -122,6 +122,14 @@ WHO_HEARS_WHAT: list[tuple[str, Envelope, set[tuple[Audience, str]]]] = [
         {(ADM, "staff_due_soon")},
     ),
     ("rated", _event(EventType.TICKET_RATED, score=5, opd="DLH"), set()),
+    (
+        "routing asks a chat's citizen to choose",
+        _event(EventType.OPD_CHOICE_ASKED, candidates=["DLH", "DPUPR"]),
+        {(CIT, "citizen_choose_opd")},
+    ),
+    ("the citizen chose", _event(EventType.OPD_CHOSEN, opd="DLH"), set()),
+    # A conversation's own replies are sent as they are (ChatReplies), not through the table.
+    ("a chat reply", _event(EventType.CHAT_REPLY, message_id="r1", channel="whatsapp"), set()),
 ]
 
 
