@@ -108,7 +108,11 @@ def test_production_refuses_to_believe_every_address_as_a_proxy() -> None:
     with pytest.raises(ValueError, match="FORWARDED_ALLOW_IPS"):
         IntakeSettings(environment="production", auth_secret=secret, forwarded_allow_ips="*")
     ok = IntakeSettings(
-        environment="production", auth_secret=secret, forwarded_allow_ips="10.244.0.0/16, ::1"
+        environment="production",
+        auth_secret=secret,
+        forwarded_allow_ips="10.244.0.0/16, ::1",
+        whatsapp={"enabled": False},
+        sms={"enabled": False},
     )
     assert ok.trusted_proxies() == ["10.244.0.0/16", "::1"]
     assert IntakeSettings().trusted_proxies() == []
