@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared import publication
 from shared.catalogue import Catalogue
 from shared.events import CitizenReplied, Envelope, TicketRated, TicketSubmitted
 from shared.outbox import outbox_entry
@@ -73,8 +74,12 @@ def new_ticket(
     reporter: Reporter | None,
     anonymous: bool,
     confidential: bool,
+    confidential_requested: bool | None = None,
 ) -> tuple[Ticket, Envelope]:
-    """The ticket as first stored, with its `submitted` event already in the outbox."""
+    """The ticket as first stored, with its `submitted` event already in the outbox.
+
+    `confidential` is the flag in force (see shared.publication), `confidential_requested`
+    what the citizen chose (None: no choice)."""
     event = TicketSubmitted(
         kind=kind.value,
         category=category,
@@ -94,6 +99,7 @@ def new_ticket(
             "reporter": reporter,
             "anonymous": anonymous,
             "confidential": confidential,
+            "confidential_requested": confidential_requested,
             "reply_token_hash": hash_reply_token(reply_token),
             "submitted_at": now,
             "updated_at": now,
@@ -116,7 +122,9 @@ def new_ticket(
 
 
 def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> dict[str, object]:
-    """The public tracking view; confidential tickets show status only, unless to the reporter."""
+    """The tracking view under the publication policy (shared.publication): before
+    verification, once rejected, or when confidential or hidden, only status, OPD and dates;
+    the reporter with their token sees everything."""
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
     view: dict[str, object] = {
         "tracking_code": ticket.tracking_code,
@@ -126,17 +134,23 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
         "updated_at": ticket.updated_at,
         "due_at": ticket.due_at,
     }
-    if ticket.confidential and not is_reporter:
+    shown = publication.shows_content(ticket)
+    if not shown and not is_reporter:
         return view
     view.update(
         kind=ticket.kind,
         category=ticket.category,
+        public_text=publication.public_text(ticket),
         timeline=[
-            {"at": h.at, "status": h.to_status, "note": h.note}
+            {
+                "at": h.at,
+                "status": h.to_status,
+                "note": h.note if is_reporter else publication.public_note(h.note),
+            }
             for h in ticket.history
             if h.public or is_reporter
         ],
-        replies=public_replies(ticket, catalogue),
+        replies=public_replies(ticket, catalogue, redacted=not is_reporter),
         photos=[
             {
                 "id": p.id,
@@ -154,6 +168,10 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
             location=ticket.location.model_dump(),
             reporter=ticket.reporter.model_dump() if ticket.reporter else None,
             rating=ticket.rating.model_dump() if ticket.rating else None,
+            publication={
+                "exposure": publication.exposure(ticket).value,
+                "text": publication.draft_text(ticket),
+            },
         )
     return view
 
@@ -289,17 +307,21 @@ def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) ->
     )
 
 
-def public_replies(ticket: Ticket, catalogue: Catalogue) -> list[dict[str, object]]:
-    """The OPD's public answers: resolution notes and public comments, oldest first."""
+def public_replies(
+    ticket: Ticket, catalogue: Catalogue, *, redacted: bool = True
+) -> list[dict[str, object]]:
+    """The OPD's public answers: resolution notes and public comments, oldest first; redacted
+    for the public (an answer may quote the reporter)."""
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
     by = opd.name if opd else "Admin Layanan Pengaduan"
+    shown = publication.public_note if redacted else (lambda text: text)
     replies: list[dict[str, object]] = [
-        {"at": h.at, "by": by, "message": h.note}
+        {"at": h.at, "by": by, "message": shown(h.note)}
         for h in ticket.history
         if h.action == "resolve" and h.public and h.note
     ]
     replies += [
-        {"at": c.at, "by": by, "message": c.body}
+        {"at": c.at, "by": by, "message": shown(c.body)}
         for c in ticket.comments
         if c.public and c.author != CITIZEN
     ]

@@ -23,6 +23,7 @@ ID: dict[str, str] = {
     ),
     "nav.new": "Buat laporan",
     "nav.track": "Lacak laporan",
+    "nav.statistics": "Statistik",
     "lang.other": "English",
     "lang.other_code": "en",
     "optional": "(opsional)",
@@ -92,10 +93,44 @@ ID: dict[str, str] = {
         "Petugas dan masyarakat tidak melihat nama dan kontak Anda. Kontak hanya dipakai sistem "
         "untuk mengirim kabar kepada Anda."
     ),
-    "label.confidential": "Rahasia: jangan tampilkan isi laporan untuk umum",
-    "hint.confidential": (
-        "Di halaman lacak, orang lain hanya melihat status dan tanggalnya. Petugas yang "
-        "menangani tetap membaca isinya."
+    "confidential.legend": "Tampilkan isi laporan untuk umum?",
+    "confidential.auto": "Otomatis (disarankan)",
+    "confidential.auto.hint": (
+        "Isi tampil setelah diverifikasi petugas dan disamarkan. Laporan pungli atau "
+        "penyimpangan pejabat (Inspektorat) otomatis dirahasiakan."
+    ),
+    "confidential.yes": "Rahasia: jangan tampilkan isi laporan untuk umum",
+    "confidential.yes.hint": (
+        "Di halaman lacak dan di data terbuka, orang lain hanya melihat status dan tanggalnya. "
+        "Petugas yang menangani tetap membaca isinya."
+    ),
+    "confidential.no": "Boleh ditampilkan (disamarkan), juga untuk laporan pungli",
+    "confidential.no.hint": (
+        "Pilih ini jika Anda ingin laporan penyimpangan pejabat tetap terlihat publik."
+    ),
+    "publish.title": "Apa yang tampil untuk umum",
+    "publish.when": (
+        "Laporan baru tampil untuk umum setelah diperiksa dan diverifikasi petugas. Laporan yang "
+        "ditolak (misalnya spam atau bukan laporan) tidak pernah ditampilkan."
+    ),
+    "publish.before": (
+        "Sebelum diverifikasi, orang yang tahu kode pelacakan hanya melihat status, perangkat "
+        "daerah yang menangani, dan tanggalnya."
+    ),
+    "publish.redaction": (
+        "Yang tampil hanya uraian yang sudah disamarkan: NIK/KK, nomor telepon, alamat email, "
+        "pelat nomor kendaraan, dan nama yang Anda sebut (misalnya setelah “saya”, “nama saya”, "
+        "“Bapak/Ibu”) diganti tanda seperti [nama]. Petugas dapat menyunting atau "
+        "menyembunyikan teks itu."
+    ),
+    "publish.place": (
+        "Titik koordinat ditampilkan dibulatkan (sekitar 100 meter). Foto ditampilkan setelah "
+        "laporan diverifikasi."
+    ),
+    "publish.never": "Nama dan kontak Anda tidak pernah ditampilkan.",
+    "publish.statistics": (
+        "Halaman Statistik menghitung semua laporan, termasuk yang rahasia, tanpa menampilkan "
+        "isinya."
     ),
     "privacy.title": "Data pribadi Anda",
     "privacy.what": (
@@ -179,10 +214,26 @@ ID: dict[str, str] = {
     "track.no_replies": "Belum ada jawaban.",
     "track.photos": "Foto",
     "track.photo_link": "Foto {number} ({size} KB)",
-    "track.photos_hidden": "Foto terlampir: {count} (tidak ditampilkan karena laporan rahasia).",
+    "track.photos_hidden": "Foto terlampir: {count} (belum ditampilkan untuk umum).",
     "track.confidential": (
-        "Laporan ini rahasia. Untuk umum hanya status dan tanggalnya yang ditampilkan."
+        "Isi laporan ini tidak ditampilkan untuk umum. Untuk umum hanya status dan tanggalnya "
+        "yang ditampilkan."
     ),
+    "track.not_verified": (
+        "Isi laporan tampil untuk umum setelah diverifikasi petugas. Sampai saat itu hanya "
+        "status dan tanggalnya yang ditampilkan."
+    ),
+    "track.rejected": "Laporan ini ditolak; isinya tidak ditampilkan untuk umum.",
+    "track.public_text": "Isi laporan",
+    "track.public_text_hint": "Data pribadi disamarkan.",
+    "track.publication": "Yang tampil untuk umum",
+    "exposure.public": "Isi laporan di bawah ini tampil untuk umum.",
+    "exposure.not_verified": (
+        "Setelah petugas memverifikasi laporan, isi di bawah ini tampil untuk umum."
+    ),
+    "exposure.rejected": "Laporan ditolak: isinya tidak ditampilkan untuk umum.",
+    "exposure.confidential": "Laporan rahasia: untuk umum hanya status dan tanggalnya.",
+    "exposure.hidden": "Petugas menyembunyikan isi laporan dari umum.",
     "track.token_title": "Anda pelapornya?",
     "track.token_hint": (
         "Masukkan token rahasia dari tanda terima untuk melihat laporan lengkap dan menanggapinya."
@@ -290,6 +341,7 @@ EN: dict[str, str] = {
     "site.free": "This service is free. Officers never ask for payment to handle a report.",
     "nav.new": "New report",
     "nav.track": "Track a report",
+    "nav.statistics": "Statistics",
     "lang.other": "Bahasa Indonesia",
     "lang.other_code": "id",
     "optional": "(optional)",
@@ -354,10 +406,40 @@ EN: dict[str, str] = {
         "Officers and the public do not see your name or contact. The system uses your contact "
         "only to send you updates."
     ),
-    "label.confidential": "Confidential: do not show the report publicly",
-    "hint.confidential": (
-        "On the tracking page others see only its status and dates. The officers handling it "
-        "still read it."
+    "confidential.legend": "Show the report's content publicly?",
+    "confidential.auto": "Automatic (recommended)",
+    "confidential.auto.hint": (
+        "The content is shown once an officer has verified it, with personal data masked. "
+        "Reports of extortion or misconduct by officials (Inspektorat) are kept confidential."
+    ),
+    "confidential.yes": "Confidential: do not show the report publicly",
+    "confidential.yes.hint": (
+        "On the tracking page and in the open data others see only its status and dates. The "
+        "officers handling it still read it."
+    ),
+    "confidential.no": "May be shown (masked), also for extortion reports",
+    "confidential.no.hint": "Choose this if a report of misconduct should stay visible.",
+    "publish.title": "What the public sees",
+    "publish.when": (
+        "A report is public only once an officer has checked and verified it. A rejected report "
+        "(spam, or not a report) is never shown."
+    ),
+    "publish.before": (
+        "Before that, someone with the tracking code sees only its status, the agency handling "
+        "it and the dates."
+    ),
+    "publish.redaction": (
+        "Only the masked description is shown: ID (NIK/KK) numbers, phone numbers, email "
+        "addresses, vehicle plates and names you mention (after “saya”, “nama saya”, "
+        "“Bapak/Ibu”) are replaced by marks such as [nama]. Officers may edit or hide that text."
+    ),
+    "publish.place": (
+        "Coordinates are shown rounded (about 100 metres). Photos are shown once the report is "
+        "verified."
+    ),
+    "publish.never": "Your name and contact are never shown.",
+    "publish.statistics": (
+        "The Statistics page counts every report, confidential ones too, without showing them."
     ),
     "privacy.title": "Your personal data",
     "privacy.what": (
@@ -434,8 +516,23 @@ EN: dict[str, str] = {
     "track.no_replies": "No answer yet.",
     "track.photos": "Photos",
     "track.photo_link": "Photo {number} ({size} KB)",
-    "track.photos_hidden": "Photos attached: {count} (not shown: the report is confidential).",
-    "track.confidential": "This report is confidential. The public sees only its status and dates.",
+    "track.photos_hidden": "Photos attached: {count} (not shown publicly).",
+    "track.confidential": (
+        "This report's content is not public. The public sees only its status and dates."
+    ),
+    "track.not_verified": (
+        "The content is shown publicly once an officer has verified it. Until then only its "
+        "status and dates are shown."
+    ),
+    "track.rejected": "This report was rejected; its content is not shown publicly.",
+    "track.public_text": "The report",
+    "track.public_text_hint": "Personal data are masked.",
+    "track.publication": "What the public sees",
+    "exposure.public": "The text below is shown publicly.",
+    "exposure.not_verified": "Once an officer has verified the report, the text below is public.",
+    "exposure.rejected": "The report was rejected: its content is not shown publicly.",
+    "exposure.confidential": "Confidential report: the public sees only its status and dates.",
+    "exposure.hidden": "An officer has hidden the report's content from the public.",
     "track.token_title": "Did you send this report?",
     "track.token_hint": (
         "Enter the secret token from your receipt to see your whole report and answer it."

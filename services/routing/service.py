@@ -7,6 +7,7 @@ import logging
 from services.routing import domain, metrics
 from services.routing.classifier import Model
 from services.routing.repository import TicketRepository
+from shared import publication
 from shared.catalogue import Catalogue
 from shared.events import TicketRouted, TicketTriaged, utcnow
 from shared.outbox import outbox_entry
@@ -69,11 +70,17 @@ async def route_submitted_ticket(
             if opd is not None
             else "Menunggu penelaahan admin koordinator."
         )
+        opd_code = result.opd if status is TicketStatus.ROUTED else None
         updated = await tickets.update(
             ticket,
             set_fields={
                 "status": status.value,
-                "opd": result.opd if status is TicketStatus.ROUTED else None,
+                "opd": opd_code,
+                "confidential": publication.confidential_when_assigned(
+                    requested=ticket.confidential_requested,
+                    current=ticket.confidential,
+                    opd=opd_code,
+                ),
                 "routing": {
                     "opd": result.opd,
                     "confidence": result.confidence,
