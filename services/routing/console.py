@@ -32,7 +32,7 @@ from services.routing import domain, staff, workflow
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import LoginThrottle
-from services.routing.schemas import CommentIn, ProfileIn, TransitionIn
+from services.routing.schemas import CommentIn, ProfileIn, PublicationIn, TransitionIn
 from services.routing.staff import RoutingContext
 from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, Opd
@@ -662,7 +662,7 @@ async def ticket(code: str, console: StaffDep, selesai: str | None = None) -> Re
     except NotFound:
         return _not_found(console)
     done = None
-    if selesai in {a.value for a in workflow.Action} | {"comment"}:
+    if selesai in {a.value for a in workflow.Action} | {"comment", "publication"}:
         cat = await console.ctx.catalogue.get()
         opd = cat.opd(view.get("opd") or "")
         done = console.t(f"done.{selesai}", code=view["tracking_code"], opd=opd.name if opd else "")
@@ -766,6 +766,59 @@ async def comment(code: str, console: StaffDep) -> Response:
     except NotFound:
         return _not_found(console)
     return console.redirect(f"{PREFIX}/tiket/{current['tracking_code']}?selesai=comment#selesai")
+
+
+@router.post("/tiket/{code}/publikasi", response_class=HTMLResponse)
+async def set_publication(code: str, console: StaffDep) -> Response:
+    """Edit or hide the public text, with the reason, at the version the form showed."""
+    ctx, principal, t = console.ctx, console.staff, console.t
+    async with console.request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
+        values = {
+            "publication-text": _text(form, "text"),
+            "publication-hidden": _text(form, "hidden"),
+            "publication-reason": _text(form, "reason"),
+        }
+        version = _text(form, "version")
+        csrf_ok = console.csrf_ok(form)
+    try:
+        current = await staff.get_ticket(ctx, principal, code[:40])
+    except NotFound:
+        return _not_found(console)
+    if not csrf_ok:
+        return await _ticket_page(console, current, status=403, values=values, banner=t("err.csrf"))
+    try:
+        body = PublicationIn.model_validate(
+            {
+                "text": values["publication-text"] or None,
+                "hidden": values["publication-hidden"] == "1",
+                "reason": values["publication-reason"],
+                "version": version or None,
+            }
+        )
+        await staff.set_publication(
+            ctx,
+            principal,
+            code[:40],
+            text=body.text,
+            hidden=body.hidden,
+            reason=body.reason,
+            version=body.version,
+        )
+    except ValidationError as exc:
+        errors = _messages(t, validation_errors(exc), "publication-")
+        return await _ticket_page(console, current, status=422, errors=errors, values=values)
+    except Forbidden:
+        return await _ticket_page(console, current, status=403, banner=t("err.auditor"))
+    except Conflict as exc:
+        latest = exc.extra.get("ticket") or current
+        return await _ticket_page(
+            console, latest, status=409, values=values, banner=t("err.conflict")
+        )
+    except NotFound:
+        return _not_found(console)
+    return console.redirect(
+        f"{PREFIX}/tiket/{current['tracking_code']}?selesai=publication#selesai"
+    )
 
 
 @router.get("/tiket/{code}/foto/{photo_id}")

@@ -643,3 +643,59 @@ def test_english_on_request(web: TestClient, stored: Any) -> None:
     page = web.get(f"/konsol/tiket/{code}?lang=en").text
     assert '<html lang="en">' in page and "Verify report" in page
     assert '<html lang="en">' in web.get("/konsol").text, "the choice is remembered"
+
+
+def test_officer_previews_edits_and_hides_the_public_text_with_a_logged_reason(
+    web: TestClient, stored: Any
+) -> None:
+    code = put_ticket(
+        stored,
+        status="verified",
+        description="Saya Budi Santoso, hp 0812-3456-7890: jalan berlubang di depan SD.",
+    )
+    signed_in(web, "dpupr")
+    page = web.get(f"/konsol/tiket/{code}").text
+    assert "Tampilan untuk umum" in page
+    assert "Isi laporan tampil untuk umum" in page
+    assert "Saya [nama], hp [nomor telepon]: jalan berlubang di depan SD." in page
+
+    def post(**fields: str) -> Response:
+        version = str(stored.tickets.find_one({"_id": code})["version"])
+        data = {"csrf": csrf(web), "version": version, **fields}
+        return web.post(f"/konsol/tiket/{code}/publikasi", data=data, follow_redirects=False)
+
+    refused = post(text="Jalan berlubang di depan SD.", reason="")
+    assert refused.status_code == 422
+    assert 'id="f-publication-reason-error"' in refused.text
+    assert stored.tickets.find_one({"_id": code}).get("publication") is None
+
+    edited = post(text="Jalan berlubang di depan SD, kata Pak Budi.", reason="Sebut lokasi saja")
+    assert edited.status_code == 303
+    doc = stored.tickets.find_one({"_id": code})
+    assert doc["publication"]["text"] == "Jalan berlubang di depan SD, kata Pak Budi."
+    assert doc["publication"]["by"] == "dpupr" and not doc["publication"]["hidden"]
+    page = web.get(f"/konsol/tiket/{code}?selesai=publication").text
+    assert "Jalan berlubang di depan SD, kata Pak [nama]." in page
+    assert "Tampilan untuk umum sudah disimpan." in page
+
+    assert post(text="", hidden="1", reason="Menyebut anak di bawah umur").status_code == 303
+    doc = stored.tickets.find_one({"_id": code})
+    assert doc["publication"]["hidden"] is True and doc["publication"]["text"] is None
+    last = doc["history"][-1]
+    assert last["action"] == "publication" and last["public"] is False
+    assert (
+        "disembunyikan" in last["internal_note"] and "anak di bawah umur" in last["internal_note"]
+    )
+    assert "Tidak tampil: isi disembunyikan petugas." in web.get(f"/konsol/tiket/{code}").text
+
+
+def test_auditors_see_the_public_preview_but_change_nothing(web: TestClient, stored: Any) -> None:
+    code = put_ticket(stored, status="routed", description="Nama saya Ani, jalan rusak parah.")
+    signed_in(web, "auditor")
+    page = web.get(f"/konsol/tiket/{code}").text
+    assert "Nama saya [nama], jalan rusak parah." in page
+    assert "Belum tampil: isi laporan tampil untuk umum setelah diverifikasi." in page
+    assert f'action="/konsol/tiket/{code}/publikasi"' not in page
+    data = {"csrf": csrf(web), "text": "", "hidden": "1", "reason": "coba"}
+    assert web.post(f"/konsol/tiket/{code}/publikasi", data=data).status_code == 403
+    assert stored.tickets.find_one({"_id": code}).get("publication") is None
