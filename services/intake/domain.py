@@ -86,6 +86,7 @@ def new_ticket(
         kecamatan=location.kecamatan,
         confidential=confidential,
         has_contact=bool(reporter and reporter.has_contact()),
+        submitted_at=now,
     ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=correlation_id)
     ticket = Ticket.model_validate(
         {
@@ -244,7 +245,20 @@ def citizen_follow_up(
         to, note = TicketStatus.IN_PROGRESS, "Pelapor menolak penyelesaian; laporan dibuka kembali."
     else:
         raise FollowUpInvalid("action")
-    event = CitizenReplied(action=action, from_status=status, to_status=to, opd=ticket.opd)
+    # Reopened: the OPD works toward a new resolution deadline, escalated if missed.
+    due = (
+        calendar.add_working_days(now, REOPENED_RESOLUTION_WORKING_DAYS)
+        if action == "dispute"
+        else None
+    )
+    event = CitizenReplied(
+        action=action,
+        from_status=status,
+        to_status=to,
+        opd=ticket.opd,
+        due_at=due,
+        submitted_at=ticket.submitted_at,
+    )
     push: dict[str, list[Any]] = {
         "history": [
             history_entry(
@@ -270,12 +284,7 @@ def citizen_follow_up(
         push["comments"] = [_comment(message, now)]
     fields: dict[str, Any] = {"status": to.value, "updated_at": now}
     if action == "dispute":
-        # Reopened: the OPD works toward a new resolution deadline, escalated if missed.
-        fields.update(
-            due_at=calendar.add_working_days(now, REOPENED_RESOLUTION_WORKING_DAYS),
-            escalated_for=None,
-            reminded_for=None,
-        )
+        fields.update(due_at=due, escalated_for=None, reminded_for=None)
     return Change(set_fields=fields, push=push)
 
 
@@ -287,7 +296,7 @@ def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) ->
         )
     if ticket.rating is not None:
         raise FollowUpRefused("Laporan ini sudah dinilai. (Already rated.)")
-    event = TicketRated(score=score, opd=ticket.opd)
+    event = TicketRated(score=score, opd=ticket.opd, submitted_at=ticket.submitted_at)
     return Change(
         set_fields={
             "rating": Rating(score=score, comment=comment, at=now).model_dump(),

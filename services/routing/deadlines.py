@@ -155,6 +155,7 @@ class DeadlineScheduler:
             status=ticket.status.value,
             due_at=ticket.due_at,
             stage=stage_of(ticket.status),
+            submitted_at=ticket.submitted_at,
         )
         return await self._apply(
             ticket,
@@ -186,7 +187,12 @@ class DeadlineScheduler:
 
     async def _remind(self, ticket: Ticket, now: datetime) -> bool:
         assert ticket.due_at is not None
-        event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
+        event = TicketDueSoon(
+            opd=ticket.opd,
+            status=ticket.status.value,
+            due_at=ticket.due_at,
+            submitted_at=ticket.submitted_at,
+        )
         return await self._apply(
             ticket,
             "reminded_for",
@@ -211,6 +217,7 @@ class DeadlineScheduler:
             to_status=S.CLOSED.value,
             opd=ticket.opd,
             actor_role="system",
+            submitted_at=ticket.submitted_at,
         )
         note = "Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja."
         fresh = await self._tickets.get(ticket.tracking_code)

@@ -63,6 +63,7 @@ async def route_submitted_ticket(
             confidence=result.confidence,
             model=result.model,
             due_at=due_at,
+            submitted_at=ticket.submitted_at,
         ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id)
         opd = catalogue.opd(result.opd)
         note = (

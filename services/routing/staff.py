@@ -203,6 +203,7 @@ async def comment(
         author_role=principal.role.value,
         opd=ticket.opd,
         body=body if public else None,
+        submitted_at=ticket.submitted_at,
     )
     for _ in range(5):
         updated = await ctx.tickets.update(

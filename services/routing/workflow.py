@@ -209,6 +209,7 @@ def transition(
         reason=request.reason,
         note=note if public else None,
         due_at=ticket.due_at if due is KEEP else due,
+        submitted_at=ticket.submitted_at,
     )
     # Every status change shows on the public timeline; a note only where it is an answer.
     entry = history_entry(
