@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists
+.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists \
+	rebuild-statistics
 
 help:
 	@echo "make run    - start Kafka, FerretDB and the three services in the foreground (Ctrl-C stops)"
@@ -17,6 +18,7 @@ help:
 	@echo "make eval-routing - train the router on part of the labelled examples, report on the rest"
 	@echo "make bench  - classifications per second per core of the router (var/bench/routing.json)"
 	@echo "make bench-lists - officers' list/count queries per FerretDB backend (docs/benchmarks.md)"
+	@echo "make rebuild-statistics - the public statistics again from every ticket event (docs/statistics.md)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] preparing the Python virtualenv in $(VENV) ..."
@@ -55,6 +57,10 @@ bench: $(STAMP)
 bench-lists: $(STAMP)
 	@$(PY) -m devstack setup
 	@$(PY) -m bench.lists $(BENCH_ARGS)
+
+# Against the servers of the environment (ROUTING_*/MONGODB_URL/KAFKA_BOOTSTRAP_SERVERS; make up's by default).
+rebuild-statistics: $(STAMP)
+	@$(PY) -m services.routing.statistics rebuild
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.routing import domain, service
+from services.routing import domain, service, statistics
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
 from services.routing.console import STATIC_PATH, static_files
@@ -117,6 +117,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             route_stale=route_stale,
             on_change=relay.wake,
         )
+        statistics_consumer = statistics.consumer(
+            settings, statistics.projector(settings, db), publisher
+        )
         consumer = ConsumeLoop(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.consumer_group,
@@ -138,6 +141,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             await asyncio.to_thread(domain.default_model)  # warm, off the event loop
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
+                keep_running("routing-statistics", statistics_consumer.run),
                 keep_running("routing-outbox", relay.run),
                 keep_running(
                     "routing-deadlines",

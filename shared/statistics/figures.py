@@ -115,11 +115,14 @@ class Selection:
 
 
 def cells(summaries: Mapping[str, Mapping[str, Any]], selection: Selection) -> list[Cell]:
-    """The cells of the selected months that match the OPD and kecamatan filters."""
+    """The cells of the selected months that match the OPD and kecamatan filters (a cell every
+    ticket left, when it moved to another OPD, counts nothing and is left out)."""
     found = []
     for month in selection.months:
         summary = summaries.get(month) or {}
         for key, held in (summary.get("cells") or {}).items():
+            if not held["t"]["n"].get("received"):
+                continue  # every ticket moved on to another cell
             opd, category, kecamatan = split_cell(key)
             if selection.opd is not None and opd != selection.opd:
                 continue
