@@ -23,6 +23,7 @@ from services.intake.repository import (
 )
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
+from services.intake.statistics import router as statistics_router
 from services.intake.web import WEB_UPLOAD_PATH, static_files, web_upload_limit
 from services.intake.web import router as web_router
 from shared import topics
@@ -33,6 +34,7 @@ from shared.kafka import KafkaPublisher, kafka_answers
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
 from shared.photos import PhotoStore
+from shared.statistics.store import StatisticsReader, StatisticsStore
 from shared.supervise import keep_running
 from shared.tickets import COLLECTION
 
@@ -100,6 +102,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 photos=PhotoStore(db),
                 rate_limiter=RateLimiter(db, per_minute=settings.rate_limit_per_minute),
                 wake_relay=relay.wake,
+                statistics=StatisticsReader(
+                    StatisticsStore(db), ttl_s=settings.statistics.cache_seconds
+                ),
             )
             yield {"db": db, "intake": ctx}
         finally:
@@ -124,5 +129,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(router)
     app.include_router(web_router)
     app.include_router(open311_router)
+    app.include_router(statistics_router)
     app.mount("/static", static_files(), name="static")
     return app

@@ -251,6 +251,83 @@ ID: dict[str, str] = {
     "track.yes": "Ya",
     "track.rating": "Penilaian Anda",
     "track.rating_value": "{score} dari 5",
+    # the statistics page
+    "stats.title": "Statistik pengaduan",
+    "stats.intro": (
+        "Angka dari semua laporan yang masuk ke Layanan Pengaduan Kabupaten Serang, diperbarui "
+        "terus dari setiap perubahan status."
+    ),
+    "stats.confidential_note": (
+        "Semua laporan dihitung, termasuk yang rahasia, yang ditolak, dan yang belum "
+        "diverifikasi. Isi laporan tidak pernah ditampilkan di halaman ini."
+    ),
+    "stats.filters": "Pilih data",
+    "stats.month": "Bulan laporan",
+    "stats.month_recent": "12 bulan terakhir",
+    "stats.opd": "Perangkat daerah",
+    "stats.opd_all": "Semua perangkat daerah",
+    "stats.kecamatan": "Kecamatan",
+    "stats.kecamatan_all": "Semua kecamatan",
+    "stats.show": "Tampilkan",
+    "stats.period": "Periode: {first} sampai {last}",
+    "stats.summary": "Ringkasan",
+    "stats.received": "Laporan masuk",
+    "stats.resolved": "Selesai",
+    "stats.rejected": "Ditolak",
+    "stats.open": "Masih diproses",
+    "stats.within_deadline": "Dijawab tepat waktu",
+    "stats.first_response": "Tanggapan pertama",
+    "stats.resolution": "Sampai selesai",
+    "stats.days": "{median} hari kerja (90%: paling lama {p90})",
+    "stats.no_days": "belum ada",
+    "stats.open_overdue": "Belum selesai, lewat tenggat",
+    "stats.reopen_rate": "Dibuka kembali",
+    "stats.satisfaction": "Kepuasan pelapor",
+    "stats.satisfaction_value": "{mean} dari 5 ({count} penilaian)",
+    "stats.routed": "Diteruskan otomatis / lewat admin",
+    "stats.trend": "Laporan masuk dan selesai per bulan",
+    "stats.league": "Jawaban tepat waktu per perangkat daerah",
+    "stats.league_hint": "Diurutkan dari bagian jawaban tepat waktu terbesar.",
+    "stats.by_kecamatan": "Laporan per kecamatan",
+    "stats.no_kecamatan": "Tanpa kecamatan",
+    "stats.by_month": "Per bulan",
+    "stats.none": "Belum ada laporan pada pilihan ini.",
+    "stats.col.month": "Bulan",
+    "stats.col.opd": "Perangkat daerah",
+    "stats.col.kecamatan": "Kecamatan",
+    "stats.col.answered": "Dijawab",
+    "stats.col.median_resolution": "Median hari kerja sampai selesai",
+    "stats.definitions": "Cara membaca angka",
+    "stats.def.received": (
+        "Laporan masuk: semua laporan yang dikirim pada bulan itu, termasuk yang rahasia, yang "
+        "ditolak, dan yang belum diverifikasi. Angka bulan lalu masih berubah selama laporannya "
+        "ditangani."
+    ),
+    "stats.def.within_deadline": (
+        "Tepat waktu: bagian laporan terjawab yang jawaban pertamanya datang sebelum tenggat yang "
+        "berlaku (hari kerja, aturan SP4N-LAPOR!)."
+    ),
+    "stats.def.days": (
+        "Tanggapan pertama: verifikasi, jawaban, penolakan atau balasan umum pertama. Hari "
+        "dihitung dalam hari kerja sejak laporan dikirim: median, dan 90% laporan paling lama "
+        "sekian."
+    ),
+    "stats.def.overdue": "Lewat tenggat: laporan yang belum selesai dan tenggatnya sudah lewat.",
+    "stats.def.reopen": (
+        "Dibuka kembali: bagian laporan terjawab yang dibuka lagi karena disanggah pelapor atau "
+        "dibuka admin."
+    ),
+    "stats.def.routed": (
+        "Diteruskan otomatis: ditentukan sistem; lewat admin: ditentukan admin koordinator."
+    ),
+    "stats.open_data": "Data terbuka",
+    "stats.open_data_hint": (
+        "Angka yang sama dapat diunduh dan dipakai ulang dengan menyebut sumbernya."
+    ),
+    "stats.download_json": "Unduh JSON",
+    "stats.download_csv": "Unduh CSV",
+    "stats.schema": "Penjelasan kolom (skema)",
+    "stats.licence": "Lisensi: {name}",
     "act.info.title": "Tambah informasi",
     "label.info_message": "Informasi tambahan",
     "act.info.submit": "Kirim informasi",
@@ -550,6 +627,79 @@ EN: dict[str, str] = {
     "track.yes": "Yes",
     "track.rating": "Your rating",
     "track.rating_value": "{score} out of 5",
+    # the statistics page
+    "stats.title": "Complaint statistics",
+    "stats.intro": (
+        "Figures of every report received by the Kabupaten Serang complaint service, kept up to "
+        "date from each change of status."
+    ),
+    "stats.confidential_note": (
+        "Every report counts, confidential, rejected and not yet verified ones too. No report's "
+        "content is ever shown on this page."
+    ),
+    "stats.filters": "Choose the data",
+    "stats.month": "Month of the reports",
+    "stats.month_recent": "Last 12 months",
+    "stats.opd": "Agency",
+    "stats.opd_all": "All agencies",
+    "stats.kecamatan": "Kecamatan",
+    "stats.kecamatan_all": "All kecamatan",
+    "stats.show": "Show",
+    "stats.period": "Period: {first} to {last}",
+    "stats.summary": "Summary",
+    "stats.received": "Reports received",
+    "stats.resolved": "Resolved",
+    "stats.rejected": "Rejected",
+    "stats.open": "Still in progress",
+    "stats.within_deadline": "Answered on time",
+    "stats.first_response": "First response",
+    "stats.resolution": "Until resolved",
+    "stats.days": "{median} working days (90%: at most {p90})",
+    "stats.no_days": "none yet",
+    "stats.open_overdue": "Open, past the deadline",
+    "stats.reopen_rate": "Reopened",
+    "stats.satisfaction": "Reporter satisfaction",
+    "stats.satisfaction_value": "{mean} out of 5 ({count} ratings)",
+    "stats.routed": "Routed automatically / by the coordinator",
+    "stats.trend": "Reports received and resolved per month",
+    "stats.league": "Answers on time per agency",
+    "stats.league_hint": "Ordered by the largest share of answers on time.",
+    "stats.by_kecamatan": "Reports per kecamatan",
+    "stats.no_kecamatan": "No kecamatan",
+    "stats.by_month": "Per month",
+    "stats.none": "No reports for this choice yet.",
+    "stats.col.month": "Month",
+    "stats.col.opd": "Agency",
+    "stats.col.kecamatan": "Kecamatan",
+    "stats.col.answered": "Answered",
+    "stats.col.median_resolution": "Median working days until resolved",
+    "stats.definitions": "How to read the figures",
+    "stats.def.received": (
+        "Reports received: every report sent in that month, confidential, rejected and not yet "
+        "verified ones too. Past months still change while their reports are handled."
+    ),
+    "stats.def.within_deadline": (
+        "On time: the share of answered reports whose first answer came by the deadline in force "
+        "(working days, SP4N-LAPOR! rules)."
+    ),
+    "stats.def.days": (
+        "First response: the first verification, answer, rejection or public reply. Days are "
+        "working days since the report was sent: the median, and the most that 90% took."
+    ),
+    "stats.def.overdue": "Past the deadline: reports not finished whose deadline has passed.",
+    "stats.def.reopen": (
+        "Reopened: the share of answered reports opened again, disputed by the reporter or by "
+        "the coordinator."
+    ),
+    "stats.def.routed": (
+        "Routed automatically: chosen by the system; by the coordinator: chosen by the admin."
+    ),
+    "stats.open_data": "Open data",
+    "stats.open_data_hint": "The same figures, to download and reuse with credit to the source.",
+    "stats.download_json": "Download JSON",
+    "stats.download_csv": "Download CSV",
+    "stats.schema": "What each column means (schema)",
+    "stats.licence": "Licence: {name}",
     "act.info.title": "Add information",
     "label.info_message": "More information",
     "act.info.submit": "Send information",
@@ -692,6 +842,16 @@ class Translator:
         """`7 Maret 2025` / `7 March 2025`, in Jakarta time."""
         local = value.astimezone(JAKARTA)
         return f"{local.day} {MONTHS[self.lang][local.month - 1]} {local.year}"
+
+    def month_name(self, month: str) -> str:
+        """`2026-05` as `Mei 2026` / `May 2026`."""
+        year, number = month.split("-")
+        return f"{MONTHS[self.lang][int(number) - 1]} {year}"
+
+    def month_short(self, month: str) -> str:
+        """`2026-05` as `Mei 26`: a chart's axis."""
+        year, number = month.split("-")
+        return f"{MONTHS[self.lang][int(number) - 1][:3]} {year[2:]}"
 
     def datetime(self, value: datetime) -> str:
         """`7 Maret 2025 pukul 14.05 WIB` / `7 March 2025, 14:05 WIB`."""

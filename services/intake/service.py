@@ -38,6 +38,7 @@ from shared.errors import (
 )
 from shared.events import utcnow
 from shared.photos import PhotoStore
+from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket
 
 MAX_VERSION_RETRIES = 5
@@ -54,6 +55,7 @@ class IntakeContext:
     photos: PhotoStore
     rate_limiter: RateLimiter
     wake_relay: Callable[[], None]
+    statistics: StatisticsReader
 
 
 def _hash(value: str) -> str:
