@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.months import MONTHS, month_label
 from shared.workdays import JAKARTA
 
 Lang = Literal["id", "en"]
@@ -779,36 +780,6 @@ EN: dict[str, str] = {
 
 MESSAGES: Mapping[Lang, Mapping[str, str]] = {"id": ID, "en": EN}
 
-MONTHS: Mapping[Lang, tuple[str, ...]] = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 # The services' messages read "Indonesian. (English.)": one half is shown per language.
 _BILINGUAL = re.compile(r"^(?P<id>.*?)\s*\((?P<en>[^()]*)\)\s*$", re.DOTALL)
@@ -845,13 +816,11 @@ class Translator:
 
     def month_name(self, month: str) -> str:
         """`2026-05` as `Mei 2026` / `May 2026`."""
-        year, number = month.split("-")
-        return f"{MONTHS[self.lang][int(number) - 1]} {year}"
+        return month_label(month, self.lang)
 
     def month_short(self, month: str) -> str:
         """`2026-05` as `Mei 26`: a chart's axis."""
-        year, number = month.split("-")
-        return f"{MONTHS[self.lang][int(number) - 1][:3]} {year[2:]}"
+        return month_label(month, self.lang, short=True)
 
     def datetime(self, value: datetime) -> str:
         """`7 Maret 2025 pukul 14.05 WIB` / `7 March 2025, 14:05 WIB`."""

@@ -23,6 +23,7 @@ from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.learning import ModelStore, retrain_loop
 from services.routing.queries import TicketQueries
+from services.routing.reports import router as reports_router
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
@@ -32,6 +33,7 @@ from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
+from shared.statistics.store import StatisticsReader, StatisticsStore
 from shared.supervise import keep_running
 from shared.tickets import COLLECTION
 
@@ -171,6 +173,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     catalogue=catalogue,
                     models=models,
                     wake_relay=relay.wake,
+                    statistics=StatisticsReader(StatisticsStore(db), ttl_s=30.0),
                 ),
                 "throttle": throttle,
             }
@@ -190,5 +193,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(console_router)
+    app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")
     return app

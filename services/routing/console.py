@@ -160,11 +160,17 @@ class Console:
     def render(
         self, template: str, *, status: int = 200, here: str | None = None, **values: Any
     ) -> Response:
+        html = self.html(template, here=here, **values)
+        response = html_response(html, self.request, status_code=status)
+        return self.finish(response)
+
+    def html(self, template: str, *, here: str | None = None, **values: Any) -> str:
+        """A page's markup (a PDF is made from it too)."""
         errors: Mapping[str, str] = values.setdefault("errors", {})
         values.setdefault("banner", None)
         values.setdefault("done", None)
         values["summary"] = [(key, self.label(key), message) for key, message in errors.items()]
-        html = (
+        return (
             _templates()
             .get_template(template)
             .render(
@@ -177,8 +183,6 @@ class Console:
                 **values,
             )
         )
-        response = html_response(html, self.request, status_code=status)
-        return self.finish(response)
 
     def redirect(self, url: str) -> Response:
         return self.finish(RedirectResponse(url, status_code=303))
@@ -326,7 +330,7 @@ def _messages(
     return found
 
 
-def _not_found(console: Console) -> Response:
+def not_found(console: Console) -> Response:
     return console.render("not_found.html", status=404, here=PREFIX)
 
 
@@ -660,7 +664,7 @@ async def ticket(code: str, console: StaffDep, selesai: str | None = None) -> Re
     try:
         view = await staff.get_ticket(console.ctx, console.staff, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     done = None
     if selesai in {a.value for a in workflow.Action} | {"comment", "publication"}:
         cat = await console.ctx.catalogue.get()
@@ -681,7 +685,7 @@ async def act(code: str, console: StaffDep) -> Response:
     try:
         current = await staff.get_ticket(ctx, principal, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     if not csrf_ok:
         return await _ticket_page(console, current, status=403, banner=t("err.csrf"))
     prefix = f"{action}-"
@@ -721,7 +725,7 @@ async def act(code: str, console: StaffDep) -> Response:
             console, current, status=403, values=values, banner=t("err.forbidden")
         )
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     outcome = {"selesai": body.action.value}
     if body.action is workflow.Action.TRANSFER:
         outcome |= {"kode": result["tracking_code"], "ke": str(result.get("opd") or "")}
@@ -743,7 +747,7 @@ async def comment(code: str, console: StaffDep) -> Response:
     try:
         current = await staff.get_ticket(ctx, principal, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     comment_values = {"comment-body": values["body"], "comment-public": values["public"]}
     if not csrf_ok:
         return await _ticket_page(
@@ -764,7 +768,7 @@ async def comment(code: str, console: StaffDep) -> Response:
             console, current, status=409, values=comment_values, banner=t.pick(str(exc.detail))
         )
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     return console.redirect(f"{PREFIX}/tiket/{current['tracking_code']}?selesai=comment#selesai")
 
 
@@ -783,7 +787,7 @@ async def set_publication(code: str, console: StaffDep) -> Response:
     try:
         current = await staff.get_ticket(ctx, principal, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     if not csrf_ok:
         return await _ticket_page(console, current, status=403, values=values, banner=t("err.csrf"))
     try:
@@ -815,7 +819,7 @@ async def set_publication(code: str, console: StaffDep) -> Response:
             console, latest, status=409, values=values, banner=t("err.conflict")
         )
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     return console.redirect(
         f"{PREFIX}/tiket/{current['tracking_code']}?selesai=publication#selesai"
     )
@@ -827,11 +831,11 @@ async def photo(code: str, photo_id: str, console: StaffDep) -> Response:
     try:
         view = await staff.get_ticket(console.ctx, console.staff, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     listed = next((p for p in view.get("photos") or [] if p.get("id") == photo_id), None)
     data = await PhotoStore(console.request.state.db).get(photo_id) if listed else None
     if listed is None or data is None:
-        return _not_found(console)
+        return not_found(console)
     response = Response(data, media_type=str(listed["content_type"]))
     console.finish(response)
     response.headers["Cache-Control"] = "private, max-age=3600"
@@ -844,7 +848,7 @@ async def triage(console: StaffDep, cursor: str | None = None) -> Response:
     """Tickets the router left to the admin koordinator, oldest deadline first (admins only)."""
     ctx, principal, t = console.ctx, console.staff, console.t
     if principal.role is not Role.ADMIN:
-        return _not_found(console)
+        return not_found(console)
     cat = await ctx.catalogue.get()
     banner = None
     try:

@@ -23,6 +23,8 @@ class RoutingSettings(ServiceSettings):
     deadline_interval_s: float = Field(default=60.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    # Who the monthly reports are from (their heading).
+    report_organisation: str = "Pemerintah Kabupaten Serang"
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -22,6 +22,7 @@ from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import TicketCommented, utcnow
 from shared.outbox import outbox_entry
+from shared.statistics.store import StatisticsReader
 from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class RoutingContext:
     catalogue: CatalogueStore
     models: ModelStore
     wake_relay: Callable[[], None]
+    statistics: StatisticsReader
 
 
 def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> dict[str, Any]:

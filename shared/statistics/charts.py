@@ -1,14 +1,14 @@
 """Charts as inline SVG, drawn on the server: no script, no style attribute (the pages' CSP
 allows neither), readable without colour (every bar carries its number as text).
 
-Each function returns markup ready to embed (`markupsafe.Markup`), every label escaped.
+Each function returns markup ready to embed (`markupsafe.Markup`): every fragment is a literal
+template whose values `Markup.format` escapes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 from markupsafe import Markup
 
@@ -16,7 +16,38 @@ INK = "#1b1b1b"
 MUTED = "#5c5c5c"
 GRID = "#d0d0d0"
 COLOURS = ("#1f5fa8", "#2e8540", "#b35900")  # blue, green, orange: distinct in greyscale too
-FONT = 'font-family="sans-serif"'
+
+_OPEN = Markup(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" width="100%" '
+    'role="img" aria-labelledby="{id}-t" preserveAspectRatio="xMinYMin meet" class="chart">'
+    '<title id="{id}-t">{title}</title>'
+)
+_CLOSE = Markup("</svg>")
+_ROW = Markup(
+    '<text x="{lx}" y="{ty}" text-anchor="end" font-size="13" fill="{ink}" '
+    'font-family="sans-serif">{label}</text>'
+    '<rect x="{bx}" y="{by}" width="{length:.1f}" height="{bh}" fill="{fill}">'
+    "<title>{full}: {text}</title></rect>"
+    '<text x="{tx:.1f}" y="{ty}" font-size="13" fill="{ink}" font-family="sans-serif">'
+    "{text}</text>"
+)
+_GRIDLINE = Markup(
+    '<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{grid}"/>'
+    '<text x="{tx}" y="{ty:.1f}" text-anchor="end" font-size="11" fill="{muted}" '
+    'font-family="sans-serif">{value}</text>'
+)
+_COLUMN = Markup(
+    '<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}">'
+    "<title>{name} {label}: {value}</title></rect>"
+)
+_AXIS_LABEL = Markup(
+    '<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="11" fill="{ink}" '
+    'font-family="sans-serif">{label}</text>'
+)
+_LEGEND = Markup(
+    '<rect x="{x}" y="6" width="12" height="12" fill="{fill}"/>'
+    '<text x="{tx}" y="16" font-size="12" fill="{ink}" font-family="sans-serif">{name}</text>'
+)
 
 
 @dataclass(frozen=True)
@@ -34,20 +65,28 @@ def horizontal_bars(
     height = max(1, len(bars)) * row + 2 * pad
     width = label_w + bar_w + 70
     top = maximum if maximum is not None else max((b.value for b in bars), default=0) or 1
-    parts = [_open(width, height, title, chart_id)]
+    parts = [_OPEN.format(w=width, h=height, id=chart_id, title=title)]
     for i, bar in enumerate(bars):
         y = pad + i * row
-        length = 0 if top <= 0 else max(0.0, min(1.0, bar.value / top)) * bar_w
+        length = max(0.0, min(1.0, bar.value / top)) * bar_w if top > 0 else 0.0
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="13" '
-            f'fill="{INK}" {FONT}>{escape(_short(bar.label, 28))}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="{row - 8}" '
-            f'fill="{COLOURS[0]}"><title>{escape(bar.label)}: {escape(bar.text)}</title></rect>'
-            f'<text x="{label_w + length + 6:.1f}" y="{y + 17}" font-size="13" fill="{INK}" '
-            f"{FONT}>{escape(bar.text)}</text>"
+            _ROW.format(
+                lx=label_w - 6,
+                ty=y + 17,
+                ink=INK,
+                label=_short(bar.label, 28),
+                bx=label_w,
+                by=y + 4,
+                length=length,
+                bh=row - 8,
+                fill=COLOURS[0],
+                full=bar.label,
+                text=bar.text,
+                tx=label_w + length + 6,
+            )
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    parts.append(_CLOSE)
+    return Markup("").join(parts)
 
 
 @dataclass(frozen=True)
@@ -60,70 +99,72 @@ def grouped_columns(
     labels: Sequence[str], series: Sequence[Series], *, title: str, chart_id: str
 ) -> Markup:
     """Columns per label (a month), one per series side by side, with a legend (the trend)."""
-    left, bottom, top_pad, plot_h = 36, 34, 28, 180
-    group_w = 44
+    left, bottom, top_pad, plot_h, group_w = 36, 34, 28, 180, 44
     width = left + max(1, len(labels)) * group_w + 10
     height = top_pad + plot_h + bottom
-    peak = max((v for s in series for v in s.values), default=0)
-    scale = _nice(peak)
-    parts = [_open(width, height, title, chart_id)]
-    for step in range(5):
-        value = scale * step / 4
-        y = top_pad + plot_h - plot_h * step / 4
+    scale = _nice(max((v for s in series for v in s.values), default=0))
+    parts = [_OPEN.format(w=width, h=height, id=chart_id, title=title)]
+    for step in range(6):
+        y = top_pad + plot_h - plot_h * step / 5
         parts.append(
-            f'<line x1="{left}" x2="{width - 6}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="{MUTED}" {FONT}>{value:g}</text>'
+            _GRIDLINE.format(
+                x1=left,
+                x2=width - 6,
+                y=y,
+                grid=GRID,
+                tx=left - 4,
+                ty=y + 4,
+                muted=MUTED,
+                value=f"{scale * step / 5:g}",
+            )
         )
     column_w = (group_w - 8) / max(1, len(series))
     for i, label in enumerate(labels):
         x0 = left + i * group_w + 4
         for j, one in enumerate(series):
             value = one.values[i] if i < len(one.values) else 0
-            h = plot_h * value / scale if scale else 0
-            x = x0 + j * column_w
-            y = top_pad + plot_h - h
+            h = plot_h * value / scale
             parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{column_w - 1:.1f}" height="{h:.1f}" '
-                f'fill="{COLOURS[j % len(COLOURS)]}"><title>{escape(one.name)} '
-                f"{escape(label)}: {value}</title></rect>"
+                _COLUMN.format(
+                    x=x0 + j * column_w,
+                    y=top_pad + plot_h - h,
+                    w=column_w - 1,
+                    h=h,
+                    fill=COLOURS[j % len(COLOURS)],
+                    name=one.name,
+                    label=label,
+                    value=value,
+                )
             )
         parts.append(
-            f'<text x="{x0 + (group_w - 8) / 2:.1f}" y="{top_pad + plot_h + 14}" '
-            f'text-anchor="middle" font-size="11" fill="{INK}" {FONT}>{escape(label)}</text>'
+            _AXIS_LABEL.format(
+                x=x0 + (group_w - 8) / 2, y=top_pad + plot_h + 14, ink=INK, label=label
+            )
         )
     for j, one in enumerate(series):
-        x = left + j * 130
         parts.append(
-            f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[j % len(COLOURS)]}"/>'
-            f'<text x="{x + 16}" y="16" font-size="12" fill="{INK}" {FONT}>'
-            f"{escape(one.name)}</text>"
+            _LEGEND.format(
+                x=left + j * 130,
+                tx=left + j * 130 + 16,
+                fill=COLOURS[j % len(COLOURS)],
+                ink=INK,
+                name=one.name,
+            )
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def _open(width: float, height: float, title: str, chart_id: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="100%" role="img" aria-labelledby="{escape(chart_id)}-t" '
-        f'preserveAspectRatio="xMinYMin meet" class="chart">'
-        f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
-    )
+    parts.append(_CLOSE)
+    return Markup("").join(parts)
 
 
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _nice(peak: float) -> float:
-    """A round top for the axis: 10, 20, 50, 100, ... at least `peak`."""
-    if peak <= 0:
-        return 1
+    """A round top for the axis, at least `peak`: 5, 10, 20, 50, 100, ... (a fifth of it, the
+    grid's step, is a whole number)."""
+    if peak <= 5:
+        return 5
     magnitude = 1.0
     while magnitude * 10 < peak:
         magnitude *= 10
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= peak:
-            return step * magnitude
-    return 10 * magnitude
+    return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= peak)

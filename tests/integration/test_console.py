@@ -699,3 +699,65 @@ def test_auditors_see_the_public_preview_but_change_nothing(web: TestClient, sto
     data = {"csrf": csrf(web), "text": "", "hidden": "1", "reason": "coba"}
     assert web.post(f"/konsol/tiket/{code}/publikasi", data=data).status_code == 403
     assert stored.tickets.find_one({"_id": code}).get("publication") is None
+
+
+@pytest.fixture
+def with_statistics(infra: Infra, db_name: str, web: TestClient) -> Any:
+    """The statistics of a generated history, projected into the console's database."""
+    import asyncio
+
+    from shared.mongo import connect
+    from shared.statistics.service import Projector
+    from shared.statistics.store import StatisticsStore
+    from tests.statistics_history import CALENDAR, generate
+
+    history = generate(150, seed=51)
+
+    async def project() -> None:
+        client = connect(infra.mongodb_url)
+        try:
+            await Projector(StatisticsStore(client[db_name]), CALENDAR).apply(history.events)
+        finally:
+            await client.close()
+
+    asyncio.run(project())
+    return history
+
+
+def test_monthly_reports_for_the_bupati_and_each_opd_head_as_html_and_pdf(
+    web: TestClient, with_statistics: Any
+) -> None:
+    from tests.statistics_history import expected
+
+    month = "2026-03"
+    in_month = [t for t in with_statistics.truths if t.month == month]
+    signed_in(web, "admin")
+    index = web.get("/konsol/laporan")
+    assert index.status_code == 200 and f'href="/konsol/laporan/{month}.pdf"' in index.text
+    page = web.get(f"/konsol/laporan/{month}")
+    assert page.status_code == 200
+    assert "Laporan Bulanan Pengelolaan Pengaduan" in page.text and "Maret 2026" in page.text
+    assert f"<td>{len(in_month)}</td>" in page.text and page.text.count("<svg") == 2
+    assert "Dinas Pekerjaan Umum dan Penataan Ruang (DPUPR)" in page.text
+    assert not re.search(r"LP-[A-Z0-9]{4}-[A-Z0-9]{4}", page.text), "no report is named"
+    pdf = web.get(f"/konsol/laporan/{month}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 5000
+    chosen = web.get(f"/konsol/laporan/{month}", params={"opd": "dlh"}, follow_redirects=False)
+    assert (
+        chosen.status_code == 303 and chosen.headers["location"] == f"/konsol/laporan/{month}/DLH"
+    )
+
+    signed_in(web, "dlh-kepala")
+    own = web.get(f"/konsol/laporan/{month}/DLH")
+    dlh = expected(t for t in in_month if t.opd == "DLH")
+    assert own.status_code == 200 and "Untuk Kepala Dinas Lingkungan Hidup" in own.text
+    assert f"<td>{dlh.received}</td>" in own.text and "Per kategori" in own.text
+    assert web.get(f"/konsol/laporan/{month}/DLH.pdf").content.startswith(b"%PDF-")
+    assert web.get(f"/konsol/laporan/{month}/DPUPR").status_code == 404, "another OPD's"
+    assert web.get(f"/konsol/laporan/{month}").status_code == 404, "the bupati's"
+
+    signed_in(web, "dlh")
+    assert web.get("/konsol/laporan").status_code == 404, "officers read no reports"
+    assert web.get(f"/konsol/laporan/{month}/DLH").status_code == 404
+    assert "Laporan bulanan" not in web.get("/konsol").text
