@@ -32,7 +32,8 @@ from shared.workdays import JAKARTA, WorkCalendar
 
 CALENDAR = WorkCalendar()
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
-NOW = datetime(2026, 6, 26, 1, 0, tzinfo=UTC)
+SPAN = timedelta(days=165)  # submissions over five and a half months
+AFTER = timedelta(days=7)  # the history ends a week after the last submission
 CATEGORIES = {
     "jalan-rusak": "DPUPR",
     "drainase": "DPUPR",
@@ -82,12 +83,15 @@ class History:
 class _Ticket:
     """One ticket's life: a clock, the deadline in force, and the events so far."""
 
-    def __init__(self, rng: random.Random, code: str, history: History) -> None:
-        self.rng, self.code, self.history = rng, code, history
+    def __init__(
+        self, rng: random.Random, code: str, history: History, start: datetime, now: datetime
+    ) -> None:
+        self.rng, self.code, self.history, self.now = rng, code, history, now
         category = rng.choice(list(CATEGORIES))
         self.truth = Truth(
             code=code,
-            submitted_at=START + timedelta(minutes=rng.randrange(0, 165 * 24 * 60)),
+            submitted_at=start
+            + timedelta(minutes=rng.randrange(0, int(SPAN.total_seconds() // 60))),
             category=category,
             kecamatan=rng.choice(KECAMATAN),
             confidential=category == "pungli-penyimpangan" or rng.random() < 0.08,
@@ -99,14 +103,14 @@ class _Ticket:
 
     # -- the clock and the deadline scheduler --
     def later(self, working_days: float) -> datetime | None:
-        """The time after a wait; None when it would be after NOW (the history ends there)."""
+        """The time after a wait; None when it would be after `now` (the history ends there)."""
         hours = max(0.2, working_days * 24 * self.rng.uniform(0.6, 1.5) * (3 if self.slow else 1))
         moment = self.at + timedelta(hours=hours)
-        return moment if moment < NOW else None
+        return moment if moment < self.now else None
 
     def advance(self, moment: datetime | None) -> bool:
         """Move the clock; the scheduler escalates a deadline passed meanwhile (once)."""
-        until = moment or NOW
+        until = moment or self.now
         if (
             self.due is not None
             and self.truth.status in OPEN
@@ -260,26 +264,27 @@ class _Ticket:
             self.resolve_and_after(rounds + 1)
         else:
             closing = CALENDAR.add_working_days(self.at, 10)
-            if self.advance(closing if closing < NOW else None):
+            if self.advance(closing if closing < self.now else None):
                 self.transition("close", "closed", opd=truth.opd, due_days=None)
 
     def finish(self) -> None:
-        self.advance(None)  # the scheduler runs until NOW
+        self.advance(None)  # the scheduler runs until now
         # a reminder means nothing to the statistics, but it is on the topic
-        if self.due is not None and self.truth.status in OPEN and self.due > NOW:
+        if self.due is not None and self.truth.status in OPEN and self.due > self.now:
             self.emit(
                 TicketDueSoon(opd=self.truth.opd, status=self.truth.status, due_at=self.due),
-                at=NOW,
+                at=self.now,
             )
 
 
-def generate(tickets: int, *, seed: int = 12) -> History:
-    """`tickets` tickets submitted over five and a half months, each with its events in time
-    order, the history ending a fortnight after the last."""
+def generate(tickets: int, *, seed: int = 12, start: datetime = START) -> History:
+    """`tickets` tickets submitted over five and a half months from `start`, each with its
+    events in time order, the history ending a week after the last submission."""
     rng = random.Random(seed)
     history = History()
+    now = start + SPAN + AFTER
     for number in range(tickets):
-        ticket = _Ticket(rng, f"LP-T{number:03d}-{seed:04d}", history)
+        ticket = _Ticket(rng, f"LP-T{number:03d}-{seed:04d}", history, start, now)
         ticket.live()
         ticket.finish()
         history.truths.append(ticket.truth)
