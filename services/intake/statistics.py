@@ -34,6 +34,7 @@ from shared.web import app_error_details
 router = APIRouter()
 SCHEMA_PATH = "/api/v1/statistics/schema"
 TRIASE_NAME = "Admin koordinator (triase)"
+TREND_MONTHS = 12
 
 
 # -- the published schema (its descriptions are the documentation) -----------------------------
@@ -141,6 +142,7 @@ class Published:
     """One selection's statistics, with the names the page and the data show."""
 
     statistics: Statistics
+    trend: Statistics  # the 12 months up to the selection's last, for the page's chart
     month: str | None
     catalogue: Catalogue
 
@@ -192,8 +194,18 @@ async def published(
         now=utcnow(),
         recent=ctx.settings.statistics.recent_months,
     )
-    summaries = await ctx.statistics.summaries(selection.months)
-    return Published(figures.statistics(summaries, selection), month, catalogue)
+    trend = Selection(
+        months=figures.months_back(selection.months[-1], TREND_MONTHS),
+        opd=selection.opd,
+        kecamatan=selection.kecamatan,
+    )
+    summaries = await ctx.statistics.summaries(tuple(sorted({*selection.months, *trend.months})))
+    return Published(
+        figures.statistics(summaries, selection),
+        figures.statistics(summaries, trend),
+        month,
+        catalogue,
+    )
 
 
 # -- open data ------------------------------------------------------------------------------------
@@ -311,13 +323,12 @@ def _percent(value: float | None) -> str:
 
 
 def charts_for(found: Published, t: Translator) -> dict[str, Markup]:
-    stats = found.statistics
-    labels = [t.month_short(m) for m in stats.by_month]
+    stats, by_month = found.statistics, found.trend.by_month
     trend = charts.grouped_columns(
-        labels,
+        [t.month_short(m) for m in by_month],
         [
-            charts.Series(t("stats.received"), [f.received for f in stats.by_month.values()]),
-            charts.Series(t("stats.resolved"), [f.resolved for f in stats.by_month.values()]),
+            charts.Series(t("stats.received"), [f.received for f in by_month.values()]),
+            charts.Series(t("stats.resolved"), [f.resolved for f in by_month.values()]),
         ],
         title=t("stats.trend"),
         chart_id="tren",

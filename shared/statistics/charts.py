@@ -16,6 +16,7 @@ INK = "#1b1b1b"
 MUTED = "#5c5c5c"
 GRID = "#d0d0d0"
 COLOURS = ("#1f5fa8", "#2e8540", "#b35900")  # blue, green, orange: distinct in greyscale too
+MIN_GROUPS = 12  # columns are as wide as in a year's chart, however few the months
 
 _OPEN = Markup(
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" width="100%" '
@@ -24,16 +25,16 @@ _OPEN = Markup(
 )
 _CLOSE = Markup("</svg>")
 _ROW = Markup(
-    '<text x="{lx}" y="{ty}" text-anchor="end" font-size="13" fill="{ink}" '
+    '<text x="{lx}" y="{ty}" text-anchor="end" font-size="17" fill="{ink}" '
     'font-family="sans-serif">{label}</text>'
     '<rect x="{bx}" y="{by}" width="{length:.1f}" height="{bh}" fill="{fill}">'
     "<title>{full}: {text}</title></rect>"
-    '<text x="{tx:.1f}" y="{ty}" font-size="13" fill="{ink}" font-family="sans-serif">'
+    '<text x="{tx:.1f}" y="{ty}" font-size="17" fill="{ink}" font-family="sans-serif">'
     "{text}</text>"
 )
 _GRIDLINE = Markup(
     '<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{grid}"/>'
-    '<text x="{tx}" y="{ty:.1f}" text-anchor="end" font-size="11" fill="{muted}" '
+    '<text x="{tx}" y="{ty:.1f}" text-anchor="end" font-size="15" fill="{muted}" '
     'font-family="sans-serif">{value}</text>'
 )
 _COLUMN = Markup(
@@ -41,12 +42,12 @@ _COLUMN = Markup(
     "<title>{name} {label}: {value}</title></rect>"
 )
 _AXIS_LABEL = Markup(
-    '<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="11" fill="{ink}" '
-    'font-family="sans-serif">{label}</text>'
+    '<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="15" fill="{ink}" '
+    'font-family="sans-serif">{first}<tspan x="{x:.1f}" dy="17">{second}</tspan></text>'
 )
 _LEGEND = Markup(
-    '<rect x="{x}" y="6" width="12" height="12" fill="{fill}"/>'
-    '<text x="{tx}" y="16" font-size="12" fill="{ink}" font-family="sans-serif">{name}</text>'
+    '<rect x="{x}" y="6" width="16" height="16" fill="{fill}"/>'
+    '<text x="{tx}" y="20" font-size="17" fill="{ink}" font-family="sans-serif">{name}</text>'
 )
 
 
@@ -61,7 +62,7 @@ def horizontal_bars(
     bars: Sequence[Bar], *, title: str, chart_id: str, maximum: float | None = None
 ) -> Markup:
     """One bar per row, its label on the left and its number at its end (the league table)."""
-    row, label_w, bar_w, pad = 26, 190, 300, 8
+    row, label_w, bar_w, pad = 32, 175, 290, 8
     height = max(1, len(bars)) * row + 2 * pad
     width = label_w + bar_w + 70
     top = maximum if maximum is not None else max((b.value for b in bars), default=0) or 1
@@ -72,9 +73,9 @@ def horizontal_bars(
         parts.append(
             _ROW.format(
                 lx=label_w - 6,
-                ty=y + 17,
+                ty=y + 22,
                 ink=INK,
-                label=_short(bar.label, 28),
+                label=_short(bar.label, 16),
                 bx=label_w,
                 by=y + 4,
                 length=length,
@@ -98,9 +99,12 @@ class Series:
 def grouped_columns(
     labels: Sequence[str], series: Sequence[Series], *, title: str, chart_id: str
 ) -> Markup:
-    """Columns per label (a month), one per series side by side, with a legend (the trend)."""
-    left, bottom, top_pad, plot_h, group_w = 36, 34, 28, 180, 44
-    width = left + max(1, len(labels)) * group_w + 10
+    """Columns per label (a month), one per series side by side, with a legend (the trend).
+
+    A label's first word and the rest go on two lines (`Mei` over `26`): a year of months
+    stays legible on a phone's width."""
+    left, bottom, top_pad, plot_h, group_w = 44, 44, 36, 220, 44
+    width = left + max(MIN_GROUPS, len(labels)) * group_w + 10  # a few months: no giant bars
     height = top_pad + plot_h + bottom
     scale = _nice(max((v for s in series for v in s.values), default=0))
     parts = [_OPEN.format(w=width, h=height, id=chart_id, title=title)]
@@ -136,16 +140,21 @@ def grouped_columns(
                     value=value,
                 )
             )
+        first, _, second = label.partition(" ")
         parts.append(
             _AXIS_LABEL.format(
-                x=x0 + (group_w - 8) / 2, y=top_pad + plot_h + 14, ink=INK, label=label
+                x=x0 + (group_w - 8) / 2,
+                y=top_pad + plot_h + 18,
+                ink=INK,
+                first=first,
+                second=second,
             )
         )
     for j, one in enumerate(series):
         parts.append(
             _LEGEND.format(
-                x=left + j * 130,
-                tx=left + j * 130 + 16,
+                x=left + j * 190,
+                tx=left + j * 190 + 22,
                 fill=COLOURS[j % len(COLOURS)],
                 ink=INK,
                 name=one.name,

@@ -271,3 +271,17 @@ def test_events_of_one_ticket_in_one_moment_keep_their_production_order() -> Non
             for i, e in enumerate(events)
         ]
         assert _facts_of(list(reversed(shifted))) == _facts_of(shifted)
+
+
+def test_charts_escape_every_label_and_carry_their_numbers() -> None:
+    from shared.statistics import charts
+
+    bars = charts.horizontal_bars(
+        [charts.Bar('<script>"x"</script>', 40, "40%")], title="a & b", chart_id="c", maximum=100
+    )
+    assert "<script>" not in bars and "&lt;script&gt;" in bars and "40%" in bars
+    assert 'role="img"' in bars and "a &amp; b" in bars and " style=" not in bars
+    columns = charts.grouped_columns(
+        ["Mei 26"], [charts.Series("Masuk <b>", [7])], title="t", chart_id="d"
+    )
+    assert "Masuk &lt;b&gt; Mei 26: 7" in columns and "<tspan" in columns
