@@ -27,7 +27,8 @@ from shared.events import (
     TicketTransitioned,
     TicketTriaged,
 )
-from shared.statistics.figures import Figures
+from shared.statistics import figures
+from shared.statistics.figures import Figures, Selection
 from shared.workdays import JAKARTA, WorkCalendar
 
 CALENDAR = WorkCalendar()
@@ -346,6 +347,27 @@ def expected_by(
     for truth in truths:
         groups.setdefault(key(truth), []).append(truth)
     return {k: expected(v) for k, v in groups.items()}
+
+
+def differences(history: History, summaries: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Where the projected figures (the summaries) differ from the recomputation: every table
+    of every month of the history, as {table: (projected, expected)}; empty when equal."""
+    months = tuple(sorted({t.month for t in history.truths}))
+    found = figures.statistics(summaries, Selection(months=months))
+    by_month = expected_by(history.truths, lambda t: (t.month,))
+    pairs = {
+        "totals": (found.totals, expected(history.truths)),
+        "by_month": (found.by_month, {m: by_month[(m,)] for m in months}),
+        "by_opd_month": (
+            found.by_opd_month,
+            expected_by(history.truths, lambda t: (t.month, t.opd)),
+        ),
+        "by_category_kecamatan_month": (
+            found.by_category_kecamatan_month,
+            expected_by(history.truths, lambda t: (t.month, t.category, t.kecamatan)),
+        ),
+    }
+    return {name: pair for name, pair in pairs.items() if pair[0] != pair[1]}
 
 
 def partition_of(code: str, partitions: int = 6) -> int:

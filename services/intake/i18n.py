@@ -235,6 +235,7 @@ ID: dict[str, str] = {
     "exposure.rejected": "Laporan ditolak: isinya tidak ditampilkan untuk umum.",
     "exposure.confidential": "Laporan rahasia: untuk umum hanya status dan tanggalnya.",
     "exposure.hidden": "Petugas menyembunyikan isi laporan dari umum.",
+    "exposure.unchanged": "Uraian Anda tampil apa adanya: tidak ada data pribadi yang disamarkan.",
     "track.token_title": "Anda pelapornya?",
     "track.token_hint": (
         "Masukkan token rahasia dari tanda terima untuk melihat laporan lengkap dan menanggapinya."
@@ -611,6 +612,7 @@ EN: dict[str, str] = {
     "exposure.rejected": "The report was rejected: its content is not shown publicly.",
     "exposure.confidential": "Confidential report: the public sees only its status and dates.",
     "exposure.hidden": "An officer has hidden the report's content from the public.",
+    "exposure.unchanged": "Your description is shown as it is: no personal data had to be masked.",
     "track.token_title": "Did you send this report?",
     "track.token_hint": (
         "Enter the secret token from your receipt to see your whole report and answer it."

@@ -33,7 +33,6 @@ from shared.web import app_error_details
 
 router = APIRouter()
 SCHEMA_PATH = "/api/v1/statistics/schema"
-TRIASE_NAME = "Admin koordinator (triase)"
 TREND_MONTHS = 12
 
 
@@ -146,20 +145,6 @@ class Published:
     month: str | None
     catalogue: Catalogue
 
-    def opd_name(self, code: str) -> str:
-        if code == TRIASE:
-            return TRIASE_NAME
-        opd = self.catalogue.opd(code)
-        return opd.name if opd else code
-
-    def category_name(self, code: str | None) -> str | None:
-        category = self.catalogue.category(code) if code else None
-        return category.name if category else code
-
-    def kecamatan_name(self, code: str | None) -> str | None:
-        region = self.catalogue.region(code) if code else None
-        return region.name if region else code
-
 
 def selection_for(
     *, month: str | None, opd: str | None, kecamatan: str | None, now: datetime, recent: int
@@ -228,16 +213,16 @@ def open_data(found: Published, ctx: IntakeContext) -> StatisticsOut:
         totals=FiguresOut(**stats.totals.as_dict()),
         by_month=[MonthOut(month=m, **f.as_dict()) for m, f in stats.by_month.items()],
         by_opd=[
-            OpdOut(month=m, opd=o, opd_name=found.opd_name(o), **f.as_dict())
+            OpdOut(month=m, opd=o, opd_name=found.catalogue.opd_name(o), **f.as_dict())
             for (m, o), f in stats.by_opd_month.items()
         ],
         by_category_kecamatan=[
             AreaOut(
                 month=m,
                 category=c,
-                category_name=found.category_name(c),
+                category_name=found.catalogue.category_name(c),
                 kecamatan=k,
-                kecamatan_name=found.kecamatan_name(k),
+                kecamatan_name=found.catalogue.kecamatan_name(k),
                 **f.as_dict(),
             )
             for (m, c, k), f in stats.by_category_kecamatan_month.items()
@@ -345,7 +330,9 @@ def charts_for(found: Published, t: Translator) -> dict[str, Markup]:
     areas = charts.horizontal_bars(
         [
             charts.Bar(
-                found.kecamatan_name(k) or t("stats.no_kecamatan"), f.received, str(f.received)
+                found.catalogue.kecamatan_name(k) or t("stats.no_kecamatan"),
+                f.received,
+                str(f.received),
             )
             for k, f in sorted(stats.by_kecamatan.items(), key=lambda kv: -kv[1].received)
         ],

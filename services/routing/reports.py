@@ -32,7 +32,6 @@ from shared.statistics.projection import month_of
 STYLESHEET = Path(__file__).parent / "static" / "report.css"
 TREND_MONTHS = 6
 INDEX_MONTHS = 12
-TRIASE_NAME = "Admin koordinator (triase)"
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -46,20 +45,6 @@ class MonthlyReport:
     trend: Statistics
     catalogue: Catalogue
     organisation: str
-
-    def opd_name(self, code: str) -> str:
-        if code == TRIASE:
-            return TRIASE_NAME
-        opd = self.catalogue.opd(code)
-        return opd.name if opd else code
-
-    def category_name(self, code: str | None) -> str:
-        category = self.catalogue.category(code) if code else None
-        return category.name if category else (code or "\u2013")
-
-    def kecamatan_name(self, code: str | None) -> str:
-        region = self.catalogue.region(code) if code else None
-        return region.name if region else (code or "\u2013")
 
 
 def may_read(principal: Principal, opd: str | None) -> bool:

@@ -80,6 +80,14 @@ def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> di
     return view
 
 
+def changed_meanwhile(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> Conflict:
+    """409 with the ticket as it is now: someone else changed it first."""
+    return Conflict(
+        "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
+        extra={"ticket": staff_view(ticket, principal, catalogue)},
+    )
+
+
 async def visible_ticket(ctx: RoutingContext, principal: Principal, code: str) -> Ticket:
     ticket = await ctx.tickets.get(code.strip().upper())
     if ticket is None or not workflow.can_see(principal, ticket):
@@ -126,10 +134,7 @@ async def transition(
     ticket = await visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
-        raise Conflict(
-            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-            extra={"ticket": staff_view(ticket, principal, catalogue)},
-        )
+        raise changed_meanwhile(ticket, principal, catalogue)
     try:
         change = workflow.transition(
             ticket,
@@ -157,10 +162,7 @@ async def transition(
     updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
-        raise Conflict(
-            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-            extra={"ticket": staff_view(current, principal, catalogue)},
-        )
+        raise changed_meanwhile(current, principal, catalogue)
     ctx.wake_relay()
     await _learn_from(ctx, principal, ticket, request)
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
@@ -272,10 +274,7 @@ async def set_publication(
     ticket = await visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
-        raise Conflict(
-            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-            extra={"ticket": staff_view(ticket, principal, catalogue)},
-        )
+        raise changed_meanwhile(ticket, principal, catalogue)
     now = utcnow()
     automatic = publication.redact(ticket.description)
     edited = text if text and publication.redact(text) != automatic else None
@@ -297,10 +296,7 @@ async def set_publication(
     )
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
-        raise Conflict(
-            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-            extra={"ticket": staff_view(current, principal, catalogue)},
-        )
+        raise changed_meanwhile(current, principal, catalogue)
     log.info(
         "publication of %s set by %s: hidden=%s edited=%s",
         updated.tracking_code,

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +20,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from PIL import Image
 
-from devstack.stack import Ports, Stack
 from shared import topics
 from tests.conftest import Infra
+from tests.e2e.services import intake_and_routing
 
 pytestmark = pytest.mark.e2e
 
@@ -160,31 +158,13 @@ class System:
 
 @pytest.fixture(scope="module")
 def system(infra: Infra) -> Iterator[System]:
-    run = uuid.uuid4().hex[:8]
-    stack = Stack(
-        f"e2e-pub-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={
-            "MONGODB_DATABASE": f"e2e_pub_{run}",
-            "ROUTING_CONSUMER_GROUP": f"routing-{run}",
-            "INTAKE_STATISTICS__CACHE_SECONDS": "0",
-        },
-    )
-    try:
-        for component in stack.services():
-            if component.name in ("intake", "routing"):
-                stack.start(component)
+    with intake_and_routing(infra, "pub", INTAKE_STATISTICS__CACHE_SECONDS="0") as running:
         yield System(
-            intake=f"http://127.0.0.1:{stack.ports.intake}",
-            routing=f"http://127.0.0.1:{stack.ports.routing}",
-            kafka=infra.kafka_bootstrap,
-            statistics_group=f"routing-{run}-statistics",
+            running.intake,
+            running.routing,
+            infra.kafka_bootstrap,
+            f"{running.consumer_group}-statistics",
         )
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
 
 
 def _eventually(check: Callable[[], Any], timeout_s: float = 30.0) -> Any:

@@ -9,9 +9,7 @@ first, so the page has months, OPDs and kecamatan to show. Screenshots go to var
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,12 +17,12 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from devstack.stack import Ports, Stack
 from shared.events import utcnow
 from shared.mongo import connect
 from shared.statistics.service import Projector
 from shared.statistics.store import StatisticsStore
 from tests.conftest import Infra
+from tests.e2e.services import intake_and_routing
 from tests.e2e.test_console_browser import DESKTOP, _sign_in
 from tests.e2e.test_intake_browser import PHONE, SCREENSHOTS, browser
 from tests.statistics_history import CALENDAR, History, expected, generate
@@ -42,44 +40,19 @@ class Services:
 
 @pytest.fixture(scope="module")
 def services(infra: Infra) -> Iterator[Services]:
-    run = uuid.uuid4().hex[:8]
-    database = f"e2e_stats_{run}"
     history = generate(400, seed=61, start=utcnow() - timedelta(days=175))
+    with intake_and_routing(infra, "stats") as running:
 
-    async def project() -> None:
-        client = connect(infra.mongodb_url)
-        try:
-            await Projector(StatisticsStore(client[database]), CALENDAR).apply(history.events)
-        finally:
-            await client.close()
-
-    asyncio.run(project())
-    stack = Stack(
-        f"e2e-stats-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={"MONGODB_DATABASE": database, "ROUTING_CONSUMER_GROUP": f"routing-{run}"},
-    )
-    try:
-        for component in stack.services():
-            if component.name in ("intake", "routing"):
-                stack.start(component)
-        yield Services(
-            f"http://127.0.0.1:{stack.ports.intake}",
-            f"http://127.0.0.1:{stack.ports.routing}",
-            history,
-        )
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
-
-        async def drop() -> None:
+        async def project() -> None:
             client = connect(infra.mongodb_url)
-            await client.drop_database(database)
-            await client.close()
+            try:
+                store = StatisticsStore(client[running.database])
+                await Projector(store, CALENDAR).apply(history.events)
+            finally:
+                await client.close()
 
-        asyncio.run(drop())
+        asyncio.run(project())
+        yield Services(running.intake, running.routing, history)
 
 
 def _shot(page: Page, name: str, *, full_page: bool = True) -> None:

@@ -70,11 +70,19 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
     assert view, f"ticket {code} was not routed in time"
     assert view["opd"] == {"code": "DLH", "name": "Dinas Lingkungan Hidup"}
     assert view["due_at"] is not None
-    assert [entry["status"] for entry in view["timeline"]] == ["submitted", "routed"]
+    assert "timeline" not in view, "the content is public only once an officer verified it"
 
     token = httpx.post(
         f"{routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
     ).json()["access_token"]
+    verified = httpx.post(
+        f"{routing}/api/v1/tickets/{code}/transitions",
+        json={"action": "verify"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert verified.status_code == 200, verified.text
+    view = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
+    assert [entry["status"] for entry in view["timeline"]] == ["submitted", "routed", "verified"]
 
     def delivered() -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = httpx.get(

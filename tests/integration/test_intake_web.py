@@ -523,3 +523,17 @@ def test_form_explains_what_is_published_and_offers_three_choices(
     for choice, expected in (("", True), ("1", True), ("0", False)):
         code, _ = _receipt(_submit(client, confidential=choice, category="pungli-penyimpangan"))
         assert stored.tickets.find_one({"_id": code})["confidential"] is expected, choice
+
+
+def test_the_reporter_sees_what_the_public_will_see_of_the_report(
+    client: TestClient, stored: Any
+) -> None:
+    described = "Saya Siti Aminah, hp 0812 3456 7890. Jalan di depan SDN 1 berlubang besar."
+    code, token = _receipt(_submit(client, description=described))
+    own = _as_reporter(client, code, token).text
+    assert "Yang tampil untuk umum" in own and "Setelah petugas memverifikasi" in own
+    assert "Saya [nama], hp [nomor telepon]. Jalan di depan SDN 1 berlubang besar." in own
+    stored.tickets.update_one({"_id": code}, {"$set": {"status": "verified"}})
+    public = client.get(f"/lacak?kode={code}").text
+    assert "Saya [nama], hp [nomor telepon]." in public
+    assert "Siti Aminah" not in public and "3456" not in public

@@ -20,13 +20,11 @@ from services.routing.settings import RoutingSettings
 from shared.events import Envelope
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document
-from shared.statistics import figures
-from shared.statistics.figures import Selection
 from shared.statistics.service import Generations
 from shared.statistics.store import StatisticsStore
 from shared.topics import KEEP_FOREVER, TopicSpec
 from tests.conftest import Infra
-from tests.statistics_history import History, expected, expected_by, generate
+from tests.statistics_history import differences, generate
 
 pytestmark = pytest.mark.integration
 
@@ -61,24 +59,6 @@ async def _publish(infra: Infra, topic: str, events: list[Envelope]) -> None:
         await producer.stop()
 
 
-def _matches(history: History, summaries: dict[str, Document]) -> bool:
-    months = tuple(sorted({t.month for t in history.truths}))
-    found = figures.statistics(summaries, Selection(months=months))
-    return found.totals == expected(history.truths) and found.by_opd_month == expected_by(
-        history.truths, lambda t: (t.month, t.opd)
-    )
-
-
-def _assert_equal(history: History, summaries: dict[str, Document]) -> None:
-    months = tuple(sorted({t.month for t in history.truths}))
-    found = figures.statistics(summaries, Selection(months=months))
-    assert found.totals == expected(history.truths)
-    assert found.by_opd_month == expected_by(history.truths, lambda t: (t.month, t.opd))
-    assert found.by_category_kecamatan_month == expected_by(
-        history.truths, lambda t: (t.month, t.category, t.kecamatan)
-    )
-
-
 @contextlib.asynccontextmanager
 async def _running(loop: ConsumeLoop) -> AsyncIterator[None]:
     task = asyncio.create_task(loop.run())
@@ -105,13 +85,13 @@ async def test_the_live_consumer_projects_the_topic_and_ignores_duplicates(
     try:
         async with _running(loop):
             deadline = time.monotonic() + 200
-            while not _matches(history, await store.summaries(months)):
+            while differences(history, await store.summaries(months)):
                 assert time.monotonic() < deadline, "the projection did not catch up"
                 await asyncio.sleep(1)
             await asyncio.sleep(2)  # the duplicates after the last original change nothing
     finally:
         await publisher.close()
-    _assert_equal(history, await store.summaries(months))
+    assert differences(history, await store.summaries(months)) == {}
     first = history.truths[0]
     part = db[f"statistics_g1_{first.month.replace('-', '')}"]
     [ticket] = await part.find({"_id": f"t:{first.code}"}).to_list()
@@ -132,13 +112,13 @@ async def test_the_rebuild_reads_the_whole_topic_into_a_new_generation(
     counted = await statistics.rebuild(settings, topic=topic, settle_s=0.2)
     assert counted >= len(history.events) * 0.95  # reminders do not count
     assert await store.generations() == Generations(active=2)
-    _assert_equal(history, await store.summaries(months))
+    assert differences(history, await store.summaries(months)) == {}
 
     await statistics.rebuild(
         settings, topic=topic, settle_s=0.2
     )  # from scratch again: the same figures
     assert await store.generations() == Generations(active=3)
-    _assert_equal(history, await store.summaries(months))
+    assert differences(history, await store.summaries(months)) == {}
     names = await db.list_collection_names()
     assert {n.split("_")[1] for n in names if n.startswith("statistics_g")} == {"g3"}
     assert await db.statistics_months.count_documents({"generation": {"$ne": 3}}) == 0
