@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,3 +51,13 @@ def intake_and_routing(infra: Infra, name: str, **env: str) -> Iterator[Running]
         client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url)
         client.drop_database(database)
         client.close()
+
+
+def eventually(check: Callable[[], Any], timeout_s: float = 30.0) -> Any:
+    """`check()` until it returns something true, or its last answer after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.3)

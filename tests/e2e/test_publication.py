@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from PIL import Image
 
 from shared import topics
 from tests.conftest import Infra
-from tests.e2e.services import intake_and_routing
+from tests.e2e.services import eventually, intake_and_routing
 
 pytestmark = pytest.mark.e2e
 
@@ -167,15 +166,6 @@ def system(infra: Infra) -> Iterator[System]:
         )
 
 
-def _eventually(check: Callable[[], Any], timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.3)
-
-
 def caught_up(bootstrap: str, group: str) -> None:
     """Wait until the consumer group has handled everything on the tickets topic so far (the
     topic is shared with other tests: their tickets count in this run's statistics too)."""
@@ -194,7 +184,7 @@ def caught_up(bootstrap: str, group: str) -> None:
             await reader.stop()
             await admin.close()
 
-    assert _eventually(lambda: asyncio.run(lag()) <= 0, timeout_s=120), f"{group} lags behind"
+    assert eventually(lambda: asyncio.run(lag()) <= 0, timeout_s=120), f"{group} lags behind"
 
 
 def _png() -> bytes:
@@ -226,7 +216,7 @@ def _handle(system: System, auth: dict[str, str], case: Case) -> None:
         ).json()
         return ticket if ticket["status"] in ("routed", "triage") else None
 
-    ticket = _eventually(routed)
+    ticket = eventually(routed)
     assert ticket, f"{case.key} was not routed"
     if case.opd is not None and ticket["opd"] != case.opd:
         _act(system, auth, case.code, action="transfer", to_opd=case.opd, note="Salah tujuan.")
@@ -273,7 +263,7 @@ def test_nothing_unverified_rejected_or_unredacted_is_public(system: System) -> 
         added = {k: totals[k] - before[k] for k in ("received", "resolved", "rejected")}
         return added == {"received": 6, "resolved": 1, "rejected": 1}
 
-    assert _eventually(counted, timeout_s=60), "the statistics count every report, once"
+    assert eventually(counted, timeout_s=60), "the statistics count every report, once"
 
     outputs: dict[str, str] = {}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from devstack.stack import Ports, Stack
 from tests.conftest import Infra
+from tests.e2e.services import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -38,15 +38,6 @@ def system(infra: Infra) -> Iterator[Ports]:
         stack.down()
 
 
-def _eventually(check: Any, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
-
-
 def test_complaint_is_routed_and_notified_through_all_three_services(system: Ports) -> None:
     intake = f"http://127.0.0.1:{system.intake}"
     routing = f"http://127.0.0.1:{system.routing}"
@@ -66,7 +57,7 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
         view: dict[str, Any] = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
         return view if view["status"] == "routed" else None
 
-    view = _eventually(routed)
+    view = eventually(routed)
     assert view, f"ticket {code} was not routed in time"
     assert view["opd"] == {"code": "DLH", "name": "Dinas Lingkungan Hidup"}
     assert view["due_at"] is not None
@@ -92,7 +83,7 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
         ).json()["items"]
         return items if len(items) >= 3 else []
 
-    items = _eventually(delivered)
+    items = eventually(delivered)
     seen = {(i["event_type"], i["recipient_kind"], i["recipient"]) for i in items}
     assert ("ticket.submitted", "citizen", "w***@example.com") in seen
     assert ("ticket.routed", "citizen", "w***@example.com") in seen
