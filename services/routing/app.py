@@ -143,7 +143,11 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             await asyncio.to_thread(domain.default_model)  # warm, off the event loop
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
-                keep_running("routing-statistics", statistics_consumer.run),
+                *(
+                    [keep_running("routing-statistics", statistics_consumer.run)]
+                    if settings.statistics_consumer
+                    else []
+                ),
                 keep_running("routing-outbox", relay.run),
                 keep_running(
                     "routing-deadlines",

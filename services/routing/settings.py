@@ -23,6 +23,9 @@ class RoutingSettings(ServiceSettings):
     deadline_interval_s: float = Field(default=60.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    # Run the statistics projection's consumer (docs/statistics.md); off only where another
+    # process keeps the statistics, or in tests of other parts.
+    statistics_consumer: bool = True
     # Who the monthly reports are from (their heading).
     report_organisation: str = "Pemerintah Kabupaten Serang"
 

@@ -48,6 +48,7 @@ def _settings(infra: Infra, db_name: str, **changes: Any) -> RoutingSettings:
         "seed_dev_accounts": True,
         "consumer_group": f"routing-{db_name}",
         "login_max_failures": 3,
+        "statistics_consumer": False,  # stopping it mid-join can take 40 s; tested on its own
         **changes,
     }
     return RoutingSettings(**values)
