@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists
+.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists \
+	rebuild-statistics
 
 help:
 	@echo "make run    - start Kafka, FerretDB and the three services in the foreground (Ctrl-C stops)"
@@ -18,6 +19,7 @@ help:
 	@echo "make bench  - the router's classifications per core, then the front door, pipeline and"
 	@echo "              consumers against same-run baselines (var/bench/*.json, docs/benchmarks.md)"
 	@echo "make bench-lists - officers' list/count queries per FerretDB backend (docs/benchmarks.md)"
+	@echo "make rebuild-statistics - the public statistics again from every ticket event (docs/statistics.md)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] preparing the Python virtualenv in $(VENV) ..."
@@ -59,6 +61,10 @@ bench: $(STAMP)
 bench-lists: $(STAMP)
 	@$(PY) -m devstack setup
 	@$(PY) -m bench.lists $(BENCH_ARGS)
+
+# Against the servers of the environment (ROUTING_*/MONGODB_URL/KAFKA_BOOTSTRAP_SERVERS; make up's by default).
+rebuild-statistics: $(STAMP)
+	@$(PY) -m services.routing.statistics rebuild
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

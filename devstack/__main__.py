@@ -28,6 +28,7 @@ def setup(*, for_tests: bool = False) -> float:
         tools.ensure_ferretdb()
         if stack.backend == "postgresql" or for_tests:  # tests check both backends start
             postgres.ensure_postgresql()
+    tools.ensure_pdf_libraries()
     if for_tests:
         tools.ensure_chromium()
     return time.monotonic() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import json
 import os
 import shutil
@@ -108,25 +109,39 @@ def _cache_dir() -> Path:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+# WeasyPrint (the monthly reports' PDF) loads Pango through cffi; fonts come from fontconfig.
+PDF_LIBRARIES = ("pango-1.0", "pangoft2-1.0", "fontconfig")
+PDF_PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0", "fontconfig", "fonts-dejavu-core")
+
+
+def _apt_install(packages: tuple[str, ...], why: str) -> bool:
+    """Install Debian packages when we may (root, apt-get); False when we cannot."""
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        say(f"{why} needs the Debian packages {' '.join(packages)}; install them (needs root)")
+        return False
+    say(f"first run: installing {' '.join(packages)} for {why} (apt-get) ...")
+    started = time.monotonic()
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-q"], check=True, env=env)
+    subprocess.run(
+        [apt, "install", "-y", "-q", "--no-install-recommends", *packages], check=True, env=env
+    )
+    say(f"{' '.join(packages)} ready in {time.monotonic() - started:.0f}s")
+    return True
+
+
+def ensure_pdf_libraries() -> bool:
+    """The system libraries WeasyPrint needs for the monthly reports' PDF."""
+    if all(ctypes.util.find_library(name) for name in PDF_LIBRARIES):
+        return True
+    return _apt_install(PDF_PACKAGES, "the monthly reports' PDF (WeasyPrint)")
 
 
 def ensure_chromium() -> Path | None:
     """Debian's Chromium for the real-browser tests; installed with apt-get when we are root."""
     if CHROMIUM.exists():
         return CHROMIUM
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        say(
-            "Chromium is missing and cannot be installed here (needs root and apt-get); "
-            "browser tests will fail: install the Debian package `chromium`"
-        )
+    if not _apt_install(("chromium",), "the browser tests"):
         return None
-    say("first run: installing Debian's chromium for the browser tests (apt-get) ...")
-    started = time.monotonic()
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run([apt, "update", "-q"], check=True, env=env)
-    subprocess.run(
-        [apt, "install", "-y", "-q", "--no-install-recommends", "chromium"], check=True, env=env
-    )
-    say(f"Chromium ready in {time.monotonic() - started:.0f}s")
     return CHROMIUM

@@ -67,6 +67,9 @@ class EventPayload(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     event_type: ClassVar[EventType]
+    # When the ticket was submitted: a consumer can place any event of a ticket (the statistics'
+    # month) without reading the ticket. None only in events written before it was added.
+    submitted_at: AwareDatetime | None = None
 
     def envelope(self, *, ticket_id: str, producer: str, correlation_id: str) -> Envelope:
         return Envelope(
@@ -114,6 +117,7 @@ class CitizenReplied(EventPayload):
     from_status: str
     to_status: str
     opd: str | None = None
+    due_at: AwareDatetime | None = None  # dispute: the new resolution deadline
 
 
 class TicketRated(EventPayload):

@@ -36,7 +36,12 @@ async def ensure_topics(
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [
-                NewTopic(name=t.name, num_partitions=t.partitions, replication_factor=1)
+                NewTopic(
+                    name=t.name,
+                    num_partitions=t.partitions,
+                    replication_factor=1,
+                    topic_configs=t.configs,
+                )
                 for t in topics
                 if t.name not in existing
             ]

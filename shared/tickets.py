@@ -122,6 +122,16 @@ class RoutingChoice(_Stored):
     at: AwareDatetime
 
 
+class Publication(_Stored):
+    """An officer's decision on what the public sees (shared.publication reads it)."""
+
+    text: str | None = None  # the edited public text; None: the description, redacted
+    hidden: bool = False  # the content is not public at all (status, OPD and dates only)
+    reason: str | None = None
+    by: str | None = None
+    at: AwareDatetime | None = None
+
+
 class Ticket(_Stored):
     tracking_code: str
     version: int = 1
@@ -133,7 +143,9 @@ class Ticket(_Stored):
     location: Location = Field(default_factory=Location)
     reporter: Reporter | None = None
     anonymous: bool = False
-    confidential: bool = False
+    confidential: bool = False  # in force: the citizen's choice, else the publication policy's
+    confidential_requested: bool | None = None  # what the citizen chose; None: no choice
+    publication: Publication | None = None
     reply_token_hash: str
     submitted_at: AwareDatetime
     updated_at: AwareDatetime

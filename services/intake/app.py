@@ -31,6 +31,7 @@ from services.intake.repository import (
 )
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
+from services.intake.statistics import router as statistics_router
 from services.intake.web import WEB_UPLOAD_PATH, static_files, web_upload_limit
 from services.intake.web import router as web_router
 from shared import topics
@@ -41,6 +42,7 @@ from shared.kafka import KafkaPublisher, kafka_answers
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
 from shared.photos import PhotoStore
+from shared.statistics.store import StatisticsReader, StatisticsStore
 from shared.supervise import keep_running, stop
 from shared.tickets import COLLECTION
 
@@ -144,6 +146,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                     max_side=settings.photo_max_side,
                 ),
                 rate_limiter=AddressLimiter(per_minute=settings.rate_limit_per_minute),
+                statistics=StatisticsReader(
+                    StatisticsStore(db), ttl_s=settings.statistics.cache_seconds
+                ),
             )
             chat = ChatContext(
                 intake=ctx,
@@ -184,5 +189,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(web_router)
     app.include_router(open311_router)
     app.include_router(chat_router)
+    app.include_router(statistics_router)
     app.mount("/static", static_files(), name="static")
     return app

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared import publication
 from shared.catalogue import Catalogue
 from shared.events import (
     CitizenReplied,
@@ -81,14 +82,19 @@ def new_ticket(
     reporter: Reporter | None,
     anonymous: bool,
     confidential: bool,
+    confidential_requested: bool | None = None,
 ) -> tuple[Ticket, Envelope]:
-    """The ticket as first stored, with its `submitted` event already in the outbox."""
+    """The ticket as first stored, with its `submitted` event already in the outbox.
+
+    `confidential` is the flag in force (see shared.publication), `confidential_requested`
+    what the citizen chose (None: no choice)."""
     event = TicketSubmitted(
         kind=kind.value,
         category=category,
         kecamatan=location.kecamatan,
         confidential=confidential,
         has_contact=bool(reporter and reporter.has_contact()),
+        submitted_at=now,
     ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=correlation_id)
     ticket = Ticket.model_validate(
         {
@@ -102,6 +108,7 @@ def new_ticket(
             "reporter": reporter,
             "anonymous": anonymous,
             "confidential": confidential,
+            "confidential_requested": confidential_requested,
             "reply_token_hash": hash_reply_token(reply_token),
             "submitted_at": now,
             "updated_at": now,
@@ -124,7 +131,9 @@ def new_ticket(
 
 
 def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> dict[str, object]:
-    """The public tracking view; confidential tickets show status only, unless to the reporter."""
+    """The tracking view under the publication policy (shared.publication): before
+    verification, once rejected, or when confidential or hidden, only status, OPD and dates;
+    the reporter with their token sees everything."""
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
     view: dict[str, object] = {
         "tracking_code": ticket.tracking_code,
@@ -134,17 +143,23 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
         "updated_at": ticket.updated_at,
         "due_at": ticket.due_at,
     }
-    if ticket.confidential and not is_reporter:
+    shown = publication.shows_content(ticket)
+    if not shown and not is_reporter:
         return view
     view.update(
         kind=ticket.kind,
         category=ticket.category,
+        public_text=publication.public_text(ticket),
         timeline=[
-            {"at": h.at, "status": h.to_status, "note": h.note}
+            {
+                "at": h.at,
+                "status": h.to_status,
+                "note": h.note if is_reporter else publication.public_note(h.note),
+            }
             for h in ticket.history
             if h.public or is_reporter
         ],
-        replies=public_replies(ticket, catalogue),
+        replies=public_replies(ticket, catalogue, redacted=not is_reporter),
         photos=[
             {
                 "id": p.id,
@@ -162,6 +177,10 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
             location=ticket.location.model_dump(),
             reporter=ticket.reporter.model_dump() if ticket.reporter else None,
             rating=ticket.rating.model_dump() if ticket.rating else None,
+            publication={
+                "exposure": publication.exposure(ticket).value,
+                "text": publication.draft_text(ticket),
+            },
         )
     return view
 
@@ -234,7 +253,20 @@ def citizen_follow_up(
         to, note = TicketStatus.IN_PROGRESS, "Pelapor menolak penyelesaian; laporan dibuka kembali."
     else:
         raise FollowUpInvalid("action")
-    event = CitizenReplied(action=action, from_status=status, to_status=to, opd=ticket.opd)
+    # Reopened: the OPD works toward a new resolution deadline, escalated if missed.
+    due = (
+        calendar.add_working_days(now, REOPENED_RESOLUTION_WORKING_DAYS)
+        if action == "dispute"
+        else None
+    )
+    event = CitizenReplied(
+        action=action,
+        from_status=status,
+        to_status=to,
+        opd=ticket.opd,
+        due_at=due,
+        submitted_at=ticket.submitted_at,
+    )
     push: dict[str, list[Any]] = {
         "history": [
             history_entry(
@@ -246,26 +278,13 @@ def citizen_follow_up(
                 note=note,
             )
         ],
-        "outbox": [
-            outbox_entry(
-                event.envelope(
-                    ticket_id=ticket.tracking_code,
-                    producer=PRODUCER,
-                    correlation_id=ticket.correlation_id,
-                )
-            )
-        ],
+        "outbox": [event_entry(ticket, event)],
     }
     if message:
         push["comments"] = [_comment(message, now)]
     fields: dict[str, Any] = {"status": to.value, "updated_at": now}
     if action == "dispute":
-        # Reopened: the OPD works toward a new resolution deadline, escalated if missed.
-        fields.update(
-            due_at=calendar.add_working_days(now, REOPENED_RESOLUTION_WORKING_DAYS),
-            escalated_for=None,
-            reminded_for=None,
-        )
+        fields.update(due_at=due, escalated_for=None, reminded_for=None)
     return Change(set_fields=fields, push=push)
 
 
@@ -277,7 +296,7 @@ def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) ->
         )
     if ticket.rating is not None:
         raise FollowUpRefused("Laporan ini sudah dinilai. (Already rated.)")
-    event = TicketRated(score=score, opd=ticket.opd)
+    event = TicketRated(score=score, opd=ticket.opd, submitted_at=ticket.submitted_at)
     return Change(
         set_fields={
             "rating": Rating(score=score, comment=comment, at=now).model_dump(),
@@ -317,7 +336,10 @@ def opd_choice(ticket: Ticket, *, opd: str | None, now: datetime) -> Change:
 
 
 def event_entry(ticket: Ticket, payload: EventPayload) -> dict[str, Any]:
-    """An event of intake about this ticket, in its outbox's stored form."""
+    """An event of intake about this ticket, in its outbox's stored form (carrying the ticket's
+    submitted_at, so a consumer places it without reading the ticket)."""
+    if payload.submitted_at is None:
+        payload = payload.model_copy(update={"submitted_at": ticket.submitted_at})
     return outbox_entry(
         payload.envelope(
             ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
@@ -325,17 +347,21 @@ def event_entry(ticket: Ticket, payload: EventPayload) -> dict[str, Any]:
     )
 
 
-def public_replies(ticket: Ticket, catalogue: Catalogue) -> list[dict[str, object]]:
-    """The OPD's public answers: resolution notes and public comments, oldest first."""
+def public_replies(
+    ticket: Ticket, catalogue: Catalogue, *, redacted: bool = True
+) -> list[dict[str, object]]:
+    """The OPD's public answers: resolution notes and public comments, oldest first; redacted
+    for the public (an answer may quote the reporter)."""
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
     by = opd.name if opd else "Admin Layanan Pengaduan"
+    shown = publication.public_note if redacted else (lambda text: text)
     replies: list[dict[str, object]] = [
-        {"at": h.at, "by": by, "message": h.note}
+        {"at": h.at, "by": by, "message": shown(h.note)}
         for h in ticket.history
         if h.action == "resolve" and h.public and h.note
     ]
     replies += [
-        {"at": c.at, "by": by, "message": c.body}
+        {"at": c.at, "by": by, "message": shown(c.body)}
         for c in ticket.comments
         if c.public and c.author != CITIZEN
     ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.months import MONTHS, month_label
 from shared.workdays import JAKARTA
 
 Lang = Literal["id", "en"]
@@ -23,6 +24,7 @@ ID: dict[str, str] = {
     ),
     "nav.new": "Buat laporan",
     "nav.track": "Lacak laporan",
+    "nav.statistics": "Statistik",
     "lang.other": "English",
     "lang.other_code": "en",
     "optional": "(opsional)",
@@ -92,10 +94,44 @@ ID: dict[str, str] = {
         "Petugas dan masyarakat tidak melihat nama dan kontak Anda. Kontak hanya dipakai sistem "
         "untuk mengirim kabar kepada Anda."
     ),
-    "label.confidential": "Rahasia: jangan tampilkan isi laporan untuk umum",
-    "hint.confidential": (
-        "Di halaman lacak, orang lain hanya melihat status dan tanggalnya. Petugas yang "
-        "menangani tetap membaca isinya."
+    "confidential.legend": "Tampilkan isi laporan untuk umum?",
+    "confidential.auto": "Otomatis (disarankan)",
+    "confidential.auto.hint": (
+        "Isi tampil setelah diverifikasi petugas dan disamarkan. Laporan pungli atau "
+        "penyimpangan pejabat (Inspektorat) otomatis dirahasiakan."
+    ),
+    "confidential.yes": "Rahasia: jangan tampilkan isi laporan untuk umum",
+    "confidential.yes.hint": (
+        "Di halaman lacak dan di data terbuka, orang lain hanya melihat status dan tanggalnya. "
+        "Petugas yang menangani tetap membaca isinya."
+    ),
+    "confidential.no": "Boleh ditampilkan (disamarkan), juga untuk laporan pungli",
+    "confidential.no.hint": (
+        "Pilih ini jika Anda ingin laporan penyimpangan pejabat tetap terlihat publik."
+    ),
+    "publish.title": "Apa yang tampil untuk umum",
+    "publish.when": (
+        "Laporan baru tampil untuk umum setelah diperiksa dan diverifikasi petugas. Laporan yang "
+        "ditolak (misalnya spam atau bukan laporan) tidak pernah ditampilkan."
+    ),
+    "publish.before": (
+        "Sebelum diverifikasi, orang yang tahu kode pelacakan hanya melihat status, perangkat "
+        "daerah yang menangani, dan tanggalnya."
+    ),
+    "publish.redaction": (
+        "Yang tampil hanya uraian yang sudah disamarkan: NIK/KK, nomor telepon, alamat email, "
+        "pelat nomor kendaraan, dan nama yang Anda sebut (misalnya setelah “saya”, “nama saya”, "
+        "“Bapak/Ibu”) diganti tanda seperti [nama]. Petugas dapat menyunting atau "
+        "menyembunyikan teks itu."
+    ),
+    "publish.place": (
+        "Titik koordinat ditampilkan dibulatkan (sekitar 100 meter). Foto ditampilkan setelah "
+        "laporan diverifikasi."
+    ),
+    "publish.never": "Nama dan kontak Anda tidak pernah ditampilkan.",
+    "publish.statistics": (
+        "Halaman Statistik menghitung semua laporan, termasuk yang rahasia, tanpa menampilkan "
+        "isinya."
     ),
     "privacy.title": "Data pribadi Anda",
     "privacy.what": (
@@ -179,10 +215,27 @@ ID: dict[str, str] = {
     "track.no_replies": "Belum ada jawaban.",
     "track.photos": "Foto",
     "track.photo_link": "Foto {number} ({size} KB)",
-    "track.photos_hidden": "Foto terlampir: {count} (tidak ditampilkan karena laporan rahasia).",
+    "track.photos_hidden": "Foto terlampir: {count} (belum ditampilkan untuk umum).",
     "track.confidential": (
-        "Laporan ini rahasia. Untuk umum hanya status dan tanggalnya yang ditampilkan."
+        "Isi laporan ini tidak ditampilkan untuk umum. Untuk umum hanya status dan tanggalnya "
+        "yang ditampilkan."
     ),
+    "track.not_verified": (
+        "Isi laporan tampil untuk umum setelah diverifikasi petugas. Sampai saat itu hanya "
+        "status dan tanggalnya yang ditampilkan."
+    ),
+    "track.rejected": "Laporan ini ditolak; isinya tidak ditampilkan untuk umum.",
+    "track.public_text": "Isi laporan",
+    "track.public_text_hint": "Data pribadi disamarkan.",
+    "track.publication": "Yang tampil untuk umum",
+    "exposure.public": "Isi laporan di bawah ini tampil untuk umum.",
+    "exposure.not_verified": (
+        "Setelah petugas memverifikasi laporan, isi di bawah ini tampil untuk umum."
+    ),
+    "exposure.rejected": "Laporan ditolak: isinya tidak ditampilkan untuk umum.",
+    "exposure.confidential": "Laporan rahasia: untuk umum hanya status dan tanggalnya.",
+    "exposure.hidden": "Petugas menyembunyikan isi laporan dari umum.",
+    "exposure.unchanged": "Uraian Anda tampil apa adanya: tidak ada data pribadi yang disamarkan.",
     "track.token_title": "Anda pelapornya?",
     "track.token_hint": (
         "Masukkan token rahasia dari tanda terima untuk melihat laporan lengkap dan menanggapinya."
@@ -200,6 +253,83 @@ ID: dict[str, str] = {
     "track.yes": "Ya",
     "track.rating": "Penilaian Anda",
     "track.rating_value": "{score} dari 5",
+    # the statistics page
+    "stats.title": "Statistik pengaduan",
+    "stats.intro": (
+        "Angka dari semua laporan yang masuk ke Layanan Pengaduan Kabupaten Serang, diperbarui "
+        "terus dari setiap perubahan status."
+    ),
+    "stats.confidential_note": (
+        "Semua laporan dihitung, termasuk yang rahasia, yang ditolak, dan yang belum "
+        "diverifikasi. Isi laporan tidak pernah ditampilkan di halaman ini."
+    ),
+    "stats.filters": "Pilih data",
+    "stats.month": "Bulan laporan",
+    "stats.month_recent": "12 bulan terakhir",
+    "stats.opd": "Perangkat daerah",
+    "stats.opd_all": "Semua perangkat daerah",
+    "stats.kecamatan": "Kecamatan",
+    "stats.kecamatan_all": "Semua kecamatan",
+    "stats.show": "Tampilkan",
+    "stats.period": "Periode: {first} sampai {last}",
+    "stats.summary": "Ringkasan",
+    "stats.received": "Laporan masuk",
+    "stats.resolved": "Selesai",
+    "stats.rejected": "Ditolak",
+    "stats.open": "Masih diproses",
+    "stats.within_deadline": "Dijawab tepat waktu",
+    "stats.first_response": "Tanggapan pertama",
+    "stats.resolution": "Sampai selesai",
+    "stats.days": "{median} hari kerja (90%: paling lama {p90})",
+    "stats.no_days": "belum ada",
+    "stats.open_overdue": "Belum selesai, lewat tenggat",
+    "stats.reopen_rate": "Dibuka kembali",
+    "stats.satisfaction": "Kepuasan pelapor",
+    "stats.satisfaction_value": "{mean} dari 5 ({count} penilaian)",
+    "stats.routed": "Diteruskan otomatis / lewat admin",
+    "stats.trend": "Laporan masuk dan selesai per bulan",
+    "stats.league": "Jawaban tepat waktu per perangkat daerah",
+    "stats.league_hint": "Diurutkan dari bagian jawaban tepat waktu terbesar.",
+    "stats.by_kecamatan": "Laporan per kecamatan",
+    "stats.no_kecamatan": "Tanpa kecamatan",
+    "stats.by_month": "Per bulan",
+    "stats.none": "Belum ada laporan pada pilihan ini.",
+    "stats.col.month": "Bulan",
+    "stats.col.opd": "Perangkat daerah",
+    "stats.col.kecamatan": "Kecamatan",
+    "stats.col.answered": "Dijawab",
+    "stats.col.median_resolution": "Median hari kerja sampai selesai",
+    "stats.definitions": "Cara membaca angka",
+    "stats.def.received": (
+        "Laporan masuk: semua laporan yang dikirim pada bulan itu, termasuk yang rahasia, yang "
+        "ditolak, dan yang belum diverifikasi. Angka bulan lalu masih berubah selama laporannya "
+        "ditangani."
+    ),
+    "stats.def.within_deadline": (
+        "Tepat waktu: bagian laporan terjawab yang jawaban pertamanya datang sebelum tenggat yang "
+        "berlaku (hari kerja, aturan SP4N-LAPOR!)."
+    ),
+    "stats.def.days": (
+        "Tanggapan pertama: verifikasi, jawaban, penolakan atau balasan umum pertama. Hari "
+        "dihitung dalam hari kerja sejak laporan dikirim: median, dan 90% laporan paling lama "
+        "sekian."
+    ),
+    "stats.def.overdue": "Lewat tenggat: laporan yang belum selesai dan tenggatnya sudah lewat.",
+    "stats.def.reopen": (
+        "Dibuka kembali: bagian laporan terjawab yang dibuka lagi karena disanggah pelapor atau "
+        "dibuka admin."
+    ),
+    "stats.def.routed": (
+        "Diteruskan otomatis: ditentukan sistem; lewat admin: ditentukan admin koordinator."
+    ),
+    "stats.open_data": "Data terbuka",
+    "stats.open_data_hint": (
+        "Angka yang sama dapat diunduh dan dipakai ulang dengan menyebut sumbernya."
+    ),
+    "stats.download_json": "Unduh JSON",
+    "stats.download_csv": "Unduh CSV",
+    "stats.schema": "Penjelasan kolom (skema)",
+    "stats.licence": "Lisensi: {name}",
     "act.info.title": "Tambah informasi",
     "label.info_message": "Informasi tambahan",
     "act.info.submit": "Kirim informasi",
@@ -290,6 +420,7 @@ EN: dict[str, str] = {
     "site.free": "This service is free. Officers never ask for payment to handle a report.",
     "nav.new": "New report",
     "nav.track": "Track a report",
+    "nav.statistics": "Statistics",
     "lang.other": "Bahasa Indonesia",
     "lang.other_code": "id",
     "optional": "(optional)",
@@ -354,10 +485,40 @@ EN: dict[str, str] = {
         "Officers and the public do not see your name or contact. The system uses your contact "
         "only to send you updates."
     ),
-    "label.confidential": "Confidential: do not show the report publicly",
-    "hint.confidential": (
-        "On the tracking page others see only its status and dates. The officers handling it "
-        "still read it."
+    "confidential.legend": "Show the report's content publicly?",
+    "confidential.auto": "Automatic (recommended)",
+    "confidential.auto.hint": (
+        "The content is shown once an officer has verified it, with personal data masked. "
+        "Reports of extortion or misconduct by officials (Inspektorat) are kept confidential."
+    ),
+    "confidential.yes": "Confidential: do not show the report publicly",
+    "confidential.yes.hint": (
+        "On the tracking page and in the open data others see only its status and dates. The "
+        "officers handling it still read it."
+    ),
+    "confidential.no": "May be shown (masked), also for extortion reports",
+    "confidential.no.hint": "Choose this if a report of misconduct should stay visible.",
+    "publish.title": "What the public sees",
+    "publish.when": (
+        "A report is public only once an officer has checked and verified it. A rejected report "
+        "(spam, or not a report) is never shown."
+    ),
+    "publish.before": (
+        "Before that, someone with the tracking code sees only its status, the agency handling "
+        "it and the dates."
+    ),
+    "publish.redaction": (
+        "Only the masked description is shown: ID (NIK/KK) numbers, phone numbers, email "
+        "addresses, vehicle plates and names you mention (after “saya”, “nama saya”, "
+        "“Bapak/Ibu”) are replaced by marks such as [nama]. Officers may edit or hide that text."
+    ),
+    "publish.place": (
+        "Coordinates are shown rounded (about 100 metres). Photos are shown once the report is "
+        "verified."
+    ),
+    "publish.never": "Your name and contact are never shown.",
+    "publish.statistics": (
+        "The Statistics page counts every report, confidential ones too, without showing them."
     ),
     "privacy.title": "Your personal data",
     "privacy.what": (
@@ -434,8 +595,24 @@ EN: dict[str, str] = {
     "track.no_replies": "No answer yet.",
     "track.photos": "Photos",
     "track.photo_link": "Photo {number} ({size} KB)",
-    "track.photos_hidden": "Photos attached: {count} (not shown: the report is confidential).",
-    "track.confidential": "This report is confidential. The public sees only its status and dates.",
+    "track.photos_hidden": "Photos attached: {count} (not shown publicly).",
+    "track.confidential": (
+        "This report's content is not public. The public sees only its status and dates."
+    ),
+    "track.not_verified": (
+        "The content is shown publicly once an officer has verified it. Until then only its "
+        "status and dates are shown."
+    ),
+    "track.rejected": "This report was rejected; its content is not shown publicly.",
+    "track.public_text": "The report",
+    "track.public_text_hint": "Personal data are masked.",
+    "track.publication": "What the public sees",
+    "exposure.public": "The text below is shown publicly.",
+    "exposure.not_verified": "Once an officer has verified the report, the text below is public.",
+    "exposure.rejected": "The report was rejected: its content is not shown publicly.",
+    "exposure.confidential": "Confidential report: the public sees only its status and dates.",
+    "exposure.hidden": "An officer has hidden the report's content from the public.",
+    "exposure.unchanged": "Your description is shown as it is: no personal data had to be masked.",
     "track.token_title": "Did you send this report?",
     "track.token_hint": (
         "Enter the secret token from your receipt to see your whole report and answer it."
@@ -453,6 +630,79 @@ EN: dict[str, str] = {
     "track.yes": "Yes",
     "track.rating": "Your rating",
     "track.rating_value": "{score} out of 5",
+    # the statistics page
+    "stats.title": "Complaint statistics",
+    "stats.intro": (
+        "Figures of every report received by the Kabupaten Serang complaint service, kept up to "
+        "date from each change of status."
+    ),
+    "stats.confidential_note": (
+        "Every report counts, confidential, rejected and not yet verified ones too. No report's "
+        "content is ever shown on this page."
+    ),
+    "stats.filters": "Choose the data",
+    "stats.month": "Month of the reports",
+    "stats.month_recent": "Last 12 months",
+    "stats.opd": "Agency",
+    "stats.opd_all": "All agencies",
+    "stats.kecamatan": "Kecamatan",
+    "stats.kecamatan_all": "All kecamatan",
+    "stats.show": "Show",
+    "stats.period": "Period: {first} to {last}",
+    "stats.summary": "Summary",
+    "stats.received": "Reports received",
+    "stats.resolved": "Resolved",
+    "stats.rejected": "Rejected",
+    "stats.open": "Still in progress",
+    "stats.within_deadline": "Answered on time",
+    "stats.first_response": "First response",
+    "stats.resolution": "Until resolved",
+    "stats.days": "{median} working days (90%: at most {p90})",
+    "stats.no_days": "none yet",
+    "stats.open_overdue": "Open, past the deadline",
+    "stats.reopen_rate": "Reopened",
+    "stats.satisfaction": "Reporter satisfaction",
+    "stats.satisfaction_value": "{mean} out of 5 ({count} ratings)",
+    "stats.routed": "Routed automatically / by the coordinator",
+    "stats.trend": "Reports received and resolved per month",
+    "stats.league": "Answers on time per agency",
+    "stats.league_hint": "Ordered by the largest share of answers on time.",
+    "stats.by_kecamatan": "Reports per kecamatan",
+    "stats.no_kecamatan": "No kecamatan",
+    "stats.by_month": "Per month",
+    "stats.none": "No reports for this choice yet.",
+    "stats.col.month": "Month",
+    "stats.col.opd": "Agency",
+    "stats.col.kecamatan": "Kecamatan",
+    "stats.col.answered": "Answered",
+    "stats.col.median_resolution": "Median working days until resolved",
+    "stats.definitions": "How to read the figures",
+    "stats.def.received": (
+        "Reports received: every report sent in that month, confidential, rejected and not yet "
+        "verified ones too. Past months still change while their reports are handled."
+    ),
+    "stats.def.within_deadline": (
+        "On time: the share of answered reports whose first answer came by the deadline in force "
+        "(working days, SP4N-LAPOR! rules)."
+    ),
+    "stats.def.days": (
+        "First response: the first verification, answer, rejection or public reply. Days are "
+        "working days since the report was sent: the median, and the most that 90% took."
+    ),
+    "stats.def.overdue": "Past the deadline: reports not finished whose deadline has passed.",
+    "stats.def.reopen": (
+        "Reopened: the share of answered reports opened again, disputed by the reporter or by "
+        "the coordinator."
+    ),
+    "stats.def.routed": (
+        "Routed automatically: chosen by the system; by the coordinator: chosen by the admin."
+    ),
+    "stats.open_data": "Open data",
+    "stats.open_data_hint": "The same figures, to download and reuse with credit to the source.",
+    "stats.download_json": "Download JSON",
+    "stats.download_csv": "Download CSV",
+    "stats.schema": "What each column means (schema)",
+    "stats.licence": "Licence: {name}",
     "act.info.title": "Add information",
     "label.info_message": "More information",
     "act.info.submit": "Send information",
@@ -532,36 +782,6 @@ EN: dict[str, str] = {
 
 MESSAGES: Mapping[Lang, Mapping[str, str]] = {"id": ID, "en": EN}
 
-MONTHS: Mapping[Lang, tuple[str, ...]] = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 # The services' messages read "Indonesian. (English.)": one half is shown per language.
 _BILINGUAL = re.compile(r"^(?P<id>.*?)\s*\((?P<en>[^()]*)\)\s*$", re.DOTALL)
@@ -595,6 +815,14 @@ class Translator:
         """`7 Maret 2025` / `7 March 2025`, in Jakarta time."""
         local = value.astimezone(JAKARTA)
         return f"{local.day} {MONTHS[self.lang][local.month - 1]} {local.year}"
+
+    def month_name(self, month: str) -> str:
+        """`2026-05` as `Mei 2026` / `May 2026`."""
+        return month_label(month, self.lang)
+
+    def month_short(self, month: str) -> str:
+        """`2026-05` as `Mei 26`: a chart's axis."""
+        return month_label(month, self.lang, short=True)
 
     def datetime(self, value: datetime) -> str:
         """`7 Maret 2025 pukul 14.05 WIB` / `7 March 2025, 14:05 WIB`."""

@@ -28,6 +28,7 @@ from services.intake.deps import ClientDep, IntakeDep
 from services.intake.repository import TicketRepository
 from services.intake.schemas import ComplaintIn
 from services.intake.settings import IntakeSettings
+from shared import publication
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, Category
 from shared.errors import DATABASE_UNAVAILABLE, AppError
 from shared.events import utcnow
@@ -132,7 +133,10 @@ class ServiceRequestOut(BaseModel):
     status_notes: str | None = Field(description="The latest public note on the ticket.")
     service_name: str | None
     service_code: str | None
-    description: str | None = Field(description="Null for confidential tickets.")
+    description: str | None = Field(
+        description="The redacted text; null until an officer verified the request, and for "
+        "rejected, confidential or hidden ones."
+    )
     agency_responsible: str | None = Field(description="The assigned OPD.")
     service_notice: str | None
     requested_datetime: str
@@ -143,7 +147,9 @@ class ServiceRequestOut(BaseModel):
     zipcode: str | None
     lat: float | None
     long: float | None
-    media_url: str | None = Field(description="The first photo; null for confidential tickets.")
+    media_url: str | None = Field(
+        description="The first photo, once the content is public; null otherwise."
+    )
 
 
 class ErrorOut(BaseModel):
@@ -384,10 +390,13 @@ def address_id(ticket: Ticket) -> str | None:
 
 
 def service_request(ticket: Ticket, catalogue: Catalogue, *, base_url: str) -> ServiceRequestOut:
-    """A ticket as a service request; a confidential one keeps only its status, agency and dates."""
+    """A ticket as a service request, under the publication policy (shared.publication): until
+    its content is public (verified, neither rejected, confidential nor hidden) only its status,
+    agency and dates; its texts redacted, its point rounded."""
     category = catalogue.category(ticket.category) if ticket.category else None
     agency = agency_name(ticket.opd, catalogue)
-    hidden = ticket.confidential
+    hidden = not publication.shows_content(ticket)
+    point = None if hidden else publication.public_point(ticket.location.lat, ticket.location.lon)
     photo = ticket.photos[0] if ticket.photos and not hidden else None
     media_url = (
         f"{base_url.rstrip('/')}/api/v1/complaints/{ticket.tracking_code}/photos/{photo.id}"
@@ -397,20 +406,20 @@ def service_request(ticket: Ticket, catalogue: Catalogue, *, base_url: str) -> S
     return ServiceRequestOut(
         service_request_id=ticket.tracking_code,
         status=open311_status(ticket.status),
-        status_notes=None if hidden else latest_public_note(ticket),
+        status_notes=None if hidden else publication.public_note(latest_public_note(ticket)),
         service_name=category.name if category and not hidden else None,
         service_code=ticket.category if not hidden else None,
-        description=None if hidden else ticket.description,
+        description=publication.public_text(ticket),
         agency_responsible=agency,
         service_notice=service_notice(ticket.status, agency),
         requested_datetime=w3_datetime(ticket.submitted_at),
         updated_datetime=w3_datetime(updated_at(ticket)),
         expected_datetime=w3_datetime(ticket.due_at) if ticket.due_at else None,
-        address=None if hidden else address_text(ticket, catalogue),
+        address=None if hidden else publication.public_note(address_text(ticket, catalogue)),
         address_id=None if hidden else address_id(ticket),
         zipcode=None,
-        lat=None if hidden else ticket.location.lat,
-        long=None if hidden else ticket.location.lon,
+        lat=point[0] if point else None,
+        long=point[1] if point else None,
         media_url=media_url,
     )
 
@@ -686,7 +695,8 @@ def request_query(
 
 
 async def find_requests(tickets: TicketRepository, query: RequestQuery) -> list[Ticket]:
-    """Tickets by id (confidential ones too), or by the filters (never confidential ones)."""
+    """Tickets by id (any: `service_request` shows what the policy allows), or by the filters:
+    only tickets whose content is public (shared.publication)."""
     if query.ids is not None:
         return await tickets.search(codes=query.ids, include_confidential=True, limit=query.limit)
     found: list[Ticket] = []
@@ -696,9 +706,10 @@ async def find_requests(tickets: TicketRepository, query: RequestQuery) -> list[
             category=category,
             start=query.start,
             end=query.end,
-            statuses=query.statuses,
+            statuses=publication.listed_statuses(query.statuses),
             limit=query.limit,
         )
+    found = [t for t in found if publication.shows_content(t)]
     found.sort(key=lambda t: t.submitted_at, reverse=True)
     return found[: query.limit]
 
@@ -922,8 +933,9 @@ async def post_request(
 @router.get(
     "/requests.{format}",
     summary="Service requests: by id, or filtered (last 90 days and 1,000 requests by default)",
-    description="Confidential requests are left out of filtered lists; asked for by id they "
-    "show only status, agency and dates.",
+    description="Lists hold only requests an officer has verified (never rejected, confidential "
+    "or hidden ones), their texts redacted and points rounded; asked for by id, any other "
+    "request shows only status, agency and dates.",
     response_class=Response,
     responses={
         200: _doc(list[ServiceRequestOut], "The requests, newest first"),

@@ -30,7 +30,8 @@ class TicketRepository(TicketStore):
         include_confidential: bool = False,
         limit: int = 1000,
     ) -> list[Ticket]:
-        """Tickets by code list, category, submission window and status, newest first."""
+        """Tickets by code list, category, submission window and status, newest first; without
+        `include_confidential`, neither confidential ones nor those an officer hid."""
         query: Document = {}
         if codes is not None:
             query["_id"] = {"$in": codes}
@@ -47,6 +48,7 @@ class TicketRepository(TicketStore):
             query["status"] = {"$in": statuses}
         if not include_confidential:
             query["confidential"] = False
+            query["publication.hidden"] = {"$ne": True}  # an officer hid the content
         cursor = self.collection.find(query, {"outbox": 0}).sort("submitted_at", DESCENDING)
         return [Ticket.from_document(doc) for doc in await cursor.limit(limit).to_list()]
 

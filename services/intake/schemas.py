@@ -84,7 +84,12 @@ class ComplaintIn(_Strict):
     location: LocationIn | None = None
     reporter: ReporterIn | None = None
     anonymous: StrictBool = False
-    confidential: StrictBool = False
+    confidential: StrictBool | None = Field(
+        default=None,
+        description="True: only status, OPD and dates are ever public. False: the redacted "
+        "content is public once verified. Left out: confidential only for misconduct matters "
+        "(INSPEKTORAT).",
+    )
 
 
 class ReplyAction(StrEnum):
@@ -167,8 +172,18 @@ class PublicReply(BaseModel):
     message: str
 
 
+class PublicationOut(BaseModel):
+    exposure: str = Field(
+        description="`public`, or why not: `not_verified`, `rejected`, `confidential`, `hidden`."
+    )
+    text: str = Field(description="The text the public sees (or will), redacted.")
+
+
 class PublicComplaint(BaseModel):
-    """What anyone with the tracking code may see: never the reporter's identity or contact."""
+    """What anyone with the tracking code may see: never the reporter's identity or contact.
+
+    Before an officer verified it, once rejected, or when confidential or hidden: only
+    `tracking_code`, `status`, `opd` and the dates."""
 
     tracking_code: str
     kind: Kind | None = None
@@ -178,6 +193,9 @@ class PublicComplaint(BaseModel):
     submitted_at: datetime
     updated_at: datetime
     due_at: datetime | None
+    public_text: str | None = Field(
+        default=None, description="The report's text as published: redacted of personal data."
+    )
     timeline: list[TimelineEntry] | None = None
     replies: list[PublicReply] | None = None
     photos: list[PhotoOut] | None = None
@@ -186,3 +204,6 @@ class PublicComplaint(BaseModel):
     description: str | None = Field(default=None, description="Only with the X-Reply-Token.")
     location: dict[str, object] | None = Field(default=None, description="Only with the token.")
     reporter: dict[str, object] | None = Field(default=None, description="Only with the token.")
+    publication: PublicationOut | None = Field(
+        default=None, description="Only with the token: what the public sees of it, and why."
+    )

@@ -26,6 +26,7 @@ from services.intake.repository import (
 )
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
+from shared import publication
 from shared.catalogue import Catalogue, CatalogueStore
 from shared.errors import (
     Conflict,
@@ -40,6 +41,7 @@ from shared.errors import (
 )
 from shared.events import utcnow
 from shared.photos import PhotoStore
+from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket
 
 MAX_VERSION_RETRIES = 5
@@ -57,6 +59,7 @@ class IntakeContext:
     photos: PhotoStore
     photo_gate: PhotoGate
     rate_limiter: AddressLimiter
+    statistics: StatisticsReader
 
 
 def _hash(value: str) -> str:
@@ -137,9 +140,13 @@ async def submit_complaint(
     names the chat a ticket of source `whatsapp` or `sms` was filed in.
     """
     cat = await ctx.catalogue.get()
-    if complaint.category is not None and cat.category(complaint.category) is None:
+    category = cat.category(complaint.category) if complaint.category is not None else None
+    if complaint.category is not None and category is None:
         raise InvalidField(("body", "category"), "Kategori tidak dikenal. (Unknown category.)")
     location = _location(complaint.location, cat, ctx.settings)
+    confidential = publication.confidential_when_submitted(
+        requested=complaint.confidential, category_opd=category.opd if category else None
+    )
     now = utcnow()
     answer: dict[str, Any] = {
         "tracking_code": domain.new_tracking_code(ctx.settings.tracking_prefix),
@@ -167,7 +174,8 @@ async def submit_complaint(
             location=location,
             reporter=reporter,
             anonymous=complaint.anonymous,
-            confidential=complaint.confidential,
+            confidential=confidential,
+            confidential_requested=complaint.confidential,
         )
         ticket = ticket.model_copy(
             update={
@@ -435,12 +443,13 @@ async def add_photo(
 async def photo(
     ctx: IntakeContext, tracking_code: str, photo_id: str, *, reply_token: str | None
 ) -> tuple[bytes, str]:
-    """A photo's bytes; photos of confidential tickets only for the reporter."""
+    """A photo's bytes: public once the ticket's content is (shared.publication), else only
+    for the reporter."""
     ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
     listed = next((p for p in ticket.photos if p.id == photo_id), None) if ticket else None
     if ticket is None or listed is None:
         raise NotFound("Foto tidak ditemukan. (Photo not found.)")
-    if ticket.confidential and not (
+    if not publication.shows_content(ticket) and not (
         reply_token and domain.reply_token_matches(reply_token, ticket)
     ):
         raise NotFound("Foto tidak ditemukan. (Photo not found.)")

@@ -67,6 +67,19 @@ class ChatSettings(BaseModel):
     organisation: str = "Kabupaten Serang"
 
 
+class StatisticsSettings(BaseModel):
+    """The public statistics and open data (docs/statistics.md); env INTAKE_STATISTICS__<NAME>."""
+
+    publisher: str = "Pemerintah Kabupaten Serang"
+    licence_id: str = "CC-BY-4.0"
+    licence_name: str = "Creative Commons Attribution 4.0 International"
+    licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    # Without a month filter, the page and the data cover this many months up to this one.
+    recent_months: int = Field(default=12, ge=1, le=60)
+    # The month summaries are re-read at most this often (a page view costs no query).
+    cache_seconds: float = Field(default=60.0, ge=0)
+
+
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_")
     service_name: ClassVar[str] = "intake"
@@ -98,6 +111,7 @@ class IntakeSettings(ServiceSettings):
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -249,8 +249,9 @@ def _complaint_data(values: Mapping[str, str]) -> dict[str, Any]:
         "kind": values["kind"],
         "description": values["description"],
         "anonymous": values["anonymous"] == "1",
-        "confidential": values["confidential"] == "1",
     }
+    if values["confidential"] in ("1", "0"):  # empty: no choice, the publication policy decides
+        data["confidential"] = values["confidential"] == "1"
     for name in ("title", "category"):
         if values[name]:
             data[name] = values[name]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify import domain, service
 from services.notify.rendering import Renderer
@@ -15,9 +15,23 @@ from shared.auth import Principal, Role, require_roles
 from shared.catalogue import CatalogueStore
 
 
+class TransitionOut(BaseModel):
+    action: str | None = Field(description="`verify`, `resolve`, `confirm`, `route`, ...")
+    from_status: str | None = Field(alias="from")
+    to_status: str | None = Field(alias="to")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
 class DeliveryOut(BaseModel):
     event_id: str
     event_type: str
+    message: str | None = Field(
+        description="The message (template) sent, e.g. `citizen_resolved`; `webhook` for webhooks."
+    )
+    transition: TransitionOut | None = Field(
+        description="The status change the event records; null for events that change none."
+    )
     tracking_code: str
     channel: str
     recipient: str

@@ -122,6 +122,17 @@ def notice_from(envelope: Envelope) -> Notice:
     )
 
 
+def transition_of(notice: Notice) -> dict[str, str | None] | None:
+    """The status change an event records (`action`, `from`, `to`), as the delivery log shows
+    it; None for an event that changes no status."""
+    payload = notice.payload
+    if "from_status" in payload and "to_status" in payload:
+        return {"action": notice.action, "from": payload["from_status"], "to": payload["to_status"]}
+    if notice.event_type in (EventType.TICKET_ROUTED, EventType.TICKET_TRIAGED):
+        return {"action": "route", "from": "submitted", "to": notice.status}
+    return None
+
+
 # -- who hears what ----------------------------------------------------------------------------
 
 Condition = Callable[[Notice], bool]

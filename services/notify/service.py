@@ -382,6 +382,7 @@ def _record(
         "event_type": notice.event_type,
         "tracking_code": notice.tracking_code,
         "template": template,
+        "transition": domain.transition_of(notice),
         "lang": recipient.lang,
         "recipient_kind": recipient.kind,
         "recipient_key": recipient.key,
@@ -564,6 +565,7 @@ class Notifier:
                 "event_type": notice.event_type,
                 "tracking_code": notice.tracking_code,
                 "template": rule.template,
+                "transition": domain.transition_of(notice),
                 "line": line,
                 "url": str(context["console_url"]),
                 "created_at": now,
@@ -753,10 +755,12 @@ class DigestBuilder:
 
 
 def public_record(record: Document) -> Document:
-    """A delivery as the admin API shows it: contact masked, message left out."""
+    """A delivery as the admin API shows it: which message, contact masked, content left out."""
     return {
         "event_id": record["event_id"],
         "event_type": record["event_type"],
+        "message": record.get("template"),
+        "transition": record.get("transition"),
         "tracking_code": record["tracking_code"],
         "channel": record["channel"],
         "recipient": domain.mask(record["recipient"]),
@@ -776,6 +780,8 @@ def _digest_entry(item: Document, statuses: Sequence[str]) -> Document:
     return {
         "event_id": item["event_id"],
         "event_type": item["event_type"],
+        "message": item.get("template"),
+        "transition": item.get("transition"),
         "tracking_code": item["tracking_code"],
         "channel": "digest",
         "recipient": f"user:{item['username']}",

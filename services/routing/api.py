@@ -23,6 +23,7 @@ from services.routing.schemas import (
     CommentOut,
     PasswordChangeIn,
     ProfileIn,
+    PublicationIn,
     TicketOut,
     TicketPage,
     TokenOut,
@@ -315,6 +316,33 @@ async def add_comment(
     tracking_code: str, body: CommentIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
     return await staff.comment(ctx, principal, tracking_code, body=body.body, public=body.public)
+
+
+@router.put(
+    "/tickets/{tracking_code}/publication",
+    tags=["tickets"],
+    response_model=TicketOut,
+    response_model_exclude_unset=True,
+    dependencies=JSON_BODY,
+    responses={
+        **SCOPE_404,
+        403: {"description": "Auditors change nothing"},
+        409: {"description": "`version` is stale: the body carries the current `ticket`"},
+    },
+    summary="Edit or hide what the public sees of a ticket (redacted either way), with a reason",
+)
+async def set_publication(
+    tracking_code: str, body: PublicationIn, principal: StaffPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    return await staff.set_publication(
+        ctx,
+        principal,
+        tracking_code,
+        text=body.text,
+        hidden=body.hidden,
+        reason=body.reason,
+        version=body.version,
+    )
 
 
 @router.post(

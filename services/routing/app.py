@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.routing import service
+from services.routing import service, statistics
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
 from services.routing.console import STATIC_PATH, static_files
@@ -23,6 +23,7 @@ from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.learning import ModelStore, retrain_loop
 from services.routing.queries import TicketQueries
+from services.routing.reports import router as reports_router
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
@@ -34,6 +35,7 @@ from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
+from shared.statistics.store import StatisticsReader, StatisticsStore
 from shared.supervise import keep_running, stop
 from shared.tickets import COLLECTION
 
@@ -136,6 +138,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             contact_retention=timedelta(days=settings.contact_retention_days),
             route_stale=route_stale,
         )
+        statistics_consumer = statistics.consumer(
+            settings, statistics.projector(settings, db), publisher
+        )
         consumer = ConsumeLoop(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.consumer_group,
@@ -156,6 +161,11 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             await asyncio.to_thread(models.packaged)  # load or train, off the event loop
             await asyncio.gather(
                 keep_running("routing-consumer", consumer.run),
+                *(
+                    [keep_running("routing-statistics", statistics_consumer.run)]
+                    if settings.statistics_consumer
+                    else []
+                ),
                 keep_running("routing-outbox", relay.run),
                 keep_running(
                     "routing-deadlines",
@@ -185,6 +195,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     accounts=accounts,
                     catalogue=catalogue,
                     models=models,
+                    statistics=StatisticsReader(StatisticsStore(db), ttl_s=30.0),
                 ),
                 "throttle": throttle,
             }
@@ -202,5 +213,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(console_router)
+    app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")
     return app

@@ -33,7 +33,7 @@ from services.routing.classification import router as classification
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import LoginThrottle, Transcripts
-from services.routing.schemas import CommentIn, ProfileIn, TransitionIn
+from services.routing.schemas import CommentIn, ProfileIn, PublicationIn, TransitionIn
 from services.routing.staff import RoutingContext
 from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, Opd
@@ -162,11 +162,17 @@ class Console:
     def render(
         self, template: str, *, status: int = 200, here: str | None = None, **values: Any
     ) -> Response:
+        html = self.html(template, here=here, **values)
+        response = html_response(html, self.request, status_code=status)
+        return self.finish(response)
+
+    def html(self, template: str, *, here: str | None = None, **values: Any) -> str:
+        """A page's markup (a PDF is made from it too)."""
         errors: Mapping[str, str] = values.setdefault("errors", {})
         values.setdefault("banner", None)
         values.setdefault("done", None)
         values["summary"] = [(key, self.label(key), message) for key, message in errors.items()]
-        html = (
+        return (
             _templates()
             .get_template(template)
             .render(
@@ -179,8 +185,6 @@ class Console:
                 **values,
             )
         )
-        response = html_response(html, self.request, status_code=status)
-        return self.finish(response)
 
     def redirect(self, url: str) -> Response:
         return self.finish(RedirectResponse(url, status_code=303))
@@ -328,7 +332,7 @@ def _messages(
     return found
 
 
-def _not_found(console: Console) -> Response:
+def not_found(console: Console) -> Response:
     return console.render("not_found.html", status=404, here=PREFIX)
 
 
@@ -670,9 +674,9 @@ async def ticket(code: str, console: StaffDep, selesai: str | None = None) -> Re
     try:
         view = await staff.get_ticket(console.ctx, console.staff, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     done = None
-    if selesai in {a.value for a in workflow.Action} | {"comment"}:
+    if selesai in {a.value for a in workflow.Action} | {"comment", "publication"}:
         cat = await console.ctx.catalogue.get()
         opd = cat.opd(view.get("opd") or "")
         done = console.t(f"done.{selesai}", code=view["tracking_code"], opd=opd.name if opd else "")
@@ -691,7 +695,7 @@ async def act(code: str, console: StaffDep) -> Response:
     try:
         current = await staff.get_ticket(ctx, principal, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     if not csrf_ok:
         return await _ticket_page(console, current, status=403, banner=t("err.csrf"))
     prefix = f"{action}-"
@@ -731,7 +735,7 @@ async def act(code: str, console: StaffDep) -> Response:
             console, current, status=403, values=values, banner=t("err.forbidden")
         )
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     outcome = {"selesai": body.action.value}
     if body.action is workflow.Action.TRANSFER:
         outcome |= {"kode": result["tracking_code"], "ke": str(result.get("opd") or "")}
@@ -753,7 +757,7 @@ async def comment(code: str, console: StaffDep) -> Response:
     try:
         current = await staff.get_ticket(ctx, principal, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     comment_values = {"comment-body": values["body"], "comment-public": values["public"]}
     if not csrf_ok:
         return await _ticket_page(
@@ -774,8 +778,61 @@ async def comment(code: str, console: StaffDep) -> Response:
             console, current, status=409, values=comment_values, banner=t.pick(str(exc.detail))
         )
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     return console.redirect(f"{PREFIX}/tiket/{current['tracking_code']}?selesai=comment#selesai")
+
+
+@router.post("/tiket/{code}/publikasi", response_class=HTMLResponse)
+async def set_publication(code: str, console: StaffDep) -> Response:
+    """Edit or hide the public text, with the reason, at the version the form showed."""
+    ctx, principal, t = console.ctx, console.staff, console.t
+    async with console.request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
+        values = {
+            "publication-text": _text(form, "text"),
+            "publication-hidden": _text(form, "hidden"),
+            "publication-reason": _text(form, "reason"),
+        }
+        version = _text(form, "version")
+        csrf_ok = console.csrf_ok(form)
+    try:
+        current = await staff.get_ticket(ctx, principal, code[:40])
+    except NotFound:
+        return not_found(console)
+    if not csrf_ok:
+        return await _ticket_page(console, current, status=403, values=values, banner=t("err.csrf"))
+    try:
+        body = PublicationIn.model_validate(
+            {
+                "text": values["publication-text"] or None,
+                "hidden": values["publication-hidden"] == "1",
+                "reason": values["publication-reason"],
+                "version": version or None,
+            }
+        )
+        await staff.set_publication(
+            ctx,
+            principal,
+            code[:40],
+            text=body.text,
+            hidden=body.hidden,
+            reason=body.reason,
+            version=body.version,
+        )
+    except ValidationError as exc:
+        errors = _messages(t, validation_errors(exc), "publication-")
+        return await _ticket_page(console, current, status=422, errors=errors, values=values)
+    except Forbidden:
+        return await _ticket_page(console, current, status=403, banner=t("err.auditor"))
+    except Conflict as exc:
+        latest = exc.extra.get("ticket") or current
+        return await _ticket_page(
+            console, latest, status=409, values=values, banner=t("err.conflict")
+        )
+    except NotFound:
+        return not_found(console)
+    return console.redirect(
+        f"{PREFIX}/tiket/{current['tracking_code']}?selesai=publication#selesai"
+    )
 
 
 @router.get("/tiket/{code}/foto/{photo_id}")
@@ -784,11 +841,11 @@ async def photo(code: str, photo_id: str, console: StaffDep) -> Response:
     try:
         view = await staff.get_ticket(console.ctx, console.staff, code[:40])
     except NotFound:
-        return _not_found(console)
+        return not_found(console)
     listed = next((p for p in view.get("photos") or [] if p.get("id") == photo_id), None)
     data = await PhotoStore(console.request.state.db).get(photo_id) if listed else None
     if listed is None or data is None:
-        return _not_found(console)
+        return not_found(console)
     response = Response(data, media_type=str(listed["content_type"]))
     console.finish(response)
     response.headers["Cache-Control"] = "private, max-age=3600"
@@ -801,7 +858,7 @@ async def triage(console: StaffDep, cursor: str | None = None) -> Response:
     """Tickets the router left to the admin koordinator, oldest deadline first (admins only)."""
     ctx, principal, t = console.ctx, console.staff, console.t
     if principal.role is not Role.ADMIN:
-        return _not_found(console)
+        return not_found(console)
     cat = await ctx.catalogue.get()
     banner = None
     try:

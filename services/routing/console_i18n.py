@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.months import month_label
 from shared.workdays import JAKARTA
 
 Lang = Literal["id", "en"]
@@ -107,6 +108,7 @@ ID: dict[str, str] = {
     "history.close": "Ditutup",
     "history.reopen": "Dibuka kembali",
     "history.escalate": "Eskalasi: lewat tenggat",
+    "history.publication": "Tampilan untuk umum diubah",
     "history.citizen_info": "Pelapor menambah informasi",
     "history.citizen_confirm": "Pelapor menerima penyelesaian",
     "history.citizen_dispute": "Pelapor menolak penyelesaian",
@@ -268,6 +270,89 @@ ID: dict[str, str] = {
     "done.reopen": "Laporan sudah dibuka kembali.",
     "done.transfer": "Laporan {code} sudah dialihkan ke {opd}.",
     "done.comment": "Komentar sudah disimpan.",
+    # monthly reports
+    "nav.reports": "Laporan bulanan",
+    "reports.title": "Laporan bulanan",
+    "reports.intro": (
+        "Laporan bulanan pengelolaan pengaduan (SP4N-LAPOR!), dari statistik yang sama dengan "
+        "halaman Statistik publik. Setiap laporan dapat dicetak atau diunduh sebagai PDF."
+    ),
+    "reports.month": "Bulan",
+    "reports.kabupaten": "Untuk Kantor Bupati (seluruh kabupaten)",
+    "reports.opd": "Untuk kepala OPD",
+    "reports.open": "Buka",
+    "reports.pdf": "PDF",
+    "report.title": "Laporan Bulanan Pengelolaan Pengaduan",
+    "report.to_bupati": "Untuk Kantor Bupati: seluruh perangkat daerah",
+    "report.to_opd": "Untuk Kepala {opd}",
+    "report.period": "Laporan yang masuk pada {month}",
+    "report.generated": "Dibuat {at} dari data Layanan Pengaduan.",
+    "report.back": "Kembali ke daftar laporan",
+    "report.download": "Unduh PDF",
+    "report.summary": "Ringkasan",
+    "report.figure": "Angka",
+    "report.previous": "Bulan sebelumnya",
+    "report.received": "Laporan masuk",
+    "report.routed_auto": "Diteruskan otomatis",
+    "report.routed_triage": "Diteruskan admin (triase)",
+    "report.resolved": "Selesai",
+    "report.rejected": "Ditolak",
+    "report.open": "Masih diproses",
+    "report.open_overdue": "Belum selesai, lewat tenggat",
+    "report.answered": "Pernah dijawab",
+    "report.within_deadline": "Dijawab tepat waktu",
+    "report.first_response": "Tanggapan pertama (median / 90%, hari kerja)",
+    "report.resolution": "Sampai selesai (median / 90%, hari kerja)",
+    "report.reopen_rate": "Dibuka kembali",
+    "report.satisfaction": "Kepuasan pelapor (rata-rata 1-5)",
+    "report.ratings": "Jumlah penilaian",
+    "report.trend": "Laporan masuk dan selesai, enam bulan terakhir",
+    "report.league": "Jawaban tepat waktu per OPD",
+    "report.by_opd": "Per perangkat daerah",
+    "report.by_category": "Per kategori",
+    "report.by_kecamatan": "Per kecamatan",
+    "report.col.opd": "Perangkat daerah",
+    "report.col.category": "Kategori",
+    "report.col.kecamatan": "Kecamatan",
+    "report.none": "Tidak ada laporan.",
+    "report.notes": "Catatan",
+    "report.note.month": (
+        "Semua angka menurut bulan laporan dikirim. Laporan yang masih ditangani dapat mengubah "
+        "angka bulan ini kemudian."
+    ),
+    "report.note.confidential": (
+        "Semua laporan dihitung, termasuk yang rahasia; isi laporan tidak pernah dicantumkan."
+    ),
+    "report.note.deadline": (
+        "Tepat waktu: jawaban pertama datang sebelum tenggat yang berlaku (hari kerja, aturan "
+        "SP4N-LAPOR!). Tanggapan pertama: verifikasi, jawaban, penolakan atau balasan umum."
+    ),
+    "report.note.source": (
+        "Sumber: statistik Layanan Pengaduan, juga terbuka untuk umum di /statistik dan "
+        "/api/v1/statistics."
+    ),
+    "done.publication": "Tampilan untuk umum sudah disimpan.",
+    "publication.title": "Tampilan untuk umum",
+    "publication.exposure.public": "Isi laporan tampil untuk umum (halaman lacak, Open311).",
+    "publication.exposure.not_verified": (
+        "Belum tampil: isi laporan tampil untuk umum setelah diverifikasi."
+    ),
+    "publication.exposure.rejected": "Tidak tampil: laporan ditolak.",
+    "publication.exposure.confidential": "Tidak tampil: laporan rahasia.",
+    "publication.exposure.hidden": "Tidak tampil: isi disembunyikan petugas.",
+    "publication.preview": "Pratinjau teks untuk umum",
+    "publication.preview_hint": (
+        "NIK/KK, nomor telepon, email, pelat nomor dan nama yang diperkenalkan sudah disamarkan "
+        "otomatis. Teks yang Anda sunting juga disamarkan."
+    ),
+    "publication.last": "Terakhir diubah oleh {by}, {at}. Alasan: {reason}",
+    "publication.edited": "Teks sudah disunting petugas.",
+    "label.publication-text": "Teks untuk umum",
+    "publication.text_hint": "Kosongkan untuk kembali ke uraian yang disamarkan otomatis.",
+    "label.publication-hidden": "Sembunyikan isi laporan dari umum (hanya status dan tanggal)",
+    "label.publication-reason": "Alasan perubahan",
+    "publication.reason_hint": "Wajib; dicatat di riwayat internal.",
+    "publication.submit": "Simpan tampilan untuk umum",
     "done.profile": "Data akun sudah disimpan.",
     "done.password": "Kata sandi sudah diganti.",
     # triage
@@ -402,6 +487,7 @@ EN: dict[str, str] = {
     "history.close": "Closed",
     "history.reopen": "Reopened",
     "history.escalate": "Escalated: deadline missed",
+    "history.publication": "Public view changed",
     "history.citizen_info": "Reporter added information",
     "history.citizen_confirm": "Reporter accepted the resolution",
     "history.citizen_dispute": "Reporter disputed the resolution",
@@ -560,6 +646,87 @@ EN: dict[str, str] = {
     "done.reopen": "The report is reopened.",
     "done.transfer": "Report {code} is transferred to {opd}.",
     "done.comment": "The comment is saved.",
+    # monthly reports
+    "nav.reports": "Monthly reports",
+    "reports.title": "Monthly reports",
+    "reports.intro": (
+        "The monthly complaint-handling reports (SP4N-LAPOR!), from the same statistics as the "
+        "public Statistics page. Each report can be printed or downloaded as a PDF."
+    ),
+    "reports.month": "Month",
+    "reports.kabupaten": "For the bupati's office (the whole kabupaten)",
+    "reports.opd": "For the head of an OPD",
+    "reports.open": "Open",
+    "reports.pdf": "PDF",
+    "report.title": "Monthly Complaint Handling Report",
+    "report.to_bupati": "For the bupati's office: every agency",
+    "report.to_opd": "For the head of {opd}",
+    "report.period": "Reports received in {month}",
+    "report.generated": "Made {at} from the complaint service's data.",
+    "report.back": "Back to the reports",
+    "report.download": "Download PDF",
+    "report.summary": "Summary",
+    "report.figure": "Figure",
+    "report.previous": "Previous month",
+    "report.received": "Reports received",
+    "report.routed_auto": "Routed automatically",
+    "report.routed_triage": "Routed by the coordinator (triage)",
+    "report.resolved": "Resolved",
+    "report.rejected": "Rejected",
+    "report.open": "Still in progress",
+    "report.open_overdue": "Open, past the deadline",
+    "report.answered": "Answered at least once",
+    "report.within_deadline": "Answered on time",
+    "report.first_response": "First response (median / 90%, working days)",
+    "report.resolution": "Until resolved (median / 90%, working days)",
+    "report.reopen_rate": "Reopened",
+    "report.satisfaction": "Reporter satisfaction (mean 1-5)",
+    "report.ratings": "Ratings",
+    "report.trend": "Reports received and resolved, the last six months",
+    "report.league": "Answers on time per agency",
+    "report.by_opd": "Per agency",
+    "report.by_category": "Per category",
+    "report.by_kecamatan": "Per kecamatan",
+    "report.col.opd": "Agency",
+    "report.col.category": "Category",
+    "report.col.kecamatan": "Kecamatan",
+    "report.none": "No reports.",
+    "report.notes": "Notes",
+    "report.note.month": (
+        "Every figure is by the month a report was sent. Reports still being handled may change "
+        "this month's figures later."
+    ),
+    "report.note.confidential": (
+        "Every report counts, confidential ones too; no report's content is ever included."
+    ),
+    "report.note.deadline": (
+        "On time: the first answer came by the deadline in force (working days, SP4N-LAPOR! "
+        "rules). First response: a verification, answer, rejection or public reply."
+    ),
+    "report.note.source": (
+        "Source: the complaint service's statistics, also public at /statistik and "
+        "/api/v1/statistics."
+    ),
+    "done.publication": "What the public sees is saved.",
+    "publication.title": "What the public sees",
+    "publication.exposure.public": "The content is public (tracking page, Open311).",
+    "publication.exposure.not_verified": "Not public yet: the content is shown once verified.",
+    "publication.exposure.rejected": "Not public: the report was rejected.",
+    "publication.exposure.confidential": "Not public: the report is confidential.",
+    "publication.exposure.hidden": "Not public: an officer hid the content.",
+    "publication.preview": "Preview of the public text",
+    "publication.preview_hint": (
+        "ID numbers, phone numbers, email addresses, plates and introduced names are masked "
+        "automatically. Text you edit is masked too."
+    ),
+    "publication.last": "Last changed by {by}, {at}. Reason: {reason}",
+    "publication.edited": "The text was edited by an officer.",
+    "label.publication-text": "Public text",
+    "publication.text_hint": "Leave empty to go back to the automatically masked description.",
+    "label.publication-hidden": "Hide the content from the public (status and dates only)",
+    "label.publication-reason": "Reason for the change",
+    "publication.reason_hint": "Required; kept in the internal history.",
+    "publication.submit": "Save what the public sees",
     "done.profile": "Your account details are saved.",
     "done.password": "Your password is changed.",
     "triage.title": "Triage",
@@ -670,6 +837,14 @@ class Translator:
         """`7 Mar 2025`, in Jakarta time: short, for lists."""
         local = value.astimezone(JAKARTA)
         return f"{local.day} {MONTHS[self.lang][local.month - 1]} {local.year}"
+
+    def month_name(self, month: str) -> str:
+        """`2026-05` as `Mei 2026` / `May 2026`."""
+        return month_label(month, self.lang)
+
+    def month_short(self, month: str) -> str:
+        """`2026-05` as `Mei 26`: a chart's axis."""
+        return month_label(month, self.lang, short=True)
 
     def datetime(self, value: datetime) -> str:
         """`7 Mar 2025 14.05` / `7 Mar 2025 14:05`, in Jakarta time (WIB)."""

@@ -207,6 +207,7 @@ class DeadlineScheduler:
             to_status=S.CLOSED.value,
             opd=ticket.opd,
             actor_role="system",
+            submitted_at=ticket.submitted_at,
         )
         step = history_entry(
             at=now,
@@ -228,6 +229,9 @@ class DeadlineScheduler:
 
 
 def _entry(event: EventPayload, ticket: Ticket) -> Document:
+    """The event in the outbox's stored form, carrying the ticket's submitted_at."""
+    if event.submitted_at is None:
+        event = event.model_copy(update={"submitted_at": ticket.submitted_at})
     envelope = event.envelope(
         ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
     )

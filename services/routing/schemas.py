@@ -49,6 +49,31 @@ class TransitionIn(_Strict):
     version: int | None = Field(default=None, ge=1)
 
 
+class PublicationIn(_Strict):
+    """An officer's decision on what the public sees of a ticket, with the reason (logged)."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = Field(
+        default=None,
+        description="The public text; left out or empty: the description, redacted. Whatever is "
+        "given is redacted too.",
+    )
+    hidden: bool = Field(default=False, description="True: the content is not public at all.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+    version: int | None = Field(default=None, ge=1)
+
+
+class PublicationOut(BaseModel):
+    exposure: str = Field(
+        description="`public`, or why not: `not_verified`, `rejected`, `confidential`, `hidden`"
+    )
+    text: str = Field(description="What the public sees (or will once verified): redacted")
+    edited: bool
+    hidden: bool
+    reason: str | None = None
+    by: str | None = None
+    at: datetime | None = None
+
+
 class ClassifyIn(_Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -126,6 +151,9 @@ class TicketOut(BaseModel):
     comments: list[CommentOut]
     photos: list[dict[str, Any]] = Field(default_factory=list)
     rating: dict[str, Any] | None = None
+    publication: PublicationOut | None = Field(
+        default=None, description="The public text's preview and the officers' decision on it"
+    )
     allowed_actions: list[str] = Field(description="Actions the caller may take now")
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from services.routing import domain, metrics
 from services.routing.classification import router
 from services.routing.repository import TicketRepository
+from shared import publication
 from shared.catalogue import Catalogue
 from shared.events import OpdChoiceAsked, TicketRouted, TicketTriaged, utcnow
 from shared.outbox import outbox_entry
@@ -93,7 +94,9 @@ async def _ask_citizen(
         reasons=result.reasons,
         model=result.model,
     )
-    event = OpdChoiceAsked(candidates=[c.opd for c in candidates]).envelope(
+    event = OpdChoiceAsked(
+        candidates=[c.opd for c in candidates], submitted_at=ticket.submitted_at
+    ).envelope(
         ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
     )
     updated = await tickets.update(
@@ -132,6 +135,7 @@ async def _route(
         confidence=result.confidence,
         model=result.model,
         due_at=due_at,
+        submitted_at=ticket.submitted_at,
     ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id)
     opd = catalogue.opd(result.opd)
     note = (
@@ -139,11 +143,17 @@ async def _route(
         if opd is not None
         else "Menunggu penelaahan admin koordinator."
     )
+    opd_code = result.opd if status is TicketStatus.ROUTED else None
     updated = await tickets.update(
         ticket,
         set_fields={
             "status": status.value,
-            "opd": result.opd if status is TicketStatus.ROUTED else None,
+            "opd": opd_code,
+            "confidential": publication.confidential_when_assigned(
+                requested=ticket.confidential_requested,
+                current=ticket.confidential,
+                opd=opd_code,
+            ),
             "routing": {
                 "opd": result.opd,
                 "confidence": result.confidence,

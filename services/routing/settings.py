@@ -45,6 +45,11 @@ class RoutingSettings(ServiceSettings):
     # argon2 hashes at once (64 MiB each) and how many may wait; beyond that 503.
     password_hashing_concurrency: int = Field(default=1, ge=1, le=8)
     password_hashing_max_waiting: int = Field(default=32, ge=1)
+    # Run the statistics projection's consumer (docs/statistics.md); off only where another
+    # process keeps the statistics, or in tests of other parts.
+    statistics_consumer: bool = True
+    # Who the monthly reports are from (their heading).
+    report_organisation: str = "Pemerintah Kabupaten Serang"
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

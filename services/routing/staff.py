@@ -5,6 +5,7 @@ Scope is enforced here and in queries.scope: outside it a ticket does not exist 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,16 @@ from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
 from services.routing.repository import AccountRepository, TicketRepository, Transcripts
 from services.routing.settings import RoutingSettings
+from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import TicketCommented, utcnow
 from shared.outbox import outbox_entry
-from shared.tickets import Comment, Ticket, TicketStatus
+from shared.statistics.store import StatisticsReader
+from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
+
+log = logging.getLogger(__name__)
 
 NOT_FOUND = "Laporan tidak ditemukan. (Ticket not found.)"
 
@@ -33,6 +38,7 @@ class RoutingContext:
     accounts: AccountRepository
     catalogue: CatalogueStore
     models: ModelStore
+    statistics: StatisticsReader
 
 
 def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> dict[str, Any]:
@@ -66,11 +72,20 @@ def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> di
         ],
         "rating": ticket.rating.model_dump() if ticket.rating else None,
         "source": ticket.source,
+        "publication": publication_view(ticket),
         "allowed_actions": [a.value for a in workflow.allowed_actions(principal, ticket)],
     }
     if not ticket.anonymous and ticket.reporter is not None:
         view["reporter"] = ticket.reporter.model_dump()
     return view
+
+
+def changed_meanwhile(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> Conflict:
+    """409 with the ticket as it is now: someone else changed it first."""
+    return Conflict(
+        "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
+        extra={"ticket": staff_view(ticket, principal, catalogue)},
+    )
 
 
 async def visible_ticket(ctx: RoutingContext, principal: Principal, code: str) -> Ticket:
@@ -129,10 +144,7 @@ async def transition(
     ticket = await visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
-        raise Conflict(
-            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-            extra={"ticket": staff_view(ticket, principal, catalogue)},
-        )
+        raise changed_meanwhile(ticket, principal, catalogue)
     try:
         change = workflow.transition(
             ticket,
@@ -160,10 +172,7 @@ async def transition(
     updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
-        raise Conflict(
-            "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-            extra={"ticket": staff_view(current, principal, catalogue)},
-        )
+        raise changed_meanwhile(current, principal, catalogue)
     await _learn_from(ctx, principal, ticket, request)
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
     if not workflow.can_see(principal, updated):
@@ -207,6 +216,7 @@ async def comment(
         author_role=principal.role.value,
         opd=ticket.opd,
         body=body if public else None,
+        submitted_at=ticket.submitted_at,
     )
     for _ in range(5):
         updated = await ctx.tickets.update(
@@ -229,6 +239,80 @@ async def comment(
             return note.model_dump()
         ticket = await visible_ticket(ctx, principal, code)
     raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")
+
+
+def publication_view(ticket: Ticket) -> dict[str, Any]:
+    """What the public sees of the ticket (shared.publication), for the officers' preview."""
+    chosen = ticket.publication or Publication()
+    return {
+        "exposure": publication.exposure(ticket).value,
+        "text": publication.draft_text(ticket),
+        "edited": chosen.text is not None,
+        "hidden": chosen.hidden,
+        "reason": chosen.reason,
+        "by": chosen.by,
+        "at": chosen.at,
+    }
+
+
+def publication_note(before: Publication, after: Publication) -> str:
+    """The history's record of a publication decision (the reason follows it)."""
+    if after.hidden and not before.hidden:
+        return "Isi laporan disembunyikan dari umum."
+    if before.hidden and not after.hidden:
+        return "Isi laporan ditampilkan lagi untuk umum."
+    if after.text is None:
+        return "Teks untuk umum kembali ke uraian yang disamarkan otomatis."
+    return "Teks untuk umum disunting."
+
+
+async def set_publication(
+    ctx: RoutingContext,
+    principal: Principal,
+    code: str,
+    *,
+    text: str | None,
+    hidden: bool,
+    reason: str,
+    version: int | None,
+) -> dict[str, Any]:
+    """An officer edits or hides the public text; the reason is kept in the internal history."""
+    if principal.role is Role.AUDITOR:
+        raise Forbidden("Auditor tidak mengubah laporan. (Auditors change nothing.)")
+    ticket = await visible_ticket(ctx, principal, code)
+    catalogue = await ctx.catalogue.get()
+    if version is not None and version != ticket.version:
+        raise changed_meanwhile(ticket, principal, catalogue)
+    now = utcnow()
+    automatic = publication.redact(ticket.description)
+    edited = text if text and publication.redact(text) != automatic else None
+    before = ticket.publication or Publication()
+    after = Publication(text=edited, hidden=hidden, reason=reason, by=principal.username, at=now)
+    entry = history_entry(
+        at=now,
+        actor=principal.username,
+        action="publication",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        public=False,
+    )
+    entry["internal_note"] = f"{publication_note(before, after)} Alasan: {reason}"
+    updated = await ctx.tickets.update(
+        ticket,
+        set_fields={"publication": after.model_dump(), "updated_at": now},
+        push={"history": [entry]},
+    )
+    if updated is None:
+        current = await visible_ticket(ctx, principal, code)
+        raise changed_meanwhile(current, principal, catalogue)
+    log.info(
+        "publication of %s set by %s: hidden=%s edited=%s",
+        updated.tracking_code,
+        principal.username,
+        hidden,
+        edited is not None,
+    )
+    return staff_view(updated, principal, catalogue)
 
 
 async def counts(ctx: RoutingContext, principal: Principal) -> dict[str, int]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.events import TicketTransitioned
@@ -184,6 +185,10 @@ def transition(
         request.action, now, calendar, resolution_working_days=resolution_days(ticket, catalogue)
     )
     fields: dict[str, Any] = {"status": rule.target.value, "opd": opd, "updated_at": now}
+    if request.action is Action.TRANSFER:
+        fields["confidential"] = publication.confidential_when_assigned(
+            requested=ticket.confidential_requested, current=ticket.confidential, opd=opd
+        )
     if due is not KEEP:
         fields["due_at"] = due
     if request.action is Action.RESOLVE:
@@ -204,6 +209,7 @@ def transition(
         reason=request.reason,
         note=note if public else None,
         due_at=ticket.due_at if due is KEEP else due,
+        submitted_at=ticket.submitted_at,
     )
     # Every status change shows on the public timeline; a note only where it is an answer.
     entry = history_entry(

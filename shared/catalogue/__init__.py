@@ -19,6 +19,7 @@ from shared.mongo import Document
 
 TRIASE = "TRIASE"
 LUAR_KEWENANGAN = "LUAR_KEWENANGAN"
+TRIASE_NAME = "Admin koordinator (triase)"
 DATA_DIR = Path(__file__).parent / "data"
 
 
@@ -79,6 +80,21 @@ class Catalogue(_Entry):
         """A kecamatan by code (`KEC-CIRUAS`) or by name (`Ciruas`, `ciruas`)."""
         wanted = _squash(value.removeprefix("KEC-").removeprefix("kec-"))
         return next((r for r in self.regions if _squash(r.name) == wanted), None)
+
+    def opd_name(self, code: str) -> str:
+        """The name to show for an OPD code (`TRIASE`: the admin koordinator's queue)."""
+        if code == TRIASE:
+            return TRIASE_NAME
+        opd = self.opd(code)
+        return opd.name if opd else code
+
+    def category_name(self, code: str | None) -> str | None:
+        category = self.category(code) if code else None
+        return category.name if category else code
+
+    def kecamatan_name(self, code: str | None) -> str | None:
+        region = self.region(code) if code else None
+        return region.name if region else code
 
 
 COLLECTIONS: dict[str, type[_Entry]] = {

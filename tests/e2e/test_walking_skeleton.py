@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from devstack.stack import Ports
 from tests.conftest import Infra, services_stack
+from tests.e2e.services import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -24,15 +24,6 @@ def system(infra: Infra) -> Iterator[Ports]:
         yield stack.ports
     finally:
         stack.down()
-
-
-def _eventually(check: Any, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def test_complaint_is_routed_and_notified_through_all_three_services(system: Ports) -> None:
@@ -54,15 +45,23 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
         view: dict[str, Any] = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
         return view if view["status"] == "routed" else None
 
-    view = _eventually(routed)
+    view = eventually(routed)
     assert view, f"ticket {code} was not routed in time"
     assert view["opd"] == {"code": "DLH", "name": "Dinas Lingkungan Hidup"}
     assert view["due_at"] is not None
-    assert [entry["status"] for entry in view["timeline"]] == ["submitted", "routed"]
+    assert "timeline" not in view, "the content is public only once an officer verified it"
 
     token = httpx.post(
         f"{routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
     ).json()["access_token"]
+    verified = httpx.post(
+        f"{routing}/api/v1/tickets/{code}/transitions",
+        json={"action": "verify"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert verified.status_code == 200, verified.text
+    view = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
+    assert [entry["status"] for entry in view["timeline"]] == ["submitted", "routed", "verified"]
 
     def delivered() -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = httpx.get(
@@ -72,7 +71,7 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
         ).json()["items"]
         return items if len(items) >= 3 else []
 
-    items = _eventually(delivered)
+    items = eventually(delivered)
     seen = {(i["event_type"], i["recipient_kind"], i["recipient"]) for i in items}
     assert ("ticket.submitted", "citizen", "w***@example.com") in seen
     assert ("ticket.routed", "citizen", "w***@example.com") in seen

@@ -38,6 +38,7 @@ def api(infra: Infra, db_name: str) -> Iterator[TestClient]:
         seed_dev_accounts=True,
         consumer_group=f"routing-{db_name}",
         login_max_failures=3,
+        statistics_consumer=False,  # stopping it mid-join can take 40 s; tested on its own
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         accounts: Any = MongoClient(infra.mongodb_url)[db_name].accounts

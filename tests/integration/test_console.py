@@ -48,6 +48,7 @@ def _settings(infra: Infra, db_name: str, **changes: Any) -> RoutingSettings:
         "seed_dev_accounts": True,
         "consumer_group": f"routing-{db_name}",
         "login_max_failures": 3,
+        "statistics_consumer": False,  # stopping it mid-join can take 40 s; tested on its own
         **changes,
     }
     return RoutingSettings(**values)
@@ -643,3 +644,121 @@ def test_english_on_request(web: TestClient, stored: Any) -> None:
     page = web.get(f"/konsol/tiket/{code}?lang=en").text
     assert '<html lang="en">' in page and "Verify report" in page
     assert '<html lang="en">' in web.get("/konsol").text, "the choice is remembered"
+
+
+def test_officer_previews_edits_and_hides_the_public_text_with_a_logged_reason(
+    web: TestClient, stored: Any
+) -> None:
+    code = put_ticket(
+        stored,
+        status="verified",
+        description="Saya Budi Santoso, hp 0812-3456-7890: jalan berlubang di depan SD.",
+    )
+    signed_in(web, "dpupr")
+    page = web.get(f"/konsol/tiket/{code}").text
+    assert "Tampilan untuk umum" in page
+    assert "Isi laporan tampil untuk umum" in page
+    assert "Saya [nama], hp [nomor telepon]: jalan berlubang di depan SD." in page
+
+    def post(**fields: str) -> Response:
+        version = str(stored.tickets.find_one({"_id": code})["version"])
+        data = {"csrf": csrf(web), "version": version, **fields}
+        return web.post(f"/konsol/tiket/{code}/publikasi", data=data, follow_redirects=False)
+
+    refused = post(text="Jalan berlubang di depan SD.", reason="")
+    assert refused.status_code == 422
+    assert 'id="f-publication-reason-error"' in refused.text
+    assert stored.tickets.find_one({"_id": code}).get("publication") is None
+
+    edited = post(text="Jalan berlubang di depan SD, kata Pak Budi.", reason="Sebut lokasi saja")
+    assert edited.status_code == 303
+    doc = stored.tickets.find_one({"_id": code})
+    assert doc["publication"]["text"] == "Jalan berlubang di depan SD, kata Pak Budi."
+    assert doc["publication"]["by"] == "dpupr" and not doc["publication"]["hidden"]
+    page = web.get(f"/konsol/tiket/{code}?selesai=publication").text
+    assert "Jalan berlubang di depan SD, kata Pak [nama]." in page
+    assert "Tampilan untuk umum sudah disimpan." in page
+
+    assert post(text="", hidden="1", reason="Menyebut anak di bawah umur").status_code == 303
+    doc = stored.tickets.find_one({"_id": code})
+    assert doc["publication"]["hidden"] is True and doc["publication"]["text"] is None
+    last = doc["history"][-1]
+    assert last["action"] == "publication" and last["public"] is False
+    assert (
+        "disembunyikan" in last["internal_note"] and "anak di bawah umur" in last["internal_note"]
+    )
+    assert "Tidak tampil: isi disembunyikan petugas." in web.get(f"/konsol/tiket/{code}").text
+
+
+def test_auditors_see_the_public_preview_but_change_nothing(web: TestClient, stored: Any) -> None:
+    code = put_ticket(stored, status="routed", description="Nama saya Ani, jalan rusak parah.")
+    signed_in(web, "auditor")
+    page = web.get(f"/konsol/tiket/{code}").text
+    assert "Nama saya [nama], jalan rusak parah." in page
+    assert "Belum tampil: isi laporan tampil untuk umum setelah diverifikasi." in page
+    assert f'action="/konsol/tiket/{code}/publikasi"' not in page
+    data = {"csrf": csrf(web), "text": "", "hidden": "1", "reason": "coba"}
+    assert web.post(f"/konsol/tiket/{code}/publikasi", data=data).status_code == 403
+    assert stored.tickets.find_one({"_id": code}).get("publication") is None
+
+
+@pytest.fixture
+def with_statistics(infra: Infra, db_name: str, web: TestClient) -> Any:
+    """The statistics of a generated history, projected into the console's database."""
+    import asyncio
+
+    from shared.mongo import connect
+    from shared.statistics.service import Projector
+    from shared.statistics.store import StatisticsStore
+    from tests.statistics_history import CALENDAR, generate
+
+    history = generate(150, seed=51)
+
+    async def project() -> None:
+        client = connect(infra.mongodb_url)
+        try:
+            await Projector(StatisticsStore(client[db_name]), CALENDAR).apply(history.events)
+        finally:
+            await client.close()
+
+    asyncio.run(project())
+    return history
+
+
+def test_monthly_reports_for_the_bupati_and_each_opd_head_as_html_and_pdf(
+    web: TestClient, with_statistics: Any
+) -> None:
+    from tests.statistics_history import expected
+
+    month = "2026-03"
+    in_month = [t for t in with_statistics.truths if t.month == month]
+    signed_in(web, "admin")
+    index = web.get("/konsol/laporan")
+    assert index.status_code == 200 and f'href="/konsol/laporan/{month}.pdf"' in index.text
+    page = web.get(f"/konsol/laporan/{month}")
+    assert page.status_code == 200
+    assert "Laporan Bulanan Pengelolaan Pengaduan" in page.text and "Maret 2026" in page.text
+    assert f"<td>{len(in_month)}</td>" in page.text and page.text.count("<svg") == 2
+    assert "Dinas Pekerjaan Umum dan Penataan Ruang (DPUPR)" in page.text
+    assert not re.search(r"LP-[A-Z0-9]{4}-[A-Z0-9]{4}", page.text), "no report is named"
+    pdf = web.get(f"/konsol/laporan/{month}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 5000
+    chosen = web.get(f"/konsol/laporan/{month}", params={"opd": "dlh"}, follow_redirects=False)
+    assert (
+        chosen.status_code == 303 and chosen.headers["location"] == f"/konsol/laporan/{month}/DLH"
+    )
+
+    signed_in(web, "dlh-kepala")
+    own = web.get(f"/konsol/laporan/{month}/DLH")
+    dlh = expected(t for t in in_month if t.opd == "DLH")
+    assert own.status_code == 200 and "Untuk Kepala Dinas Lingkungan Hidup" in own.text
+    assert f"<td>{dlh.received}</td>" in own.text and "Per kategori" in own.text
+    assert web.get(f"/konsol/laporan/{month}/DLH.pdf").content.startswith(b"%PDF-")
+    assert web.get(f"/konsol/laporan/{month}/DPUPR").status_code == 404, "another OPD's"
+    assert web.get(f"/konsol/laporan/{month}").status_code == 404, "the bupati's"
+
+    signed_in(web, "dlh")
+    assert web.get("/konsol/laporan").status_code == 404, "officers read no reports"
+    assert web.get(f"/konsol/laporan/{month}/DLH").status_code == 404
+    assert "Laporan bulanan" not in web.get("/konsol").text

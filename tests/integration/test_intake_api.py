@@ -193,3 +193,26 @@ def test_database_down_is_503_without_a_traceback() -> None:
         assert response.status_code == 503
         assert "Traceback" not in response.text and "detail" in response.json()
         assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.parametrize(
+    ("changes", "confidential", "requested"),
+    [
+        ({"category": "pungli-penyimpangan"}, True, None),
+        ({"category": "pungli-penyimpangan", "confidential": False}, False, False),
+        ({"category": "jalan-rusak"}, False, None),
+        ({"category": "jalan-rusak", "confidential": True}, True, True),
+    ],
+)
+def test_misconduct_reports_are_confidential_unless_the_citizen_says_otherwise(
+    client: TestClient,
+    stored: Any,
+    changes: dict[str, Any],
+    confidential: bool,
+    requested: bool | None,
+) -> None:
+    response = client.post("/api/v1/complaints", json={**VALID, **changes})
+    assert response.status_code == 201, response.text
+    doc = stored.tickets.find_one({"_id": response.json()["tracking_code"]})
+    assert (doc["confidential"], doc["confidential_requested"]) == (confidential, requested)
+    assert doc["outbox"][0]["payload"]["confidential"] is confidential

@@ -279,8 +279,10 @@ def test_photos_are_attached_with_the_form(client: TestClient, stored: Any) -> N
     code, _ = _receipt(response)
     assert "Foto terlampir: 1." in response.text
     assert len(stored.tickets.find_one({"_id": code})["photos"]) == 1
+    assert f"/api/v1/complaints/{code}/photos/" not in client.get(f"/lacak?kode={code}").text
+    stored.tickets.update_one({"_id": code}, {"$set": {"status": "verified"}})
     public = client.get(f"/lacak?kode={code}").text
-    assert f"/api/v1/complaints/{code}/photos/" in public
+    assert f"/api/v1/complaints/{code}/photos/" in public, "public once verified"
 
 
 def test_a_file_that_is_not_an_image_sends_the_form_back(client: TestClient, stored: Any) -> None:
@@ -308,18 +310,24 @@ def test_too_many_posts_from_one_address_are_slowed_down(infra: Infra, db_name: 
 
 
 # -- the tracking page ----------------------------------------------------------------------------
-def test_tracking_page_shows_the_status_in_plain_words(client: TestClient) -> None:
+def test_tracking_page_shows_the_status_in_plain_words(client: TestClient, stored: Any) -> None:
     code, _ = _receipt(_submit(client))
     page = client.get(f"/lacak?kode={code.lower()}")
     assert page.status_code == 200
     assert f'Laporan <span class="nowrap">{code}</span>' in page.text
     assert "Diterima" in page.text and "Belum ditentukan" in page.text
-    assert "Jalan rusak atau berlubang" in page.text
+    assert "setelah diverifikasi petugas" in page.text
+    assert "Jalan rusak atau berlubang" not in page.text, "content public only once verified"
     for private in ("Siti", "siti@example.com", "6281234567890", DESCRIPTION):
         assert private not in page.text
     english = client.get(f"/lacak?kode={code}&lang=en").text
     assert "Received" in english and "Not assigned yet" in english
     assert 'id="token-form"' in page.text
+    stored.tickets.update_one({"_id": code}, {"$set": {"status": "verified", "opd": "DPUPR"}})
+    verified = client.get(f"/lacak?kode={code}&lang=id").text
+    assert "Jalan rusak atau berlubang" in verified and DESCRIPTION in verified
+    for private in ("Siti", "siti@example.com", "6281234567890"):
+        assert private not in verified
 
 
 def test_unknown_tracking_code_says_so(client: TestClient) -> None:
@@ -329,10 +337,11 @@ def test_unknown_tracking_code_says_so(client: TestClient) -> None:
     assert 'value="LP-2222-2222"' in page.text
 
 
-def test_confidential_report_shows_only_its_status(client: TestClient) -> None:
+def test_confidential_report_shows_only_its_status(client: TestClient, stored: Any) -> None:
     code, token = _receipt(_submit(client, confidential="1"))
+    stored.tickets.update_one({"_id": code}, {"$set": {"status": "in_progress"}})
     public = client.get(f"/lacak?kode={code}").text
-    assert "Laporan ini rahasia" in public and "Diterima" in public
+    assert "Isi laporan ini tidak ditampilkan untuk umum" in public and "Sedang" in public
     assert "Jalan rusak atau berlubang" not in public and "Riwayat" not in public
     assert DESCRIPTION not in public
     own = _as_reporter(client, code, token)
@@ -500,3 +509,31 @@ def test_both_languages_have_every_string() -> None:
     assert set(ID) == set(EN)
     for key in ID:
         assert set(re.findall(r"{(\w+)}", ID[key])) == set(re.findall(r"{(\w+)}", EN[key])), key
+
+
+def test_form_explains_what_is_published_and_offers_three_choices(
+    client: TestClient, stored: Any
+) -> None:
+    page = client.get("/").text
+    assert "Apa yang tampil untuk umum" in page
+    assert "setelah diperiksa dan diverifikasi petugas" in page
+    assert "[nama]" in page and "dibulatkan" in page
+    assert page.count('name="confidential"') == 3
+    # no choice: a misconduct report is confidential; the citizen may choose either way
+    for choice, expected in (("", True), ("1", True), ("0", False)):
+        code, _ = _receipt(_submit(client, confidential=choice, category="pungli-penyimpangan"))
+        assert stored.tickets.find_one({"_id": code})["confidential"] is expected, choice
+
+
+def test_the_reporter_sees_what_the_public_will_see_of_the_report(
+    client: TestClient, stored: Any
+) -> None:
+    described = "Saya Siti Aminah, hp 0812 3456 7890. Jalan di depan SDN 1 berlubang besar."
+    code, token = _receipt(_submit(client, description=described))
+    own = _as_reporter(client, code, token).text
+    assert "Yang tampil untuk umum" in own and "Setelah petugas memverifikasi" in own
+    assert "Saya [nama], hp [nomor telepon]. Jalan di depan SDN 1 berlubang besar." in own
+    stored.tickets.update_one({"_id": code}, {"$set": {"status": "verified"}})
+    public = client.get(f"/lacak?kode={code}").text
+    assert "Saya [nama], hp [nomor telepon]." in public
+    assert "Siti Aminah" not in public and "3456" not in public

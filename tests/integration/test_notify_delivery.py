@@ -23,7 +23,7 @@ from devstack.mailcatcher import MailCatcher
 from devstack.sink import Sink
 from services.notify.app import Notify, wire
 from services.notify.channels import message_id
-from services.notify.service import KafkaDeadLetters
+from services.notify.service import KafkaDeadLetters, delivery_log
 from services.notify.settings import NotifySettings
 from shared import topics
 from shared.events import Envelope, EventType, utcnow
@@ -415,3 +415,40 @@ async def test_an_officer_reading_digests_gets_one_digest_a_day(
     items = await db.digest_items.find({"tracking_code": "LP-DGST-0003"}).to_list()
     assert [i["day"] for i in items] == ["2025-03-05"] and items[0]["digest_id"] is None
     assert Counter(m["rcpt_tos"][0] for m in catcher.messages())["dlh2@serangkab.go.id"] == 1
+
+
+async def test_the_delivery_log_names_the_message_and_the_transition(
+    db: AsyncDatabase[Document], notify: Notify
+) -> None:
+    await seed_ticket(db, "LP-AAAA-0009")
+    resolved = Envelope(
+        event_type=EventType.TICKET_TRANSITIONED,
+        ticket_id="LP-AAAA-0009",
+        correlation_id="c",
+        producer="routing",
+        payload={
+            "action": "resolve",
+            "from_status": "in_progress",
+            "to_status": "resolved",
+            "opd": "DLH",
+            "note": "Sampah sudah diangkut.",
+        },
+    )
+    await notify.notifier.handle(routed("LP-AAAA-0009"))
+    await notify.notifier.handle(resolved)
+    log = await delivery_log(
+        tracking_code="LP-AAAA-0009", deliveries=notify.deliveries, digests=notify.digests
+    )
+    seen = {(e["event_type"], e["channel"], e["message"]) for e in log}
+    assert ("ticket.transitioned", "email", "citizen_resolved") in seen
+    assert ("ticket.routed", "email", "citizen_routed") in seen
+    assert ("ticket.routed", "digest", "staff_assigned") in seen
+    for entry in log:
+        if entry["event_type"] == "ticket.transitioned":
+            assert entry["transition"] == {
+                "action": "resolve",
+                "from": "in_progress",
+                "to": "resolved",
+            }
+        else:
+            assert entry["transition"] == {"action": "route", "from": "submitted", "to": "routed"}

@@ -224,6 +224,19 @@ def created_id(client: TestClient, /, **fields: str | None) -> str:
     return code
 
 
+def verify(stored: Any, *codes: str) -> None:
+    """What routing stores when an officer verifies a ticket: from then on its content is
+    public (shared.publication)."""
+    for code in codes:
+        stored.tickets.update_one({"_id": code}, {"$set": {"status": "verified"}})
+
+
+def published_id(client: TestClient, stored: Any, /, **fields: str | None) -> str:
+    code = created_id(client, **fields)
+    verify(stored, code)
+    return code
+
+
 def history(at: datetime, to: str, note: str, *, public: bool = True) -> dict[str, Any]:
     """A history entry as routing stores it."""
     entry = {"at": at, "actor": "petugas", "action": "note", "from": None, "to": to}
@@ -480,8 +493,13 @@ def test_post_with_an_idempotency_key_is_safe_to_retry(client: TestClient, store
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_one_request_by_id_has_the_spec_fields(client: TestClient, fmt: str) -> None:
+def test_one_request_by_id_has_the_spec_fields(client: TestClient, stored: Any, fmt: str) -> None:
     code = created_id(client, **{"attribute[kecamatan]": "KEC-CIRUAS", "attribute[desa]": "Ciruas"})
+    before = client.get(f"{V2}/requests/{code}.{fmt}")
+    [unverified] = body(before, fmt, "service_requests")
+    assert unverified["description"] is None and unverified["lat"] is None, "not verified yet"
+    assert DESCRIPTION not in before.text
+    verify(stored, code)
     response = client.get(f"{V2}/requests/{code.lower()}.{fmt}")
     assert response.status_code == 200
     assert names(response, fmt, "service_requests/request") == [REQUEST_FIELDS]
@@ -544,12 +562,15 @@ def test_agency_deadline_public_note_and_photo_are_shown(client: TestClient, sto
         headers={"X-Reply-Token": token},
     )
     assert photo.status_code == 201, photo.text
+    path = f"/api/v1/complaints/{code}/photos/{photo.json()['id']}"
+    [unverified] = client.get(f"{V2}/requests/{code}.json").json()
+    assert unverified["media_url"] is None and client.get(path).status_code == 404
+    verify(stored, code)
     [request] = client.get(f"{V2}/requests/{code}.json").json()
     assert request["agency_responsible"] == "Dinas Pekerjaan Umum dan Penataan Ruang"
     assert datetime.fromisoformat(request["expected_datetime"]) == due
     assert request["status_notes"] == "Diteruskan ke DPUPR."
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in request["service_notice"]
-    path = f"/api/v1/complaints/{code}/photos/{photo.json()['id']}"
     assert request["media_url"] == BASE_URL + path
     assert client.get(path).headers["content-type"] == "image/png"
 
@@ -577,22 +598,29 @@ def _with_statuses(client: TestClient, stored: Any) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_status_is_closed_for_resolved_closed_and_rejected_and_filters(
+def test_lists_hold_only_verified_requests_and_status_filters_them(
     client: TestClient, stored: Any, fmt: str
 ) -> None:
     codes = _with_statuses(client, stored)
+    listed_statuses = {"verified", "in_progress", "resolved", "closed"}
     listed = body(client.get(f"{V2}/requests.{fmt}"), fmt, "service_requests")
     assert {r["service_request_id"]: r["status"] for r in listed} == {
-        code: STATUSES[status] for code, status in codes.items()
+        code: STATUSES[status] for code, status in codes.items() if status in listed_statuses
     }
     for wanted in ("open", "closed"):
         response = client.get(f"{V2}/requests.{fmt}", params={"status": wanted})
         found = body(response, fmt, "service_requests")
         assert {r["service_request_id"] for r in found} == {
-            code for code, status in codes.items() if STATUSES[status] == wanted
+            code
+            for code, status in codes.items()
+            if STATUSES[status] == wanted and status in listed_statuses
         }
     both = client.get(f"{V2}/requests.{fmt}", params={"status": "open,closed"})
-    assert len(body(both, fmt, "service_requests")) == len(STATUSES)
+    assert len(body(both, fmt, "service_requests")) == len(listed_statuses)
+    for code, status in codes.items():  # by id every one answers, as its status allows
+        [one] = body(client.get(f"{V2}/requests/{code}.{fmt}"), fmt, "service_requests")
+        assert one["status"] == STATUSES[status]
+        assert (one["description"] is not None) is (status in listed_statuses)
     assert_error(client.get(f"{V2}/requests.{fmt}", params={"status": "done"}), fmt, 400, "status")
 
 
@@ -616,8 +644,8 @@ def test_closed_request_is_updated_when_it_was_closed(client: TestClient, stored
 def test_confidential_request_is_left_out_of_lists_and_shown_by_id_without_content(
     client: TestClient, stored: Any, fmt: str
 ) -> None:
-    public = created_id(client)
-    secret = created_id(client, **{"attribute[confidential]": "true"})
+    public = published_id(client, stored)
+    secret = published_id(client, stored, **{"attribute[confidential]": "true"})
     stored.tickets.update_one({"_id": secret}, {"$set": {"opd": "DPUPR"}})
     listed = body(client.get(f"{V2}/requests.{fmt}"), fmt, "service_requests")
     assert [r["service_request_id"] for r in listed] == [public]
@@ -651,10 +679,10 @@ def test_service_request_id_list_overrides_the_other_arguments(
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_service_code_filter_takes_a_comma_list(client: TestClient, fmt: str) -> None:
-    road = created_id(client)
-    drain = created_id(client, service_code="drainase")
-    created_id(client, service_code="irigasi")
+def test_service_code_filter_takes_a_comma_list(client: TestClient, stored: Any, fmt: str) -> None:
+    road = published_id(client, stored)
+    drain = published_id(client, stored, service_code="drainase")
+    published_id(client, stored, service_code="irigasi")
     response = client.get(f"{V2}/requests.{fmt}", params={"service_code": "jalan-rusak,drainase"})
     found = body(response, fmt, "service_requests")
     assert [r["service_request_id"] for r in found] == [drain, road]  # newest first
@@ -665,8 +693,8 @@ def test_service_code_filter_takes_a_comma_list(client: TestClient, fmt: str) ->
 def test_default_window_is_the_last_90_days_and_dates_choose_another(
     client: TestClient, stored: Any
 ) -> None:
-    recent = created_id(client)
-    old = created_id(client)
+    recent = published_id(client, stored)
+    old = published_id(client, stored)
     when = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
     stored.tickets.update_one({"_id": old}, {"$set": {"submitted_at": when}})
 
@@ -706,14 +734,16 @@ def test_bad_dates_are_400(
 def test_lists_stop_at_the_configured_limit(infra: Infra, db_name: str, stored: Any) -> None:
     app = create_app(_settings(infra, db_name, open311=Open311Settings(max_requests=2)))
     with TestClient(app, raise_server_exceptions=False) as small:
-        codes = [created_id(small) for _ in range(3)]
+        codes = [published_id(small, stored) for _ in range(3)]
         found = [r["service_request_id"] for r in small.get(f"{V2}/requests.json").json()]
     assert found == codes[:0:-1]
 
 
-def test_xml_escapes_markup_and_drops_what_xml_cannot_carry(client: TestClient) -> None:
+def test_xml_escapes_markup_and_drops_what_xml_cannot_carry(
+    client: TestClient, stored: Any
+) -> None:
     described = "<b>Jalan & got</b> rusak\x01 parah sekali, \"sudah\" lama 'sekali'"
-    code = created_id(client, description=described)
+    code = published_id(client, stored, description=described)
     response = client.get(f"{V2}/requests/{code}.xml")
     request = _xml_root(response).find("request")
     assert request is not None

@@ -135,3 +135,20 @@ def test_delivery_log_is_for_admins_with_contacts_masked(
         assert client.get(url, headers={"Authorization": f"Bearer {officer}"}).status_code == 403
         ok = client.get(url, headers={"Authorization": f"Bearer {admin}"})
         assert ok.status_code == 200 and ok.json() == {"items": []}
+
+
+@pytest.mark.parametrize(("requested", "confidential"), [(None, True), (False, False)])
+async def test_routing_to_inspektorat_makes_a_ticket_confidential_unless_the_citizen_chose(
+    db: AsyncDatabase[Document], requested: bool | None, confidential: bool
+) -> None:
+    code = await _store_ticket(
+        db, "Kepala desa meminta pungli Rp 2 juta untuk surat tanah, mohon diperiksa Inspektorat"
+    )
+    await db.tickets.update_one(
+        {"_id": code},
+        {"$set": {"category": "pungli-penyimpangan", "confidential_requested": requested}},
+    )
+    assert await _route(db, code)
+    doc = await db.tickets.find_one({"_id": code})
+    assert doc is not None and doc["opd"] == "INSPEKTORAT"
+    assert doc["confidential"] is confidential

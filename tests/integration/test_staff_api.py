@@ -286,3 +286,25 @@ def test_a_deactivated_account_loses_api_access_at_once(api: TestClient) -> None
     assert api.get("/api/v1/tickets", headers=officer).status_code == 200
     api.patch("/api/v1/accounts/dishub", headers=auth(api, "admin"), json={"active": False})
     assert api.get("/api/v1/tickets", headers=officer).status_code == 401
+
+
+def test_publication_is_edited_through_the_api_and_shown_redacted(
+    api: TestClient, stored: Any
+) -> None:
+    code = put_ticket(
+        stored, status="verified", description="Saya Siti, wa 081234567890, jalan rusak"
+    )
+    own = auth(api, "dpupr")
+    ticket = api.get(f"/api/v1/tickets/{code}", headers=own).json()
+    assert ticket["publication"]["text"] == "Saya [nama], wa [nomor telepon], jalan rusak"
+    assert ticket["publication"]["exposure"] == "public" and not ticket["publication"]["edited"]
+    url = f"/api/v1/tickets/{code}/publication"
+    body = {"text": "Jalan rusak, hubungi 0812 0000 1111", "reason": "Ringkas", "version": 1}
+    changed = api.put(url, json=body, headers=own)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["publication"]["text"] == "Jalan rusak, hubungi [nomor telepon]"
+    assert changed.json()["publication"]["edited"] is True
+    assert api.put(url, json=body, headers=own).status_code == 409, "stale version"
+    assert api.put(url, json={"reason": "x" * 3}, headers=auth(api, "auditor")).status_code == 403
+    assert api.put(url, json={"reason": "lain"}, headers=auth(api, "dlh")).status_code == 404
+    assert api.put(url, json={"hidden": True}, headers=own).status_code == 422, "reason needed"

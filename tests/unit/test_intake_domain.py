@@ -10,14 +10,17 @@ from shared.tickets import Kind, Location, Reporter, Ticket, TicketStatus
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-def _ticket(*, confidential: bool = False) -> Ticket:
+STATUS_ONLY = {"tracking_code", "status", "opd", "submitted_at", "updated_at", "due_at"}
+
+
+def _ticket(*, confidential: bool = False, status: TicketStatus | None = None) -> Ticket:
     ticket, _ = domain.new_ticket(
         tracking_code="LP-ABCD-EFGH",
         reply_token="secret-token",
         now=NOW,
         correlation_id="c1",
         kind=Kind.COMPLAINT,
-        description="Lampu jalan mati sudah seminggu",
+        description="Lampu jalan mati sudah seminggu, kata Pak Darto (0812-3456-7890)",
         title="PJU mati",
         category=None,
         location=Location(kecamatan="KEC-CIRUAS"),
@@ -25,7 +28,7 @@ def _ticket(*, confidential: bool = False) -> Ticket:
         anonymous=False,
         confidential=confidential,
     )
-    return ticket
+    return ticket.model_copy(update={"status": status}) if status else ticket
 
 
 def test_tracking_codes_use_only_unambiguous_characters() -> None:
@@ -61,20 +64,35 @@ def test_submitted_event_carries_no_personal_data() -> None:
         assert personal not in text
 
 
-def test_public_view_never_shows_the_reporter() -> None:
-    view = domain.public_view(_ticket(), packaged_catalogue(), is_reporter=False)
+def test_public_view_never_shows_the_reporter_and_redacts_the_text() -> None:
+    verified = _ticket(status=TicketStatus.VERIFIED)
+    view = domain.public_view(verified, packaged_catalogue(), is_reporter=False)
     assert "reporter" not in view and "description" not in view
     assert view["timeline"]
+    assert (
+        view["public_text"] == "Lampu jalan mati sudah seminggu, kata Pak [nama] ([nomor telepon])"
+    )
+
+
+def test_unverified_and_rejected_tickets_show_only_status_opd_and_dates() -> None:
+    for status in (TicketStatus.SUBMITTED, TicketStatus.ROUTED, TicketStatus.REJECTED):
+        view = domain.public_view(_ticket(status=status), packaged_catalogue(), is_reporter=False)
+        assert set(view) == STATUS_ONLY, status
 
 
 def test_confidential_ticket_shows_status_only_to_the_public() -> None:
-    view = domain.public_view(_ticket(confidential=True), packaged_catalogue(), is_reporter=False)
-    assert set(view) == {"tracking_code", "status", "opd", "submitted_at", "updated_at", "due_at"}
+    confidential = _ticket(confidential=True, status=TicketStatus.IN_PROGRESS)
+    view = domain.public_view(confidential, packaged_catalogue(), is_reporter=False)
+    assert set(view) == STATUS_ONLY
 
 
 def test_reporter_sees_the_whole_confidential_ticket() -> None:
     view = domain.public_view(_ticket(confidential=True), packaged_catalogue(), is_reporter=True)
-    assert view["description"] == "Lampu jalan mati sudah seminggu"
+    assert view["description"] == "Lampu jalan mati sudah seminggu, kata Pak Darto (0812-3456-7890)"
+    assert view["publication"] == {
+        "exposure": "confidential",
+        "text": "Lampu jalan mati sudah seminggu, kata Pak [nama] ([nomor telepon])",
+    }
     assert view["reporter"] == {
         "name": "Siti",
         "email": "siti@example.com",

@@ -228,9 +228,21 @@ def test_jurisdiction_id_may_be_left_out_but_not_be_another() -> None:
 # --- tickets as service requests -------------------------------------------------------------
 
 
-def test_a_ticket_becomes_a_service_request_without_its_reporter() -> None:
+def test_a_verified_ticket_becomes_a_redacted_service_request_without_its_reporter() -> None:
     due = NOW + timedelta(days=7)
-    ticket = _ticket(status="routed", opd="DPUPR", due_at=due)
+    ticket = _ticket(
+        status="verified",
+        opd="DPUPR",
+        due_at=due,
+        description="Saya Siti (0812 3456 7890): lampu jalan mati sudah seminggu di depan pasar",
+        location={
+            "kecamatan": "KEC-CIRUAS",
+            "desa": "Ciruas",
+            "address": "Jl. Raya Ciruas 5",
+            "lat": -6.123456,
+            "lon": 106.251234,
+        },
+    )
     request = open311.service_request(ticket, CATALOGUE, base_url=BASE + "/")
     assert request.model_dump() == {
         "service_request_id": "LP-ABCD-EFGH",
@@ -238,7 +250,8 @@ def test_a_ticket_becomes_a_service_request_without_its_reporter() -> None:
         "status_notes": "Laporan diterima.",
         "service_name": "Jalan rusak atau berlubang",
         "service_code": "jalan-rusak",
-        "description": "Lampu jalan mati sudah seminggu di depan pasar",
+        "description": "Saya [nama] ([nomor telepon]): lampu jalan mati sudah seminggu di depan "
+        "pasar",
         "agency_responsible": "Dinas Pekerjaan Umum dan Penataan Ruang",
         "service_notice": "Sedang ditindaklanjuti oleh Dinas Pekerjaan Umum dan Penataan Ruang. "
         "(Being handled by Dinas Pekerjaan Umum dan Penataan Ruang.)",
@@ -248,17 +261,25 @@ def test_a_ticket_becomes_a_service_request_without_its_reporter() -> None:
         "address": "Jl. Raya Ciruas 5, Ciruas, Kecamatan Ciruas",
         "address_id": "KEC-CIRUAS/Ciruas",
         "zipcode": None,
-        "lat": -6.12,
-        "long": 106.25,
+        "lat": -6.123,
+        "long": 106.251,
         "media_url": f"{BASE}/api/v1/complaints/LP-ABCD-EFGH/photos/p1",
     }
     assert "Siti" not in str(request.model_dump())
 
 
-def test_a_confidential_ticket_shows_only_status_agency_and_dates() -> None:
-    request = open311.service_request(
-        _ticket(confidential=True, opd="DPUPR"), CATALOGUE, base_url=BASE
-    )
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"status": "in_progress", "confidential": True},
+        {"status": "routed"},
+        {"status": "submitted"},
+        {"status": "rejected"},
+        {"status": "resolved", "publication": {"hidden": True, "reason": "menyebut anak"}},
+    ],
+)
+def test_an_unpublished_ticket_shows_only_status_agency_and_dates(changes: dict[str, Any]) -> None:
+    request = open311.service_request(_ticket(opd="DPUPR", **changes), CATALOGUE, base_url=BASE)
     shown = {k for k, v in request.model_dump().items() if v is not None}
     assert shown == {
         "service_request_id",
@@ -299,7 +320,7 @@ def test_agency_is_the_opd_name_and_triase_is_the_coordinator() -> None:
 
 
 def test_without_region_there_is_no_address_id() -> None:
-    ticket = _ticket(location={"address": "Pasar Ciruas"}, photos=[])
+    ticket = _ticket(status="closed", location={"address": "Pasar Ciruas"}, photos=[])
     request = open311.service_request(ticket, CATALOGUE, base_url=BASE)
     assert (request.address, request.address_id, request.lat, request.media_url) == (
         "Pasar Ciruas",
@@ -346,7 +367,8 @@ def test_the_form_becomes_a_complaint() -> None:
         "email": "siti@example.com",
         "phone": "+6281234567890",
     }
-    assert complaint.anonymous is False and complaint.confidential is False
+    assert complaint.anonymous is False
+    assert complaint.confidential is None, "no choice: the publication policy decides"
 
 
 def test_empty_arguments_are_the_same_as_missing_ones() -> None:

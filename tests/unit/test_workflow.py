@@ -200,3 +200,13 @@ def test_a_category_can_set_its_own_resolution_deadline() -> None:
         calendar=CALENDAR,
     )
     assert change.set_fields["due_at"] == CALENDAR.add_working_days(NOW, 3)
+
+
+def test_a_transfer_to_inspektorat_makes_the_ticket_confidential_unless_the_citizen_chose() -> None:
+    ticket = _ticket(S.ROUTED)
+    to_inspektorat = {"to_opd": "INSPEKTORAT", "note": "Pungli oleh petugas."}
+    assert _do(ticket, Action.TRANSFER, ADMIN, **to_inspektorat).set_fields["confidential"]
+    chose_public = ticket.model_copy(update={"confidential_requested": False})
+    change = _do(chose_public, Action.TRANSFER, ADMIN, **to_inspektorat)
+    assert change.set_fields["confidential"] is False
+    assert _do(ticket, Action.TRANSFER, ADMIN, **FULL).set_fields["confidential"] is False
