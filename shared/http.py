@@ -157,7 +157,9 @@ def build_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.token_codec = TokenCodec(
-        settings.auth_secret, ttl_seconds=settings.auth_token_ttl_seconds
+        settings.auth_public_key,
+        private=settings.signing_private_key(),
+        ttl_seconds=settings.auth_token_ttl_seconds,
     )
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, service=settings.service_name)

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pymongo import MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.collection import Collection
 
 from services.notify.app import create_app
 from services.notify.domain import mask
@@ -16,6 +18,7 @@ from services.notify.settings import NotifySettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.mongo import Document
+from shared.signing import DEV_AUTH_PRIVATE_KEY
 from tests.conftest import Infra
 
 pytestmark = pytest.mark.integration
@@ -39,8 +42,17 @@ def client(settings: NotifySettings) -> Iterator[TestClient]:
 
 
 def _auth(settings: NotifySettings, role: Role, opd: str | None = None) -> dict[str, str]:
-    codec = TokenCodec(settings.auth_secret, ttl_seconds=600)
-    token = codec.issue(Principal(username=f"u-{role}", role=role, opd=opd))
+    """A token signed as routing signs, for an account stored as routing stores it."""
+    username = f"u-{role}"
+    client: MongoClient[Document]
+    with MongoClient(settings.mongodb_url) as client:
+        client[settings.mongodb_database].accounts.replace_one(
+            {"_id": username},
+            {"_id": username, "role": role.value, "opd": opd, "active": True},
+            upsert=True,
+        )
+    codec = TokenCodec(settings.auth_public_key, private=DEV_AUTH_PRIVATE_KEY, ttl_seconds=600)
+    token = codec.issue(Principal(username=username, role=role, opd=opd))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -136,6 +148,35 @@ def test_previews_are_for_admins_and_known_event_types_only(
     assert client.get("/api/v1/templates/ticket.nope/preview", headers=admin).status_code == 404
     bad = client.get(url, params={"lang": "fr"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "lang"]
+
+
+def test_notify_reads_the_account_behind_every_token(
+    settings: NotifySettings, client: TestClient
+) -> None:
+    """A valid signature is not enough: a deactivated account, a revoked token (its account's
+    token version moved on: sign-out, password change) or a lost role is refused at once."""
+    url = "/api/v1/notifications?tracking_code=LP-NONE-0001"
+    admin = _auth(settings, Role.ADMIN)
+    assert client.get(url, headers=admin).status_code == 200
+    mongo: MongoClient[Document]
+    with MongoClient(settings.mongodb_url) as mongo:
+        accounts: Collection[Document] = mongo[settings.mongodb_database]["accounts"]
+        accounts.update_one({"_id": "u-admin"}, {"$set": {"role": "officer", "opd": "DLH"}})
+        assert client.get(url, headers=admin).status_code == 403
+        accounts.update_one({"_id": "u-admin"}, {"$set": {"role": "admin", "opd": None}})
+        accounts.update_one({"_id": "u-admin"}, {"$inc": {"token_version": 1}})
+        assert client.get(url, headers=admin).status_code == 401
+        fresh = _auth(settings, Role.AUDITOR)
+        accounts.update_one({"_id": "u-auditor"}, {"$set": {"active": False}})
+        assert client.get(url, headers=fresh).status_code == 401
+        accounts.delete_one({"_id": "u-auditor"})
+        assert client.get(url, headers=fresh).status_code == 401
+
+
+def test_notify_cannot_issue_tokens(client: TestClient) -> None:
+    """Only routing holds the signing key; notify's codec verifies only."""
+    codec = client.app.state.token_codec  # type: ignore[attr-defined]
+    assert not codec.can_issue
 
 
 async def test_finished_deliveries_are_anonymised_after_the_retention_period(
