@@ -159,7 +159,9 @@ async def submit_complaint(
     reporter = (
         Reporter.model_validate(complaint.reporter.model_dump()) if complaint.reporter else None
     )
-    dup_key = domain.duplicate_key(complaint.description, reporter, client)
+    dup_key = domain.duplicate_key(
+        complaint.description, reporter, client, anonymous=complaint.anonymous
+    )
     earlier = await _earlier_twin(ctx, dup_key, answer["tracking_code"], now)
     for attempt in range(3):
         ticket, _ = domain.new_ticket(

@@ -326,17 +326,27 @@ def digest_item_key(event_id: str, username: str) -> str:
     return f"{event_id}:digest:user:{username}"
 
 
+MASK_HEAD, MASK_TAIL, MASK_HIDDEN = 5, 2, 6
+MASK_MIN_DIGITS = MASK_HIDDEN + MASK_TAIL + 1
+
+
 def mask(address: str) -> str:
-    """`a***@example.com`, `+62812****789`; group and system addresses are not personal."""
+    """`a***@example.com`, `+6281******89`; group and system addresses are not personal.
+
+    A number keeps at most its country and operator prefix (up to 5 characters) and its last
+    2 digits, and always has at least 6 masked: `0812345678` is `08******78`.
+    """
     if address.startswith(("opd:", "webhook:", "user:")):
         return address
     if "@" in address:
         local, _, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"
     digits = re.sub(r"[^0-9+]", "", address)
-    if len(digits) > 7:
-        return f"{digits[:6]}{'*' * (len(digits) - 9)}{digits[-3:]}"
-    return "***"
+    if len(digits) < MASK_MIN_DIGITS:
+        return "***"
+    head = min(MASK_HEAD, len(digits) - MASK_HIDDEN - MASK_TAIL)
+    hidden = len(digits) - head - MASK_TAIL
+    return f"{digits[:head]}{'*' * hidden}{digits[-MASK_TAIL:]}"
 
 
 def choice_buttons(candidates: Iterable[str]) -> list[dict[str, str]]:

@@ -110,6 +110,21 @@ def test_same_text_from_same_reporter_is_flagged_as_likely_duplicate(
     assert stored.tickets.find_one({"_id": first})["possible_duplicate_of"] is None
 
 
+def test_an_anonymous_resend_is_not_linked_to_the_named_ticket(
+    client: TestClient, stored: Any
+) -> None:
+    """Officers see a duplicate's link; pointing an anonymous ticket at the named one would
+    show them who sent it. Two anonymous twins may still be linked to each other."""
+    named = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    anonymous = {**BODY, "anonymous": True}
+    first = client.post("/api/v1/complaints", json=anonymous).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": first})["possible_duplicate_of"] is None
+    second = client.post("/api/v1/complaints", json=anonymous).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": second})["possible_duplicate_of"] == first
+    again = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": again})["possible_duplicate_of"] == named
+
+
 def test_rate_limit_answers_429_with_retry_after(infra: Infra, db_name: str) -> None:
     start_of_a_rate_window()
     with _client(infra, db_name, rate_limit_per_minute=3) as client:

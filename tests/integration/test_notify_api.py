@@ -107,7 +107,7 @@ async def test_delivery_log_masks_contacts_and_shows_digests_and_failures(
     items = response.json()["items"]
     assert [(i["channel"], i["recipient"], i["status"]) for i in items] == [
         ("email", "w***@example.com", "sent"),
-        ("whatsapp", "+62812****789", "dead"),
+        ("whatsapp", "+6281******89", "dead"),
         ("digest", "user:dlh", "pending"),
     ]
     assert items[1]["last_error"] == "HTTP 503: down" and items[1]["attempts"] == 6

@@ -83,7 +83,7 @@ def test_webhook_signature_verifies_and_rejects_tampering_and_old_timestamps() -
 
 def test_error_texts_lose_the_contacts_they_quote() -> None:
     text = "550 5.1.1 <warga@example.com>: unknown; also +628123456789"
-    assert scrub(text) == "550 5.1.1 <w***@example.com>: unknown; also +62812****789"
+    assert scrub(text) == "550 5.1.1 <w***@example.com>: unknown; also +6281******89"
 
 
 async def test_rate_limiter_spaces_sends_after_a_burst() -> None:
