@@ -22,6 +22,8 @@ from shared.settings import ServiceSettings
 
 # name -> "ok" | "degraded" | "down"; any "down" makes the service not ready.
 ReadinessProbe = Callable[[Request], Awaitable[dict[str, str]]]
+# False when the process should be restarted (e.g. its start-up has been stuck too long).
+LivenessProbe = Callable[[Request], bool]
 
 
 class BodySizeLimit:
@@ -92,12 +94,14 @@ async def require_json(request: Request) -> None:
         )
 
 
-def ops_router(readiness: ReadinessProbe) -> APIRouter:
+def ops_router(readiness: ReadinessProbe, liveness: LivenessProbe | None = None) -> APIRouter:
     router = APIRouter(tags=["ops"])
 
     @router.get("/healthz", summary="Process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> JSONResponse:
+        if liveness is not None and not liveness(request):
+            return JSONResponse({"status": "stuck"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get("/readyz", summary="Dependencies answer")
     async def readyz(request: Request) -> JSONResponse:
@@ -152,6 +156,7 @@ def build_app(
     lifespan: Lifespan[FastAPI],
     readiness: ReadinessProbe,
     body_limit_overrides: Sequence[tuple[str, int]] = (),
+    liveness: LivenessProbe | None = None,
 ) -> FastAPI:
     """A FastAPI app with what every service has; the caller adds its routers."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
@@ -171,7 +176,7 @@ def build_app(
         # Outermost: the client address every limit and throttle sees is the one the trusted
         # proxy vouches for (the nearest untrusted hop of X-Forwarded-For), never a client's.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
-    app.include_router(ops_router(readiness))
+    app.include_router(ops_router(readiness, liveness))
     return app
 
 

@@ -57,8 +57,9 @@ class RoutingSettings(ServiceSettings):
     # A console session ends this long after its sign-in, however active (the cookie itself
     # is renewed on every page and lapses after AUTH_TOKEN_TTL_SECONDS idle).
     console_session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
-    # Sign-in attempts are kept this long (the throttle reads only login_lock_minutes).
-    login_attempts_retention_hours: int = Field(default=24, ge=1)
+    # A start-up step that keeps failing this long makes /healthz fail too, so that the
+    # orchestrator restarts the process instead of keeping one that is live but never ready.
+    startup_timeout_s: float = Field(default=300.0, gt=0)
 
     def signing_private_key(self) -> str | None:
         return self.auth_private_key
