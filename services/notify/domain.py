@@ -5,7 +5,7 @@ digest days and masking of contacts. No I/O here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -120,6 +120,45 @@ def notice_from(envelope: Envelope) -> Notice:
         due_at=data.get("due_at"),
         stage=data.get("stage"),
     )
+
+
+# How far an event's time may be from its history entry's (both are set by the writer, an
+# instant apart; a second routing instance's clock may differ a little).
+HISTORY_CLOCK_SLACK = timedelta(minutes=5)
+
+
+def stored_note(
+    notice: Notice, history: Sequence[Mapping[str, Any]], comments: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """The text a message may quote, read from the stored ticket, never from the event: Kafka
+    events can be forged by anything on the network, the ticket's history cannot.
+
+    A comment event quotes its public comment (by id); a status change the public note of its
+    history entry (the latest with the event's action and target status, not after the
+    event); anything else, or an event with no stored counterpart, quotes nothing.
+    """
+    if notice.event_type == EventType.TICKET_COMMENTED:
+        wanted = notice.payload.get("comment_id")
+        for comment in comments:
+            if comment.get("id") == wanted and comment.get("public"):
+                body = comment.get("body")
+                return str(body) if body else None
+        return None
+    if notice.event_type != EventType.TICKET_TRANSITIONED:
+        return None
+    to_status = notice.payload.get("to_status")
+    latest = notice.occurred_at + HISTORY_CLOCK_SLACK
+    for entry in reversed(history):
+        at = entry.get("at")
+        if (
+            entry.get("action") == notice.action
+            and entry.get("to") == to_status
+            and isinstance(at, datetime)
+            and at <= latest
+        ):
+            note = entry.get("note") if entry.get("public", True) else None
+            return str(note) if note else None
+    return None
 
 
 def transition_of(notice: Notice) -> dict[str, str | None] | None:
@@ -375,9 +414,12 @@ def whatsapp_extras(
 def webhook_body(notice: Notice, *, confidential: bool) -> dict[str, Any]:
     """What other systems receive: the event without personal data; no note if confidential."""
     data = dict(notice.payload)
-    if confidential:
-        data.pop("note", None)
-        data.pop("body", None)
+    for name in ("note", "body"):  # the stored text (Notifier puts it in notice.note), if any
+        if name in data:
+            if confidential:
+                del data[name]
+            else:
+                data[name] = notice.note
     return {
         "event_id": notice.event_id,
         "event_type": notice.event_type,

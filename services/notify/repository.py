@@ -270,6 +270,9 @@ class TicketView:
     lang: str | None = None
     source: str | None = None
     last_inbound_at: datetime | None = None
+    # The stored history and public comments: the only source of text quoted to anyone.
+    history: tuple[Document, ...] = ()
+    comments: tuple[Document, ...] = ()
 
 
 class TicketContacts:
@@ -292,6 +295,8 @@ class TicketContacts:
                 "lang": 1,
                 "source": 1,
                 "conversation_id": 1,
+                "history": 1,
+                "comments": 1,
             },
         )
         if doc is None:
@@ -318,6 +323,10 @@ class TicketContacts:
             lang=_text(doc.get("lang")),
             source=source if chat else None,
             last_inbound_at=last_inbound,
+            history=tuple(h for h in doc.get("history") or () if isinstance(h, dict)),
+            comments=tuple(
+                c for c in doc.get("comments") or () if isinstance(c, dict) and c.get("public")
+            ),
         )
 
 
