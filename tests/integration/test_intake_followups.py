@@ -76,6 +76,19 @@ def test_replay_with_same_key_returns_the_same_201_and_stores_one_ticket(
     assert len(stored.tickets.find_one({})["outbox"]) == 1  # one submitted event, not two
 
 
+def test_the_idempotency_record_keeps_the_reply_token_sealed(
+    client: TestClient, stored: Any
+) -> None:
+    """A replay still returns the reply token, but the database alone cannot reveal it: the
+    record holds it sealed with the key, of which it keeps only a hash."""
+    headers = {"Idempotency-Key": "form-43-attempt"}
+    first = client.post("/api/v1/complaints", json=BODY, headers=headers).json()
+    token = first["reply_token"]
+    record = stored.idempotency_keys.find_one({})
+    assert token not in str(record) and "form-43-attempt" not in str(record)
+    assert client.post("/api/v1/complaints", json=BODY, headers=headers).json() == first
+
+
 def test_same_key_with_another_body_is_409(client: TestClient, stored: Any) -> None:
     headers = {"Idempotency-Key": "k-1"}
     assert client.post("/api/v1/complaints", json=BODY, headers=headers).status_code == 201
