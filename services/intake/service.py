@@ -451,8 +451,13 @@ async def add_photo(
 
     try:
         await _apply(ctx, ticket, attach)
-    except domain.FollowUpRefused as exc:
-        raise Conflict(str(exc)) from exc
+    except BaseException as exc:
+        # Not attached (refused, a race lost, the store gone): the file must not stay behind.
+        with contextlib.suppress(PyMongoError):
+            await ctx.photos.delete(photo_id)
+        if isinstance(exc, domain.FollowUpRefused):
+            raise Conflict(str(exc)) from exc
+        raise
     return {
         "id": photo.id,
         "content_type": content_type,

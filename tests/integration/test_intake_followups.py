@@ -16,6 +16,7 @@ from pymongo import MongoClient
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.events import utcnow
+from shared.photos import PhotoStore
 from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
@@ -330,6 +331,36 @@ def test_photos_are_stored_without_metadata_and_limited_to_three(
     assert served.headers["content-type"] == "image/jpeg"
     assert b"CameraModelSecret" not in served.content
     assert dict(Image.open(io.BytesIO(served.content)).getexif()) == {}
+
+
+def test_a_refused_photo_leaves_no_file_behind(
+    client: TestClient, stored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two uploads race for the last place: the one refused (409) removes its stored file."""
+    code, token = _submitted(client)
+    store_photo = PhotoStore.put
+
+    async def meanwhile_the_limit_is_reached(self: PhotoStore, data: bytes, **kw: Any) -> str:
+        photo_id = await store_photo(self, data, **kw)
+        others = [{"id": f"x{i}", "content_type": "image/jpeg", "size": 1} for i in range(3)]
+        stored.tickets.update_one(
+            {"_id": code},
+            {
+                "$push": {"photos": {"$each": [{**p, "uploaded_at": utcnow()} for p in others]}},
+                "$inc": {"version": 1},
+            },
+        )
+        return photo_id
+
+    monkeypatch.setattr(PhotoStore, "put", meanwhile_the_limit_is_reached)
+    response = client.post(
+        f"/api/v1/complaints/{code}/photos",
+        headers={"X-Reply-Token": token},
+        files={"file": ("a.jpg", _jpeg_with_gps(), "image/jpeg")},
+    )
+    assert response.status_code == 409, response.text
+    assert stored["photos.files"].count_documents({}) == 0
+    assert stored["photos.chunks"].count_documents({}) == 0
 
 
 def test_photo_type_is_checked_from_the_content(client: TestClient) -> None:
