@@ -13,7 +13,7 @@ from pymongo.collection import Collection
 
 from services.notify.app import create_app
 from services.notify.domain import mask
-from services.notify.repository import anonymise_deliveries
+from services.notify.repository import anonymise_deliveries, anonymise_digest_items
 from services.notify.settings import NotifySettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
@@ -173,10 +173,9 @@ def test_notify_reads_the_account_behind_every_token(
         assert client.get(url, headers=fresh).status_code == 401
 
 
-def test_notify_cannot_issue_tokens(client: TestClient) -> None:
+def test_notify_cannot_issue_tokens(settings: NotifySettings) -> None:
     """Only routing holds the signing key; notify's codec verifies only."""
-    codec = client.app.state.token_codec  # type: ignore[attr-defined]
-    assert not codec.can_issue
+    assert not create_app(settings).state.token_codec.can_issue
 
 
 async def test_finished_deliveries_are_anonymised_after_the_retention_period(
@@ -201,3 +200,40 @@ async def test_finished_deliveries_are_anonymised_after_the_retention_period(
     assert a is not None and a["recipient"] == "w***@example.com" and a["message"] is None
     b = await db.deliveries.find_one({"_id": "b"})
     assert b is not None and b["recipient"] == "+6281234567890"  # still being delivered
+
+
+async def test_a_backlog_larger_than_a_batch_is_anonymised_in_one_run(
+    db: AsyncDatabase[Document],
+) -> None:
+    """Anonymisation went 1,000 an hour at most, so a larger backlog never caught up."""
+    old = utcnow() - timedelta(days=400)
+    await db.deliveries.insert_many(
+        [
+            {"_id": f"d{i}", "recipient": f"w{i}@example.com", "status": "sent", "created_at": old}
+            for i in range(60)
+        ]
+    )
+    before = utcnow() - timedelta(days=365)
+    assert await anonymise_deliveries(db, before=before, mask=mask, batch=25) == 60
+    assert await db.deliveries.count_documents({"anonymised_at": None}) == 0
+
+
+async def test_digest_items_are_anonymised_after_the_retention_period(
+    db: AsyncDatabase[Document],
+) -> None:
+    old, recent = utcnow() - timedelta(days=400), utcnow()
+    line = {"username": "dlh", "line": "Laporan LP-X: Budi di Jl. Mawar 3", "url": "https://k/t"}
+    await db.digest_items.insert_many(
+        [
+            {"_id": "old", **line, "created_at": old, "digest_id": "digest-1"},
+            {"_id": "waiting", **line, "created_at": old, "digest_id": None},
+            {"_id": "recent", **line, "created_at": recent, "digest_id": "digest-2"},
+        ]
+    )
+    before = utcnow() - timedelta(days=365)
+    assert await anonymise_digest_items(db, before=before) == 1
+    items = {d["_id"]: d async for d in db.digest_items.find({})}
+    assert items["old"]["line"] is None and items["old"]["url"] is None
+    assert items["waiting"]["line"] == line["line"], "not sent yet: kept for its digest"
+    assert items["recent"]["line"] == line["line"]
+    assert await anonymise_digest_items(db, before=before) == 0

@@ -12,6 +12,12 @@ from typing import Any
 import jwt
 import pytest
 
+from services.intake.app import create_app as intake
+from services.intake.settings import IntakeSettings
+from services.notify.app import create_app as notify
+from services.notify.settings import NotifySettings
+from services.routing.app import create_app as routing
+from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.errors import Unauthorized
 from shared.events import utcnow
@@ -124,3 +130,10 @@ def test_a_token_of_another_key_pair_is_refused() -> None:
 def test_garbage_is_refused(garbage: str) -> None:
     with pytest.raises(Unauthorized):
         VERIFIER.verify(garbage)
+
+
+def test_only_routing_can_issue() -> None:
+    """intake parses untrusted uploads; it and notify hold the public key alone."""
+    assert not intake(IntakeSettings()).state.token_codec.can_issue
+    assert not notify(NotifySettings()).state.token_codec.can_issue
+    assert routing(RoutingSettings()).state.token_codec.can_issue
