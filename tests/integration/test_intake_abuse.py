@@ -186,3 +186,19 @@ def test_cors_is_closed(client: TestClient) -> None:
         assert "access-control-allow-origin" not in preflight.headers, path
     answer = client.get("/api/v1/categories", headers=origin)
     assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
+
+
+def test_text_no_store_can_keep_is_422_not_500(client: TestClient, stored: Any) -> None:
+    """NUL (which PostgreSQL's JSONB refuses) and lone surrogates (not UTF-8) were 500s."""
+    before = stored.tickets.count_documents({})
+    json_headers = {"Content-Type": "application/json"}
+    for escaped in (rb"\u0000", rb"\ud800", rb"\udfff"):
+        body = b'{"description": "Jalan rusak parah sekali di desa ' + escaped + b'"}'
+        answer = client.post("/api/v1/complaints", content=body, headers=json_headers)
+        assert answer.status_code == 422, (escaped, answer.text)
+        assert answer.json()["detail"][0]["loc"] == ["body"]
+    emoji = client.post("/api/v1/complaints", json={**BODY, "title": "Jalan rusak 😀"})
+    assert emoji.status_code == 201
+    assert client.get("/api/v1/complaints/LP-%00").status_code == 422
+    assert client.get("/open311/v2/requests.json?service_code=a%00").status_code == 422
+    assert stored.tickets.count_documents({}) == before + 1

@@ -301,3 +301,21 @@ def test_cors_is_closed(web: TestClient) -> None:
     assert answer.status_code == 200
     assert "access-control-allow-origin" not in answer.headers
     assert "access-control-allow-credentials" not in answer.headers
+
+
+def test_explicit_nulls_cannot_break_an_account(web: TestClient, stored: Any) -> None:
+    """Found by fuzzing: `{"notify_mode": null}` was stored, and every later read of the
+    account (the admin's account list too) answered 500."""
+    officer, admin = auth(web, "dlh-kepala"), auth(web, "admin")
+    assert (
+        web.patch("/api/v1/auth/me", headers=officer, json={"notify_mode": None}).status_code == 422
+    )
+    for field in ("role", "active", "password", "notify_mode"):
+        answer = web.patch("/api/v1/accounts/dlh-kepala", headers=admin, json={field: None})
+        assert answer.status_code == 422, field
+    assert web.get("/api/v1/auth/me", headers=officer).status_code == 200
+    assert web.get("/api/v1/accounts", headers=admin).status_code == 200
+    assert (
+        web.patch("/api/v1/accounts/dlh-kepala", headers=admin, json={"opd": "DLH"}).status_code
+        == 200
+    )
