@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists \
-	rebuild-statistics
+	rebuild-statistics test-fuzz
 
 help:
 	@echo "make run    - start Kafka, FerretDB and the three services in the foreground (Ctrl-C stops)"
 	@echo "make up     - the same in the background (idempotent); make down stops it"
 	@echo "make test   - ruff, mypy and every test against a fresh Kafka and FerretDB on free ports"
 	@echo "make status - what runs from make up"
+	@echo "make test-fuzz - schemathesis, 1,000 cases per service, and the forms' and webhooks' fuzzing"
 	@echo "make eval-routing - train the router on part of the labelled examples, report on the rest"
 	@echo "make bench  - the router's classifications per core, then the front door, pipeline and"
 	@echo "              consumers against same-run baselines (var/bench/*.json, docs/benchmarks.md)"
@@ -47,6 +48,12 @@ status: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) -m devstack test $(PYTEST_ARGS)
+
+# The fuzz tests in full: FUZZ_CASES (default 1,000) schemathesis cases per service, and the
+# web forms' and chat webhooks' own fuzzing (docs/reliability.md, "Fuzzing, access and abuse").
+test-fuzz: $(STAMP)
+	@FUZZ_CASES=$${FUZZ_CASES:-1000} $(PY) -m devstack test -s -p no:logging \
+		tests/integration/test_fuzz_schemas.py tests/integration/test_fuzz_forms.py
 
 eval-routing: $(STAMP)
 	@$(PY) -m services.routing.evaluate

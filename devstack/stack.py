@@ -29,7 +29,10 @@ from devstack import postgres, tools
 from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
 from services.intake.settings import DEV_WHATSAPP_APP_SECRET
+from shared import signing
 from shared.chat import DEV_WHATSAPP_ACCESS_TOKEN
+
+PRIVATE_KEY_ENV = "ROUTING_AUTH_PRIVATE_KEY"
 
 SERVICES = ("intake", "routing", "notify")
 # The WhatsApp Cloud API as the sink plays it (docs/whatsapp.md).
@@ -170,14 +173,35 @@ class Stack:
             return [self._postgres(), self._ferretdb()]
         return [self._ferretdb()]
 
+    def signing_env(self) -> dict[str, str]:
+        """The stack's own token signing pair (made once, kept in the profile's auth/ folder),
+        so that nobody holding the public built-in development key can sign in to it; unless
+        the environment names a pair."""
+        if "AUTH_PUBLIC_KEY" in os.environ:
+            return {}
+        path = self.var / "auth" / "signing.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            private, public = signing.generate()
+            path.touch(mode=0o600)
+            path.write_text(json.dumps({"private": private, "public": public}), encoding="utf-8")
+        pair = json.loads(path.read_text(encoding="utf-8"))
+        return {"AUTH_PUBLIC_KEY": pair["public"], PRIVATE_KEY_ENV: pair["private"]}
+
     def services(self) -> list[Component]:
         env = {
             **self.infra_env(),
             "ENVIRONMENT": "development",
             "ROUTING_SEED_DEV_ACCOUNTS": "true",
             "INTAKE_RATE_LIMIT_PER_MINUTE": "600",
+            **self.signing_env(),
             **self.service_env,
         }
+
+        def own_env(name: str) -> dict[str, str]:
+            """The private key reaches routing only."""
+            return {k: v for k, v in env.items() if name == "routing" or k != PRIVATE_KEY_ENV}
+
         found = []
         for name in SERVICES:
             port = getattr(self.ports, name)
@@ -185,7 +209,15 @@ class Stack:
                 Component(
                     name=name,
                     argv=[sys.executable, "-m", f"services.{name}"],
-                    env={**env, f"{name.upper()}_PORT": str(port)},
+                    env={
+                        # The private key reaches routing only.
+                        **{
+                            k: v
+                            for k, v in env.items()
+                            if name == "routing" or k != PRIVATE_KEY_ENV
+                        },
+                        f"{name.upper()}_PORT": str(port),
+                    },
                     ready=functools.partial(http_ok, f"http://127.0.0.1:{port}/readyz"),
                     ready_timeout_s=90.0,
                 )

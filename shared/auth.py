@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import jwt
 from argon2 import PasswordHasher
@@ -15,12 +15,13 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, ConfigDict
 
-from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
+from shared.errors import ServiceUnavailable, Unauthorized
 from shared.events import utcnow
+from shared.signing import ALGORITHM, private_key, public_key
 
 ISSUER = "layanan-pengaduan"
 _T = TypeVar("_T")
-ALGORITHM = "HS256"
+SIGNED_OUT = "Sesi sudah berakhir; silakan masuk lagi. (Session ended; sign in again.)"
 
 
 class Role(StrEnum):
@@ -31,48 +32,85 @@ class Role(StrEnum):
 
 
 class Principal(BaseModel):
-    """Who is calling: username, role and, for officers and supervisors, their OPD."""
+    """Who is calling: username, role and, for officers and supervisors, their OPD; from a
+    token also the account's token version (a sign-out or password change bumps it, which
+    revokes every earlier token) and when the session began (sign-in, kept on renewal)."""
 
     model_config = ConfigDict(frozen=True)
 
     username: str
     role: Role
     opd: str | None = None
+    token_version: int = 0
+    signed_in_at: datetime | None = None
 
 
 class TokenCodec:
-    def __init__(self, secret: str, *, ttl_seconds: int) -> None:
-        self._secret = secret
+    """Ed25519-signed tokens (EdDSA): verifying needs only the public key; issuing needs the
+    private key, which only routing is given."""
+
+    def __init__(self, public: str, *, private: str | None = None, ttl_seconds: int) -> None:
+        self._public = public_key(public)
+        self._private = private_key(private) if private else None
         self.ttl_seconds = ttl_seconds
 
+    @property
+    def can_issue(self) -> bool:
+        return self._private is not None
+
     def issue(self, principal: Principal) -> str:
+        if self._private is None:
+            raise RuntimeError("this service holds no signing key; only routing issues tokens")
         now = utcnow()
         claims = {
             "iss": ISSUER,
             "sub": principal.username,
             "role": principal.role.value,
             "opd": principal.opd,
+            "tv": principal.token_version,
+            "auth_time": int((principal.signed_in_at or now).timestamp()),
             "iat": now,
             "exp": now + timedelta(seconds=self.ttl_seconds),
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._private, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,
-                self._secret,
+                self._public,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "sub", "iss"]},
+                options={"require": ["exp", "iat", "sub", "iss"]},
             )
+            auth_time = claims.get("auth_time", claims["iat"])
             return Principal(
-                username=claims["sub"], role=Role(claims["role"]), opd=claims.get("opd")
+                username=claims["sub"],
+                role=Role(claims["role"]),
+                opd=claims.get("opd"),
+                token_version=int(claims.get("tv", 0)),
+                signed_in_at=datetime.fromtimestamp(int(auth_time), tz=UTC),
             )
-        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError) as exc:
             raise Unauthorized(
                 "Token tidak sah atau kedaluwarsa. (Invalid or expired token.)"
             ) from exc
+
+
+def principal_of_account(claimed: Principal, account: Mapping[str, Any] | None) -> Principal:
+    """The token's caller as the account is now: a deactivated account or a revoked token
+    (an older token version) is 401 at once, and a changed role or OPD applies at once."""
+    if account is None or not account.get("active", True):
+        raise Unauthorized("Akun tidak aktif. (Account inactive.)")
+    if int(account.get("token_version", 0)) != claimed.token_version:
+        raise Unauthorized(SIGNED_OUT)
+    return Principal(
+        username=account["_id"],
+        role=Role(account["role"]),
+        opd=account.get("opd"),
+        token_version=claimed.token_version,
+        signed_in_at=claimed.signed_in_at,
+    )
 
 
 _hasher = PasswordHasher()
@@ -145,14 +183,3 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-def require_roles(*roles: Role) -> object:
-    """A dependency that admits only the given roles."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden("Peran Anda tidak diizinkan. (Your role is not allowed here.)")
-        return principal
-
-    return Depends(check)

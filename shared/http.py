@@ -22,6 +22,80 @@ from shared.settings import ServiceSettings
 
 # name -> "ok" | "degraded" | "down"; any "down" makes the service not ready.
 ReadinessProbe = Callable[[Request], Awaitable[dict[str, str]]]
+# False when the process should be restarted (e.g. its start-up has been stuck too long).
+LivenessProbe = Callable[[Request], bool]
+
+
+# Text no store can keep: NUL (PostgreSQL's JSONB, behind FerretDB, refuses it) and lone UTF-16
+# surrogates (not encodable as UTF-8), escaped in JSON (an odd number of backslashes before
+# `u`) or percent-encoded in forms, queries and paths.
+_JSON_UNSTORABLE = re.compile(
+    rb"(?<!\\)(?:\\\\)*(?:\\u0000"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+_ENCODED_UNSTORABLE = re.compile(rb"\x00|%00|%[eE][dD]%[aAbB][0-9a-fA-F]")
+_CHECKED_BODIES = (b"application/json", b"application/x-www-form-urlencoded")
+
+
+class UnstorableText:
+    """422 for a request whose text holds NUL or a lone surrogate, in its path, query or a
+    JSON or form body, before anything parses it: the store would refuse it with a 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for where, raw in (
+            ("path", scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")),
+            ("query", scope.get("query_string", b"")),
+        ):
+            if _ENCODED_UNSTORABLE.search(raw):
+                await self._refuse(scope, send, where)
+                return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+        if not content_type.startswith(_CHECKED_BODIES):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        body = b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        pattern = _JSON_UNSTORABLE if b"json" in content_type else _ENCODED_UNSTORABLE
+        if pattern.search(body) or b"\x00" in body:
+            await self._refuse(scope, send, "body")
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, where: str) -> None:
+        detail = [
+            {
+                "loc": [where],
+                "msg": "Teks berisi karakter yang tidak diizinkan (NUL atau surrogate). "
+                "(Text holds a character that is not allowed: NUL or a lone surrogate.)",
+                "type": "string_unstorable",
+            }
+        ]
+        response = JSONResponse({"detail": detail}, status_code=422)
+        await response(scope, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
 
 
 class BodySizeLimit:
@@ -92,12 +166,14 @@ async def require_json(request: Request) -> None:
         )
 
 
-def ops_router(readiness: ReadinessProbe) -> APIRouter:
+def ops_router(readiness: ReadinessProbe, liveness: LivenessProbe | None = None) -> APIRouter:
     router = APIRouter(tags=["ops"])
 
     @router.get("/healthz", summary="Process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> JSONResponse:
+        if liveness is not None and not liveness(request):
+            return JSONResponse({"status": "stuck"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get("/readyz", summary="Dependencies answer")
     async def readyz(request: Request) -> JSONResponse:
@@ -152,14 +228,18 @@ def build_app(
     lifespan: Lifespan[FastAPI],
     readiness: ReadinessProbe,
     body_limit_overrides: Sequence[tuple[str, int]] = (),
+    liveness: LivenessProbe | None = None,
 ) -> FastAPI:
     """A FastAPI app with what every service has; the caller adds its routers."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.token_codec = TokenCodec(
-        settings.auth_secret, ttl_seconds=settings.auth_token_ttl_seconds
+        settings.auth_public_key,
+        private=settings.signing_private_key(),
+        ttl_seconds=settings.auth_token_ttl_seconds,
     )
     install_error_handlers(app)
+    app.add_middleware(UnstorableText)
     app.add_middleware(RequestMetrics, service=settings.service_name)
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
@@ -169,7 +249,7 @@ def build_app(
         # Outermost: the client address every limit and throttle sees is the one the trusted
         # proxy vouches for (the nearest untrusted hop of X-Forwarded-For), never a client's.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
-    app.include_router(ops_router(readiness))
+    app.include_router(ops_router(readiness, liveness))
     return app
 
 

@@ -18,6 +18,11 @@ OUTBOX_PENDING = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "pengaduan_outbox_published_total", "Outbox events acknowledged by Kafka.", ["producer"]
 )
+OUTBOX_REJECTED = Counter(
+    "pengaduan_outbox_rejected_total",
+    "Malformed outbox entries set aside (moved to the ticket's outbox_rejected) unpublished.",
+    ["producer"],
+)
 EVENTS_CONSUMED = Counter(
     "pengaduan_events_consumed_total",
     "Kafka events handled.",

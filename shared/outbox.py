@@ -12,6 +12,11 @@ the way of it, pausing after each as long as it took, and what they have not rea
 waits in memory (at most `max_unremoved` tickets). A sweep, at start and then every
 `sweep_interval_s`, asks for the flag and publishes what a stopped process left behind
 (again, as consumers are idempotent per event id).
+
+A malformed entry (not a valid event) would stall every ticket after it: it is set aside
+instead, moved from `outbox` to the ticket's `outbox_rejected` with the removal of what was
+published, logged (ticket and error location, never the content) and counted
+(`pengaduan_outbox_rejected_total`); the ticket's other events and every other ticket go on.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from typing import Any
 
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
@@ -36,6 +42,7 @@ from shared.tickets import outbox_flag
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "outbox"
+REJECTED_FIELD = "outbox_rejected"
 FAILURES = (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout)
 
 
@@ -72,12 +79,18 @@ class OutboxRelay:
         self._pending: dict[str, list[Document] | None] = {}
         # tracking code -> its events published, to remove from the ticket
         self._published: dict[str, list[Document]] = {}
+        # tracking code -> its malformed entries, to move to outbox_rejected with the removal
+        self._rejected: dict[str, list[Any]] = {}
         self._wake = asyncio.Event()
         self._remove_wake = asyncio.Event()
 
+    def _mine(self, entry: Any) -> bool:
+        """This relay's entry; one that is not even a mapping is anyone's (and malformed)."""
+        return not isinstance(entry, dict) or entry.get("producer") == self._producer
+
     def notify(self, tracking_code: str, entries: list[Document]) -> None:
         """A write added these events to the ticket's outbox: publish them soon."""
-        mine = [e for e in entries if e.get("producer") == self._producer]
+        mine = [e for e in entries if self._mine(e)]
         if mine:
             known = self._pending.get(tracking_code) or []
             self._pending[tracking_code] = [*known, *mine]
@@ -179,14 +192,20 @@ class OutboxRelay:
         for code, entries in taken.items():
             if entries is None:  # found by the sweep: read what waits (rare)
                 doc = await self._collection.find_one({"_id": code}, {OUTBOX_FIELD: 1})
-                entries = [
-                    e
-                    for e in (doc or {}).get(OUTBOX_FIELD, [])
-                    if e.get("producer") == self._producer
-                ]
+                entries = [e for e in (doc or {}).get(OUTBOX_FIELD, []) if self._mine(e)]
             if entries:
                 batch[code] = entries
-        envelopes = [Envelope.model_validate(e) for entries in batch.values() for e in entries]
+        envelopes: list[Envelope] = []
+        for code, entries in batch.items():
+            good = []
+            for entry in entries:
+                envelope = self._valid(code, entry)
+                if envelope is None:
+                    self._rejected.setdefault(code, []).append(entry)
+                else:
+                    envelopes.append(envelope)
+                    good.append(entry)
+            batch[code] = good
         await self._publisher.publish_many(self._topic, envelopes)
         metrics.OUTBOX_PUBLISHED.labels(self._producer).inc(len(envelopes))
         for code, entries in batch.items():
@@ -198,6 +217,22 @@ class OutboxRelay:
         if batch:
             self._remove_wake.set()
         return len(envelopes)
+
+    def _valid(self, code: str, entry: Any) -> Envelope | None:
+        """The entry as an event, or None (logged and counted) for a malformed one."""
+        try:
+            return Envelope.model_validate(entry)
+        except ValidationError as exc:
+            where = sorted({".".join(map(str, e["loc"])) or "entry" for e in exc.errors()})
+            log.error(
+                "outbox relay %s: ticket %s has a malformed outbox entry (%s); set aside in %s",
+                self._producer,
+                code,
+                ", ".join(where),
+                REJECTED_FIELD,
+            )
+            metrics.OUTBOX_REJECTED.labels(self._producer).inc()
+            return None
 
     async def remove_published(self) -> int:
         """Remove published events from their tickets, one ticket at a time; returns how many
@@ -211,22 +246,28 @@ class OutboxRelay:
     async def _remove_next(self) -> None:
         code = next(iter(self._published))
         entries = self._published.pop(code)
+        rejected = self._rejected.pop(code, [])
         try:
-            await self._remove(code, entries)
+            await self._remove(code, entries, rejected)
         except BaseException:
             self._published[code] = [*entries, *self._published.pop(code, [])]
+            if rejected:
+                self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
             raise
 
-    async def _remove(self, code: str, entries: list[Document]) -> None:
+    async def _remove(self, code: str, entries: list[Document], rejected: list[Any]) -> None:
         # Pull the exact stored elements: FerretDB's $pull matches whole values only.
-        change: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: entries}, "$unset": {self._flag: ""}}
+        change: dict[str, Any] = {
+            "$pullAll": {OUTBOX_FIELD: [*entries, *rejected]},
+            "$unset": {self._flag: ""},
+        }
+        if rejected:
+            change["$push"] = {REJECTED_FIELD: {"$each": rejected}}
         async with self._locks.hold(code):
             after = await self._collection.find_one_and_update(
                 {"_id": code}, change, return_document=ReturnDocument.AFTER
             )
-            if after is not None and any(
-                e.get("producer") == self._producer for e in after.get(OUTBOX_FIELD, [])
-            ):
+            if after is not None and any(self._mine(e) for e in after.get(OUTBOX_FIELD, [])):
                 # Events added since (the relay was told of them): the flag stays.
                 await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})
         if after is None:

@@ -34,3 +34,10 @@ class PhotoStore:
             return None
         data: bytes = await stream.read()
         return data
+
+    async def delete(self, photo_id: str) -> None:
+        """Remove a stored photo (one that could not be attached after all)."""
+        try:
+            await self._bucket.delete(photo_id)
+        except NoFile:
+            return

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import signing
 from shared.workdays import WorkCalendar
 
 DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -25,6 +26,7 @@ SHARED_FIELDS = (
     "mongodb_database",
     "kafka_bootstrap_servers",
     "auth_secret",
+    "auth_public_key",
     "log_level",
     "auth_token_ttl_seconds",
     "holidays_extra",
@@ -53,7 +55,11 @@ class ServiceSettings(BaseSettings):
     mongodb_database: str = "pengaduan"
     mongodb_timeout_ms: int = Field(default=3000, ge=100)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Signs the CSRF cookies of the web forms (each service its own; staff tokens are signed
+    # with the key pair below, not with this).
     auth_secret: str = DEV_AUTH_SECRET
+    # Verifies staff tokens (Ed25519, base64url); routing signs with the matching private key.
+    auth_public_key: str = signing.DEV_AUTH_PUBLIC_KEY
     auth_token_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
     max_body_bytes: int = 64 * 1024
     # Cuti bersama and local days off (ISO dates, JSON list); national holidays are built in.
@@ -99,9 +105,15 @@ class ServiceSettings(BaseSettings):
         problems = []
         if self.auth_secret == DEV_AUTH_SECRET or len(self.auth_secret) < 32:
             problems.append("AUTH_SECRET must be set to a secret of at least 32 characters")
+        if self.auth_public_key == signing.DEV_AUTH_PUBLIC_KEY:
+            problems.append("AUTH_PUBLIC_KEY must be set (python -m shared.signing keygen)")
         if "*" in self.trusted_proxies():
             problems.append("FORWARDED_ALLOW_IPS must name the proxies' addresses, not *")
         return problems
+
+    def signing_private_key(self) -> str | None:
+        """The token signing key; only routing's settings hold one."""
+        return None
 
     def trusted_proxies(self) -> list[str]:
         """The addresses and networks of FORWARDED_ALLOW_IPS, as a list."""

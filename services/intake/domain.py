@@ -190,11 +190,18 @@ REOPENED_RESOLUTION_WORKING_DAYS = 14
 CITIZEN = "warga"
 
 
-def duplicate_key(description: str, reporter: Reporter | None, client: str) -> str:
-    """Same words from the same reporter (their contact, else their address) give the same key."""
+def duplicate_key(
+    description: str, reporter: Reporter | None, client: str, *, anonymous: bool = False
+) -> str:
+    """Same words from the same reporter (their contact, else their address) give the same key.
+
+    Anonymous and named complaints never share a key: an anonymous resend linked to the
+    named ticket as its duplicate would show officers who sent it.
+    """
     words = " ".join(description.lower().split())
     who = (reporter.email or reporter.phone) if reporter else None
-    return hashlib.sha256(f"{who or client}\n{words}".encode()).hexdigest()
+    kind = "anonymous" if anonymous else "named"
+    return hashlib.sha256(f"{kind}\n{who or client}\n{words}".encode()).hexdigest()
 
 
 class FollowUpRefused(Exception):

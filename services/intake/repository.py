@@ -23,20 +23,21 @@ class TicketRepository(TicketStore):
         self,
         *,
         codes: list[str] | None = None,
-        category: str | None = None,
+        categories: list[str] | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
         statuses: list[str] | None = None,
         include_confidential: bool = False,
         limit: int = 1000,
     ) -> list[Ticket]:
-        """Tickets by code list, category, submission window and status, newest first; without
-        `include_confidential`, neither confidential ones nor those an officer hid."""
+        """Tickets by code list, categories, submission window and status, newest first, at
+        most `limit` in all; without `include_confidential`, neither confidential ones nor
+        those an officer hid."""
         query: Document = {}
         if codes is not None:
             query["_id"] = {"$in": codes}
-        if category is not None:
-            query["category"] = category
+        if categories is not None:
+            query["category"] = {"$in": categories}
         window: Document = {}
         if start is not None:
             window["$gte"] = start

@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from services.intake import domain, metrics
+from services.intake import domain, metrics, sealing
 from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
 from services.intake.ratelimit import AddressLimiter
 from services.intake.repository import (
@@ -159,7 +159,9 @@ async def submit_complaint(
     reporter = (
         Reporter.model_validate(complaint.reporter.model_dump()) if complaint.reporter else None
     )
-    dup_key = domain.duplicate_key(complaint.description, reporter, client)
+    dup_key = domain.duplicate_key(
+        complaint.description, reporter, client, anonymous=complaint.anonymous
+    )
     earlier = await _earlier_twin(ctx, dup_key, answer["tracking_code"], now)
     for attempt in range(3):
         ticket, _ = domain.new_ticket(
@@ -229,7 +231,17 @@ async def _claim_idempotency_key(
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    record = {"_id": key_hash, "body_hash": _hash(body), "answer": answer, "created_at": now}
+    # The reply token is stored sealed with the key: the database alone cannot reveal it.
+    stored_answer = {k: v for k, v in answer.items() if k != "reply_token"}
+    stored_answer["reply_token_sealed"] = sealing.seal(
+        key, answer["reply_token"], bound_to=key_hash
+    )
+    record = {
+        "_id": key_hash,
+        "body_hash": _hash(body),
+        "answer": stored_answer,
+        "created_at": now,
+    }
     for _ in range(2):
         existing = await ctx.idempotency.claim(record)
         if existing is None:
@@ -245,7 +257,16 @@ async def _claim_idempotency_key(
                 "Idempotency-Key ini sudah dipakai untuk laporan lain. "
                 "(This Idempotency-Key was used with a different body.)"
             )
-        stored: dict[str, Any] = existing["answer"]
+        stored: dict[str, Any] = dict(existing["answer"])
+        sealed = stored.pop("reply_token_sealed", None)
+        if sealed is not None:
+            try:
+                stored["reply_token"] = sealing.unseal(key, sealed, bound_to=key_hash)
+            except sealing.Unsealable as exc:
+                raise Conflict(
+                    "Idempotency-Key ini sudah dipakai untuk laporan lain. "
+                    "(This Idempotency-Key was used with a different body.)"
+                ) from exc
         return stored
     raise Conflict("Idempotency-Key sedang dipakai; coba lagi. (Idempotency-Key in use.)")
 
@@ -430,8 +451,13 @@ async def add_photo(
 
     try:
         await _apply(ctx, ticket, attach)
-    except domain.FollowUpRefused as exc:
-        raise Conflict(str(exc)) from exc
+    except BaseException as exc:
+        # Not attached (refused, a race lost, the store gone): the file must not stay behind.
+        with contextlib.suppress(PyMongoError):
+            await ctx.photos.delete(photo_id)
+        if isinstance(exc, domain.FollowUpRefused):
+            raise Conflict(str(exc)) from exc
+        raise
     return {
         "id": photo.id,
         "content_type": content_type,

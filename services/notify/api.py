@@ -7,12 +7,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify import domain, service
 from services.notify.rendering import Renderer
 from services.notify.repository import DeliveryRepository, DigestRepository
-from shared.auth import Principal, Role, require_roles
+from shared.auth import CurrentPrincipal, Principal, Role, principal_of_account
 from shared.catalogue import CatalogueStore
+from shared.errors import Forbidden
+from shared.mongo import Document
+
+# Routing's collection of staff accounts (routing writes it; notify only reads).
+ACCOUNTS = "accounts"
 
 
 class TransitionOut(BaseModel):
@@ -100,8 +106,27 @@ DeliveriesDep = Annotated[DeliveryRepository, Depends(_deliveries)]
 DigestsDep = Annotated[DigestRepository, Depends(_digests)]
 RendererDep = Annotated[Renderer, Depends(_renderer)]
 CatalogueDep = Annotated[CatalogueStore, Depends(_catalogue)]
-Staff = Annotated[Principal, require_roles(Role.ADMIN, Role.AUDITOR)]
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
+
+
+async def _active_principal(principal: CurrentPrincipal, request: Request) -> Principal:
+    """The token's caller as the account is now, as routing checks it: a deactivated account,
+    a revoked token (sign-out, password change) or a lost role is refused at once."""
+    db: AsyncDatabase[Document] = request.state.db
+    account = await db[ACCOUNTS].find_one({"_id": principal.username}, {"password_hash": 0})
+    return principal_of_account(principal, account)
+
+
+def _roles(*roles: Role) -> object:
+    async def check(principal: Annotated[Principal, Depends(_active_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden("Peran Anda tidak diizinkan. (Your role is not allowed here.)")
+        return principal
+
+    return Depends(check)
+
+
+Staff = Annotated[Principal, _roles(Role.ADMIN, Role.AUDITOR)]
+Admin = Annotated[Principal, _roles(Role.ADMIN)]
 PreviewChannel = Literal["email", "whatsapp", "sms", "webhook", "log"]
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])

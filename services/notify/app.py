@@ -27,6 +27,7 @@ from services.notify.repository import (
     StaffDirectory,
     TicketContacts,
     anonymise_deliveries,
+    anonymise_digest_items,
 )
 from services.notify.service import (
     ChatReplies,
@@ -162,11 +163,13 @@ def create_app(settings: NotifySettings) -> FastAPI:
             await consumer.run()
 
         async def housekeeping() -> None:
-            """Hourly: anonymise finished deliveries past the contact retention period."""
+            """Hourly: anonymise finished deliveries and digest items past the contact
+            retention period."""
             while True:
                 cutoff = utcnow() - timedelta(days=settings.contact_retention_days)
                 with contextlib.suppress(PyMongoError):
-                    await anonymise_deliveries(db, before=cutoff, mask=domain.mask)
+                    await anonymise_deliveries(db, before=cutoff, mask=domain.mask, pause_s=1.0)
+                    await anonymise_digest_items(db, before=cutoff)
                 await asyncio.sleep(3600)
 
         loops: dict[str, Callable[[], Awaitable[None]]] = {

@@ -5,7 +5,7 @@ digest days and masking of contacts. No I/O here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -120,6 +120,45 @@ def notice_from(envelope: Envelope) -> Notice:
         due_at=data.get("due_at"),
         stage=data.get("stage"),
     )
+
+
+# How far an event's time may be from its history entry's (both are set by the writer, an
+# instant apart; a second routing instance's clock may differ a little).
+HISTORY_CLOCK_SLACK = timedelta(minutes=5)
+
+
+def stored_note(
+    notice: Notice, history: Sequence[Mapping[str, Any]], comments: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """The text a message may quote, read from the stored ticket, never from the event: Kafka
+    events can be forged by anything on the network, the ticket's history cannot.
+
+    A comment event quotes its public comment (by id); a status change the public note of its
+    history entry (the latest with the event's action and target status, not after the
+    event); anything else, or an event with no stored counterpart, quotes nothing.
+    """
+    if notice.event_type == EventType.TICKET_COMMENTED:
+        wanted = notice.payload.get("comment_id")
+        for comment in comments:
+            if comment.get("id") == wanted and comment.get("public"):
+                body = comment.get("body")
+                return str(body) if body else None
+        return None
+    if notice.event_type != EventType.TICKET_TRANSITIONED:
+        return None
+    to_status = notice.payload.get("to_status")
+    latest = notice.occurred_at + HISTORY_CLOCK_SLACK
+    for entry in reversed(history):
+        at = entry.get("at")
+        if (
+            entry.get("action") == notice.action
+            and entry.get("to") == to_status
+            and isinstance(at, datetime)
+            and at <= latest
+        ):
+            note = entry.get("note") if entry.get("public", True) else None
+            return str(note) if note else None
+    return None
 
 
 def transition_of(notice: Notice) -> dict[str, str | None] | None:
@@ -326,17 +365,27 @@ def digest_item_key(event_id: str, username: str) -> str:
     return f"{event_id}:digest:user:{username}"
 
 
+MASK_HEAD, MASK_TAIL, MASK_HIDDEN = 5, 2, 6
+MASK_MIN_DIGITS = MASK_HIDDEN + MASK_TAIL + 1
+
+
 def mask(address: str) -> str:
-    """`a***@example.com`, `+62812****789`; group and system addresses are not personal."""
+    """`a***@example.com`, `+6281******89`; group and system addresses are not personal.
+
+    A number keeps at most its country and operator prefix (up to 5 characters) and its last
+    2 digits, and always has at least 6 masked: `0812345678` is `08******78`.
+    """
     if address.startswith(("opd:", "webhook:", "user:")):
         return address
     if "@" in address:
         local, _, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"
     digits = re.sub(r"[^0-9+]", "", address)
-    if len(digits) > 7:
-        return f"{digits[:6]}{'*' * (len(digits) - 9)}{digits[-3:]}"
-    return "***"
+    if len(digits) < MASK_MIN_DIGITS:
+        return "***"
+    head = min(MASK_HEAD, len(digits) - MASK_HIDDEN - MASK_TAIL)
+    hidden = len(digits) - head - MASK_TAIL
+    return f"{digits[:head]}{'*' * hidden}{digits[-MASK_TAIL:]}"
 
 
 def choice_buttons(candidates: Iterable[str]) -> list[dict[str, str]]:
@@ -365,9 +414,12 @@ def whatsapp_extras(
 def webhook_body(notice: Notice, *, confidential: bool) -> dict[str, Any]:
     """What other systems receive: the event without personal data; no note if confidential."""
     data = dict(notice.payload)
-    if confidential:
-        data.pop("note", None)
-        data.pop("body", None)
+    for name in ("note", "body"):  # the stored text (Notifier puts it in notice.note), if any
+        if name in data:
+            if confidential:
+                del data[name]
+            else:
+                data[name] = notice.note
     return {
         "event_id": notice.event_id,
         "event_type": notice.event_type,

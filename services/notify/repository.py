@@ -3,6 +3,7 @@ tickets, accounts and OPD names it reads (routing and intake write those)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -170,29 +171,53 @@ class DeliveryRepository:
 
 
 async def anonymise_deliveries(
-    db: AsyncDatabase[Document], *, before: datetime, mask: Callable[[str], str]
+    db: AsyncDatabase[Document],
+    *,
+    before: datetime,
+    mask: Callable[[str], str],
+    batch: int = 1000,
+    pause_s: float = 0.0,
 ) -> int:
     """Finished deliveries older than the retention period keep only a masked address and no
-    message text (UU 27/2022); the log of what was sent when stays."""
+    message text (UU 27/2022); the log of what was sent when stays.
+
+    Batch after batch until none is left (a backlog larger than one batch is not carried
+    over to the next hour), pausing `pause_s` between batches for the store's other users.
+    """
     deliveries = db[DELIVERIES]
-    old = deliveries.find(
-        {"created_at": {"$lt": before}, "status": {"$in": ["sent", "dead"]}, "anonymised_at": None},
-        {"recipient": 1},
-    )
+    due = {
+        "created_at": {"$lt": before},
+        "status": {"$in": ["sent", "dead"]},
+        "anonymised_at": None,
+    }
     count = 0
-    for doc in await old.limit(1000).to_list():
-        await deliveries.update_one(
-            {"_id": doc["_id"]},
-            {
-                "$set": {
-                    "recipient": mask(str(doc.get("recipient", ""))),
-                    "message": None,
-                    "anonymised_at": before,
-                }
-            },
-        )
-        count += 1
-    return count
+    while True:
+        found = await deliveries.find(due, {"recipient": 1}).limit(batch).to_list()
+        for doc in found:
+            await deliveries.update_one(
+                {"_id": doc["_id"]},
+                {
+                    "$set": {
+                        "recipient": mask(str(doc.get("recipient", ""))),
+                        "message": None,
+                        "anonymised_at": before,
+                    }
+                },
+            )
+        count += len(found)
+        if len(found) < batch:
+            return count
+        await asyncio.sleep(pause_s)
+
+
+async def anonymise_digest_items(db: AsyncDatabase[Document], *, before: datetime) -> int:
+    """Digest items older than the retention period, once in a digest, keep no text: their
+    line (the message's subject, which may quote the ticket) and link go."""
+    result = await db[DIGEST_ITEMS].update_many(
+        {"created_at": {"$lt": before}, "digest_id": {"$ne": None}, "anonymised_at": None},
+        {"$set": {"line": None, "url": None, "anonymised_at": before}},
+    )
+    return result.modified_count
 
 
 class DigestRepository:
@@ -270,6 +295,9 @@ class TicketView:
     lang: str | None = None
     source: str | None = None
     last_inbound_at: datetime | None = None
+    # The stored history and public comments: the only source of text quoted to anyone.
+    history: tuple[Document, ...] = ()
+    comments: tuple[Document, ...] = ()
 
 
 class TicketContacts:
@@ -292,6 +320,8 @@ class TicketContacts:
                 "lang": 1,
                 "source": 1,
                 "conversation_id": 1,
+                "history": 1,
+                "comments": 1,
             },
         )
         if doc is None:
@@ -318,6 +348,10 @@ class TicketContacts:
             lang=_text(doc.get("lang")),
             source=source if chat else None,
             last_inbound_at=last_inbound,
+            history=tuple(h for h in doc.get("history") or () if isinstance(h, dict)),
+            comments=tuple(
+                c for c in doc.get("comments") or () if isinstance(c, dict) and c.get("public")
+            ),
         )
 
 

@@ -4,6 +4,7 @@ the officers' daily digests, list a ticket's deliveries and preview templates.""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import random
@@ -434,6 +435,9 @@ class Notifier:
         if not rules and not targets:
             return 0
         ticket = await self._tickets.read(notice.tracking_code)
+        # Text quoted to citizens and other systems comes from the stored ticket only.
+        note = domain.stored_note(notice, ticket.history, ticket.comments) if ticket else None
+        notice = dataclasses.replace(notice, note=note)
         names = await self._opd_names()
         facts = ticket.facts if ticket else TicketFacts()
         contexts: dict[str, dict[str, Any]] = {}

@@ -46,7 +46,13 @@ async def authenticate(
     if account is None or not valid:
         raise Unauthorized(WRONG_CREDENTIALS)
     await throttle.succeeded(username, address)
-    return Principal(username=account["_id"], role=Role(account["role"]), opd=account["opd"])
+    return Principal(
+        username=account["_id"],
+        role=Role(account["role"]),
+        opd=account["opd"],
+        token_version=int(account.get("token_version", 0)),
+        signed_in_at=utcnow(),
+    )
 
 
 async def sign_in(
@@ -75,12 +81,26 @@ def _check_new_password(password: str, field: str = "new_password") -> None:
 
 async def change_password(
     *, principal: Principal, current: str, new: str, accounts: AccountRepository
-) -> None:
+) -> Principal:
+    """Change the password and revoke every token of the account issued before; the caller
+    as a principal of the new token version (the console renews its own session with it)."""
     account = await accounts.get(principal.username)
     if account is None or not await accounts.passwords.verify(account["password_hash"], current):
         raise Unauthorized(WRONG_CREDENTIALS)
     _check_new_password(new)
-    await accounts.update(principal.username, {"password_hash": await accounts.passwords.hash(new)})
+    updated = await accounts.update(
+        principal.username,
+        {"password_hash": await accounts.passwords.hash(new)},
+        revoke_tokens=True,
+    )
+    if updated is None:
+        raise Unauthorized(WRONG_CREDENTIALS)
+    return principal.model_copy(update={"token_version": int(updated["token_version"])})
+
+
+async def sign_out(*, principal: Principal, accounts: AccountRepository) -> None:
+    """Revoke every token of the account (all its sessions end)."""
+    await accounts.update(principal.username, {}, revoke_tokens=True)
 
 
 def public_account(doc: Document) -> dict[str, Any]:
@@ -156,7 +176,8 @@ async def update_account(
     role = Role(changes["role"] if "role" in changes else current["role"])
     opd = changes["opd"] if "opd" in changes else current.get("opd")
     _check_role_opd(role, opd, catalogue)
-    updated = await accounts.update(username, changes)
+    # A password set by an admin ends the account's sessions too.
+    updated = await accounts.update(username, changes, revoke_tokens="password_hash" in changes)
     assert updated is not None
     return public_account(updated)
 

@@ -30,8 +30,8 @@ from services.routing.schemas import (
     TransitionIn,
 )
 from services.routing.staff import RoutingContext
-from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec
-from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, principal_of_account
+from shared.errors import Forbidden, NotFound
 from shared.http import require_json
 
 
@@ -57,12 +57,9 @@ PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 
 
 async def _active_principal(principal: CurrentPrincipal, ctx: RoutingDep) -> Principal:
-    """The token's caller as the account is now: deactivated means signed out at once, and a
-    changed role or OPD applies at once (routing holds the accounts)."""
-    account = await ctx.accounts.get(principal.username)
-    if account is None:
-        raise Unauthorized("Akun tidak aktif. (Account inactive.)")
-    return Principal(username=account["_id"], role=Role(account["role"]), opd=account["opd"])
+    """The token's caller as the account is now: deactivated or signed out means 401 at once,
+    and a changed role or OPD applies at once (routing holds the accounts)."""
+    return principal_of_account(principal, await ctx.accounts.get(principal.username))
 
 
 StaffPrincipal = Annotated[Principal, Depends(_active_principal)]
@@ -155,6 +152,17 @@ async def change_password(
         new=body.new_password,
         accounts=ctx.accounts,
     )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/sign-out",
+    tags=["auth"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign out: revoke every token of my account (all sessions, console included)",
+)
+async def sign_out(principal: StaffPrincipal, ctx: RoutingDep) -> Response:
+    await account_cases.sign_out(principal=principal, accounts=ctx.accounts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

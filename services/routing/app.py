@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -27,6 +26,7 @@ from services.routing.reports import router as reports_router
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
+from services.routing.startup import Startup
 from shared import topics
 from shared.auth import PasswordHashing
 from shared.catalogue import CatalogueStore, seed_catalogue
@@ -36,7 +36,7 @@ from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
 from shared.statistics.store import StatisticsReader, StatisticsStore
-from shared.supervise import keep_running, stop
+from shared.supervise import stop
 from shared.tickets import COLLECTION
 
 log = logging.getLogger(__name__)
@@ -46,36 +46,38 @@ and the API for officers, supervisors, admins and auditors."""
 
 
 async def readiness(request: Request) -> dict[str, str]:
+    """MongoDB must answer and the database's start-up be done; Kafka being down only delays
+    events (they wait in the outboxes), so it is reported as degraded and the officer
+    console stays in service."""
+    startup: Startup = request.state.startup
     db_ok = await ping(request.state.db)
     consuming = request.state.consumer.connected.is_set()
-    return {"mongodb": "ok" if db_ok else "down", "kafka": "ok" if consuming else "down"}
+    return {
+        "mongodb": "ok" if db_ok else "down",
+        "startup": "ok" if startup.prepared.is_set() else "down",
+        "kafka": "ok" if consuming else "degraded",
+    }
 
 
-async def prepare(
+def liveness(request: Request) -> bool:
+    startup: Startup = request.app.state.startup
+    return startup.alive()
+
+
+async def prepare_database(
     settings: RoutingSettings,
     db: AsyncDatabase[Document],
     accounts: AccountRepository,
     catalogue: CatalogueStore,
     queries: TicketQueries,
 ) -> None:
-    """Seed the catalogue (and dev accounts) and create topics, retrying until both answer."""
-    delay = 0.5
-    while True:
-        try:
-            await seed_catalogue(db)
-            await queries.ensure_indexes()
-            if settings.seed_dev_accounts:
-                created = await seed_dev_accounts(
-                    accounts=accounts, catalogue=await catalogue.get()
-                )
-                if created:
-                    log.info("seeded %d development accounts", created)
-            await ensure_topics(settings.kafka_bootstrap_servers)
-            return
-        except (PyMongoError, KafkaError, TimeoutError, OSError) as exc:
-            log.warning("start-up preparation failed (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+    """Seed the catalogue (and dev accounts) and create the indexes."""
+    await seed_catalogue(db)
+    await queries.ensure_indexes()
+    if settings.seed_dev_accounts:
+        created = await seed_dev_accounts(accounts=accounts, catalogue=await catalogue.get())
+        if created:
+            log.info("seeded %d development accounts", created)
 
 
 async def _housekeeping(throttle: LoginThrottle) -> None:
@@ -88,7 +90,7 @@ async def _housekeeping(throttle: LoginThrottle) -> None:
 
 def create_app(settings: RoutingSettings) -> FastAPI:
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(this: FastAPI) -> AsyncIterator[dict[str, Any]]:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
         tickets = TicketRepository(db)
@@ -155,24 +157,24 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             publisher=publisher,
         )
 
-        async def run_after_preparation() -> None:
-            await prepare(settings, db, accounts, catalogue, queries)
-            await throttle.ensure_indexes()
+        async def load_model() -> None:
             await asyncio.to_thread(models.packaged)  # load or train, off the event loop
-            await asyncio.gather(
-                keep_running("routing-consumer", consumer.run),
-                *(
-                    [keep_running("routing-statistics", statistics_consumer.run)]
-                    if settings.statistics_consumer
-                    else []
-                ),
-                keep_running("routing-outbox", relay.run),
-                keep_running(
+
+        startup = Startup(timeout_s=settings.startup_timeout_s)
+        this.state.startup = startup
+        run_startup = startup.run(
+            database=[
+                ("database", lambda: prepare_database(settings, db, accounts, catalogue, queries)),
+                ("throttle-indexes", throttle.ensure_indexes),
+                ("model", load_model),
+            ],
+            database_loops=[
+                (
                     "routing-deadlines",
                     lambda: deadlines.run(interval_s=settings.deadline_interval_s),
                 ),
-                keep_running("routing-housekeeping", lambda: _housekeeping(throttle)),
-                keep_running(
+                ("routing-housekeeping", lambda: _housekeeping(throttle)),
+                (
                     "routing-retrain",
                     lambda: retrain_loop(
                         models,
@@ -181,12 +183,24 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                         interval=timedelta(seconds=settings.retrain_interval_s),
                     ),
                 ),
-            )
+            ],
+            kafka=[("topics", lambda: ensure_topics(settings.kafka_bootstrap_servers))],
+            kafka_loops=[
+                ("routing-consumer", consumer.run),
+                *(
+                    [("routing-statistics", statistics_consumer.run)]
+                    if settings.statistics_consumer
+                    else []
+                ),
+                ("routing-outbox", relay.run),
+            ],
+        )
 
-        background = asyncio.create_task(run_after_preparation(), name="routing-background")
+        background = asyncio.create_task(run_startup, name="routing-background")
         try:
             yield {
                 "db": db,
+                "startup": startup,
                 "consumer": consumer,
                 "routing": RoutingContext(
                     settings=settings,
@@ -210,6 +224,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         readiness=readiness,
+        liveness=liveness,
     )
     app.include_router(router)
     app.include_router(console_router)

@@ -14,7 +14,7 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -35,7 +35,7 @@ from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import LoginThrottle, Transcripts
 from services.routing.schemas import CommentIn, ProfileIn, PublicationIn, TransitionIn
 from services.routing.staff import RoutingContext
-from shared.auth import Principal, Role, TokenCodec
+from shared.auth import Principal, Role, TokenCodec, principal_of_account
 from shared.catalogue import Catalogue, Opd
 from shared.chat import CHAT_SOURCES
 from shared.errors import (
@@ -46,6 +46,7 @@ from shared.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from shared.events import utcnow
 from shared.mongo import Document
 from shared.photos import PhotoStore
 from shared.tickets import TicketStatus
@@ -232,10 +233,6 @@ class Console:
         return {"href": f"{here or PREFIX}?lang={other}", "lang": other}
 
 
-def _principal_of(account: Document) -> Principal:
-    return Principal(username=account["_id"], role=Role(account["role"]), opd=account.get("opd"))
-
-
 async def _console(request: Request) -> Console:
     """The request's page state; a valid session names an active account, read afresh."""
     ctx: RoutingContext = request.state.routing
@@ -257,12 +254,20 @@ async def _console(request: Request) -> Console:
         except Unauthorized:
             console.session_ended = True
             return console
-        # A deactivated account, or a changed role or OPD, counts from the next page on.
+        # A deactivated account, a sign-out elsewhere, a changed password, role or OPD count
+        # from the next page on; and a session ends CONSOLE_SESSION_MAX_HOURS after sign-in.
         account = await ctx.accounts.get(claimed.username)
-        if account is None:
+        try:
+            principal = principal_of_account(claimed, account)
+        except Unauthorized:
+            console.session_ended = True
+            return console
+        began = principal.signed_in_at
+        limit = timedelta(hours=ctx.settings.console_session_max_hours)
+        if began is None or utcnow() - began > limit:
             console.session_ended = True
         else:
-            console.principal, console.account = _principal_of(account), account
+            console.principal, console.account = principal, account
     return console
 
 
@@ -487,6 +492,8 @@ async def sign_out(console: ConsoleDep) -> Response:
             return console.redirect(f"{PREFIX}/masuk")
         banner = console.t("err.csrf")
         return console.render("sign_out.html", status=403, banner=banner, here=f"{PREFIX}/keluar")
+    if console.principal is not None:
+        await account_cases.sign_out(principal=console.principal, accounts=console.ctx.accounts)
     console.sign_out()
     return console.redirect(f"{PREFIX}/masuk?keluar=1")
 
@@ -980,7 +987,7 @@ async def change_password(console: StaffDep) -> Response:
     if errors:
         return _account_page(console, status=422, errors=errors)
     try:
-        await account_cases.change_password(
+        console.principal = await account_cases.change_password(
             principal=console.staff,
             current=secrets_sent["current_password"],
             new=secrets_sent["new_password"],

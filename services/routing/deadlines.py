@@ -3,6 +3,10 @@
 Each pass finds tickets whose deadline passed (or nears), and records one event per deadline
 through a locked, version-checked update: `escalated_for` / `reminded_for` hold the deadline
 already handled, so restarts and a second routing instance never repeat an event.
+
+A ticket that cannot be read as a ticket (a malformed document) is skipped, logged once per
+process (its code and the error's type, never its content) and counted on every pass that
+meets it (`pengaduan_deadline_tickets_skipped_total`); the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
+
+from services.routing import metrics
 from services.routing.repository import TicketRepository
 from services.routing.workflow import OPEN_STATUSES, PRODUCER
 from shared.events import (
@@ -33,6 +40,8 @@ AUTO_CLOSE_WORKING_DAYS = 10
 REMIND_BEFORE = timedelta(hours=24)
 STALE_SUBMITTED = timedelta(minutes=5)
 S = TicketStatus
+# What a malformed ticket document raises when read or compared (not the store's failures).
+INVALID = (ValidationError, TypeError, ValueError, KeyError, AttributeError)
 
 
 def stage_of(status: TicketStatus) -> str:
@@ -65,6 +74,7 @@ class DeadlineScheduler:
         self._batch = batch
         self._purge_every = purge_every
         self._purged_at: datetime | None = None
+        self._reported: set[str] = set()
 
     async def run(self, *, interval_s: float = 60.0) -> None:
         while True:
@@ -79,25 +89,15 @@ class DeadlineScheduler:
                 {"status": status.value, "due_at": {"$lt": now + REMIND_BEFORE}},
                 {"due_at": 1, "escalated_for": 1, "reminded_for": 1},
             ):
-                due_at = doc.get("due_at")
-                if due_at is None:
-                    continue
-                if due_at < now:
-                    if doc.get("escalated_for") != due_at and await self._escalate(doc["_id"], now):
-                        done["escalated"] += 1
-                elif doc.get("reminded_for") != due_at and await self._remind(doc["_id"], now):
-                    done["reminded"] += 1
+                outcome = await self._guarded("deadline", doc, self._deadline(doc, now))
+                if outcome:
+                    done[outcome] += 1
         # More than 10 working days since resolution needs more than 10 calendar days.
         long_ago = now - timedelta(days=AUTO_CLOSE_WORKING_DAYS)
         for doc in await self._scan(
             {"status": S.RESOLVED.value, "resolved_at": {"$lt": long_ago}}, {"resolved_at": 1}
         ):
-            resolved_at = doc.get("resolved_at")
-            if (
-                resolved_at
-                and self._calendar.working_days_between(resolved_at, now) > AUTO_CLOSE_WORKING_DAYS
-                and await self._close(doc["_id"], now)
-            ):
+            if await self._guarded("close", doc, self._auto_close(doc, now)):
                 done["closed"] += 1
         done["purged"] = 0
         if self._purged_at is None or now - self._purged_at >= self._purge_every:
@@ -105,6 +105,41 @@ class DeadlineScheduler:
             self._purged_at = now
         done["rerouted"] = await self.route_stale(now)
         return done
+
+    async def _deadline(self, doc: Document, now: datetime) -> str | None:
+        due_at = doc.get("due_at")
+        if due_at is None:
+            return None
+        if due_at < now:
+            if doc.get("escalated_for") != due_at and await self._escalate(doc["_id"], now):
+                return "escalated"
+        elif doc.get("reminded_for") != due_at and await self._remind(doc["_id"], now):
+            return "reminded"
+        return None
+
+    async def _auto_close(self, doc: Document, now: datetime) -> str | None:
+        resolved_at = doc.get("resolved_at")
+        if (
+            resolved_at
+            and self._calendar.working_days_between(resolved_at, now) > AUTO_CLOSE_WORKING_DAYS
+            and await self._close(doc["_id"], now)
+        ):
+            return "closed"
+        return None
+
+    async def _guarded(self, step: str, doc: Document, work: Awaitable[str | None]) -> str | None:
+        """One ticket's work; an invalid ticket is skipped, reported and counted."""
+        try:
+            return await work
+        except INVALID as exc:
+            code = str(doc.get("_id"))
+            metrics.DEADLINE_TICKETS_SKIPPED.labels(step).inc()
+            if code not in self._reported and len(self._reported) < 10_000:
+                self._reported.add(code)
+                log.error(
+                    "deadline pass: ticket %s is invalid (%s); skipped", code, type(exc).__name__
+                )
+            return None
 
     async def _scan(self, query: Document, fields: dict[str, int]) -> list[Document]:
         """At most `batch` small documents (the rest waits for the next pass)."""
@@ -119,9 +154,13 @@ class DeadlineScheduler:
         routed = 0
         stale = {"status": S.SUBMITTED.value, "submitted_at": {"$lt": now - STALE_SUBMITTED}}
         for doc in await self._scan(stale, {"_id": 1}):
-            if await self._route_stale(str(doc["_id"])):
+            if await self._guarded("route", doc, self._route_one(str(doc["_id"]))):
                 routed += 1
         return routed
+
+    async def _route_one(self, code: str) -> str | None:
+        assert self._route_stale is not None
+        return "routed" if await self._route_stale(code) else None
 
     async def purge_contacts(self, now: datetime) -> int:
         """Remove the reporter's identity and contact from tickets closed or rejected longer
@@ -134,18 +173,21 @@ class DeadlineScheduler:
                 "reporter": {"$ne": None},
             }
             for doc in await self._scan(old, {"_id": 1}):
-                ticket = await self._tickets.get(str(doc["_id"]))
-                if ticket is None or ticket.reporter is None:
-                    continue
-                try:
-                    changed = await self._tickets.update(
-                        ticket, set_fields={"reporter": None, "reporter_purged_at": now}
-                    )
-                except LockTimeout:
-                    continue
-                if changed is not None:
+                if await self._guarded("purge", doc, self._purge_one(str(doc["_id"]), now)):
                     purged += 1
         return purged
+
+    async def _purge_one(self, code: str, now: datetime) -> str | None:
+        ticket = await self._tickets.get(code)
+        if ticket is None or ticket.reporter is None:
+            return None
+        try:
+            changed = await self._tickets.update(
+                ticket, set_fields={"reporter": None, "reporter_purged_at": now}
+            )
+        except LockTimeout:
+            return None
+        return "purged" if changed is not None else None
 
     async def _apply(
         self, code: str, guard: str, make: Callable[[Ticket], tuple[Document, Document]]

@@ -127,12 +127,19 @@ class AccountRepository:
         except DuplicateKeyError as exc:
             raise AccountExists(username) from exc
 
-    async def update(self, username: str, fields: Document) -> Document | None:
+    async def update(
+        self, username: str, fields: Document, *, revoke_tokens: bool = False
+    ) -> Document | None:
+        """Set `fields`; with `revoke_tokens` also bump the token version, which makes every
+        token issued before invalid (sign-out, password change)."""
+        change: Document = {"$set": fields} if fields else {}
+        if revoke_tokens:
+            change["$inc"] = {"token_version": 1}
+        if not change:
+            return await self.find(username)
         async with self._locks.hold(f"account|{username}"):
             return await self._accounts.find_one_and_update(
-                {"_id": username},
-                {"$set": fields},
-                return_document=ReturnDocument.AFTER,
+                {"_id": username}, change, return_document=ReturnDocument.AFTER
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from services.routing.workflow import Action
 from shared.auth import Role
@@ -183,6 +183,15 @@ class ProfileIn(_Strict):
     whatsapp: Whatsapp | None = None
     notify_mode: Literal["immediate", "digest"] | None = None
 
+    @field_validator("notify_mode", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Left out means unchanged; an explicit null would store a value the account cannot
+        have (it broke every later read of the account)."""
+        if value is None:
+            raise ValueError("may be left out, not null")
+        return value
+
 
 class AccountIn(ProfileIn):
     username: Username
@@ -196,6 +205,13 @@ class AccountPatch(ProfileIn):
     opd: str | None = None
     active: bool | None = None
     password: Password | None = None
+
+    @field_validator("role", "active", "password", mode="before")
+    @classmethod
+    def _set_fields_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, not null")
+        return value
 
 
 class PasswordChangeIn(_Strict):

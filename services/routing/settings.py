@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared import signing
 from shared.settings import ServiceSettings
 
 
@@ -50,9 +51,33 @@ class RoutingSettings(ServiceSettings):
     statistics_consumer: bool = True
     # Who the monthly reports are from (their heading).
     report_organisation: str = "Pemerintah Kabupaten Serang"
+    # Signs staff tokens (Ed25519, base64url; ROUTING_AUTH_PRIVATE_KEY, routing only): its
+    # public half is AUTH_PUBLIC_KEY, which every service verifies with.
+    auth_private_key: str = signing.DEV_AUTH_PRIVATE_KEY
+    # A console session ends this long after its sign-in, however active (the cookie itself
+    # is renewed on every page and lapses after AUTH_TOKEN_TTL_SECONDS idle).
+    console_session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # A start-up step that keeps failing this long makes /healthz fail too, so that the
+    # orchestrator restarts the process instead of keeping one that is live but never ready.
+    startup_timeout_s: float = Field(default=300.0, gt=0)
+
+    def signing_private_key(self) -> str | None:
+        return self.auth_private_key
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
+        if self.auth_private_key == signing.DEV_AUTH_PRIVATE_KEY:
+            problems.append(
+                "ROUTING_AUTH_PRIVATE_KEY must be set (python -m shared.signing keygen)"
+            )
+        else:
+            try:
+                matches = signing.public_of(self.auth_private_key) == self.auth_public_key
+            except signing.InvalidKey as exc:
+                problems.append(str(exc))
+            else:
+                if not matches:
+                    problems.append("ROUTING_AUTH_PRIVATE_KEY does not match AUTH_PUBLIC_KEY")
         if self.seed_dev_accounts:
             problems.append(
                 "ROUTING_SEED_DEV_ACCOUNTS must be off: dev accounts have known passwords"

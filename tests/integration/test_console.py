@@ -23,6 +23,7 @@ from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
 from shared.tickets import Kind, Location, Reporter
 from tests.conftest import Infra
+from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -196,6 +197,8 @@ def test_session_cookie_is_secure_in_production(infra: Infra, db_name: str, stor
         db_name,
         environment="production",
         auth_secret="s" * 40,
+        auth_public_key=TEST_PUBLIC_KEY,
+        auth_private_key=TEST_PRIVATE_KEY,
         seed_dev_accounts=False,
     )
     app = create_app(settings)

@@ -16,6 +16,7 @@ from pymongo import MongoClient
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.events import utcnow
+from shared.photos import PhotoStore
 from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
@@ -76,6 +77,19 @@ def test_replay_with_same_key_returns_the_same_201_and_stores_one_ticket(
     assert len(stored.tickets.find_one({})["outbox"]) == 1  # one submitted event, not two
 
 
+def test_the_idempotency_record_keeps_the_reply_token_sealed(
+    client: TestClient, stored: Any
+) -> None:
+    """A replay still returns the reply token, but the database alone cannot reveal it: the
+    record holds it sealed with the key, of which it keeps only a hash."""
+    headers = {"Idempotency-Key": "form-43-attempt"}
+    first = client.post("/api/v1/complaints", json=BODY, headers=headers).json()
+    token = first["reply_token"]
+    record = stored.idempotency_keys.find_one({})
+    assert token not in str(record) and "form-43-attempt" not in str(record)
+    assert client.post("/api/v1/complaints", json=BODY, headers=headers).json() == first
+
+
 def test_same_key_with_another_body_is_409(client: TestClient, stored: Any) -> None:
     headers = {"Idempotency-Key": "k-1"}
     assert client.post("/api/v1/complaints", json=BODY, headers=headers).status_code == 201
@@ -108,6 +122,21 @@ def test_same_text_from_same_reporter_is_flagged_as_likely_duplicate(
     assert first != second
     assert stored.tickets.find_one({"_id": second})["possible_duplicate_of"] == first
     assert stored.tickets.find_one({"_id": first})["possible_duplicate_of"] is None
+
+
+def test_an_anonymous_resend_is_not_linked_to_the_named_ticket(
+    client: TestClient, stored: Any
+) -> None:
+    """Officers see a duplicate's link; pointing an anonymous ticket at the named one would
+    show them who sent it. Two anonymous twins may still be linked to each other."""
+    named = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    anonymous = {**BODY, "anonymous": True}
+    first = client.post("/api/v1/complaints", json=anonymous).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": first})["possible_duplicate_of"] is None
+    second = client.post("/api/v1/complaints", json=anonymous).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": second})["possible_duplicate_of"] == first
+    again = client.post("/api/v1/complaints", json=BODY).json()["tracking_code"]
+    assert stored.tickets.find_one({"_id": again})["possible_duplicate_of"] == named
 
 
 def test_rate_limit_answers_429_with_retry_after(infra: Infra, db_name: str) -> None:
@@ -302,6 +331,36 @@ def test_photos_are_stored_without_metadata_and_limited_to_three(
     assert served.headers["content-type"] == "image/jpeg"
     assert b"CameraModelSecret" not in served.content
     assert dict(Image.open(io.BytesIO(served.content)).getexif()) == {}
+
+
+def test_a_refused_photo_leaves_no_file_behind(
+    client: TestClient, stored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two uploads race for the last place: the one refused (409) removes its stored file."""
+    code, token = _submitted(client)
+    store_photo = PhotoStore.put
+
+    async def meanwhile_the_limit_is_reached(self: PhotoStore, data: bytes, **kw: Any) -> str:
+        photo_id = await store_photo(self, data, **kw)
+        others = [{"id": f"x{i}", "content_type": "image/jpeg", "size": 1} for i in range(3)]
+        stored.tickets.update_one(
+            {"_id": code},
+            {
+                "$push": {"photos": {"$each": [{**p, "uploaded_at": utcnow()} for p in others]}},
+                "$inc": {"version": 1},
+            },
+        )
+        return photo_id
+
+    monkeypatch.setattr(PhotoStore, "put", meanwhile_the_limit_is_reached)
+    response = client.post(
+        f"/api/v1/complaints/{code}/photos",
+        headers={"X-Reply-Token": token},
+        files={"file": ("a.jpg", _jpeg_with_gps(), "image/jpeg")},
+    )
+    assert response.status_code == 409, response.text
+    assert stored["photos.files"].count_documents({}) == 0
+    assert stored["photos.chunks"].count_documents({}) == 0
 
 
 def test_photo_type_is_checked_from_the_content(client: TestClient) -> None:

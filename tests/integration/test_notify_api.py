@@ -7,15 +7,18 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pymongo import MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.collection import Collection
 
 from services.notify.app import create_app
 from services.notify.domain import mask
-from services.notify.repository import anonymise_deliveries
+from services.notify.repository import anonymise_deliveries, anonymise_digest_items
 from services.notify.settings import NotifySettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.mongo import Document
+from shared.signing import DEV_AUTH_PRIVATE_KEY
 from tests.conftest import Infra
 
 pytestmark = pytest.mark.integration
@@ -39,8 +42,17 @@ def client(settings: NotifySettings) -> Iterator[TestClient]:
 
 
 def _auth(settings: NotifySettings, role: Role, opd: str | None = None) -> dict[str, str]:
-    codec = TokenCodec(settings.auth_secret, ttl_seconds=600)
-    token = codec.issue(Principal(username=f"u-{role}", role=role, opd=opd))
+    """A token signed as routing signs, for an account stored as routing stores it."""
+    username = f"u-{role}"
+    client: MongoClient[Document]
+    with MongoClient(settings.mongodb_url) as client:
+        client[settings.mongodb_database].accounts.replace_one(
+            {"_id": username},
+            {"_id": username, "role": role.value, "opd": opd, "active": True},
+            upsert=True,
+        )
+    codec = TokenCodec(settings.auth_public_key, private=DEV_AUTH_PRIVATE_KEY, ttl_seconds=600)
+    token = codec.issue(Principal(username=username, role=role, opd=opd))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -95,7 +107,7 @@ async def test_delivery_log_masks_contacts_and_shows_digests_and_failures(
     items = response.json()["items"]
     assert [(i["channel"], i["recipient"], i["status"]) for i in items] == [
         ("email", "w***@example.com", "sent"),
-        ("whatsapp", "+62812****789", "dead"),
+        ("whatsapp", "+6281******89", "dead"),
         ("digest", "user:dlh", "pending"),
     ]
     assert items[1]["last_error"] == "HTTP 503: down" and items[1]["attempts"] == 6
@@ -138,6 +150,34 @@ def test_previews_are_for_admins_and_known_event_types_only(
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "lang"]
 
 
+def test_notify_reads_the_account_behind_every_token(
+    settings: NotifySettings, client: TestClient
+) -> None:
+    """A valid signature is not enough: a deactivated account, a revoked token (its account's
+    token version moved on: sign-out, password change) or a lost role is refused at once."""
+    url = "/api/v1/notifications?tracking_code=LP-NONE-0001"
+    admin = _auth(settings, Role.ADMIN)
+    assert client.get(url, headers=admin).status_code == 200
+    mongo: MongoClient[Document]
+    with MongoClient(settings.mongodb_url) as mongo:
+        accounts: Collection[Document] = mongo[settings.mongodb_database]["accounts"]
+        accounts.update_one({"_id": "u-admin"}, {"$set": {"role": "officer", "opd": "DLH"}})
+        assert client.get(url, headers=admin).status_code == 403
+        accounts.update_one({"_id": "u-admin"}, {"$set": {"role": "admin", "opd": None}})
+        accounts.update_one({"_id": "u-admin"}, {"$inc": {"token_version": 1}})
+        assert client.get(url, headers=admin).status_code == 401
+        fresh = _auth(settings, Role.AUDITOR)
+        accounts.update_one({"_id": "u-auditor"}, {"$set": {"active": False}})
+        assert client.get(url, headers=fresh).status_code == 401
+        accounts.delete_one({"_id": "u-auditor"})
+        assert client.get(url, headers=fresh).status_code == 401
+
+
+def test_notify_cannot_issue_tokens(settings: NotifySettings) -> None:
+    """Only routing holds the signing key; notify's codec verifies only."""
+    assert not create_app(settings).state.token_codec.can_issue
+
+
 async def test_finished_deliveries_are_anonymised_after_the_retention_period(
     db: AsyncDatabase[Document],
 ) -> None:
@@ -160,3 +200,40 @@ async def test_finished_deliveries_are_anonymised_after_the_retention_period(
     assert a is not None and a["recipient"] == "w***@example.com" and a["message"] is None
     b = await db.deliveries.find_one({"_id": "b"})
     assert b is not None and b["recipient"] == "+6281234567890"  # still being delivered
+
+
+async def test_a_backlog_larger_than_a_batch_is_anonymised_in_one_run(
+    db: AsyncDatabase[Document],
+) -> None:
+    """Anonymisation went 1,000 an hour at most, so a larger backlog never caught up."""
+    old = utcnow() - timedelta(days=400)
+    await db.deliveries.insert_many(
+        [
+            {"_id": f"d{i}", "recipient": f"w{i}@example.com", "status": "sent", "created_at": old}
+            for i in range(60)
+        ]
+    )
+    before = utcnow() - timedelta(days=365)
+    assert await anonymise_deliveries(db, before=before, mask=mask, batch=25) == 60
+    assert await db.deliveries.count_documents({"anonymised_at": None}) == 0
+
+
+async def test_digest_items_are_anonymised_after_the_retention_period(
+    db: AsyncDatabase[Document],
+) -> None:
+    old, recent = utcnow() - timedelta(days=400), utcnow()
+    line = {"username": "dlh", "line": "Laporan LP-X: Budi di Jl. Mawar 3", "url": "https://k/t"}
+    await db.digest_items.insert_many(
+        [
+            {"_id": "old", **line, "created_at": old, "digest_id": "digest-1"},
+            {"_id": "waiting", **line, "created_at": old, "digest_id": None},
+            {"_id": "recent", **line, "created_at": recent, "digest_id": "digest-2"},
+        ]
+    )
+    before = utcnow() - timedelta(days=365)
+    assert await anonymise_digest_items(db, before=before) == 1
+    items = {d["_id"]: d async for d in db.digest_items.find({})}
+    assert items["old"]["line"] is None and items["old"]["url"] is None
+    assert items["waiting"]["line"] == line["line"], "not sent yet: kept for its digest"
+    assert items["recent"]["line"] == line["line"]
+    assert await anonymise_digest_items(db, before=before) == 0

@@ -282,7 +282,7 @@ async def test_gateway_always_failing_ends_dead_with_reason_metric_and_dead_lett
         assert dead_after == (dead_before or 0) + 1
         key = f"{record['event_id']}:whatsapp:citizen"
         letter = await _dead_letter(infra, key)
-        assert letter["error"].startswith("HTTP 503") and letter["recipient"] == "+62812****789"
+        assert letter["error"].startswith("HTTP 503") and letter["recipient"] == "+6281******89"
         stored = await notify.deliveries.get(key)
         assert stored is not None and stored["dead_lettered"] is True
     finally:

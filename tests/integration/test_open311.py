@@ -739,6 +739,17 @@ def test_lists_stop_at_the_configured_limit(infra: Infra, db_name: str, stored: 
     assert found == codes[:0:-1]
 
 
+def test_the_limit_applies_across_categories(infra: Infra, db_name: str, stored: Any) -> None:
+    app = create_app(_settings(infra, db_name, open311=Open311Settings(max_requests=2)))
+    with TestClient(app, raise_server_exceptions=False) as small:
+        codes = [
+            published_id(small, stored, service_code=code)
+            for code in ("jalan-rusak", "sampah", "jalan-rusak", "sampah")
+        ]
+        found = small.get(f"{V2}/requests.json", params={"service_code": "jalan-rusak,sampah"})
+    assert [r["service_request_id"] for r in found.json()] == codes[:1:-1]
+
+
 def test_xml_escapes_markup_and_drops_what_xml_cannot_carry(
     client: TestClient, stored: Any
 ) -> None:

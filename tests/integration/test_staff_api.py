@@ -235,6 +235,11 @@ def test_accounts_are_managed_by_admins(api: TestClient) -> None:
         json={"current_password": "rahasia-sekali", "new_password": "lebih-rahasia"},
     )
     assert changed.status_code == 204
+    assert api.get("/api/v1/auth/me", headers=mine).status_code == 401, "the change revokes it"
+    token = api.post(
+        "/api/v1/auth/token", data={"username": "budi.dinkes", "password": "lebih-rahasia"}
+    )
+    mine = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert (
         api.patch("/api/v1/auth/me", headers=mine, json={"whatsapp": "+6281234567890"}).json()[
             "whatsapp"

@@ -17,11 +17,13 @@ from services.intake.settings import (
     DEV_WHATSAPP_VERIFY_TOKEN,
     IntakeSettings,
 )
+from tests.signing_keys import TEST_PUBLIC_KEY
 
 SECRET = "an-app-secret-of-the-meta-app"
 PRODUCTION: dict[str, Any] = {
     "environment": "production",
     "auth_secret": "x" * 40,
+    "auth_public_key": TEST_PUBLIC_KEY,
 }
 
 

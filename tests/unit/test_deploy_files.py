@@ -91,6 +91,14 @@ def test_app_points_at_the_compose_brokers(name: str) -> None:
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert env["ENVIRONMENT"] == "production"
     assert env["AUTH_SECRET"].startswith("${AUTH_SECRET:?")
+    assert env["AUTH_PUBLIC_KEY"].startswith("${AUTH_PUBLIC_KEY:?")
+    assert "AUTH_PRIVATE_KEY" not in str(env), "the signing key is routing's alone"
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_only_routing_reads_the_signing_key_file(name: str) -> None:
+    files = [f["path"] if isinstance(f, dict) else f for f in service(name)["env_file"]]
+    assert ("routing.env" in files) is (name == "routing"), files
 
 
 @pytest.mark.parametrize(("name", "port"), sorted(APP_PORTS.items()))

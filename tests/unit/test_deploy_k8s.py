@@ -27,6 +27,7 @@ from services.notify.settings import NotifySettings
 from services.routing.app import create_app as create_routing
 from services.routing.settings import RoutingSettings
 from shared.settings import SHARED_FIELDS, Environment, ServiceSettings
+from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S_DIR = REPO_ROOT / "deploy" / "k8s"
@@ -34,6 +35,8 @@ DASHBOARD_FILE = REPO_ROOT / "deploy" / "grafana" / "dashboard.json"
 DOCKERFILE = REPO_ROOT / "deploy" / "Dockerfile"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SECRET_EXAMPLE = "secret.example.yaml"
+SIGNING_KEY_EXAMPLE = "signing-key.example.yaml"
+SIGNING_KEY_SECRET = "pengaduan-signing-key"
 
 NAMESPACE = "pengaduan"
 CONFIGMAP = "pengaduan-config"
@@ -150,9 +153,10 @@ def test_kustomization_lists_exactly_the_manifests_but_the_secret_example() -> N
     assert spec["namespace"] == NAMESPACE
     listed = spec["resources"]
     assert len(listed) == len(set(listed)), "a resource is listed twice"
-    present = {f.name for f in manifest_files()} - {"kustomization.yaml", SECRET_EXAMPLE}
+    examples = {SECRET_EXAMPLE, SIGNING_KEY_EXAMPLE}
+    present = {f.name for f in manifest_files()} - {"kustomization.yaml", *examples}
     assert set(listed) == present
-    assert SECRET_EXAMPLE not in listed
+    assert not examples & set(listed)
     assert {i["name"] for i in spec.get("images", [])} <= {IMAGE}
 
 
@@ -311,6 +315,7 @@ def test_env_refers_only_to_the_configmap_and_the_secret() -> None:
     keys = {
         ("configMap", CONFIGMAP): set(configmap_data()),
         ("secret", SECRET): set(secret_example_data()),
+        ("secret", SIGNING_KEY_SECRET): {"ROUTING_AUTH_PRIVATE_KEY"},
     }
     for name in SERVICES:
         sources = {
@@ -347,7 +352,24 @@ def test_configmap_and_secret_cover_what_compose_sets() -> None:
     missing = names - set(configmap_data()) - set(secret_example_data())
     assert not missing, f"set in docker-compose.yml but not for Kubernetes: {sorted(missing)}"
     assert configmap_data()["ENVIRONMENT"] == "production"
-    assert {"AUTH_SECRET", "MONGODB_URL"} <= set(secret_example_data())
+    assert {"AUTH_SECRET", "AUTH_PUBLIC_KEY", "MONGODB_URL"} <= set(secret_example_data())
+
+
+def test_only_routing_is_given_the_signing_key() -> None:
+    """intake and notify verify tokens only: the private key is in its own Secret, which only
+    routing's container names, and never in the Secret every service reads."""
+    (signing,) = load_documents(K8S_DIR / SIGNING_KEY_EXAMPLE)
+    assert signing["metadata"]["name"] == SIGNING_KEY_SECRET
+    assert set(signing["stringData"]) == {"ROUTING_AUTH_PRIVATE_KEY"}
+    assert "REPLACE-ME" in signing["stringData"]["ROUTING_AUTH_PRIVATE_KEY"]
+    assert "ROUTING_AUTH_PRIVATE_KEY" not in secret_example_data()
+    for name in SERVICES:
+        refs = [
+            e["valueFrom"]["secretKeyRef"]["name"]
+            for e in container(name).get("env", [])
+            if "secretKeyRef" in e.get("valueFrom", {})
+        ]
+        assert (refs == [SIGNING_KEY_SECRET]) is (name == "routing"), name
 
 
 @pytest.fixture
@@ -367,8 +389,14 @@ def apply_env(monkeypatch: pytest.MonkeyPatch, name: str, secret: dict[str, str]
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_production_settings_accept_the_configmap(name: str, clean_env: pytest.MonkeyPatch) -> None:
-    secret = {**secret_example_data(), "AUTH_SECRET": TEST_AUTH_SECRET}
+    secret = {
+        **secret_example_data(),
+        "AUTH_SECRET": TEST_AUTH_SECRET,
+        "AUTH_PUBLIC_KEY": TEST_PUBLIC_KEY,
+    }
     apply_env(clean_env, name, secret)
+    if name == "routing":
+        clean_env.setenv("ROUTING_AUTH_PRIVATE_KEY", TEST_PRIVATE_KEY)
     settings = SETTINGS[name]()
     assert settings.is_production
     assert settings.host == "0.0.0.0"
@@ -586,6 +614,7 @@ def test_grep_finds_the_metrics_the_services_define() -> None:
         "pengaduan_http_request_duration_seconds": "Histogram",
         "pengaduan_outbox_pending": "Gauge",
         "pengaduan_outbox_published_total": "Counter",
+        "pengaduan_outbox_rejected_total": "Counter",
         "pengaduan_events_consumed_total": "Counter",
         "pengaduan_consumer_errors_total": "Counter",
         "pengaduan_dead_letters_total": "Counter",
@@ -593,6 +622,7 @@ def test_grep_finds_the_metrics_the_services_define() -> None:
         "pengaduan_chat_messages_total": "Counter",
         "pengaduan_chat_statuses_total": "Counter",
         "pengaduan_tickets_routed_total": "Counter",
+        "pengaduan_deadline_tickets_skipped_total": "Counter",
         "pengaduan_notifications_total": "Counter",
         "pengaduan_notifications_dead_total": "Counter",
         "pengaduan_notification_digests_total": "Counter",

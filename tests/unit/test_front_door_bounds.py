@@ -14,6 +14,7 @@ from services.intake.settings import IntakeSettings
 from shared.auth import PasswordHashing, hash_password, verify_password
 from shared.errors import ServiceUnavailable
 from shared.settings import DEV_AUTH_SECRET
+from tests.signing_keys import TEST_PUBLIC_KEY
 
 
 class Clock:
@@ -106,10 +107,16 @@ async def test_password_hashing_runs_a_bounded_number_at_once() -> None:
 def test_production_refuses_to_believe_every_address_as_a_proxy() -> None:
     secret = DEV_AUTH_SECRET + "-but-long-and-different"
     with pytest.raises(ValueError, match="FORWARDED_ALLOW_IPS"):
-        IntakeSettings(environment="production", auth_secret=secret, forwarded_allow_ips="*")
+        IntakeSettings(
+            environment="production",
+            auth_secret=secret,
+            auth_public_key=TEST_PUBLIC_KEY,
+            forwarded_allow_ips="*",
+        )
     ok = IntakeSettings(
         environment="production",
         auth_secret=secret,
+        auth_public_key=TEST_PUBLIC_KEY,
         forwarded_allow_ips="10.244.0.0/16, ::1",
         whatsapp={"enabled": False},
         sms={"enabled": False},

@@ -22,6 +22,7 @@ from services.notify.channels import (
 )
 from services.notify.settings import EmailSettings, GatewaySettings, NotifySettings
 from shared.settings import DEV_AUTH_SECRET
+from tests.signing_keys import TEST_PUBLIC_KEY
 
 MESSAGE = OutboundMessage(
     key="e1:email:citizen",
@@ -82,7 +83,7 @@ def test_webhook_signature_verifies_and_rejects_tampering_and_old_timestamps() -
 
 def test_error_texts_lose_the_contacts_they_quote() -> None:
     text = "550 5.1.1 <warga@example.com>: unknown; also +628123456789"
-    assert scrub(text) == "550 5.1.1 <w***@example.com>: unknown; also +62812****789"
+    assert scrub(text) == "550 5.1.1 <w***@example.com>: unknown; also +6281******89"
 
 
 async def test_rate_limiter_spaces_sends_after_a_burst() -> None:
@@ -115,10 +116,13 @@ def test_nested_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
 def test_production_refuses_log_transports_and_short_webhook_secrets() -> None:
     secret = "x" * 40
     with pytest.raises(ValidationError, match="NOTIFY_EMAIL__TRANSPORT is log"):
-        NotifySettings(environment="production", auth_secret=secret)
+        NotifySettings(
+            environment="production", auth_secret=secret, auth_public_key=TEST_PUBLIC_KEY
+        )
     settings = NotifySettings(
         environment="production",
         auth_secret=secret,
+        auth_public_key=TEST_PUBLIC_KEY,
         email={"transport": "smtp", "host": "mail"},
         whatsapp={"transport": "off"},
     )
@@ -127,6 +131,7 @@ def test_production_refuses_log_transports_and_short_webhook_secrets() -> None:
         NotifySettings(
             environment="production",
             auth_secret=secret,
+            auth_public_key=TEST_PUBLIC_KEY,
             email={"transport": "off"},
             whatsapp={"transport": "off"},
             webhook={"targets": [{"name": "a", "url": "https://a", "secret": "short"}]},

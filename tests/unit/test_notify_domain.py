@@ -167,8 +167,12 @@ def test_a_payload_that_does_not_match_its_type_is_refused() -> None:
     ("address", "masked"),
     [
         ("warga@example.com", "w***@example.com"),
-        ("+628123456789", "+62812****789"),
-        ("0812-3456-789", "081234**789"),
+        ("+628123456789", "+6281******89"),
+        ("0812-3456-789", "081******89"),
+        # A ten-character number keeps 4 of its characters, not 9.
+        ("0812345678", "08******78"),
+        ("+62812345678", "+628******78"),
+        ("12345678", "***"),
         ("opd:DPUPR", "opd:DPUPR"),
         ("webhook:lapor", "webhook:lapor"),
         ("user:dlh", "user:dlh"),

@@ -16,6 +16,7 @@ from services.notify.domain import Contact
 from services.notify.rendering import Links, Renderer, TicketFacts
 from services.notify.settings import NotifySettings, SmsSettings, WhatsAppSettings
 from shared.events import Envelope, EventType
+from tests.signing_keys import TEST_PUBLIC_KEY
 
 NOW = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
 CLOUD = WhatsAppSettings(
@@ -191,10 +192,16 @@ def test_the_choice_question_lists_the_candidates_by_number() -> None:
 def test_production_refuses_the_development_access_token() -> None:
     dev = {**CLOUD.model_dump(), "access_token": "dev-whatsapp-access-token"}
     with pytest.raises(ValidationError, match="development token"):
-        NotifySettings(environment="production", auth_secret="x" * 40, whatsapp=dev)
+        NotifySettings(
+            environment="production",
+            auth_secret="x" * 40,
+            auth_public_key=TEST_PUBLIC_KEY,
+            whatsapp=dev,
+        )
     real = NotifySettings(
         environment="production",
         auth_secret="x" * 40,
+        auth_public_key=TEST_PUBLIC_KEY,
         email={"transport": "off"},
         whatsapp={**CLOUD.model_dump(), "access_token": "EAAG-real-token"},
     )

@@ -14,6 +14,7 @@ from shared.auth import Principal, Role, TokenCodec, hash_password, verify_passw
 from shared.catalogue import TRIASE, packaged_catalogue
 from shared.errors import Unauthorized
 from shared.events import Envelope, EventType, TicketRouted, utcnow
+from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY, generate, private_key
 from shared.supervise import stop
 
 
@@ -48,6 +49,13 @@ def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ValidationError, match="AUTH_SECRET"):
         IntakeSettings()
     monkeypatch.setenv("AUTH_SECRET", "x" * 40)
+    with pytest.raises(ValidationError, match="AUTH_PUBLIC_KEY"):
+        IntakeSettings()
+    private, public = generate()
+    monkeypatch.setenv("AUTH_PUBLIC_KEY", public)
+    with pytest.raises(ValidationError, match="ROUTING_AUTH_PRIVATE_KEY must be set"):
+        RoutingSettings()
+    monkeypatch.setenv("ROUTING_AUTH_PRIVATE_KEY", private)
     monkeypatch.setenv("ROUTING_SEED_DEV_ACCOUNTS", "true")
     with pytest.raises(ValidationError, match="SEED_DEV_ACCOUNTS"):
         RoutingSettings()
@@ -55,13 +63,16 @@ def test_production_refuses_dev_secrets(monkeypatch: pytest.MonkeyPatch) -> None
     assert RoutingSettings().is_production
 
 
-def test_tokens_carry_role_and_opd_and_refuse_tampering() -> None:
-    codec = TokenCodec("s" * 40, ttl_seconds=60)
-    principal = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
-    token = codec.issue(principal)
-    assert codec.verify(token) == principal
+def test_tokens_carry_role_and_opd_and_refuse_another_key() -> None:
+    codec = TokenCodec(DEV_AUTH_PUBLIC_KEY, private=DEV_AUTH_PRIVATE_KEY, ttl_seconds=60)
+    principal = Principal(username="dlh", role=Role.OFFICER, opd="DLH", token_version=3)
+    verified = codec.verify(codec.issue(principal))
+    assert (verified.username, verified.role, verified.opd) == ("dlh", Role.OFFICER, "DLH")
+    assert verified.token_version == 3 and verified.signed_in_at is not None
+    private, public = generate()
     with pytest.raises(Unauthorized):
-        TokenCodec("t" * 40, ttl_seconds=60).verify(token)
+        TokenCodec(public, ttl_seconds=60).verify(codec.issue(principal))
+    assert TokenCodec(public, private=private, ttl_seconds=60).can_issue
 
 
 def test_expired_token_is_refused() -> None:
@@ -70,13 +81,14 @@ def test_expired_token_is_refused() -> None:
             "iss": "layanan-pengaduan",
             "sub": "admin",
             "role": "admin",
+            "iat": utcnow() - timedelta(seconds=65),
             "exp": utcnow() - timedelta(seconds=5),
         },
-        "s" * 40,
-        algorithm="HS256",
+        private_key(DEV_AUTH_PRIVATE_KEY),
+        algorithm="EdDSA",
     )
     with pytest.raises(Unauthorized):
-        TokenCodec("s" * 40, ttl_seconds=60).verify(expired)
+        TokenCodec(DEV_AUTH_PUBLIC_KEY, ttl_seconds=60).verify(expired)
 
 
 def test_passwords_are_argon2_hashed() -> None:
