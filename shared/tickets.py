@@ -166,6 +166,8 @@ class Ticket(_Stored):
     # Same description from the same reporter shortly before: flagged, not refused.
     duplicate_key: str | None = None
     possible_duplicate_of: str | None = None
+    # The cluster of related tickets it belongs to (routing's `clusters` holds the members).
+    cluster_id: str | None = None
     correlation_id: str
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -19,6 +19,8 @@ from services.intake.schemas import (
     RatingIn,
     RegionOut,
     ReplyIn,
+    SupportIn,
+    SupportOut,
 )
 from shared.http import require_json
 
@@ -98,6 +100,27 @@ async def reply(tracking_code: str, body: ReplyIn, ctx: IntakeDep) -> dict[str, 
         reply_token=body.reply_token,
         action=body.action.value,
         message=body.message,
+    )
+
+
+@router.post(
+    "/complaints/{tracking_code}/support",
+    tags=["follow-up"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=SupportOut,
+    dependencies=[Depends(require_json), RateLimited],
+    responses={
+        404: {"description": "Unknown tracking code"},
+        409: {"description": "Not a public, open report (not verified, confidential, or done)"},
+        **ERRORS,
+    },
+    summary='"Dukung laporan ini": support a public open report (once per contact)',
+)
+async def support(
+    tracking_code: str, body: SupportIn, ctx: IntakeDep, client: ClientDep
+) -> dict[str, Any]:
+    return await service.support(
+        ctx, tracking_code, email=body.email, phone=body.phone, lang=body.lang, client=client
     )
 
 

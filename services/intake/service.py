@@ -26,6 +26,7 @@ from services.intake.repository import (
 )
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
+from services.intake.support import SupportRepository, supportable
 from shared import publication
 from shared.catalogue import Catalogue, CatalogueStore
 from shared.errors import (
@@ -60,6 +61,8 @@ class IntakeContext:
     photo_gate: PhotoGate
     rate_limiter: AddressLimiter
     statistics: StatisticsReader
+    supporters: SupportRepository | None = None
+    support_limiter: AddressLimiter | None = None
 
 
 def _hash(value: str) -> str:
@@ -268,7 +271,41 @@ async def public_complaint(
     if ticket is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     is_reporter = reply_token is not None and domain.reply_token_matches(reply_token, ticket)
-    return domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
+    view = domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
+    if ctx.supporters is not None:
+        view["supporters"] = await ctx.supporters.count(ticket.tracking_code)
+    return view
+
+
+async def support(
+    ctx: IntakeContext,
+    tracking_code: str,
+    *,
+    email: str | None,
+    phone: str | None,
+    lang: str,
+    client: str,
+) -> dict[str, Any]:
+    """A citizen supports a public, open report; once per contact, limited per address."""
+    if ctx.support_limiter is not None:
+        wait = ctx.support_limiter.hit(client)
+        if wait:
+            raise TooManyRequests(
+                "Terlalu banyak dukungan dari alamat ini; coba lagi nanti. (Too many supports.)",
+                headers={"Retry-After": str(wait)},
+            )
+    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    if ticket is None or ctx.supporters is None:
+        raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
+    if not supportable(ticket):
+        raise Conflict(
+            "Laporan ini tidak dapat didukung: belum diverifikasi, tidak untuk umum, atau sudah "
+            "selesai. (Only public, open reports can be supported.)"
+        )
+    done = await ctx.supporters.add(
+        ticket.tracking_code, email=email, phone=phone, lang=lang, now=utcnow()
+    )
+    return {"tracking_code": ticket.tracking_code, "supporters": done.count, "new": done.new}
 
 
 async def _apply(

@@ -300,7 +300,9 @@ async def transition(
     request = workflow.Request(
         action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
     )
-    return await staff.transition(ctx, principal, tracking_code, request, version=body.version)
+    return await staff.transition(
+        ctx, principal, tracking_code, request, version=body.version, cluster=body.cluster
+    )
 
 
 @router.post(
@@ -315,7 +317,9 @@ async def transition(
 async def add_comment(
     tracking_code: str, body: CommentIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await staff.comment(ctx, principal, tracking_code, body=body.body, public=body.public)
+    return await staff.comment(
+        ctx, principal, tracking_code, body=body.body, public=body.public, cluster=body.cluster
+    )
 
 
 @router.put(

@@ -17,6 +17,10 @@ from pymongo.errors import PyMongoError
 from services.routing import service, statistics
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
+from services.routing.cluster_api import router as cluster_router
+from services.routing.cluster_service import Clusters
+from services.routing.cluster_store import ClusterRepository
+from services.routing.clustering import Matcher
 from services.routing.console import STATIC_PATH, static_files
 from services.routing.console import router as console_router
 from services.routing.deadlines import DeadlineScheduler
@@ -108,6 +112,16 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             window=timedelta(minutes=settings.login_lock_minutes),
         )
         models = ModelStore(db, cache_dir=settings.model_cache_dir)
+        clusters = Clusters(
+            tickets=tickets,
+            store=ClusterRepository(db),
+            matcher=Matcher(
+                threshold=settings.cluster_threshold,
+                window=timedelta(days=settings.cluster_window_days),
+                max_distance_m=settings.cluster_distance_m,
+            ),
+        )
+        proposals = clusters if settings.cluster_proposals else None
 
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
@@ -130,6 +144,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 calendar=settings.calendar(),
                 model=await models.active_model(),
                 choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
+                clusters=proposals,
             )
 
         deadlines = DeadlineScheduler(
@@ -150,6 +165,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 tickets=tickets,
                 catalogue=catalogue,
                 models=models,
+                clusters=proposals,
             ),
             dead_letter_topic=topics.DLQ_ROUTING,
             publisher=publisher,
@@ -196,6 +212,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     catalogue=catalogue,
                     models=models,
                     statistics=StatisticsReader(StatisticsStore(db), ttl_s=30.0),
+                    clusters=clusters,
                 ),
                 "throttle": throttle,
             }
@@ -212,6 +229,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         readiness=readiness,
     )
     app.include_router(router)
+    app.include_router(cluster_router)
     app.include_router(console_router)
     app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")

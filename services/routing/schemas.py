@@ -47,6 +47,10 @@ class TransitionIn(_Strict):
     to_opd: Annotated[str, StringConstraints(max_length=64)] | None = None
     reason: Annotated[str, StringConstraints(max_length=32)] | None = None
     version: int | None = Field(default=None, ge=1)
+    cluster: bool = Field(
+        default=False,
+        description="On a confirmed cluster's primary: apply to every open member too",
+    )
 
 
 class PublicationIn(_Strict):
@@ -100,6 +104,9 @@ class ClassifyOut(BaseModel):
 class CommentIn(_Strict):
     body: Note
     public: bool = False
+    cluster: bool = Field(
+        default=False, description="A public comment on a confirmed cluster's primary: to all"
+    )
 
 
 class CommentOut(BaseModel):
@@ -121,6 +128,28 @@ class HistoryOut(BaseModel):
     note: str | None = None
     public: bool
     internal_note: str | None = None
+
+
+class ClusterOut(BaseModel):
+    """Related tickets answered as one: `members` includes the `primary`; `proposed` are the
+    router's matches to a confirmed cluster, waiting for confirmation."""
+
+    id: str
+    primary: str | None
+    members: list[str]
+    status: Literal["proposed", "confirmed", "dissolved"]
+    proposed: list[str] = Field(default_factory=list)
+    opd: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+
+
+class ClusterIn(_Strict):
+    primary: Code
+    members: Annotated[list[Code], Field(min_length=1, max_length=200)]
 
 
 class TicketOut(BaseModel):
@@ -147,6 +176,13 @@ class TicketOut(BaseModel):
     anonymous: bool
     confidential: bool
     possible_duplicate_of: str | None = None
+    cluster_id: str | None = None
+    cluster: ClusterOut | None = Field(
+        default=None, description="The cluster of related tickets (one ticket's view only)"
+    )
+    cluster_results: list[dict[str, Any]] | None = Field(
+        default=None, description="A cluster transition: what happened to each member"
+    )
     history: list[HistoryOut]
     comments: list[CommentOut]
     photos: list[dict[str, Any]] = Field(default_factory=list)

@@ -50,6 +50,13 @@ class RoutingSettings(ServiceSettings):
     statistics_consumer: bool = True
     # Who the monthly reports are from (their heading).
     report_organisation: str = "Pemerintah Kabupaten Serang"
+    # Related complaints (docs/clusters.md): the router proposes a cluster for a routed ticket
+    # whose problem words are this alike (0-1) to an open one of the same OPD and place,
+    # submitted within the window; places match by desa, or by coordinates this close.
+    cluster_proposals: bool = True
+    cluster_threshold: float = Field(default=0.45, gt=0, le=1)
+    cluster_window_days: int = Field(default=14, ge=1, le=90)
+    cluster_distance_m: float = Field(default=400.0, gt=0, le=5000)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

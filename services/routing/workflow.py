@@ -117,6 +117,8 @@ class Request:
     note: str | None = None
     to_opd: str | None = None
     reason: str | None = None
+    # Applied to a cluster's member because its primary (this code) took the action.
+    cluster_primary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,9 @@ def transition(
     )
     if note and not public:
         entry["internal_note"] = note
+    if request.cluster_primary:
+        together = f"Bersama kelompok, dari laporan utama {request.cluster_primary}."
+        entry["internal_note"] = " ".join(filter(None, [entry.get("internal_note"), together]))
     if request.reason:
         entry["reason"] = request.reason
     return Change(
