@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile, status
 
 from services.intake import service
 from services.intake.deps import ClientDep, IntakeDep, RateLimited
@@ -13,6 +13,7 @@ from services.intake.schemas import (
     ComplaintCreated,
     ComplaintIn,
     FollowUpOut,
+    NearbyReports,
     OpdOut,
     PhotoOut,
     PublicComplaint,
@@ -68,6 +69,27 @@ async def submit_complaint(
     return await service.submit_complaint(
         ctx, complaint, idempotency_key=idempotency_key, client=client
     )
+
+
+@router.get(
+    "/complaints/nearby",
+    tags=["complaints"],
+    response_model=NearbyReports,
+    summary="Public open reports of a category near a place (the form offers to support one)",
+)
+async def nearby(
+    ctx: IntakeDep,
+    category: Annotated[str, Query(max_length=64)],
+    kecamatan: Annotated[str | None, Query(max_length=64)] = None,
+    desa: Annotated[str | None, Query(max_length=120)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    text: Annotated[str, Query(max_length=4000)] = "",
+) -> dict[str, Any]:
+    items = await service.nearby_reports(
+        ctx, category=category, kecamatan=kecamatan, desa=desa, lat=lat, lon=lon, text=text
+    )
+    return {"items": items}
 
 
 @router.get(

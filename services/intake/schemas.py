@@ -88,6 +88,21 @@ class SupportOut(BaseModel):
     new: bool = Field(description="False: this contact already supported it (nothing changed)")
 
 
+class NearbyReport(BaseModel):
+    """A public, verified, open report like the one being typed (its text redacted)."""
+
+    tracking_code: str
+    status: TicketStatus
+    category: str | None
+    public_text: str | None
+    submitted_at: datetime
+    supporters: int
+
+
+class NearbyReports(BaseModel):
+    items: list[NearbyReport]
+
+
 class ComplaintIn(_Strict):
     """A citizen's complaint, suggestion or information request."""
 

@@ -26,7 +26,7 @@ from services.intake.repository import (
 )
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
-from services.intake.support import SupportRepository, supportable
+from services.intake.support import NearbyReports, SupportRepository, supportable
 from shared import publication
 from shared.catalogue import Catalogue, CatalogueStore
 from shared.errors import (
@@ -63,6 +63,7 @@ class IntakeContext:
     statistics: StatisticsReader
     supporters: SupportRepository | None = None
     support_limiter: AddressLimiter | None = None
+    nearby: NearbyReports | None = None
 
 
 def _hash(value: str) -> str:
@@ -275,6 +276,34 @@ async def public_complaint(
     if ctx.supporters is not None:
         view["supporters"] = await ctx.supporters.count(ticket.tracking_code)
     return view
+
+
+async def nearby_reports(
+    ctx: IntakeContext,
+    *,
+    category: str | None,
+    kecamatan: str | None,
+    desa: str | None,
+    lat: float | None,
+    lon: float | None,
+    text: str,
+) -> list[dict[str, Any]]:
+    """Public open reports of the same kind near the place of a complaint being typed (the
+    form offers to support one instead); none without a category, which names the OPD."""
+    cat = await ctx.catalogue.get()
+    chosen = cat.category(category) if category else None
+    if chosen is None or ctx.nearby is None:
+        return []
+    region = cat.region(kecamatan) if kecamatan else None
+    return await ctx.nearby.find(
+        opd=chosen.opd,
+        category=chosen.code,
+        kecamatan=region.code if region else None,
+        desa=desa,
+        lat=lat,
+        lon=lon,
+        text=text,
+    )
 
 
 async def support(

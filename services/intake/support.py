@@ -9,6 +9,7 @@ are counted, and all are limited per address.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared import publication
 from shared.locks import DocumentLocks
 from shared.mongo import Document
+from shared.search import words
 from shared.tickets import LOCKS, Ticket, TicketStatus
 
 COLLECTION = "supporters"
+RECENT = "cluster_recent"  # routing's recent tickets per OPD (services/routing/cluster_store.py)
+NEARBY_M = 1000.0
 # Supporters with contact kept per ticket (notify tells each); beyond that only counted.
 MAX_CONTACTS = 1000
 SUPPORTABLE = frozenset({TicketStatus.VERIFIED, TicketStatus.IN_PROGRESS})
@@ -84,3 +88,108 @@ class SupportRepository:
             doc.update(count=int(doc["count"]) + 1, contacts=contacts, updated_at=now)
             await self.collection.replace_one({"_id": tracking_code}, doc, upsert=True)
         return Supported(int(doc["count"]), new=True)
+
+
+def _place(value: str | None) -> str | None:
+    """A desa as routing's recent list keeps it (lower case, without "desa"/"kelurahan")."""
+    if not value:
+        return None
+    folded = " ".join(value.lower().replace("desa", " ").replace("kelurahan", " ").split())
+    return folded or None
+
+
+def _distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000.0 * math.asin(math.sqrt(h))
+
+
+def rank_nearby(
+    entries: list[dict[str, Any]],
+    *,
+    category: str | None,
+    kecamatan: str | None,
+    desa: str | None,
+    lat: float | None,
+    lon: float | None,
+    text: str,
+) -> list[str]:
+    """Codes of recent tickets near the place being typed, nearest and most alike first:
+    close coordinates or the same desa before the same kecamatan; then shared words."""
+    said = set(words(text))
+    here = _place(desa)
+    ranked: list[tuple[int, int, str]] = []
+    for e in entries:
+        if category and e.get("category") and e["category"] != category:
+            continue
+        if lat is not None and lon is not None and e.get("lat") is not None:
+            if _distance_m(lat, lon, e["lat"], e["lon"]) > NEARBY_M:
+                continue
+            place = 2
+        elif here and e.get("desa") == here:
+            place = 2
+        elif kecamatan and e.get("kecamatan") == kecamatan and not (here and e.get("desa")):
+            place = 1
+        else:
+            continue
+        shared = len(said & set(e.get("stems") or ()))
+        ranked.append((place, shared, str(e["code"])))
+    ranked.sort(key=lambda r: (-r[0], -r[1]))
+    return [code for _, _, code in ranked]
+
+
+def nearby_item(ticket: Ticket, supporters: int) -> dict[str, Any]:
+    """A report as the form shows it: public text only (redacted), never who sent it."""
+    return {
+        "tracking_code": ticket.tracking_code,
+        "status": ticket.status,
+        "category": ticket.category,
+        "public_text": publication.public_text(ticket),
+        "submitted_at": ticket.submitted_at,
+        "supporters": supporters,
+    }
+
+
+class NearbyReports:
+    """Public open reports like the one being typed: routing's recent list of the category's
+    OPD (one read by `_id`), then each candidate ticket by `_id`; no filter over `tickets`."""
+
+    def __init__(self, db: AsyncDatabase[Document], supporters: SupportRepository) -> None:
+        self._recent = db[RECENT]
+        self._tickets = db["tickets"]
+        self._supporters = supporters
+
+    async def find(
+        self,
+        *,
+        opd: str,
+        category: str | None,
+        kecamatan: str | None,
+        desa: str | None,
+        lat: float | None,
+        lon: float | None,
+        text: str,
+        limit: int = 5,
+    ) -> list[dict[str, Any]]:
+        doc = await self._recent.find_one({"_id": opd})
+        codes = rank_nearby(
+            list((doc or {}).get("entries") or []),
+            category=category,
+            kecamatan=kecamatan,
+            desa=desa,
+            lat=lat,
+            lon=lon,
+            text=text,
+        )
+        found: list[dict[str, Any]] = []
+        for code in codes[: limit * 3]:
+            raw = await self._tickets.find_one({"_id": code}, {"outbox": 0})
+            if raw is None:
+                continue
+            ticket = Ticket.from_document(raw)
+            if supportable(ticket):
+                found.append(nearby_item(ticket, await self._supporters.count(code)))
+            if len(found) >= limit:
+                break
+        return found

@@ -97,3 +97,36 @@ def test_concurrent_supports_of_one_contact_count_once(client: TestClient, store
     assert all(r.status_code == 201 for r in results)
     assert sum(r.json()["new"] for r in results) == 1
     assert stored.supporters.find_one({"_id": code})["count"] == 1
+
+
+def test_the_form_finds_public_open_reports_of_the_category_nearby(
+    client: TestClient, stored: Any
+) -> None:
+    near, done, unverified, far = (
+        put_ticket(stored, status=s) for s in ("verified", "resolved", "routed", "in_progress")
+    )
+    stored.tickets.update_one(
+        {"_id": near}, {"$set": {"description": "Jalan berlubang, hubungi 081234567890"}}
+    )
+    entry = {"opd": "DPUPR", "category": "jalan-rusak", "kecamatan": "KEC-CIRUAS", "lat": None}
+    stored.cluster_recent.insert_one(
+        {
+            "_id": "DPUPR",
+            "entries": [
+                {**entry, "code": near, "desa": "citerep", "stems": ["lubang", "jalan"]},
+                {**entry, "code": done, "desa": "citerep", "stems": ["lubang"]},
+                {**entry, "code": unverified, "desa": "citerep", "stems": ["lubang"]},
+                {**entry, "code": far, "desa": "ranjeng", "stems": ["lubang"]},
+            ],
+        }
+    )
+    params = {"category": "jalan-rusak", "kecamatan": "KEC-CIRUAS", "desa": "Citerep"}
+    found = client.get("/api/v1/complaints/nearby", params={**params, "text": "lubang"})
+    assert found.status_code == 200, found.text
+    items = found.json()["items"]
+    assert [i["tracking_code"] for i in items] == [near]
+    assert "081234567890" not in items[0]["public_text"] and "Siti" not in str(items)
+    other = client.get("/api/v1/complaints/nearby", params={**params, "category": "sampah"})
+    assert other.json()["items"] == []
+    wide = client.get("/api/v1/complaints/nearby", params={"category": "jalan-rusak"})
+    assert wide.json()["items"] == []  # no place: nothing is "nearby"
