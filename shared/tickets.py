@@ -168,6 +168,8 @@ class Ticket(_Stored):
     possible_duplicate_of: str | None = None
     # The cluster of related tickets it belongs to (routing's `clusters` holds the members).
     cluster_id: str | None = None
+    # How many citizens it speaks for: its cluster's size plus its supporters (queue order).
+    weight: int = 1
     correlation_id: str
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -179,6 +181,11 @@ class Ticket(_Stored):
     @classmethod
     def from_document(cls, doc: Document) -> Ticket:
         return cls.model_validate(doc)
+
+
+def queue_weight(*, cluster_size: int, supporters: int) -> int:
+    """How many citizens a ticket speaks for: its cluster's reporters plus its supporters."""
+    return max(cluster_size, 1) + max(supporters, 0)
 
 
 def history_entry(

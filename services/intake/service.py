@@ -43,7 +43,7 @@ from shared.errors import (
 from shared.events import utcnow
 from shared.photos import PhotoStore
 from shared.statistics.store import StatisticsReader
-from shared.tickets import Location, Photo, Reporter, Ticket
+from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
 
 MAX_VERSION_RETRIES = 5
 
@@ -331,9 +331,14 @@ async def support(
             "Laporan ini tidak dapat didukung: belum diverifikasi, tidak untuk umum, atau sudah "
             "selesai. (Only public, open reports can be supported.)"
         )
-    done = await ctx.supporters.add(
+    supporters = ctx.supporters
+    done = await supporters.add(
         ticket.tracking_code, email=email, phone=phone, lang=lang, now=utcnow()
     )
+    if done.new:
+        size = await supporters.cluster_size(ticket)
+        weight = queue_weight(cluster_size=size, supporters=done.count)
+        await _apply(ctx, ticket, lambda _: domain.Change(set_fields={"weight": weight}, push={}))
     return {"tracking_code": ticket.tracking_code, "supporters": done.count, "new": done.new}
 
 

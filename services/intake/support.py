@@ -24,6 +24,7 @@ from shared.tickets import LOCKS, Ticket, TicketStatus
 
 COLLECTION = "supporters"
 RECENT = "cluster_recent"  # routing's recent tickets per OPD (services/routing/cluster_store.py)
+CLUSTERS = "clusters"  # routing's clusters of related tickets (read only here)
 NEARBY_M = 1000.0
 # Supporters with contact kept per ticket (notify tells each); beyond that only counted.
 MAX_CONTACTS = 1000
@@ -55,7 +56,18 @@ class Supported:
 class SupportRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[COLLECTION]
+        self._clusters = db[CLUSTERS]
         self._locks = DocumentLocks(db[LOCKS])
+
+    async def cluster_size(self, ticket: Ticket) -> int:
+        """How many tickets the ticket's cluster holds (1 when it is in none)."""
+        if ticket.cluster_id is None:
+            return 1
+        doc = await self._clusters.find_one(
+            {"_id": ticket.cluster_id}, {"members": 1, "proposed": 1}
+        )
+        everyone = [*(doc or {}).get("members", []), *(doc or {}).get("proposed", [])]
+        return len(everyone) if ticket.tracking_code in everyone else 1
 
     async def count(self, tracking_code: str) -> int:
         doc = await self.collection.find_one({"_id": tracking_code}, {"count": 1})

@@ -221,7 +221,7 @@ async def list_tickets(
     q: Annotated[str | None, Query(max_length=200)] = None,
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
-    sort: Annotated[str, Query(pattern="^(-submitted_at|due_at)$")] = "-submitted_at",
+    sort: Annotated[str, Query(pattern="^(-submitted_at|due_at|-weight)$")] = "-submitted_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import utcnow
 from shared.locks import LockTimeout
-from shared.tickets import Ticket, TicketStatus
+from shared.tickets import Ticket, TicketStatus, queue_weight
 
 log = logging.getLogger(__name__)
 ROUTER_ACTOR = "sistem:router"
@@ -105,13 +106,12 @@ class Clusters:
                     now=now,
                 )
                 await self.store.add(cluster)
-                await self._point(other.tracking_code, cluster.id)
             else:
                 joined = clustering.join(cluster, ticket.tracking_code, actor=ROUTER_ACTOR, now=now)
                 if not await self.store.save(cluster, joined):
                     continue
                 cluster = joined
-            await self._point(ticket.tracking_code, cluster.id)
+            await self._sync(cluster, cluster.everyone)
             log.info(
                 "ticket %s proposed to cluster %s (score %.2f)",
                 ticket.tracking_code,
@@ -187,8 +187,7 @@ class Clusters:
             now=now,
         )
         await self.store.add(cluster)
-        for code in codes:
-            await self._point(code, cluster.id)
+        await self._sync(cluster, codes)
         return cluster
 
     async def confirm(self, principal: Principal, cluster_id: str, *, now: datetime) -> Cluster:
@@ -217,11 +216,11 @@ class Clusters:
         for _ in range(RETRIES):
             after = clustering.remove(cluster, code, actor=actor, now=now)
             if await self.store.save(cluster, after):
-                await self._point(code, None)
+                await self._sync(None, [code])
                 if after is None:
-                    for left in cluster.everyone:
-                        if left != code:
-                            await self._point(left, None)
+                    await self._sync(None, [c for c in cluster.everyone if c != code])
+                else:
+                    await self._sync(after, after.everyone)
                 return after
             fresh = await self.store.get(cluster.id)
             if fresh is None or code not in fresh.everyone:
@@ -269,13 +268,22 @@ class Clusters:
             raise NotFound(f"Laporan {code} tidak ditemukan. (Ticket {code} not found.)")
         return ticket
 
-    async def _point(self, code: str, cluster_id: str | None) -> None:
-        """Set a ticket's pointer to its cluster (version-checked, retried)."""
+    async def _sync(self, cluster: Cluster | None, codes: Iterable[str]) -> None:
+        """Point tickets to their cluster (or none) and set their place in the queue."""
+        size = len(cluster.everyone) if cluster else 1
+        for code in codes:
+            await self._point(code, cluster.id if cluster else None, size)
+
+    async def _point(self, code: str, cluster_id: str | None, size: int) -> None:
+        """Set a ticket's pointer to its cluster and its weight (version-checked, retried)."""
+        supporters = await self.store.supporters(code)
+        weight = queue_weight(cluster_size=size, supporters=supporters)
         for _ in range(RETRIES):
             ticket = await self.tickets.get(code)
-            if ticket is None or ticket.cluster_id == cluster_id:
+            if ticket is None or (ticket.cluster_id, ticket.weight) == (cluster_id, weight):
                 return
-            if await self.tickets.update(ticket, set_fields={"cluster_id": cluster_id}):
+            fields = {"cluster_id": cluster_id, "weight": weight}
+            if await self.tickets.update(ticket, set_fields=fields):
                 return
         raise Conflict(CHANGED)
 

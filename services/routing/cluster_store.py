@@ -19,17 +19,23 @@ from shared.tickets import LOCKS
 
 CLUSTERS = "clusters"
 RECENT = "cluster_recent"
+SUPPORTERS = "supporters"  # intake's "dukung laporan ini" (only the count is read here)
 
 
 class ClusterRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[CLUSTERS]
         self._recent = db[RECENT]
+        self._supporters = db[SUPPORTERS]
         self.locks = DocumentLocks(db[LOCKS])
 
     async def get(self, cluster_id: str) -> Cluster | None:
         doc = await self.collection.find_one({"_id": cluster_id})
         return Cluster.from_document(doc) if doc else None
+
+    async def supporters(self, tracking_code: str) -> int:
+        doc = await self._supporters.find_one({"_id": tracking_code}, {"count": 1})
+        return int(doc["count"]) if doc else 0
 
     async def add(self, cluster: Cluster) -> None:
         await self.collection.insert_one(cluster.to_document())

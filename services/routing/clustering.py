@@ -333,8 +333,3 @@ def _bump(cluster: Cluster, now: datetime, step: dict[str, Any], **changes: Any)
         history=(*cluster.history, step),
         **changes,
     )
-
-
-def queue_weight(*, cluster_size: int, supporters: int) -> int:
-    """How many citizens a ticket speaks for: its cluster's reporters and its supporters."""
-    return max(cluster_size, 1) + max(supporters, 0)

@@ -17,7 +17,12 @@ from shared.mongo import Document
 from shared.search import query_tokens
 from shared.tickets import Ticket
 
-SORTS = {"-submitted_at": ("submitted_at", DESCENDING), "due_at": ("due_at", ASCENDING)}
+SORTS = {
+    "-submitted_at": ("submitted_at", DESCENDING),
+    "due_at": ("due_at", ASCENDING),
+    # How many citizens a ticket speaks for (its cluster's size plus its supporters).
+    "-weight": ("weight", DESCENDING),
+}
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,12 @@ def encode_cursor(value: Any, ticket_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[Any, str]:
     padded = cursor + "=" * (-len(cursor) % 4)
     value, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
-    # Only a time (or null) and an id: never an object that would reach the query as an operator.
+    # Only a time, a whole number (or null) and an id: never an object that would reach the
+    # query as an operator.
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        pass
     elif value is not None:
         raise ValueError("cursor")
     if not isinstance(ticket_id, str):
@@ -141,6 +149,7 @@ class TicketQueries:
             [("location.kecamatan", ASCENDING)],
             [("submitted_at", DESCENDING), ("_id", DESCENDING)],
             [("due_at", ASCENDING), ("_id", ASCENDING)],
+            [("weight", DESCENDING), ("_id", DESCENDING)],
             [("search_tokens", ASCENDING)],
         ):
             await self._tickets.create_index(keys)

@@ -121,6 +121,19 @@ def test_staff_build_confirm_and_split_clusters_within_their_opd(
         "members": [a, b, c],
     }
 
+    lone = put_ticket(stored)
+    stored.supporters.insert_one({"_id": c, "count": 2, "contacts": []})
+    assert [stored.tickets.find_one({"_id": x})["weight"] for x in (a, b, lone)] == [3, 3, 1]
+    queue = api.get("/api/v1/tickets", params={"sort": "-weight", "limit": 2}, headers=dpupr)
+    assert queue.status_code == 200, queue.text
+    assert {t["tracking_code"] for t in queue.json()["items"]} <= {a, b, c}
+    rest = api.get(
+        "/api/v1/tickets",
+        params={"sort": "-weight", "limit": 2, "cursor": queue.json()["next_cursor"]},
+        headers=dpupr,
+    )
+    assert [t["tracking_code"] for t in rest.json()["items"]][-1] == lone
+
     again = api.post("/api/v1/clusters", json={"primary": b, "members": [c]}, headers=dpupr)
     assert again.status_code == 409  # already in a confirmed cluster: split first
     dlh = auth(api, "dlh")
@@ -139,6 +152,8 @@ def test_staff_build_confirm_and_split_clusters_within_their_opd(
     assert split.status_code == 200, split.text
     assert split.json()["primary"] == b and split.json()["members"] == [b, c]
     assert api.get(f"/api/v1/tickets/{a}", headers=dpupr).json()["cluster"] is None
+    assert stored.tickets.find_one({"_id": a})["weight"] == 1
+    assert stored.tickets.find_one({"_id": c})["weight"] == 2 + 2  # two left, two supporters
     dissolved = api.delete(f"/api/v1/clusters/{cluster['id']}/members/{c}", headers=dpupr)
     assert dissolved.json()["status"] == "dissolved"
     assert api.get(f"/api/v1/tickets/{b}", headers=dpupr).json()["cluster"] is None

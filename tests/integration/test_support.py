@@ -65,6 +65,7 @@ def test_a_contact_supports_once_and_the_public_sees_only_the_count(
     assert "example.com" not in str(view) and "1111" not in str(view)
     doc = stored.supporters.find_one({"_id": code})
     assert doc["count"] == 3 and len(doc["contacts"]) == 2
+    assert stored.tickets.find_one({"_id": code})["weight"] == 1 + 3  # its place in the queue
 
 
 def test_only_public_open_reports_can_be_supported(client: TestClient, stored: Any) -> None:

@@ -9,6 +9,7 @@ import pytest
 from services.routing import clustering
 from services.routing.cluster_eval import PROBLEMS, evaluate, generate
 from services.routing.clustering import ClusterStatus, Matcher, Profile
+from shared.tickets import queue_weight
 
 NOW = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)
 
@@ -178,5 +179,5 @@ def test_splitting_the_primary_promotes_the_oldest_member_and_two_are_the_minimu
 
 
 def test_queue_weight_counts_reporters_and_supporters() -> None:
-    assert clustering.queue_weight(cluster_size=0, supporters=0) == 1
-    assert clustering.queue_weight(cluster_size=3, supporters=2) == 5
+    assert queue_weight(cluster_size=0, supporters=0) == 1
+    assert queue_weight(cluster_size=3, supporters=2) == 5
