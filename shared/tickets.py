@@ -27,6 +27,9 @@ class TicketStatus(StrEnum):
     ROUTED = "routed"
     VERIFIED = "verified"
     IN_PROGRESS = "in_progress"
+    # The deadline is paused while the OPD waits (services/routing/pauses.py).
+    WAITING_CITIZEN = "waiting_citizen"  # menunggu pelapor: for the citizen's information
+    WAITING_THIRD_PARTY = "waiting_third_party"  # menunggu pihak ketiga: on another party
     RESOLVED = "resolved"
     CLOSED = "closed"
     REJECTED = "rejected"
@@ -152,6 +155,9 @@ class Ticket(_Stored):
     opd: str | None = None
     routing: RoutingDecision | None = None
     due_at: AwareDatetime | None = None
+    # While paused: when the pause began and the deadline it holds for later.
+    paused_at: AwareDatetime | None = None
+    paused_due_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     comments: list[Comment] = Field(default_factory=list)

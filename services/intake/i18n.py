@@ -388,6 +388,14 @@ ID: dict[str, str] = {
     ),
     "status.closed": "Ditutup",
     "status.closed.about": "Penanganan laporan sudah selesai.",
+    "status.waiting_citizen": "Menunggu pelapor",
+    "status.waiting_citizen.about": (
+        "Perangkat daerah menunggu informasi dari pelapor; tenggatnya berhenti sementara."
+    ),
+    "status.waiting_third_party": "Menunggu pihak ketiga",
+    "status.waiting_third_party.about": (
+        "Perangkat daerah menunggu pihak lain; tenggatnya berhenti sementara."
+    ),
     "status.rejected": "Ditolak",
     "status.rejected.about": "Laporan tidak dapat ditindaklanjuti; alasannya ada di riwayat.",
     # messages
@@ -768,6 +776,12 @@ EN: dict[str, str] = {
     ),
     "status.closed": "Closed",
     "status.closed.about": "Handling of the report is finished.",
+    "status.waiting_citizen": "Waiting for the reporter",
+    "status.waiting_citizen.about": (
+        "The agency waits for information from the reporter; its deadline is paused."
+    ),
+    "status.waiting_third_party": "Waiting for a third party",
+    "status.waiting_third_party.about": "The agency waits for another party; its deadline pauses.",
     "status.rejected": "Rejected",
     "status.rejected.about": "The report cannot be followed up; the reason is in the history.",
     "err.csrf": (

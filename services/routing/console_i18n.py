@@ -94,6 +94,8 @@ ID: dict[str, str] = {
     "status.resolved": "Selesai ditangani",
     "status.closed": "Ditutup",
     "status.rejected": "Ditolak",
+    "status.waiting_citizen": "Menunggu pelapor",
+    "status.waiting_third_party": "Menunggu pihak ketiga",
     "status.overdue": "Lewat tenggat",
     "kind.complaint": "Pengaduan",
     "kind.suggestion": "Aspirasi",
@@ -108,6 +110,9 @@ ID: dict[str, str] = {
     "history.close": "Ditutup",
     "history.reopen": "Dibuka kembali",
     "history.escalate": "Eskalasi: lewat tenggat",
+    "history.wait_citizen": "Menunggu pelapor (tenggat dihentikan)",
+    "history.wait_third_party": "Menunggu pihak ketiga (tenggat dihentikan)",
+    "history.resume": "Dilanjutkan (tenggat berjalan lagi)",
     "history.publication": "Tampilan untuk umum diubah",
     "history.citizen_info": "Pelapor menambah informasi",
     "history.citizen_confirm": "Pelapor menerima penyelesaian",
@@ -263,6 +268,26 @@ ID: dict[str, str] = {
     "act.reopen.hint": "Alasan ini dikirim kepada pelapor.",
     "act.reopen.note": "Alasan dibuka kembali",
     "act.reopen.submit": "Buka kembali",
+    "act.wait_citizen.title": "Menunggu pelapor",
+    "act.wait_citizen.hint": (
+        "Tenggat berhenti sampai dilanjutkan. Sebutkan informasi yang dibutuhkan; pesan ini "
+        "tampil di halaman lacak."
+    ),
+    "act.wait_citizen.note": "Informasi yang dibutuhkan dari pelapor",
+    "act.wait_citizen.submit": "Tunggu pelapor",
+    "act.wait_third_party.title": "Menunggu pihak ketiga",
+    "act.wait_third_party.hint": (
+        "Tenggat berhenti sampai dilanjutkan. Sebutkan pihak yang ditunggu; pesan ini tampil di "
+        "halaman lacak."
+    ),
+    "act.wait_third_party.note": "Pihak dan hal yang ditunggu",
+    "act.wait_third_party.submit": "Tunggu pihak ketiga",
+    "act.resume.title": "Lanjutkan",
+    "act.resume.hint": "Tenggat berjalan lagi, diperpanjang sebanyak hari kerja selama menunggu.",
+    "act.resume.submit": "Lanjutkan penanganan",
+    "done.wait_citizen": "Laporan menunggu pelapor; tenggat dihentikan.",
+    "done.wait_third_party": "Laporan menunggu pihak ketiga; tenggat dihentikan.",
+    "done.resume": "Penanganan dilanjutkan; tenggat berjalan lagi.",
     "done.verify": "Laporan sudah diverifikasi.",
     "done.start": "Laporan ditandai sedang dikerjakan.",
     "done.resolve": "Laporan ditandai selesai. Jawaban Anda dikirim kepada pelapor.",
@@ -471,6 +496,8 @@ EN: dict[str, str] = {
     "status.routed": "Passed to OPD",
     "status.verified": "Verified",
     "status.in_progress": "In progress",
+    "status.waiting_citizen": "Waiting for the citizen",
+    "status.waiting_third_party": "Waiting for a third party",
     "status.resolved": "Resolved",
     "status.closed": "Closed",
     "status.rejected": "Rejected",
@@ -640,6 +667,29 @@ EN: dict[str, str] = {
     "act.reopen.hint": "This reason is sent to the reporter.",
     "act.reopen.note": "Reason for reopening",
     "act.reopen.submit": "Reopen",
+    "act.wait_citizen.title": "Wait for the citizen",
+    "act.wait_citizen.hint": (
+        "The deadline stops until you resume. Say what information is needed; the tracking page "
+        "shows it."
+    ),
+    "act.wait_citizen.note": "Information needed from the citizen",
+    "act.wait_citizen.submit": "Wait for the citizen",
+    "act.wait_third_party.title": "Wait for a third party",
+    "act.wait_third_party.hint": (
+        "The deadline stops until you resume. Say whom and what you wait for; the tracking page "
+        "shows it."
+    ),
+    "act.wait_third_party.note": "Who and what you wait for",
+    "act.wait_third_party.submit": "Wait for a third party",
+    "act.resume.title": "Resume",
+    "act.resume.hint": "The deadline runs again, extended by the working days spent waiting.",
+    "act.resume.submit": "Resume handling",
+    "done.wait_citizen": "The ticket waits for the citizen; the deadline is stopped.",
+    "done.wait_third_party": "The ticket waits for a third party; the deadline is stopped.",
+    "done.resume": "Handling resumed; the deadline runs again.",
+    "history.wait_citizen": "Waiting for the citizen (deadline stopped)",
+    "history.wait_third_party": "Waiting for a third party (deadline stopped)",
+    "history.resume": "Resumed (deadline runs again)",
     "done.verify": "The report is verified.",
     "done.start": "The report is marked as in progress.",
     "done.resolve": "The report is marked as resolved. Your answer is sent to the reporter.",
