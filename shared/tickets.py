@@ -176,6 +176,8 @@ class Ticket(_Stored):
     cluster_id: str | None = None
     # How many citizens it speaks for: its cluster's size plus its supporters (queue order).
     weight: int = 1
+    # The officer of the OPD handling it ("ditangani oleh"); None: nobody yet.
+    assigned_to: str | None = None
     correlation_id: str
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -221,6 +221,13 @@ async def list_tickets(
     q: Annotated[str | None, Query(max_length=200)] = None,
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
+    assigned: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="`me`: my tickets; a username; `none`: tickets nobody handles yet",
+        ),
+    ] = None,
     sort: Annotated[str, Query(pattern="^(-submitted_at|due_at|-weight)$")] = "-submitted_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -235,6 +242,7 @@ async def list_tickets(
         q=q,
         submitted_from=submitted_from,
         submitted_to=submitted_to,
+        assigned_to={"me": principal.username, "none": ""}.get(assigned or "", assigned),
     )
     assert sort in SORTS
     return await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)

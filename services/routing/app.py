@@ -31,6 +31,7 @@ from services.routing.reports import router as reports_router
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
+from services.routing.throughput_api import router as throughput_router
 from shared import topics
 from shared.auth import PasswordHashing
 from shared.catalogue import CatalogueStore, seed_catalogue
@@ -230,6 +231,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(cluster_router)
+    app.include_router(throughput_router)
     app.include_router(console_router)
     app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")

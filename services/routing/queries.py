@@ -35,6 +35,7 @@ class TicketFilter:
     q: str | None = None
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None
+    assigned_to: str | None = None  # a username; "" for tickets nobody handles yet
 
 
 def scope(principal: Principal) -> Document:
@@ -61,6 +62,8 @@ def build_clauses(principal: Principal, f: TicketFilter, now: datetime) -> list[
         clauses.append({"location.kecamatan": f.kecamatan})
     if f.opd:
         clauses.append({"opd": f.opd})
+    if f.assigned_to is not None:
+        clauses.append({"assigned_to": f.assigned_to or None})
     if f.overdue is True:
         clauses.append({"due_at": {"$lt": now}, "status": {"$in": list(OPEN_STATUSES)}})
     elif f.overdue is False:
@@ -150,6 +153,7 @@ class TicketQueries:
             [("submitted_at", DESCENDING), ("_id", DESCENDING)],
             [("due_at", ASCENDING), ("_id", ASCENDING)],
             [("weight", DESCENDING), ("_id", DESCENDING)],
+            [("assigned_to", ASCENDING), ("status", ASCENDING)],
             [("search_tokens", ASCENDING)],
         ):
             await self._tickets.create_index(keys)

@@ -177,6 +177,8 @@ class TicketOut(BaseModel):
     confidential: bool
     possible_duplicate_of: str | None = None
     cluster_id: str | None = None
+    weight: int = Field(default=1, description="Citizens it speaks for: cluster size + supporters")
+    assigned_to: str | None = Field(default=None, description="The officer handling it")
     cluster: ClusterOut | None = Field(
         default=None, description="The cluster of related tickets (one ticket's view only)"
     )
@@ -237,3 +239,39 @@ class AccountPatch(ProfileIn):
 class PasswordChangeIn(_Strict):
     current_password: Password
     new_password: Password
+
+
+class AssignmentIn(_Strict):
+    officer: Username | None = Field(description="The officer's username; null: nobody")
+    version: int | None = Field(default=None, ge=1)
+
+
+class BulkItemIn(_Strict):
+    tracking_code: Code
+    version: int | None = Field(default=None, ge=1, description="The version the caller saw")
+
+
+class BulkFilterIn(_Strict):
+    status: list[TicketStatus] | None = None
+    category: Annotated[str, StringConstraints(max_length=64)] | None = None
+    kecamatan: Annotated[str, StringConstraints(max_length=64)] | None = None
+    q: Annotated[str, StringConstraints(max_length=200)] | None = None
+    overdue: bool | None = None
+
+
+class BulkIn(_Strict):
+    """A selection (`items`) or a `filter` (at most 200 tickets of the caller's scope)."""
+
+    action: Literal["verify", "transfer", "assign"]
+    items: Annotated[list[BulkItemIn], Field(max_length=200)] | None = None
+    filter: BulkFilterIn | None = None
+    note: Note | None = None
+    to_opd: Annotated[str, StringConstraints(max_length=64)] | None = None
+    officer: Username | None = None
+
+
+class CannedAnswerIn(_Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    body: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    ] = Field(description="The answer; {kode}, {tenggat} and {opd} are filled in per ticket")

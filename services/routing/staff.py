@@ -69,6 +69,8 @@ def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> di
         "confidential": ticket.confidential,
         "possible_duplicate_of": ticket.possible_duplicate_of,
         "cluster_id": ticket.cluster_id,
+        "weight": ticket.weight,
+        "assigned_to": ticket.assigned_to,
         "history": [h.model_dump(by_alias=True) for h in ticket.history],
         "comments": [c.model_dump() for c in ticket.comments],
         "photos": [
