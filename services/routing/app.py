@@ -229,9 +229,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         lifespan=lifespan,
         readiness=readiness,
     )
+    app.include_router(throughput_router)  # first: /tickets/forecast before /tickets/{code}
     app.include_router(router)
     app.include_router(cluster_router)
-    app.include_router(throughput_router)
     app.include_router(console_router)
     app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")

@@ -154,6 +154,7 @@ class TicketQueries:
             [("due_at", ASCENDING), ("_id", ASCENDING)],
             [("weight", DESCENDING), ("_id", DESCENDING)],
             [("assigned_to", ASCENDING), ("status", ASCENDING)],
+            [("opd", ASCENDING), ("resolved_at", ASCENDING)],
             [("search_tokens", ASCENDING)],
         ):
             await self._tickets.create_index(keys)
@@ -185,6 +186,18 @@ class TicketQueries:
             last = docs[limit - 1]
             next_cursor = encode_cursor(last.get(field), str(last["_id"]))
         return tickets, next_cursor
+
+    async def open_deadlines(self, opd: str, *, limit: int = 2000) -> list[tuple[str, datetime]]:
+        """(code, deadline) of the OPD's open tickets with a running deadline, soonest first."""
+        cursor = self._tickets.find(
+            {"opd": opd, "status": {"$in": list(OPEN_STATUSES)}, "due_at": {"$ne": None}},
+            {"due_at": 1},
+        ).sort([("due_at", ASCENDING), ("_id", ASCENDING)])
+        return [(str(d["_id"]), d["due_at"]) for d in await cursor.limit(limit).to_list()]
+
+    async def resolved_since(self, opd: str, since: datetime) -> int:
+        """How many of the OPD's tickets were resolved since then (the OPD's pace)."""
+        return await self._tickets.count_documents({"opd": opd, "resolved_at": {"$gte": since}})
 
     async def counts(self, principal: Principal, now: datetime) -> dict[str, int]:
         """Tickets per status in the caller's scope, plus `overdue`."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.routing import staff, workflow
+from services.routing import forecast, staff, workflow
 from services.routing.queries import TicketFilter
 from services.routing.staff import RoutingContext
 from shared.auth import Principal, Role
@@ -26,7 +26,7 @@ from shared.events import utcnow
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.tickets import LOCKS, Ticket, history_entry
-from shared.workdays import JAKARTA
+from shared.workdays import JAKARTA, WorkCalendar
 
 STAFF_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value)
 BULK_ACTIONS = ("verify", "transfer", "assign")
@@ -182,6 +182,47 @@ def _reason(exc: AppError) -> str:
         changed = "ticket" in (exc.extra or {}) and "diubah" in str(exc.detail)
         return "conflict" if changed else "not_allowed"
     return "error"
+
+
+# -- breach forecast ---------------------------------------------------------------------------
+
+
+async def breach_forecast(
+    ctx: RoutingContext, principal: Principal, opd: str | None
+) -> dict[str, Any]:
+    """The caller's OPD's (an admin's or auditor's chosen OPD's) tickets at risk."""
+    if principal.role in (Role.ADMIN, Role.AUDITOR):
+        if not opd:
+            raise InvalidField(("query", "opd"), "OPD wajib diisi. (opd is required.)")
+        code = opd.upper()
+    else:
+        assert principal.opd is not None
+        code = principal.opd
+    now = utcnow()
+    calendar = ctx.settings.calendar()
+    since = _working_days_before(now, forecast.WINDOW_WORKING_DAYS, calendar)
+    resolved = await ctx.queries.resolved_since(code, since)
+    per_day = forecast.pace(resolved)
+    risky = forecast.at_risk(
+        await ctx.queries.open_deadlines(code), per_day=per_day, now=now, calendar=calendar
+    )
+    return {
+        "opd": code,
+        "resolved_recently": resolved,
+        "window_working_days": forecast.WINDOW_WORKING_DAYS,
+        "pace_per_working_day": round(per_day, 2),
+        "at_risk": [
+            {"tracking_code": r.tracking_code, "due_at": r.due_at, "expected_at": r.expected_at}
+            for r in risky
+        ],
+    }
+
+
+def _working_days_before(now: datetime, days: int, calendar: WorkCalendar) -> datetime:
+    moment = now
+    while calendar.working_days_between(moment, now) < days:
+        moment -= timedelta(days=1)
+    return moment
 
 
 # -- canned answers ----------------------------------------------------------------------------

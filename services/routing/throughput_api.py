@@ -43,6 +43,19 @@ async def assign(
     )
 
 
+@router.get(
+    "/tickets/forecast",
+    tags=["tickets"],
+    summary="Tickets that will miss their deadline at the OPD's current pace (breach forecast)",
+)
+async def breach_forecast(
+    principal: StaffPrincipal,
+    ctx: RoutingDep,
+    opd: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    return await throughput.breach_forecast(ctx, principal, opd)
+
+
 @router.post(
     "/tickets/bulk",
     tags=["tickets"],

@@ -3,11 +3,13 @@ reported item by item, canned answers, and the paused deadline through the API."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from shared.events import utcnow
 from tests.integration.conftest import auth, put_ticket
 
 pytestmark = pytest.mark.integration
@@ -150,3 +152,25 @@ def test_waiting_pauses_the_deadline_and_resuming_gives_it_back(
     assert resumed["status"] == "in_progress"
     assert resumed["due_at"] == due  # paused and resumed within one working day
     assert [h["action"] for h in resumed["history"]][-2:] == ["wait_citizen", "resume"]
+
+
+def test_the_forecast_lists_what_the_opds_pace_will_not_reach_in_time(
+    api: TestClient, stored: Any
+) -> None:
+    soon = put_ticket(stored, status="verified", due_in=timedelta(days=8))
+    far = put_ticket(stored, status="in_progress", due_in=timedelta(days=60))
+    put_ticket(stored, status="verified", opd="DLH", due_in=timedelta(hours=1))
+    officer = auth(api, "dpupr")
+    stalled = api.get("/api/v1/tickets/forecast", headers=officer)
+    assert stalled.status_code == 200, stalled.text
+    assert stalled.json()["pace_per_working_day"] == 0
+    assert [r["tracking_code"] for r in stalled.json()["at_risk"]] == [soon, far]
+
+    for _ in range(10):  # ten resolved in the window: one a working day
+        done = put_ticket(stored, status="resolved")
+        stored.tickets.update_one({"_id": done}, {"$set": {"resolved_at": utcnow()}})
+    paced = api.get("/api/v1/tickets/forecast", headers=officer).json()
+    assert paced["pace_per_working_day"] == 1.0
+    assert paced["at_risk"] == []
+    admin = api.get("/api/v1/tickets/forecast", headers=auth(api, "admin"))
+    assert admin.status_code == 422  # which OPD?

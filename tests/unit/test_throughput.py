@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.routing import throughput
+from services.routing import forecast, throughput
 from shared.auth import Principal, Role
 from shared.catalogue import packaged_catalogue
 from shared.tickets import Ticket
+from shared.workdays import WorkCalendar
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -62,3 +63,30 @@ def test_canned_answer_placeholders_are_filled_and_other_braces_kept() -> None:
     )
     no_due = _ticket().model_copy(update={"due_at": None})
     assert throughput.fill("{tenggat}", no_due, packaged_catalogue()) == "-"
+
+
+def test_forecast_takes_the_open_tickets_as_a_queue_at_the_opds_pace() -> None:
+    calendar = WorkCalendar(national=False)
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # a Monday
+    due = [
+        ("LATE", now + timedelta(days=1)),  # first in line, due tomorrow
+        ("SOON", now + timedelta(days=2)),
+        ("FAR", now + timedelta(days=30)),
+    ]
+    # One a day: the first is done tomorrow, the second on Wednesday, both on time.
+    assert forecast.at_risk(due, per_day=1.0, now=now, calendar=calendar) == []
+    # One every two days: the first on Wednesday (late), the second on Friday (late).
+    slow = forecast.at_risk(due, per_day=0.5, now=now, calendar=calendar)
+    assert [(r.tracking_code, r.expected_at) for r in slow] == [
+        ("LATE", now + timedelta(days=2)),
+        ("SOON", now + timedelta(days=4)),
+    ]
+    # An overdue ticket is not forecast (it is escalated), but it still takes its turn first.
+    behind = forecast.at_risk(
+        [*due, ("OVERDUE", now - timedelta(days=1))], per_day=1.0, now=now, calendar=calendar
+    )
+    assert [r.tracking_code for r in behind] == ["LATE", "SOON"]
+    stalled = forecast.at_risk(due, per_day=0.0, now=now, calendar=calendar)
+    assert [r.tracking_code for r in stalled] == ["LATE", "SOON", "FAR"]
+    assert all(r.expected_at is None for r in stalled)
+    assert forecast.pace(5) == 0.5
