@@ -23,6 +23,7 @@ from services.routing.cluster_store import ClusterRepository
 from services.routing.clustering import Matcher
 from services.routing.console import STATIC_PATH, static_files
 from services.routing.console import router as console_router
+from services.routing.console_work import router as console_work_router
 from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.learning import ModelStore, retrain_loop
@@ -232,6 +233,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     app.include_router(throughput_router)  # first: /tickets/forecast before /tickets/{code}
     app.include_router(router)
     app.include_router(cluster_router)
+    app.include_router(console_work_router)
     app.include_router(console_router)
     app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")
