@@ -9,6 +9,7 @@ its own history.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -61,7 +62,7 @@ def test_three_reports_and_a_supporter_hear_the_one_answer_once(system: Ports) -
         assert created.status_code == 201, created.text
         codes.append(created.json()["tracking_code"])
         # One at a time, as citizens do: each is routed before the next arrives.
-        assert eventually(lambda c=codes[-1]: _status(intake, c) == "routed"), codes[-1]
+        assert eventually(functools.partial(_routed, intake, codes[-1])), codes[-1]
 
     officer = _token(routing, "dpupr", "officer")
     primary = codes[0]
@@ -134,9 +135,9 @@ def test_three_reports_and_a_supporter_hear_the_one_answer_once(system: Ports) -
         assert view["status"] == "resolved"
 
 
-def _status(intake: str, code: str) -> str:
+def _routed(intake: str, code: str) -> bool:
     status: str = httpx.get(f"{intake}/api/v1/complaints/{code}").json()["status"]
-    return status
+    return status == "routed"
 
 
 def _token(routing: str, username: str, password: str) -> dict[str, str]:

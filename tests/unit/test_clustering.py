@@ -93,8 +93,7 @@ def test_a_kecamatan_alone_is_not_a_place() -> None:
 
 
 def test_coordinates_decide_when_both_have_them() -> None:
-    near = {"lat": -6.1000, "lon": 106.2000}
-    a = _profile("A", "pohon tumbang menutup jalan", opd="DLH", desa=None, **near)
+    a = _profile("A", "pohon tumbang menutup jalan", opd="DLH", desa=None, lat=-6.1, lon=106.2)
     b = _profile("B", "pohon tumbang menutup jalan", opd="DLH", desa=None, lat=-6.1015, lon=106.2)
     far = _profile("C", "pohon tumbang menutup jalan", opd="DLH", lat=-6.12, lon=106.2)
     assert [m.tracking_code for m in Matcher().matches(a, [b, far])] == ["B"]
