@@ -273,7 +273,9 @@ async def public_complaint(
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     is_reporter = reply_token is not None and domain.reply_token_matches(reply_token, ticket)
     view = domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
-    if ctx.supporters is not None:
+    # Only where the content is public (or for the reporter): otherwise a ticket shows status,
+    # OPD and dates alone, and it cannot be supported anyway.
+    if ctx.supporters is not None and (is_reporter or publication.shows_content(ticket)):
         view["supporters"] = await ctx.supporters.count(ticket.tracking_code)
     return view
 

@@ -66,7 +66,8 @@ class Clusters:
             return None
         now = now or utcnow()
         try:
-            return await self._propose(ticket, now)
+            async with self.store.proposing(ticket.opd):
+                return await self._propose(ticket, now)
         except (PyMongoError, LockTimeout) as exc:
             log.warning(
                 "cluster proposal for %s failed (%s)", ticket.tracking_code, type(exc).__name__

@@ -8,6 +8,7 @@ FerretDB does not isolate concurrent updates.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -53,23 +54,25 @@ class ClusterRepository:
             )
             return replaced.modified_count == 1
 
+    def proposing(self, opd: str) -> AbstractAsyncContextManager[None]:
+        """The lock of an OPD's proposals: one at a time, so two related tickets routed at
+        once cannot each start a cluster of their own with the same match."""
+        return self.locks.hold(f"cluster_recent|{opd}")
+
     async def remember(
         self, profile: Profile, *, matcher: Matcher, cap: int, now: datetime
     ) -> list[Profile]:
-        """Add a routed ticket to its OPD's recent list; returns the list as it was (pruned to
-        the window and `cap`), the candidates to compare it with."""
-        async with self.locks.hold(f"cluster_recent|{profile.opd}"):
-            doc = await self._recent.find_one({"_id": profile.opd})
-            entries = [Profile.from_document(e) for e in (doc or {}).get("entries", [])]
-            pool = [
-                e
-                for e in matcher.recent(entries, now, cap)
-                if e.tracking_code != profile.tracking_code
-            ]
-            kept = [*pool, profile][-cap:]
-            await self._recent.replace_one(
-                {"_id": profile.opd},
-                {"_id": profile.opd, "entries": [e.to_document() for e in kept]},
-                upsert=True,
-            )
+        """Add a routed ticket to its OPD's recent list (the caller holds `proposing`); returns
+        the list as it was (pruned to the window and `cap`), the candidates to compare it with."""
+        doc = await self._recent.find_one({"_id": profile.opd})
+        entries = [Profile.from_document(e) for e in (doc or {}).get("entries", [])]
+        pool = [
+            e for e in matcher.recent(entries, now, cap) if e.tracking_code != profile.tracking_code
+        ]
+        kept = [*pool, profile][-cap:]
+        await self._recent.replace_one(
+            {"_id": profile.opd},
+            {"_id": profile.opd, "entries": [e.to_document() for e in kept]},
+            upsert=True,
+        )
         return pool

@@ -140,6 +140,7 @@ ID: dict[str, str] = {
         "Dengan laju OPD saat ini ({pace} laporan selesai per hari kerja, {days} hari kerja "
         "terakhir), laporan ini tidak akan selesai sebelum tenggatnya."
     ),
+    "forecast.show": "Tampilkan laporannya",
     "forecast.due": "tenggat {due}",
     "forecast.expected": "perkiraan selesai {at}",
     "status.waiting_citizen": "Menunggu pelapor",
@@ -590,6 +591,7 @@ EN: dict[str, str] = {
         "At the OPD's current pace ({pace} reports resolved per working day over the last "
         "{days} working days), these reports will not be done before their deadline."
     ),
+    "forecast.show": "Show the reports",
     "forecast.due": "due {due}",
     "forecast.expected": "expected {at}",
     "status.waiting_citizen": "Waiting for the citizen",

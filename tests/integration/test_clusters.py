@@ -217,8 +217,7 @@ def test_a_proposed_cluster_is_acted_on_as_one_only_once_confirmed(
     for code in (a, b):
         ticket = stored.tickets.find_one({"_id": code})
         assert ticket["status"] == "resolved"
-        events = [e for e in ticket["outbox"] if e["event_type"] == "ticket.transitioned"]
-        assert [e["payload"]["action"] for e in events][-1] == "resolve"
+        # Its own step (the relay may have published its event already: no outbox check).
         assert sum(1 for h in ticket["history"] if h["action"] == "resolve") == 1
 
 

@@ -43,76 +43,16 @@
     });
   }
 
-  // Reports like the one being typed, nearby: the citizen may support one instead.
-  var nearby = document.getElementById("nearby");
-  var list = document.getElementById("nearby-list");
-  var text = document.getElementById("f-description");
-  var category = document.getElementById("f-category");
-  if (nearby && list && text && category && window.fetch) {
-    var timer = null;
-    var contact = function () {
-      var email = document.getElementById("f-email");
-      var phone = document.getElementById("f-phone");
-      var body = {};
-      if (email && email.value) { body.email = email.value; }
-      else if (phone && phone.value) { body.phone = phone.value; }
-      body.lang = document.documentElement.lang === "en" ? "en" : "id";
-      return body;
-    };
-    var render = function (items) {
-      while (list.firstChild) { list.removeChild(list.firstChild); }
-      nearby.hidden = items.length === 0;
-      items.forEach(function (item) {
-        var li = document.createElement("li");
-        var code = document.createElement("strong");
-        code.textContent = item.tracking_code;
-        var said = document.createElement("p");
-        said.textContent = item.public_text || "";
-        var count = document.createElement("p");
-        count.className = "muted";
-        count.textContent = nearby.getAttribute("data-count").replace("{n}", item.supporters);
-        var button = document.createElement("button");
-        button.type = "button";
-        button.className = "secondary";
-        button.textContent = nearby.getAttribute("data-support");
-        button.addEventListener("click", function () {
-          button.disabled = true;
-          fetch("/api/v1/complaints/" + encodeURIComponent(item.tracking_code) + "/support", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify(contact())
-          }).then(function (r) { return r.ok ? r.json() : Promise.reject(r); }).then(function (d) {
-            count.textContent = nearby.getAttribute("data-count").replace("{n}", d.supporters);
-            button.textContent = nearby.getAttribute("data-supported");
-          }, function () {
-            button.disabled = false;
-            button.textContent = nearby.getAttribute("data-failed");
-          });
-        });
-        li.appendChild(code);
-        li.appendChild(said);
-        li.appendChild(count);
-        li.appendChild(button);
-        list.appendChild(li);
-      });
-    };
-    var look = function () {
-      var place = desa && desa.value ? desa.value.split("|") : [kec ? kec.value : "", ""];
-      if (!category.value || !(place[0] || (lat && lat.value)) || text.value.length < 10) {
-        render([]);
-        return;
-      }
-      var q = new URLSearchParams({ category: category.value, text: text.value.slice(0, 500) });
-      if (place[0]) { q.set("kecamatan", place[0]); }
-      if (place[1]) { q.set("desa", place[1]); }
-      if (lat && lon && lat.value && lon.value) { q.set("lat", lat.value); q.set("lon", lon.value); }
-      fetch("/api/v1/complaints/nearby?" + q.toString()).then(function (r) {
-        return r.ok ? r.json() : { items: [] };
-      }).then(function (d) { render(d.items || []); }, function () { render([]); });
-    };
-    var later = function () { clearTimeout(timer); timer = setTimeout(look, 600); };
-    [text, category, kec, desa, lat, lon].forEach(function (el) {
-      if (el) { el.addEventListener("input", later); el.addEventListener("change", later); }
+  // Similar public reports nearby: their script loads once a category is chosen.
+  var near = document.getElementById("nearby");
+  var cat = document.getElementById("f-category");
+  if (near && cat) {
+    cat.addEventListener("change", function () {
+      if (near.getAttribute("data-loaded")) { return; }
+      near.setAttribute("data-loaded", "1");
+      var js = document.createElement("script");
+      js.src = near.getAttribute("data-script");
+      document.head.appendChild(js);
     });
   }
 
