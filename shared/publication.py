@@ -25,7 +25,9 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
-PUBLIC_STATUSES = frozenset({"verified", "in_progress", "resolved", "closed"})
+PUBLIC_STATUSES = frozenset(
+    {"verified", "in_progress", "waiting_citizen", "waiting_third_party", "resolved", "closed"}
+)
 CONFIDENTIAL_BY_DEFAULT = frozenset({"INSPEKTORAT"})
 COORDINATE_DECIMALS = 3
 LEXICON_FILE = Path(__file__).parent / "data" / "redaction.json"

@@ -27,6 +27,9 @@ class TicketStatus(StrEnum):
     ROUTED = "routed"
     VERIFIED = "verified"
     IN_PROGRESS = "in_progress"
+    # The deadline is paused while the OPD waits (services/routing/pauses.py).
+    WAITING_CITIZEN = "waiting_citizen"  # menunggu pelapor: for the citizen's information
+    WAITING_THIRD_PARTY = "waiting_third_party"  # menunggu pihak ketiga: on another party
     RESOLVED = "resolved"
     CLOSED = "closed"
     REJECTED = "rejected"
@@ -152,6 +155,9 @@ class Ticket(_Stored):
     opd: str | None = None
     routing: RoutingDecision | None = None
     due_at: AwareDatetime | None = None
+    # While paused: when the pause began and the deadline it holds for later.
+    paused_at: AwareDatetime | None = None
+    paused_due_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     comments: list[Comment] = Field(default_factory=list)
@@ -166,6 +172,12 @@ class Ticket(_Stored):
     # Same description from the same reporter shortly before: flagged, not refused.
     duplicate_key: str | None = None
     possible_duplicate_of: str | None = None
+    # The cluster of related tickets it belongs to (routing's `clusters` holds the members).
+    cluster_id: str | None = None
+    # How many citizens it speaks for: its cluster's size plus its supporters (queue order).
+    weight: int = 1
+    # The officer of the OPD handling it ("ditangani oleh"); None: nobody yet.
+    assigned_to: str | None = None
     correlation_id: str
     outbox: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -177,6 +189,11 @@ class Ticket(_Stored):
     @classmethod
     def from_document(cls, doc: Document) -> Ticket:
         return cls.model_validate(doc)
+
+
+def queue_weight(*, cluster_size: int, supporters: int) -> int:
+    """How many citizens a ticket speaks for: its cluster's reporters plus its supporters."""
+    return max(cluster_size, 1) + max(supporters, 0)
 
 
 def history_entry(

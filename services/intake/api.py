@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile, status
 
 from services.intake import service
 from services.intake.deps import ClientDep, IntakeDep, RateLimited
@@ -13,12 +13,15 @@ from services.intake.schemas import (
     ComplaintCreated,
     ComplaintIn,
     FollowUpOut,
+    NearbyReports,
     OpdOut,
     PhotoOut,
     PublicComplaint,
     RatingIn,
     RegionOut,
     ReplyIn,
+    SupportIn,
+    SupportOut,
 )
 from shared.http import require_json
 
@@ -69,6 +72,27 @@ async def submit_complaint(
 
 
 @router.get(
+    "/complaints/nearby",
+    tags=["complaints"],
+    response_model=NearbyReports,
+    summary="Public open reports of a category near a place (the form offers to support one)",
+)
+async def nearby(
+    ctx: IntakeDep,
+    category: Annotated[str, Query(max_length=64)],
+    kecamatan: Annotated[str | None, Query(max_length=64)] = None,
+    desa: Annotated[str | None, Query(max_length=120)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    text: Annotated[str, Query(max_length=4000)] = "",
+) -> dict[str, Any]:
+    items = await service.nearby_reports(
+        ctx, category=category, kecamatan=kecamatan, desa=desa, lat=lat, lon=lon, text=text
+    )
+    return {"items": items}
+
+
+@router.get(
     "/complaints/{tracking_code}",
     tags=["complaints"],
     response_model=PublicComplaint,
@@ -98,6 +122,27 @@ async def reply(tracking_code: str, body: ReplyIn, ctx: IntakeDep) -> dict[str, 
         reply_token=body.reply_token,
         action=body.action.value,
         message=body.message,
+    )
+
+
+@router.post(
+    "/complaints/{tracking_code}/support",
+    tags=["follow-up"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=SupportOut,
+    dependencies=[Depends(require_json), RateLimited],
+    responses={
+        404: {"description": "Unknown tracking code"},
+        409: {"description": "Not a public, open report (not verified, confidential, or done)"},
+        **ERRORS,
+    },
+    summary='"Dukung laporan ini": support a public open report (once per contact)',
+)
+async def support(
+    tracking_code: str, body: SupportIn, ctx: IntakeDep, client: ClientDep
+) -> dict[str, Any]:
+    return await service.support(
+        ctx, tracking_code, email=body.email, phone=body.phone, lang=body.lang, client=client
     )
 
 

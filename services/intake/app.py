@@ -32,6 +32,7 @@ from services.intake.repository import (
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.intake.statistics import router as statistics_router
+from services.intake.support import NearbyReports, SupportRepository
 from services.intake.web import WEB_UPLOAD_PATH, static_files, web_upload_limit
 from services.intake.web import router as web_router
 from shared import topics
@@ -131,6 +132,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 )
             ),
         ]
+        supporters = SupportRepository(db)
         try:
             ctx = IntakeContext(
                 settings=settings,
@@ -146,6 +148,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                     max_side=settings.photo_max_side,
                 ),
                 rate_limiter=AddressLimiter(per_minute=settings.rate_limit_per_minute),
+                supporters=supporters,
+                nearby=NearbyReports(db, supporters),
+                support_limiter=AddressLimiter(per_minute=settings.support_per_minute),
                 statistics=StatisticsReader(
                     StatisticsStore(db), ttl_s=settings.statistics.cache_seconds
                 ),

@@ -62,6 +62,16 @@ ID: dict[str, str] = {
     "label.desa": "Desa/kelurahan",
     "desa.none": "Pilih desa/kelurahan",
     "hint.desa": "Daftar dikelompokkan per kecamatan.",
+    "nearby.title": "Laporan serupa di sekitar Anda",
+    "nearby.intro": (
+        "Masalah yang sama mungkin sudah dilaporkan. Anda dapat mendukung laporan itu alih-alih "
+        "membuat laporan baru; bila Anda mengisi e-mail atau nomor telepon di bawah, kami kabari "
+        "sekali saat laporan itu selesai."
+    ),
+    "nearby.support": "Dukung laporan ini",
+    "nearby.supported": "Terima kasih, dukungan Anda tercatat",
+    "nearby.failed": "Gagal; coba lagi",
+    "nearby.count": "{n} warga mendukung",
     "label.address": "Alamat atau patokan",
     "hint.address": "Contoh: Jl. Raya Serang km 5, dekat pasar",
     "coords.legend": "Titik koordinat",
@@ -378,6 +388,14 @@ ID: dict[str, str] = {
     ),
     "status.closed": "Ditutup",
     "status.closed.about": "Penanganan laporan sudah selesai.",
+    "status.waiting_citizen": "Menunggu pelapor",
+    "status.waiting_citizen.about": (
+        "Perangkat daerah menunggu informasi dari pelapor; tenggatnya berhenti sementara."
+    ),
+    "status.waiting_third_party": "Menunggu pihak ketiga",
+    "status.waiting_third_party.about": (
+        "Perangkat daerah menunggu pihak lain; tenggatnya berhenti sementara."
+    ),
     "status.rejected": "Ditolak",
     "status.rejected.about": "Laporan tidak dapat ditindaklanjuti; alasannya ada di riwayat.",
     # messages
@@ -455,6 +473,16 @@ EN: dict[str, str] = {
     "label.desa": "Village (desa/kelurahan)",
     "desa.none": "Choose a village",
     "hint.desa": "The list is grouped by district.",
+    "nearby.title": "Similar reports near you",
+    "nearby.intro": (
+        "The same problem may already be reported. You can support that report instead of "
+        "filing a new one; if you give an e-mail or phone number below, we tell you once when "
+        "it is resolved."
+    ),
+    "nearby.support": "Support this report",
+    "nearby.supported": "Thank you, your support is counted",
+    "nearby.failed": "Failed; try again",
+    "nearby.count": "{n} citizens support it",
     "label.address": "Address or landmark",
     "hint.address": "For example: Jl. Raya Serang km 5, near the market",
     "coords.legend": "Map coordinates",
@@ -748,6 +776,12 @@ EN: dict[str, str] = {
     ),
     "status.closed": "Closed",
     "status.closed.about": "Handling of the report is finished.",
+    "status.waiting_citizen": "Waiting for the reporter",
+    "status.waiting_citizen.about": (
+        "The agency waits for information from the reporter; its deadline is paused."
+    ),
+    "status.waiting_third_party": "Waiting for a third party",
+    "status.waiting_third_party.about": "The agency waits for another party; its deadline pauses.",
     "status.rejected": "Rejected",
     "status.rejected.about": "The report cannot be followed up; the reason is in the history.",
     "err.csrf": (

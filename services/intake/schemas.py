@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -72,6 +72,35 @@ class ReporterIn(_Strict):
     name: ShortText | None = None
     email: Email | None = None
     phone: Phone | None = None
+
+
+class SupportIn(_Strict):
+    """ "Dukung laporan ini": optional contact, to hear of the resolution (once)."""
+
+    email: Email | None = None
+    phone: Phone | None = None
+    lang: Literal["id", "en"] = "id"
+
+
+class SupportOut(BaseModel):
+    tracking_code: str
+    supporters: int = Field(description="How many citizens support the report (never who)")
+    new: bool = Field(description="False: this contact already supported it (nothing changed)")
+
+
+class NearbyReport(BaseModel):
+    """A public, verified, open report like the one being typed (its text redacted)."""
+
+    tracking_code: str
+    status: TicketStatus
+    category: str | None
+    public_text: str | None
+    submitted_at: datetime
+    supporters: int
+
+
+class NearbyReports(BaseModel):
+    items: list[NearbyReport]
 
 
 class ComplaintIn(_Strict):
@@ -193,6 +222,7 @@ class PublicComplaint(BaseModel):
     submitted_at: datetime
     updated_at: datetime
     due_at: datetime | None
+    supporters: int = Field(default=0, description="Citizens who support it (a count, never who)")
     public_text: str | None = Field(
         default=None, description="The report's text as published: redacted of personal data."
     )

@@ -26,6 +26,7 @@ from services.intake.repository import (
 )
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
+from services.intake.support import NearbyReports, SupportRepository, supportable
 from shared import publication
 from shared.catalogue import Catalogue, CatalogueStore
 from shared.errors import (
@@ -42,7 +43,7 @@ from shared.errors import (
 from shared.events import utcnow
 from shared.photos import PhotoStore
 from shared.statistics.store import StatisticsReader
-from shared.tickets import Location, Photo, Reporter, Ticket
+from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
 
 MAX_VERSION_RETRIES = 5
 
@@ -60,6 +61,9 @@ class IntakeContext:
     photo_gate: PhotoGate
     rate_limiter: AddressLimiter
     statistics: StatisticsReader
+    supporters: SupportRepository | None = None
+    support_limiter: AddressLimiter | None = None
+    nearby: NearbyReports | None = None
 
 
 def _hash(value: str) -> str:
@@ -289,7 +293,76 @@ async def public_complaint(
     if ticket is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     is_reporter = reply_token is not None and domain.reply_token_matches(reply_token, ticket)
-    return domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
+    view = domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
+    # Only where the content is public (or for the reporter): otherwise a ticket shows status,
+    # OPD and dates alone, and it cannot be supported anyway.
+    if ctx.supporters is not None and (is_reporter or publication.shows_content(ticket)):
+        view["supporters"] = await ctx.supporters.count(ticket.tracking_code)
+    return view
+
+
+async def nearby_reports(
+    ctx: IntakeContext,
+    *,
+    category: str | None,
+    kecamatan: str | None,
+    desa: str | None,
+    lat: float | None,
+    lon: float | None,
+    text: str,
+) -> list[dict[str, Any]]:
+    """Public open reports of the same kind near the place of a complaint being typed (the
+    form offers to support one instead); none without a category, which names the OPD."""
+    cat = await ctx.catalogue.get()
+    chosen = cat.category(category) if category else None
+    if chosen is None or ctx.nearby is None:
+        return []
+    region = cat.region(kecamatan) if kecamatan else None
+    return await ctx.nearby.find(
+        opd=chosen.opd,
+        category=chosen.code,
+        kecamatan=region.code if region else None,
+        desa=desa,
+        lat=lat,
+        lon=lon,
+        text=text,
+    )
+
+
+async def support(
+    ctx: IntakeContext,
+    tracking_code: str,
+    *,
+    email: str | None,
+    phone: str | None,
+    lang: str,
+    client: str,
+) -> dict[str, Any]:
+    """A citizen supports a public, open report; once per contact, limited per address."""
+    if ctx.support_limiter is not None:
+        wait = ctx.support_limiter.hit(client)
+        if wait:
+            raise TooManyRequests(
+                "Terlalu banyak dukungan dari alamat ini; coba lagi nanti. (Too many supports.)",
+                headers={"Retry-After": str(wait)},
+            )
+    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    if ticket is None or ctx.supporters is None:
+        raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
+    if not supportable(ticket):
+        raise Conflict(
+            "Laporan ini tidak dapat didukung: belum diverifikasi, tidak untuk umum, atau sudah "
+            "selesai. (Only public, open reports can be supported.)"
+        )
+    supporters = ctx.supporters
+    done = await supporters.add(
+        ticket.tracking_code, email=email, phone=phone, lang=lang, now=utcnow()
+    )
+    if done.new:
+        size = await supporters.cluster_size(ticket)
+        weight = queue_weight(cluster_size=size, supporters=done.count)
+        await _apply(ctx, ticket, lambda _: domain.Change(set_fields={"weight": weight}, push={}))
+    return {"tracking_code": ticket.tracking_code, "supporters": done.count, "new": done.new}
 
 
 async def _apply(

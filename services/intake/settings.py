@@ -91,6 +91,8 @@ class IntakeSettings(ServiceSettings):
     # a process that stopped before publishing them (it reads the whole tickets collection).
     outbox_sweep_interval_s: float = Field(default=3600.0, gt=0)
     rate_limit_per_minute: int = Field(default=60, ge=1)
+    # "Dukung laporan ini" from one address per minute (within the limit above too).
+    support_per_minute: int = Field(default=10, ge=1)
     idempotency_window_hours: int = Field(default=24, ge=1)
     duplicate_window_minutes: int = Field(default=30, ge=0)
     photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

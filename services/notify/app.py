@@ -25,6 +25,7 @@ from services.notify.repository import (
     DeliveryRepository,
     DigestRepository,
     StaffDirectory,
+    SupporterContacts,
     TicketContacts,
     anonymise_deliveries,
     anonymise_digest_items,
@@ -118,6 +119,7 @@ def wire(
         dispatcher=dispatcher,
         config=config,
         clock=clock,
+        supporters=SupporterContacts(db),
     )
     digest_builder = DigestBuilder(
         digests=digests,

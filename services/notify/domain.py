@@ -40,6 +40,7 @@ class Audience(StrEnum):
     OFFICERS = "officer"  # the active officers of the OPD concerned
     SUPERVISORS = "supervisor"  # the OPD's head(s)
     ADMINS = "admin"  # the admin koordinator
+    SUPPORTERS = "supporter"  # citizens who supported the report and left a contact
 
 
 class Channel(StrEnum):
@@ -234,6 +235,7 @@ RULES: tuple[Rule, ...] = (
     Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_transferred", _action("transfer", True)),
     Rule(E.TICKET_COMMENTED, A.CITIZEN, "citizen_answered", _public_comment),
     Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_resolved", _action("resolve")),
+    Rule(E.TICKET_TRANSITIONED, A.SUPPORTERS, "supporter_resolved", _action("resolve")),
     Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_rejected", _action("reject")),
     Rule(E.TICKET_TRANSITIONED, A.CITIZEN, "citizen_closed", _staff_action("close")),
     Rule(E.CITIZEN_REPLIED, A.CITIZEN, "citizen_closed", _action("confirm")),

@@ -117,6 +117,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "resolved": "Selesai ditindaklanjuti",
             "closed": "Ditutup",
             "rejected": "Ditolak",
+            "waiting_citizen": "Menunggu pelapor",
+            "waiting_third_party": "Menunggu pihak ketiga",
         },
         "kind": {
             "complaint": "pengaduan",
@@ -151,6 +153,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "resolved": "Resolved",
             "closed": "Closed",
             "rejected": "Rejected",
+            "waiting_citizen": "Waiting for the reporter",
+            "waiting_third_party": "Waiting for a third party",
         },
         "kind": {
             "complaint": "complaint",

@@ -355,6 +355,31 @@ class TicketContacts:
         )
 
 
+SUPPORTERS = "supporters"  # intake's "dukung laporan ini" (read only here)
+
+
+class SupporterContacts:
+    """The contacts of a ticket's supporters (intake's `supporters`, one document per ticket,
+    read by `_id`); each is known by its contact's hash, never by the contact."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._supporters = db[SUPPORTERS]
+
+    async def of(self, tracking_code: str) -> list[Contact]:
+        doc = await self._supporters.find_one({"_id": tracking_code}, {"contacts": 1})
+        return [
+            Contact(
+                key=f"supporter:{str(c.get('key'))[:16]}",
+                kind="supporter",
+                email=_text(c.get("email")),
+                phone=_text(c.get("phone")),
+                lang=c.get("lang") if c.get("lang") in ("id", "en") else "id",
+            )
+            for c in (doc or {}).get("contacts") or []
+            if c.get("key") and (c.get("email") or c.get("phone"))
+        ]
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     """A reply of a chat conversation waiting to be sent, and where it goes."""

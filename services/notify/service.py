@@ -27,6 +27,7 @@ from services.notify.repository import (
     DeliveryRepository,
     DigestRepository,
     StaffDirectory,
+    SupporterContacts,
     TicketContacts,
     TicketView,
 )
@@ -416,7 +417,9 @@ class Notifier:
         dispatcher: Dispatcher,
         config: NotifyConfig,
         clock: Clock = utcnow,
+        supporters: SupporterContacts | None = None,
     ) -> None:
+        self._supporters = supporters
         self._deliveries = deliveries
         self._digests = digests
         self._tickets = tickets
@@ -526,7 +529,7 @@ class Notifier:
                 await self._queue_for_digest(contact, rule, notice, context(contact.lang), now)
                 continue
             found.extend(on)
-        if not reached and rule.audience is not Audience.CITIZEN:
+        if not reached and rule.audience not in (Audience.CITIZEN, Audience.SUPPORTERS):
             found.append(domain.unreachable(rule.audience, notice.opd, self._config.default_lang))
         return found
 
@@ -546,6 +549,10 @@ class Notifier:
                 phone_channel=ticket.source,
             )
             return [citizen]
+        if audience is Audience.SUPPORTERS:
+            if self._supporters is None or ticket is None:
+                return []
+            return await self._supporters.of(notice.tracking_code)
         if audience is Audience.ADMINS:
             return await self._staff.members(role="admin")
         if not notice.opd:

@@ -229,7 +229,14 @@ async def list_tickets(
     q: Annotated[str | None, Query(max_length=200)] = None,
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
-    sort: Annotated[str, Query(pattern="^(-submitted_at|due_at)$")] = "-submitted_at",
+    assigned: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="`me`: my tickets; a username; `none`: tickets nobody handles yet",
+        ),
+    ] = None,
+    sort: Annotated[str, Query(pattern="^(-submitted_at|due_at|-weight)$")] = "-submitted_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -243,6 +250,7 @@ async def list_tickets(
         q=q,
         submitted_from=submitted_from,
         submitted_to=submitted_to,
+        assigned_to={"me": principal.username, "none": ""}.get(assigned or "", assigned),
     )
     assert sort in SORTS
     return await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)
@@ -308,7 +316,9 @@ async def transition(
     request = workflow.Request(
         action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
     )
-    return await staff.transition(ctx, principal, tracking_code, request, version=body.version)
+    return await staff.transition(
+        ctx, principal, tracking_code, request, version=body.version, cluster=body.cluster
+    )
 
 
 @router.post(
@@ -323,7 +333,9 @@ async def transition(
 async def add_comment(
     tracking_code: str, body: CommentIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await staff.comment(ctx, principal, tracking_code, body=body.body, public=body.public)
+    return await staff.comment(
+        ctx, principal, tracking_code, body=body.body, public=body.public, cluster=body.cluster
+    )
 
 
 @router.put(

@@ -16,8 +16,13 @@ from pymongo.errors import PyMongoError
 from services.routing import service, statistics
 from services.routing.accounts import seed_dev_accounts
 from services.routing.api import router
+from services.routing.cluster_api import router as cluster_router
+from services.routing.cluster_service import Clusters
+from services.routing.cluster_store import ClusterRepository
+from services.routing.clustering import Matcher
 from services.routing.console import STATIC_PATH, static_files
 from services.routing.console import router as console_router
+from services.routing.console_work import router as console_work_router
 from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.learning import ModelStore, retrain_loop
@@ -27,6 +32,7 @@ from services.routing.repository import AccountRepository, LoginThrottle, Ticket
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
 from services.routing.startup import Startup
+from services.routing.throughput_api import router as throughput_router
 from shared import topics
 from shared.auth import PasswordHashing
 from shared.catalogue import CatalogueStore, seed_catalogue
@@ -110,6 +116,16 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             window=timedelta(minutes=settings.login_lock_minutes),
         )
         models = ModelStore(db, cache_dir=settings.model_cache_dir)
+        clusters = Clusters(
+            tickets=tickets,
+            store=ClusterRepository(db),
+            matcher=Matcher(
+                threshold=settings.cluster_threshold,
+                window=timedelta(days=settings.cluster_window_days),
+                max_distance_m=settings.cluster_distance_m,
+            ),
+        )
+        proposals = clusters if settings.cluster_proposals else None
 
         publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
         relay = OutboxRelay(
@@ -132,6 +148,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 calendar=settings.calendar(),
                 model=await models.active_model(),
                 choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
+                clusters=proposals,
             )
 
         deadlines = DeadlineScheduler(
@@ -152,6 +169,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 tickets=tickets,
                 catalogue=catalogue,
                 models=models,
+                clusters=proposals,
             ),
             dead_letter_topic=topics.DLQ_ROUTING,
             publisher=publisher,
@@ -210,6 +228,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     catalogue=catalogue,
                     models=models,
                     statistics=StatisticsReader(StatisticsStore(db), ttl_s=30.0),
+                    clusters=clusters,
                 ),
                 "throttle": throttle,
             }
@@ -226,7 +245,10 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         readiness=readiness,
         liveness=liveness,
     )
+    app.include_router(throughput_router)  # first: /tickets/forecast before /tickets/{code}
     app.include_router(router)
+    app.include_router(cluster_router)
+    app.include_router(console_work_router)
     app.include_router(console_router)
     app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")

@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from services.routing import accounts as account_cases
-from services.routing import staff, workflow
+from services.routing import staff, throughput, workflow
 from services.routing.classification import router as classification
 from services.routing.console_i18n import DEFAULT_LANG, Lang, Translator, language
 from services.routing.queries import SORTS, TicketFilter
@@ -615,8 +615,14 @@ async def queue(console: StaffDep, selesai: str | None = None) -> Response:
         opd = cat.opd(console.request.query_params.get("ke") or "")
         done = t("done.transfer", code=code, opd=opd.name if opd else "")
     mine = cat.opd(principal.opd) if principal.opd else None
+    forecast = None
+    unfiltered = not any(v for k, v in query.values.items() if k != "urut")
+    if principal.opd and query.cursor is None and unfiltered:
+        forecast = await throughput.breach_forecast(ctx, principal, None)
     return console.render(
         "queue.html",
+        forecast=forecast,
+        can_bulk=principal.role is not Role.AUDITOR,
         status=422 if query.errors else 200,
         title=t("queue.title_opd", opd=mine.name) if mine else t("queue.title"),
         sections=sections,
@@ -673,7 +679,26 @@ async def _ticket_page(
         reasons=[r.value for r in workflow.RejectReason],
         names=_names(cat, console.lang),
         can_comment=console.staff.role is not Role.AUDITOR,
+        canned=await _canned(console, view),
+        cluster_primary=bool(
+            view.get("cluster")
+            and view["cluster"]["status"] == "confirmed"
+            and view["cluster"]["primary"] == view["tracking_code"]
+        ),
     )
+
+
+async def _canned(console: Console, view: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ticket's OPD's canned answers, filled for it (services/routing/throughput.py)."""
+    opd = view.get("opd")
+    if not opd or console.staff.role is Role.AUDITOR:
+        return []
+    ticket = await console.ctx.tickets.get(view["tracking_code"])
+    if ticket is None:
+        return []
+    cat = await console.ctx.catalogue.get()
+    answers = await throughput.CannedAnswers(console.request.state.db).of(opd)
+    return [{"title": a["title"], "text": throughput.fill(a["body"], ticket, cat)} for a in answers]
 
 
 @router.get("/tiket/{code}", response_class=HTMLResponse)
@@ -683,7 +708,12 @@ async def ticket(code: str, console: StaffDep, selesai: str | None = None) -> Re
     except NotFound:
         return not_found(console)
     done = None
-    if selesai in {a.value for a in workflow.Action} | {"comment", "publication"}:
+    if selesai in {a.value for a in workflow.Action} | {
+        "comment",
+        "publication",
+        "cluster_confirm",
+        "cluster_split",
+    }:
         cat = await console.ctx.catalogue.get()
         opd = cat.opd(view.get("opd") or "")
         done = console.t(f"done.{selesai}", code=view["tracking_code"], opd=opd.name if opd else "")
@@ -697,6 +727,7 @@ async def act(code: str, console: StaffDep) -> Response:
     async with console.request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
         values = {name: _text(form, name) for name in ("action", "version", *ACTION_FIELDS)}
         back_to_triage = _text(form, "kembali") == "triase"
+        cluster = _text(form, "cluster") == "1"
         csrf_ok = console.csrf_ok(form)
     action = values["action"]
     try:
@@ -722,6 +753,7 @@ async def act(code: str, console: StaffDep) -> Response:
                 action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
             ),
             version=body.version,
+            cluster=cluster,
         )
     except ValidationError as exc:
         errors = _messages(t, validation_errors(exc), prefix)

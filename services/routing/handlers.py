@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.routing import service
+from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.repository import TicketRepository
 from services.routing.settings import RoutingSettings
@@ -19,6 +20,7 @@ def build_handlers(
     tickets: TicketRepository,
     catalogue: CatalogueStore,
     models: ModelStore,
+    clusters: Clusters | None = None,
 ) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope) -> None:
         """A new ticket, or a chat citizen's answer to the choice question: route it."""
@@ -30,6 +32,7 @@ def build_handlers(
             calendar=settings.calendar(),
             model=await models.active_model(),
             choice_timeout=timedelta(minutes=settings.chat_choice_timeout_minutes),
+            clusters=clusters,
         )
 
     return {EventType.TICKET_SUBMITTED: on_submitted, EventType.OPD_CHOSEN: on_submitted}

@@ -17,7 +17,12 @@ from shared.mongo import Document
 from shared.search import query_tokens
 from shared.tickets import Ticket
 
-SORTS = {"-submitted_at": ("submitted_at", DESCENDING), "due_at": ("due_at", ASCENDING)}
+SORTS = {
+    "-submitted_at": ("submitted_at", DESCENDING),
+    "due_at": ("due_at", ASCENDING),
+    # How many citizens a ticket speaks for (its cluster's size plus its supporters).
+    "-weight": ("weight", DESCENDING),
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class TicketFilter:
     q: str | None = None
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None
+    assigned_to: str | None = None  # a username; "" for tickets nobody handles yet
 
 
 def scope(principal: Principal) -> Document:
@@ -56,6 +62,8 @@ def build_clauses(principal: Principal, f: TicketFilter, now: datetime) -> list[
         clauses.append({"location.kecamatan": f.kecamatan})
     if f.opd:
         clauses.append({"opd": f.opd})
+    if f.assigned_to is not None:
+        clauses.append({"assigned_to": f.assigned_to or None})
     if f.overdue is True:
         clauses.append({"due_at": {"$lt": now}, "status": {"$in": list(OPEN_STATUSES)}})
     elif f.overdue is False:
@@ -104,9 +112,12 @@ def encode_cursor(value: Any, ticket_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[Any, str]:
     padded = cursor + "=" * (-len(cursor) % 4)
     value, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
-    # Only a time (or null) and an id: never an object that would reach the query as an operator.
+    # Only a time, a whole number (or null) and an id: never an object that would reach the
+    # query as an operator.
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        pass
     elif value is not None:
         raise ValueError("cursor")
     if not isinstance(ticket_id, str):
@@ -141,6 +152,9 @@ class TicketQueries:
             [("location.kecamatan", ASCENDING)],
             [("submitted_at", DESCENDING), ("_id", DESCENDING)],
             [("due_at", ASCENDING), ("_id", ASCENDING)],
+            [("weight", DESCENDING), ("_id", DESCENDING)],
+            [("assigned_to", ASCENDING), ("status", ASCENDING)],
+            [("opd", ASCENDING), ("resolved_at", ASCENDING)],
             [("search_tokens", ASCENDING)],
         ):
             await self._tickets.create_index(keys)
@@ -172,6 +186,18 @@ class TicketQueries:
             last = docs[limit - 1]
             next_cursor = encode_cursor(last.get(field), str(last["_id"]))
         return tickets, next_cursor
+
+    async def open_deadlines(self, opd: str, *, limit: int = 2000) -> list[tuple[str, datetime]]:
+        """(code, deadline) of the OPD's open tickets with a running deadline, soonest first."""
+        cursor = self._tickets.find(
+            {"opd": opd, "status": {"$in": list(OPEN_STATUSES)}, "due_at": {"$ne": None}},
+            {"due_at": 1},
+        ).sort([("due_at", ASCENDING), ("_id", ASCENDING)])
+        return [(str(d["_id"]), d["due_at"]) for d in await cursor.limit(limit).to_list()]
+
+    async def resolved_since(self, opd: str, since: datetime) -> int:
+        """How many of the OPD's tickets were resolved since then (the OPD's pace)."""
+        return await self._tickets.count_documents({"opd": opd, "resolved_at": {"$gte": since}})
 
     async def counts(self, principal: Principal, now: datetime) -> dict[str, int]:
         """Tickets per status in the caller's scope, plus `overdue`."""

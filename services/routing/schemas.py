@@ -47,6 +47,10 @@ class TransitionIn(_Strict):
     to_opd: Annotated[str, StringConstraints(max_length=64)] | None = None
     reason: Annotated[str, StringConstraints(max_length=32)] | None = None
     version: int | None = Field(default=None, ge=1)
+    cluster: bool = Field(
+        default=False,
+        description="On a confirmed cluster's primary: apply to every open member too",
+    )
 
 
 class PublicationIn(_Strict):
@@ -100,6 +104,9 @@ class ClassifyOut(BaseModel):
 class CommentIn(_Strict):
     body: Note
     public: bool = False
+    cluster: bool = Field(
+        default=False, description="A public comment on a confirmed cluster's primary: to all"
+    )
 
 
 class CommentOut(BaseModel):
@@ -121,6 +128,28 @@ class HistoryOut(BaseModel):
     note: str | None = None
     public: bool
     internal_note: str | None = None
+
+
+class ClusterOut(BaseModel):
+    """Related tickets answered as one: `members` includes the `primary`; `proposed` are the
+    router's matches to a confirmed cluster, waiting for confirmation."""
+
+    id: str
+    primary: str | None
+    members: list[str]
+    status: Literal["proposed", "confirmed", "dissolved"]
+    proposed: list[str] = Field(default_factory=list)
+    opd: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+
+
+class ClusterIn(_Strict):
+    primary: Code
+    members: Annotated[list[Code], Field(min_length=1, max_length=200)]
 
 
 class TicketOut(BaseModel):
@@ -147,6 +176,15 @@ class TicketOut(BaseModel):
     anonymous: bool
     confidential: bool
     possible_duplicate_of: str | None = None
+    cluster_id: str | None = None
+    weight: int = Field(default=1, description="Citizens it speaks for: cluster size + supporters")
+    assigned_to: str | None = Field(default=None, description="The officer handling it")
+    cluster: ClusterOut | None = Field(
+        default=None, description="The cluster of related tickets (one ticket's view only)"
+    )
+    cluster_results: list[dict[str, Any]] | None = Field(
+        default=None, description="A cluster transition: what happened to each member"
+    )
     history: list[HistoryOut]
     comments: list[CommentOut]
     photos: list[dict[str, Any]] = Field(default_factory=list)
@@ -217,3 +255,39 @@ class AccountPatch(ProfileIn):
 class PasswordChangeIn(_Strict):
     current_password: Password
     new_password: Password
+
+
+class AssignmentIn(_Strict):
+    officer: Username | None = Field(description="The officer's username; null: nobody")
+    version: int | None = Field(default=None, ge=1)
+
+
+class BulkItemIn(_Strict):
+    tracking_code: Code
+    version: int | None = Field(default=None, ge=1, description="The version the caller saw")
+
+
+class BulkFilterIn(_Strict):
+    status: list[TicketStatus] | None = None
+    category: Annotated[str, StringConstraints(max_length=64)] | None = None
+    kecamatan: Annotated[str, StringConstraints(max_length=64)] | None = None
+    q: Annotated[str, StringConstraints(max_length=200)] | None = None
+    overdue: bool | None = None
+
+
+class BulkIn(_Strict):
+    """A selection (`items`) or a `filter` (at most 200 tickets of the caller's scope)."""
+
+    action: Literal["verify", "transfer", "assign"]
+    items: Annotated[list[BulkItemIn], Field(max_length=200)] | None = None
+    filter: BulkFilterIn | None = None
+    note: Note | None = None
+    to_opd: Annotated[str, StringConstraints(max_length=64)] | None = None
+    officer: Username | None = None
+
+
+class CannedAnswerIn(_Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    body: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    ] = Field(description="The answer; {kode}, {tenggat} and {opd} are filled in per ticket")

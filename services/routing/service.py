@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from services.routing import domain, metrics
 from services.routing.classification import router
+from services.routing.cluster_service import Clusters
 from services.routing.repository import TicketRepository
 from shared import publication
 from shared.catalogue import Catalogue
@@ -33,6 +34,7 @@ async def route_submitted_ticket(
     calendar: WorkCalendar,
     model: router.TextModel | None = None,
     choice_timeout: timedelta = DEFAULT_CHOICE_TIMEOUT,
+    clusters: Clusters | None = None,
 ) -> bool:
     """Route a `submitted` ticket once; returns False when there was nothing to do (a replay).
 
@@ -40,6 +42,8 @@ async def route_submitted_ticket(
     A chat ticket the router is unsure of stays `submitted` while its citizen is asked to
     choose (`ticket.opd_choice_asked`); it is routed when they answered, or to triage after
     `choice_timeout`.
+    A ticket routed to an OPD is compared with that OPD's recent ones (`clusters`): a match
+    is proposed as a cluster of related tickets.
     """
     for _ in range(MAX_VERSION_RETRIES):
         ticket = await tickets.get(tracking_code)
@@ -74,7 +78,12 @@ async def route_submitted_ticket(
                 if await _ask_citizen(tickets, ticket, result, candidates, now):
                     return True
                 continue
-        if await _route(tickets, ticket, result, catalogue=catalogue, calendar=calendar, now=now):
+        routed = await _route(
+            tickets, ticket, result, catalogue=catalogue, calendar=calendar, now=now
+        )
+        if routed is not None:
+            if clusters is not None:
+                await clusters.propose(routed, now)
             return True
     raise RuntimeError(f"ticket {tracking_code} kept changing while routing it")
 
@@ -121,8 +130,9 @@ async def _route(
     catalogue: Catalogue,
     calendar: WorkCalendar,
     now: datetime,
-) -> bool:
-    """Write the decision: status, OPD, deadline, history entry and event, version-checked."""
+) -> Ticket | None:
+    """Write the decision: status, OPD, deadline, history entry and event, version-checked;
+    the ticket as routed, or None when it changed meanwhile."""
     tracking_code = ticket.tracking_code
     status = domain.status_after_routing(result)
     due_at = domain.due_after_routing(
@@ -178,7 +188,7 @@ async def _route(
         },
     )
     if updated is None:
-        return False
+        return None
     metrics.TICKETS_ROUTED.labels(status.value).inc()
     log.info(
         "ticket %s %s to %s (confidence %.2f)",
@@ -187,4 +197,4 @@ async def _route(
         result.opd,
         result.confidence,
     )
-    return True
+    return updated

@@ -61,6 +61,14 @@ class RoutingSettings(ServiceSettings):
     # orchestrator restarts the process instead of keeping one that is live but never ready.
     startup_timeout_s: float = Field(default=300.0, gt=0)
 
+    # Related complaints (docs/clusters.md): the router proposes a cluster for a routed ticket
+    # whose problem words are this alike (0-1) to an open one of the same OPD and place,
+    # submitted within the window; places match by desa, or by coordinates this close.
+    cluster_proposals: bool = True
+    cluster_threshold: float = Field(default=0.45, gt=0, le=1)
+    cluster_window_days: int = Field(default=14, ge=1, le=90)
+    cluster_distance_m: float = Field(default=400.0, gt=0, le=5000)
+
     def signing_private_key(self) -> str | None:
         return self.auth_private_key
 

@@ -5,6 +5,8 @@ Scope is enforced here and in queries.scope: outside it a ticket does not exist 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from typing import Any
 
 from services.routing import workflow
 from services.routing.classification import router
+from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
 from services.routing.repository import AccountRepository, TicketRepository, Transcripts
@@ -39,6 +42,7 @@ class RoutingContext:
     catalogue: CatalogueStore
     models: ModelStore
     statistics: StatisticsReader
+    clusters: Clusters | None = None
 
 
 def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> dict[str, Any]:
@@ -64,6 +68,9 @@ def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> di
         "anonymous": ticket.anonymous,
         "confidential": ticket.confidential,
         "possible_duplicate_of": ticket.possible_duplicate_of,
+        "cluster_id": ticket.cluster_id,
+        "weight": ticket.weight,
+        "assigned_to": ticket.assigned_to,
         "history": [h.model_dump(by_alias=True) for h in ticket.history],
         "comments": [c.model_dump() for c in ticket.comments],
         "photos": [
@@ -97,7 +104,9 @@ async def visible_ticket(ctx: RoutingContext, principal: Principal, code: str) -
 
 async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> dict[str, Any]:
     ticket = await visible_ticket(ctx, principal, code)
-    return staff_view(ticket, principal, await ctx.catalogue.get())
+    view = staff_view(ticket, principal, await ctx.catalogue.get())
+    view["cluster"] = await ctx.clusters.view_of(ticket) if ctx.clusters else None
+    return view
 
 
 async def transcript(
@@ -139,12 +148,25 @@ async def transition(
     request: workflow.Request,
     *,
     version: int | None,
+    cluster: bool = False,
 ) -> dict[str, Any]:
-    """Apply one transition; a stale `version` (or a lost race) is 409 with the current ticket."""
+    """Apply one transition; a stale `version` (or a lost race) is 409 with the current ticket.
+
+    With `cluster`, on the primary of a confirmed cluster, the same transition then applies to
+    every open member (each with its own history and event); a transfer of the primary always
+    moves the whole cluster, and a member transferred on its own leaves its cluster."""
     ticket = await visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
         raise changed_meanwhile(ticket, principal, catalogue)
+    fan_out = None
+    if ctx.clusters is not None and request.cluster_primary is None:
+        fan_out = await ctx.clusters.fan_out_targets(ticket)
+        if cluster and fan_out is None:
+            raise Conflict(
+                "Laporan ini bukan laporan utama kelompok yang dikonfirmasi. "
+                "(This ticket is not the primary of a confirmed cluster.)"
+            )
     try:
         change = workflow.transition(
             ticket,
@@ -174,15 +196,59 @@ async def transition(
         current = await visible_ticket(ctx, principal, code)
         raise changed_meanwhile(current, principal, catalogue)
     await _learn_from(ctx, principal, ticket, request)
+    results = await _apply_to_cluster(
+        ctx, principal, ticket, request, fan_out, cluster=cluster, moved_to=updated.opd
+    )
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
     if not workflow.can_see(principal, updated):
-        return {
+        view: dict[str, Any] = {
             "tracking_code": updated.tracking_code,
             "status": updated.status,
             "version": updated.version,
             "opd": updated.opd,
         }
-    return staff_view(updated, principal, catalogue)
+    else:
+        view = staff_view(updated, principal, catalogue)
+    if results is not None:
+        view["cluster_results"] = results
+    return view
+
+
+async def _apply_to_cluster(
+    ctx: RoutingContext,
+    principal: Principal,
+    ticket: Ticket,
+    request: workflow.Request,
+    fan_out: Any,
+    *,
+    cluster: bool,
+    moved_to: str | None,
+) -> list[dict[str, Any]] | None:
+    """The primary's transition for each member, reported item by item (None: not a cluster
+    transition)."""
+    clusters = ctx.clusters
+    if clusters is None or request.cluster_primary is not None:
+        return None
+    transfer = request.action is workflow.Action.TRANSFER
+    if fan_out is None:
+        if transfer:
+            await clusters.split_if_member(ticket, actor=principal.username, now=utcnow())
+        return None
+    if not (cluster or transfer):
+        return None
+    group, members = fan_out
+    results: list[dict[str, Any]] = []
+    member_request = dataclasses.replace(request, cluster_primary=ticket.tracking_code)
+    for member in members:
+        try:
+            done = await transition(ctx, principal, member, member_request, version=None)
+        except (Conflict, Forbidden, NotFound, InvalidField) as exc:
+            results.append({"tracking_code": member, "result": "skipped", "detail": exc.detail})
+            continue
+        results.append({"tracking_code": member, "result": "done", "status": done["status"]})
+    if transfer and moved_to:
+        await clusters.moved(group, moved_to, actor=principal.username, now=utcnow())
+    return results
 
 
 async def _learn_from(
@@ -203,11 +269,31 @@ async def _learn_from(
 
 
 async def comment(
-    ctx: RoutingContext, principal: Principal, code: str, *, body: str, public: bool
+    ctx: RoutingContext,
+    principal: Principal,
+    code: str,
+    *,
+    body: str,
+    public: bool,
+    cluster: bool = False,
 ) -> dict[str, Any]:
+    """Comment on a ticket; with `cluster` (public comments on a confirmed cluster's primary)
+    the same comment goes to every member, each reporter hearing it once."""
     if principal.role is Role.AUDITOR:
         raise Forbidden("Auditor tidak mengubah laporan. (Auditors change nothing.)")
     ticket = await visible_ticket(ctx, principal, code)
+    if cluster:
+        fan_out = await ctx.clusters.fan_out_targets(ticket) if ctx.clusters else None
+        if fan_out is None or not public:
+            raise Conflict(
+                "Hanya komentar publik pada laporan utama kelompok yang dikonfirmasi. "
+                "(Only a public comment on a confirmed cluster's primary.)"
+            )
+        first = await comment(ctx, principal, code, body=body, public=public)
+        for member in fan_out[1]:
+            with contextlib.suppress(NotFound, Conflict):
+                await comment(ctx, principal, member, body=body, public=public)
+        return first
     now = utcnow()
     note = Comment(id=uuid.uuid4().hex, at=now, author=principal.username, body=body, public=public)
     event = TicketCommented(

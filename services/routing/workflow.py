@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from services.routing import pauses
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
@@ -23,7 +24,8 @@ S = TicketStatus
 PRODUCER = "routing"
 FOLLOW_UP_WORKING_DAYS = 5
 RESOLUTION_WORKING_DAYS = 14
-OPEN_STATUSES = (S.SUBMITTED, S.TRIAGE, S.ROUTED, S.VERIFIED, S.IN_PROGRESS)
+PAUSED_STATUSES = (S.WAITING_CITIZEN, S.WAITING_THIRD_PARTY)
+OPEN_STATUSES = (S.SUBMITTED, S.TRIAGE, S.ROUTED, S.VERIFIED, S.IN_PROGRESS, *PAUSED_STATUSES)
 
 
 class Action(StrEnum):
@@ -34,6 +36,9 @@ class Action(StrEnum):
     REJECT = "reject"
     CLOSE = "close"
     REOPEN = "reopen"
+    WAIT_CITIZEN = "wait_citizen"
+    WAIT_THIRD_PARTY = "wait_third_party"
+    RESUME = "resume"
 
 
 class RejectReason(StrEnum):
@@ -61,7 +66,11 @@ TABLE: dict[Action, Rule] = {
     Action.VERIFY: Rule(frozenset({S.ROUTED}), S.VERIFIED, _OPD_STAFF),
     Action.START: Rule(frozenset({S.VERIFIED}), S.IN_PROGRESS, _OPD_STAFF),
     Action.RESOLVE: Rule(
-        frozenset({S.VERIFIED, S.IN_PROGRESS}), S.RESOLVED, _OPD_STAFF, ("note",), public_note=True
+        frozenset({S.VERIFIED, S.IN_PROGRESS, *PAUSED_STATUSES}),
+        S.RESOLVED,
+        _OPD_STAFF,
+        ("note",),
+        public_note=True,
     ),
     Action.REJECT: Rule(
         frozenset({S.TRIAGE, S.ROUTED, S.VERIFIED}),
@@ -74,7 +83,24 @@ TABLE: dict[Action, Rule] = {
     Action.REOPEN: Rule(
         frozenset({S.RESOLVED, S.CLOSED}), S.IN_PROGRESS, frozenset(), ("note",), public_note=True
     ),
+    # The deadline pauses while the OPD waits; the note says for what (it is public).
+    Action.WAIT_CITIZEN: Rule(
+        frozenset({S.VERIFIED, S.IN_PROGRESS, S.WAITING_THIRD_PARTY}),
+        S.WAITING_CITIZEN,
+        _OPD_STAFF,
+        ("note",),
+        public_note=True,
+    ),
+    Action.WAIT_THIRD_PARTY: Rule(
+        frozenset({S.VERIFIED, S.IN_PROGRESS, S.WAITING_CITIZEN}),
+        S.WAITING_THIRD_PARTY,
+        _OPD_STAFF,
+        ("note",),
+        public_note=True,
+    ),
+    Action.RESUME: Rule(frozenset(PAUSED_STATUSES), S.IN_PROGRESS, _OPD_STAFF),
 }
+PAUSES = frozenset({Action.WAIT_CITIZEN, Action.WAIT_THIRD_PARTY})
 
 
 class NotAllowed(Exception):
@@ -117,6 +143,8 @@ class Request:
     note: str | None = None
     to_opd: str | None = None
     reason: str | None = None
+    # Applied to a cluster's member because its primary (this code) took the action.
+    cluster_primary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +217,20 @@ def transition(
         fields["confidential"] = publication.confidential_when_assigned(
             requested=ticket.confidential_requested, current=ticket.confidential, opd=opd
         )
+    if request.action in PAUSES:
+        if ticket.status not in PAUSED_STATUSES:  # from one wait to the other: still paused
+            fields.update(paused_at=now, paused_due_at=ticket.due_at, due_at=None)
+        due = None
+    elif ticket.status in PAUSED_STATUSES:  # leaving a pause (resume, resolve)
+        resumed = pauses.resumed_due_at(
+            ticket.paused_due_at,
+            paused_at=ticket.paused_at or now,
+            resumed_at=now,
+            calendar=calendar,
+        )
+        fields.update(paused_at=None, paused_due_at=None)
+        if request.action is Action.RESUME:
+            due = resumed
     if due is not KEEP:
         fields["due_at"] = due
     if request.action is Action.RESOLVE:
@@ -223,6 +265,9 @@ def transition(
     )
     if note and not public:
         entry["internal_note"] = note
+    if request.cluster_primary:
+        together = f"Bersama kelompok, dari laporan utama {request.cluster_primary}."
+        entry["internal_note"] = " ".join(filter(None, [entry.get("internal_note"), together]))
     if request.reason:
         entry["reason"] = request.reason
     return Change(

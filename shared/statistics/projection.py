@@ -42,7 +42,17 @@ COUNTERS = (
     "rating_sum",
 )
 HISTOGRAMS = ("first_response", "resolution")
-OPEN_STATUSES = frozenset({"submitted", "triage", "routed", "verified", "in_progress"})
+OPEN_STATUSES = frozenset(
+    {
+        "submitted",
+        "triage",
+        "routed",
+        "verified",
+        "in_progress",
+        "waiting_citizen",
+        "waiting_third_party",
+    }
+)
 DONE_STATUSES = frozenset({"resolved", "closed"})
 # Actions that set a new deadline: a breach of the old one is no longer "open overdue".
 NEW_DEADLINE = frozenset({"transfer", "verify", "reopen", "resolve", "reject", "close"})

@@ -391,7 +391,13 @@ def test_officer_works_a_ticket_through_the_forms(web: TestClient, stored: Any) 
     assert verified.headers["location"] == f"/konsol/tiket/{code}?selesai=verify#selesai"
     page = web.get(verified.headers["location"]).text
     assert "Laporan sudah diverifikasi." in page
-    assert actions_on(page) == {"start", "resolve", "transfer"}
+    assert actions_on(page) == {
+        "start",
+        "resolve",
+        "transfer",
+        "wait_citizen",
+        "wait_third_party",
+    }
     assert hidden(page, "version") == "2"
     missing = act(web, code, "resolve", version=2)
     assert missing.status_code == 422

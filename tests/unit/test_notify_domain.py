@@ -74,7 +74,11 @@ WHO_HEARS_WHAT: list[tuple[str, Envelope, set[tuple[Audience, str]]]] = [
     ("transferred to triage", _transition("transfer", opd="TRIASE"), {(ADM, "staff_triage")}),
     ("verified", _transition("verify"), set()),
     ("started", _transition("start"), set()),
-    ("resolved", _transition("resolve", note="Sudah diperbaiki."), {(CIT, "citizen_resolved")}),
+    (
+        "resolved",
+        _transition("resolve", note="Sudah diperbaiki."),
+        {(CIT, "citizen_resolved"), (Audience.SUPPORTERS, "supporter_resolved")},
+    ),
     ("rejected", _transition("reject", reason="spam"), {(CIT, "citizen_rejected")}),
     ("closed by the system", _transition("close", actor_role="system"), {(CIT, "citizen_closed")}),
     ("closed by the citizen", _transition("close", actor_role="citizen"), set()),

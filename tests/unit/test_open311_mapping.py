@@ -83,6 +83,8 @@ def test_status_filter_selects_the_ticket_statuses_behind_open_and_closed() -> N
         "submitted",
         "triage",
         "verified",
+        "waiting_citizen",
+        "waiting_third_party",
     ]
     assert open311.ticket_statuses(["open", "closed"]) is None
     assert open311.ticket_statuses([]) is None

@@ -158,7 +158,14 @@ def test_public_text_is_the_redacted_description_or_the_officers_edit() -> None:
 
 
 def test_lists_hold_only_verified_statuses() -> None:
-    assert publication.listed_statuses() == ["closed", "in_progress", "resolved", "verified"]
+    assert publication.listed_statuses() == [
+        "closed",
+        "in_progress",
+        "resolved",
+        "verified",
+        "waiting_citizen",
+        "waiting_third_party",
+    ]
     assert publication.listed_statuses(["routed", "verified", "rejected"]) == ["verified"]
 
 

@@ -23,10 +23,20 @@ EXPECTED = {
     Action.TRANSFER: ({S.TRIAGE, S.ROUTED, S.VERIFIED}, S.ROUTED),
     Action.VERIFY: ({S.ROUTED}, S.VERIFIED),
     Action.START: ({S.VERIFIED}, S.IN_PROGRESS),
-    Action.RESOLVE: ({S.VERIFIED, S.IN_PROGRESS}, S.RESOLVED),
+    Action.RESOLVE: (
+        {S.VERIFIED, S.IN_PROGRESS, S.WAITING_CITIZEN, S.WAITING_THIRD_PARTY},
+        S.RESOLVED,
+    ),
     Action.REJECT: ({S.TRIAGE, S.ROUTED, S.VERIFIED}, S.REJECTED),
     Action.CLOSE: ({S.RESOLVED}, S.CLOSED),
     Action.REOPEN: ({S.RESOLVED, S.CLOSED}, S.IN_PROGRESS),
+    # Issue 14: waiting pauses the deadline.
+    Action.WAIT_CITIZEN: ({S.VERIFIED, S.IN_PROGRESS, S.WAITING_THIRD_PARTY}, S.WAITING_CITIZEN),
+    Action.WAIT_THIRD_PARTY: (
+        {S.VERIFIED, S.IN_PROGRESS, S.WAITING_CITIZEN},
+        S.WAITING_THIRD_PARTY,
+    ),
+    Action.RESUME: ({S.WAITING_CITIZEN, S.WAITING_THIRD_PARTY}, S.IN_PROGRESS),
 }
 FULL = {"note": "Sudah ditangani tim lapangan.", "to_opd": "DLH", "reason": "spam"}
 ADMIN = Principal(username="admin", role=Role.ADMIN)
@@ -93,6 +103,9 @@ OPD_ROLES = {
     Action.REJECT: {Role.SUPERVISOR},
     Action.CLOSE: set(),
     Action.REOPEN: set(),
+    Action.WAIT_CITIZEN: {Role.OFFICER, Role.SUPERVISOR},
+    Action.WAIT_THIRD_PARTY: {Role.OFFICER, Role.SUPERVISOR},
+    Action.RESUME: {Role.OFFICER, Role.SUPERVISOR},
 }
 
 

@@ -43,6 +43,19 @@
     });
   }
 
+  // Similar public reports nearby: their script loads once a category is chosen.
+  var near = document.getElementById("nearby");
+  var cat = document.getElementById("f-category");
+  if (near && cat) {
+    cat.addEventListener("change", function () {
+      if (near.getAttribute("data-loaded")) { return; }
+      near.setAttribute("data-loaded", "1");
+      var js = document.createElement("script");
+      js.src = near.getAttribute("data-script");
+      document.head.appendChild(js);
+    });
+  }
+
   // The private link carries the reply token in the fragment (#t=...), which never reaches
   // the server: post it with the tracking page's form and drop it from the address bar.
   var tokenForm = document.getElementById("token-form");

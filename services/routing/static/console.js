@@ -11,6 +11,13 @@
       form.setAttribute("data-sent", "1");
     });
   });
+  // A canned answer fills the answer's text box (which the officer can still edit).
+  Array.prototype.forEach.call(document.querySelectorAll("select.canned-pick"), function (pick) {
+    pick.addEventListener("change", function () {
+      var into = document.getElementById(pick.getAttribute("data-into"));
+      if (into && pick.value) { into.value = pick.value; into.focus(); }
+    });
+  });
   // Coming back with the back button shows the page as it was left: let its forms post again.
   window.addEventListener("pageshow", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-sent]"), function (form) {

@@ -1,0 +1,159 @@
+"""End to end: one broken bridge, three reports and one supporter, one answer.
+
+The three services run as real processes over the real broker and database. Three citizens
+report the same broken bridge; the router proposes them as a cluster; a fourth citizen
+supports the published report; the officer confirms the cluster and resolves its primary once.
+Each of the four hears of the resolution exactly once, and each member ticket is resolved with
+its own history.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack.stack import Ports
+from tests.conftest import Infra, services_stack
+from tests.e2e.services import eventually
+
+pytestmark = pytest.mark.e2e
+
+REPORTS = [
+    ("alfa@example.com", "Jembatan di desa Citerep ambrol, papannya patah. Motor tidak bisa lewat"),
+    ("bravo@example.com", "jembatan citerep jebol sdh 2 hari, motor gk bisa lewat. tolong pak"),
+    ("charlie@example.com", "Mohon perbaikan jembatan Citerep yang ambruk, motor tidak bisa lewat"),
+]
+SUPPORTER = "delta@example.com"
+RESOLUTION = ("citizen_resolved", "supporter_resolved")
+
+
+@pytest.fixture(scope="module")
+def system(infra: Infra) -> Iterator[Ports]:
+    stack = services_stack(infra, "one_answer")
+    try:
+        for component in stack.services():
+            stack.start(component)
+        yield stack.ports
+    finally:
+        stack.down()
+
+
+def test_three_reports_and_a_supporter_hear_the_one_answer_once(system: Ports) -> None:
+    intake = f"http://127.0.0.1:{system.intake}"
+    routing = f"http://127.0.0.1:{system.routing}"
+    notify = f"http://127.0.0.1:{system.notify}"
+    codes = []
+    for email, text in REPORTS:
+        created = httpx.post(
+            f"{intake}/api/v1/complaints",
+            json={
+                "description": text,
+                "category": "jembatan-rusak",
+                "location": {"kecamatan": "KEC-CIRUAS", "desa": "Citerep"},
+                "reporter": {"email": email},
+            },
+        )
+        assert created.status_code == 201, created.text
+        codes.append(created.json()["tracking_code"])
+        # One at a time, as citizens do: each is routed before the next arrives.
+        assert eventually(functools.partial(_routed, intake, codes[-1])), codes[-1]
+
+    officer = _token(routing, "dpupr", "officer")
+    primary = codes[0]
+    ticket = httpx.get(f"{routing}/api/v1/tickets/{primary}", headers=officer).json()
+    cluster = ticket["cluster"]
+    assert cluster is not None, "the router proposed no cluster"
+    assert cluster["primary"] == primary and sorted(cluster["members"]) == sorted(codes)
+    assert cluster["status"] == "proposed"
+
+    confirmed = httpx.post(f"{routing}/api/v1/clusters/{cluster['id']}/confirm", headers=officer)
+    assert confirmed.status_code == 200, confirmed.text
+    verified = _transition(routing, officer, primary, {"action": "verify", "cluster": True})
+    assert [r["result"] for r in verified["cluster_results"]] == ["done", "done"]
+
+    supported = httpx.post(
+        f"{intake}/api/v1/complaints/{primary}/support", json={"email": SUPPORTER}
+    )
+    assert supported.status_code == 201, supported.text
+    again = httpx.post(f"{intake}/api/v1/complaints/{primary}/support", json={"email": SUPPORTER})
+    assert again.status_code == 201 and again.json()["new"] is False
+    public = httpx.get(f"{intake}/api/v1/complaints/{primary}").json()
+    assert public["supporters"] == 1 and SUPPORTER not in str(public)
+
+    answer = "Jembatan Citerep sudah diperbaiki dan dapat dilalui kembali."
+    resolved = _transition(
+        routing, officer, primary, {"action": "resolve", "note": answer, "cluster": True}
+    )
+    assert resolved["status"] == "resolved"
+    assert [r["result"] for r in resolved["cluster_results"]] == ["done", "done"]
+
+    admin = _token(routing, "admin", "admin")
+
+    def resolution_messages() -> list[dict[str, Any]]:
+        found = [
+            item
+            for code in codes
+            for item in httpx.get(
+                f"{notify}/api/v1/notifications", params={"tracking_code": code}, headers=admin
+            ).json()["items"]
+            if item["message"] in RESOLUTION
+        ]
+        return found if len(found) >= 4 else []
+
+    messages = eventually(resolution_messages, timeout_s=60)
+    assert messages, "not all four heard of the resolution"
+    time.sleep(3)  # anything sent twice would show by now
+    messages = resolution_messages()
+    per_person = Counter(m["recipient"] for m in messages)
+    assert per_person == {
+        "a***@example.com": 1,
+        "b***@example.com": 1,
+        "c***@example.com": 1,
+        "d***@example.com": 1,
+    }
+    assert {m["message"] for m in messages if m["recipient"] == "d***@example.com"} == {
+        "supporter_resolved"
+    }
+    assert all(m["status"] == "sent" for m in messages), messages
+
+    for code in codes:
+        member = httpx.get(f"{routing}/api/v1/tickets/{code}", headers=officer).json()
+        assert member["status"] == "resolved"
+        actions = [h["action"] for h in member["history"]]
+        assert actions.count("resolve") == 1 and actions.count("verify") == 1
+        resolve = next(h for h in member["history"] if h["action"] == "resolve")
+        assert resolve["note"] == answer
+        if code != primary:
+            assert primary in (resolve["internal_note"] or "")
+        view = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
+        assert view["status"] == "resolved"
+
+
+def _routed(intake: str, code: str) -> bool:
+    status: str = httpx.get(f"{intake}/api/v1/complaints/{code}").json()["status"]
+    return status == "routed"
+
+
+def _token(routing: str, username: str, password: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{routing}/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _transition(
+    routing: str, headers: dict[str, str], code: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    response = httpx.post(
+        f"{routing}/api/v1/tickets/{code}/transitions", json=body, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
