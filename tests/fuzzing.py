@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
+import schemathesis.specs.openapi.schemas  # see the note below the imports
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable
@@ -23,6 +24,11 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Err
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
+# schemathesis.specs.openapi.schemas is loaded above, at collection time: schemathesis imports it
+# lazily inside `from_dict`, deep in a test's stack, where pytest's assertion rewriting
+# (schemathesis is a pytest plugin) runs ast.parse and CPython 3.11.7 can fail with
+# "AST constructor recursion depth mismatch".
 
 SHORT_CASES = 120  # per service, inside `make test`
 MAX_ROUNDS = 20

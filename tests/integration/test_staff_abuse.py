@@ -33,6 +33,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/tickets/{tracking_code}/transitions"): {"action": "verify"},
     ("post", "/api/v1/tickets/{tracking_code}/comments"): {"body": "cek", "public": False},
     ("put", "/api/v1/tickets/{tracking_code}/publication"): {"hidden": True, "reason": "uji"},
+    ("put", "/api/v1/tickets/{tracking_code}/assignment"): {"officer": None},
 }
 HARDENING = {
     "x-content-type-options": "nosniff",
