@@ -47,6 +47,14 @@ class Cluster:
         self.sink.start()
         self.mail.start()
         for component in self.stack.brokers():
+            if component.name == "postgres":
+                # The dev server acknowledges commits before their WAL is written, so killing
+                # it loses the last acknowledged writes (a 201's ticket among them): durable
+                # commits here, as MongoDB's journaled majority writes are in production.
+                component.argv = [
+                    "synchronous_commit=on" if a == "synchronous_commit=off" else a
+                    for a in component.argv
+                ]
             self.components[component.name] = component
             self.stack.start(component)
         ensure_topics(self.stack.kafka_bootstrap)

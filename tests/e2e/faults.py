@@ -384,6 +384,8 @@ class Outcome:
     escalated: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
     broker_log_lines: list[str] = field(default_factory=list)
+    chat_replies: list[str] = field(default_factory=list)  # their delivery keys
+    chat_outboxes_left: int = 0
 
     # -- derived counts --------------------------------------------------------------------
     def tickets_by_marker(self) -> dict[str, list[dict[str, Any]]]:
@@ -443,9 +445,11 @@ class Outcome:
         return sum(n - 1 for n in self.received().values() if n > 1)
 
     def expected_keys(self) -> set[str]:
-        """What must have arrived: every delivery notify recorded, and, independently of
-        notify's records, the webhook of every distinct ticket event Kafka holds."""
+        """What must have arrived: every delivery notify recorded and, independently of
+        notify's records, every chat reply intake stored and the webhook of every distinct
+        ticket event Kafka holds."""
         keys = {str(d["_id"]) for d in self.deliveries if d.get("channel") != "log"}
+        keys.update(self.chat_replies)  # as intake stored them, whether notify heard or not
         for value, headers in self.ticket_events:
             if POISON_HEADER in headers:
                 continue
@@ -526,6 +530,8 @@ class Outcome:
             f"deadline: {len(self.escalated)} tickets overdue, escalated "
             f"{sum(escalations.values())} times, escalation events "
             f"{sum(self.escalation_events()[c] for c in self.escalated)}",
+            f"chat conversations whose outbox still holds events after the run (published "
+            f"or not: the messages line counts every reply): {self.chat_outboxes_left}",
             f"personal data in the brokers' own logs (reported, not asserted): "
             f"{len(self.broker_log_lines)} lines"
             + (f", e.g. {self.broker_log_lines[0]}" if self.broker_log_lines else ""),
@@ -588,7 +594,9 @@ def run(cluster: Cluster, scale: Scale) -> Outcome:
     db = mongo[cluster.database]
     try:
         t = time.monotonic()
-        settled = wait_until(lambda: _settled(db, outcome), timeout_s=240, every_s=2)
+        # Bounded, and long enough for the backlog a long run leaves on a busy machine.
+        settle_s = max(240.0, 1.0 * scale.complaints)
+        settled = wait_until(lambda: _settled(db, outcome), timeout_s=settle_s, every_s=2)
         outcome.seconds["settling"] = time.monotonic() - t
         if settled:
             t = time.monotonic()
@@ -599,6 +607,12 @@ def run(cluster: Cluster, scale: Scale) -> Outcome:
             outcome.seconds["deadline"] = time.monotonic() - t
         outcome.tickets = list(db.tickets.find({}, {"outbox": 0}))
         outcome.deliveries = list(db.deliveries.find({}, {"message": 0}))
+        outcome.chat_replies = [
+            _chat_key(m) for m in db.chat_messages.find({"direction": "out"}, {"channel": 1})
+        ]
+        outcome.chat_outboxes_left = db.chat_conversations.count_documents(
+            {"outbox.0": {"$exists": True}}
+        )
     finally:
         mongo.close()
     outcome.posts = cluster.sink.messages()
@@ -651,9 +665,15 @@ def _settled(db: Any, outcome: Outcome) -> bool:
             markers.add(match.group(0))
     if not accepted <= markers:
         return False
-    if db.chat_conversations.count_documents({"outbox.0": {"$exists": True}}):
+    if db.deliveries.count_documents({"status": {"$in": ["pending", "retrying"]}}):
         return False
-    return not db.deliveries.count_documents({"status": {"$in": ["pending", "retrying"]}})
+    # Every chat reply intake stored has its delivery (published, whatever its outbox says).
+    replies = {_chat_key(m) for m in db.chat_messages.find({"direction": "out"}, {"channel": 1})}
+    return replies <= {d["_id"] for d in db.deliveries.find({"template": "chat_reply"}, {"_id": 1})}
+
+
+def _chat_key(message: dict[str, Any]) -> str:
+    return f"{message['_id']}:{message['channel']}:citizen"
 
 
 def _overdue(db: Any, *, count: int) -> list[str]:
