@@ -21,6 +21,8 @@ help:
 	@echo "              consumers against same-run baselines (var/bench/*.json, docs/benchmarks.md)"
 	@echo "make bench-lists - officers' list/count queries per FerretDB backend (docs/benchmarks.md)"
 	@echo "make rebuild-statistics - the public statistics again from every ticket event (docs/statistics.md)"
+	@echo "make test-faults - the fault suite at full scale: kills under load, then counts (docs/reliability.md)"
+	@echo "make soak   - SOAK_SECONDS (600) at half the measured capacity (docs/reliability.md)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] preparing the Python virtualenv in $(VENV) ..."
@@ -87,3 +89,20 @@ lock:
 
 clean: down
 	rm -rf var $(VENV)
+
+# The fault suite at full scale (docs/reliability.md); `make test` runs it short. It starts its
+# own Kafka, PostgreSQL and FerretDB, so it needs no brokers from devstack test.
+FAULTS_COMPLAINTS ?= 1000
+FAULTS_ROUNDS ?= 3
+.PHONY: test-faults soak
+test-faults: $(STAMP)
+	@$(PY) -m devstack setup
+	@FAULTS_COMPLAINTS=$(FAULTS_COMPLAINTS) FAULTS_ROUNDS=$(FAULTS_ROUNDS) \
+	  FAULTS_GAP_SECONDS=2 FAULTS_DOWN_SECONDS=3 \
+	  $(PY) -m pytest tests/e2e/test_faults.py -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# SOAK_SECONDS=60 for a short run; SOAK_ARGS="--clients 4" etc.: see python -m bench.soak --help.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	@$(PY) -m devstack setup
+	@$(PY) -m bench.soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)

@@ -66,7 +66,8 @@ def parse(id_: int, mail_from: str, rcpt_tos: list[str], raw: bytes) -> Mail:
         rcpt_tos=list(rcpt_tos),
         subject=str(message.get("Subject", "")),
         message_id=str(message.get("Message-ID", "")).strip(),
-        delivery_key=message.get("X-Pengaduan-Delivery"),
+        # A long key is folded onto the next line; unfolded, it keeps the fold's space.
+        delivery_key=(message.get("X-Pengaduan-Delivery") or "").strip() or None,
         text=text_part.get_content() if isinstance(text_part, EmailMessage) else "",
         html=html_part.get_content() if isinstance(html_part, EmailMessage) else None,
         size=len(raw),

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,18 +129,21 @@ class Stack:
         service_env: dict[str, str] | None = None,
         backend: str | None = None,
         var_root: Path | None = None,
+        own_brokers: bool = False,
     ) -> None:
         """`kafka`/`mongodb` (else KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL) name servers to use
         instead of starting ours; `service_env` is added to the services' environment;
         `backend` (else FERRETDB_BACKEND) is FerretDB's storage, sqlite or postgresql;
-        `var_root` (else the clone's var/) holds the profile's folder."""
+        `var_root` (else the clone's var/) holds the profile's folder; `own_brokers` starts
+        Kafka and FerretDB even when the environment names others (the fault suite kills them)."""
         self.profile = profile
         self.ports = ports
         self.var = (var_root or ROOT / "var") / profile
         self.run_dir = self.var / "run"
         self.log_dir = self.var / "log"
-        self.external_kafka = kafka or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        self.external_mongo = mongodb or os.environ.get("MONGODB_URL")
+        outside: Mapping[str, str] = {} if own_brokers else os.environ
+        self.external_kafka = kafka or outside.get("KAFKA_BOOTSTRAP_SERVERS")
+        self.external_mongo = mongodb or outside.get("MONGODB_URL")
         self.service_env = service_env or {}
         self.backend = ferretdb_backend(backend)
         self._children: dict[str, subprocess.Popen[bytes]] = {}

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
 
 from shared import metrics
 from shared.events import Envelope
@@ -24,6 +24,23 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Envelope], Awaitable[None]]
 # Failures of the infrastructure rather than of the message: retried until they pass.
 TRANSIENT: tuple[type[BaseException], ...] = (ConnectionFailure, LockTimeout)
+# MongoDB's codes for a server that cannot serve just now (unreachable, shutting down,
+# stepping down, out of time).
+UNAVAILABLE_CODES = frozenset({6, 7, 89, 91, 189, 262, 10107, 11600, 11602, 13435, 13436})
+# FerretDB answers InternalError (1) with its driver's message while its PostgreSQL is away.
+BACKEND_AWAY = ("failed to connect", "dial error", "connection refused", "conn closed")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a handler's failure is the infrastructure's (wait and retry) rather than the
+    message's (use up an attempt, then dead-letter it)."""
+    if isinstance(exc, TRANSIENT):
+        return True
+    if isinstance(exc, OperationFailure):
+        if exc.code in UNAVAILABLE_CODES:
+            return True
+        return exc.code == 1 and any(part in str(exc) for part in BACKEND_AWAY)
+    return False
 
 
 async def ensure_topics(
@@ -252,21 +269,21 @@ class ConsumeLoop:
         while True:
             try:
                 await handler(envelope)
-            except TRANSIENT as exc:
-                # The database (or a lock) is unavailable: not this message's fault. Wait and
-                # try again without using up attempts; the offset stays uncommitted meanwhile.
-                metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
-                log.warning(
-                    "consumer %s: %s while handling %s; retrying in %.1fs",
-                    self._group_id,
-                    type(exc).__name__,
-                    envelope.event_id,
-                    outage_pause,
-                )
-                await asyncio.sleep(outage_pause)
-                outage_pause = min(outage_pause * 2, 15.0)
             except Exception as exc:
                 metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
+                if is_transient(exc):
+                    # The database (or a lock) is unavailable: not this message's fault. Wait
+                    # and try again without using up attempts; the offset stays uncommitted.
+                    log.warning(
+                        "consumer %s: %s while handling %s; retrying in %.1fs",
+                        self._group_id,
+                        type(exc).__name__,
+                        envelope.event_id,
+                        outage_pause,
+                    )
+                    await asyncio.sleep(outage_pause)
+                    outage_pause = min(outage_pause * 2, 15.0)
+                    continue
                 log.exception(
                     "consumer %s: %s %s failed (attempt %d/%d)",
                     self._group_id,

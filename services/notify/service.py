@@ -167,6 +167,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._pruned_at = datetime.min.replace(tzinfo=UTC)
         self._resting: dict[str, datetime] = {}  # channel -> when first attempts resume
+        self._recording: set[str] = set()  # keys attempted whose outcome is not stored yet
 
     def lease(self, now: datetime) -> tuple[str, datetime]:
         """A new lease: its id and when it expires."""
@@ -282,22 +283,27 @@ class Dispatcher:
         return outcome.status
 
     async def _finish(self, record: Document, fields: Document) -> bool:
-        """Record an outcome, retrying a failing database briefly: until this write lands, a
-        sent message could be sent again once the lease expires (see docs/notify.md)."""
-        for delay in (0.1, 0.5, 1.0, 2.0, 0.0):
-            try:
-                if await self._deliveries.finish(
-                    record["_id"], lease_id=record["lease_id"], fields=fields
-                ):
-                    return True
-                log.warning("delivery %s: lease lost before recording the outcome", record["_id"])
-                return False
-            except PyMongoError as exc:
-                log.warning("delivery %s: cannot record outcome yet (%s)", record["_id"], exc)
-                if delay:
-                    await asyncio.sleep(delay)
-        log.error("delivery %s: outcome %s not recorded", record["_id"], fields["status"])
-        return False
+        """Record an outcome, waiting out a database outage however long it lasts: a sent
+        message whose outcome is dropped would be sent again once its lease expires. The lease
+        keeps other senders off meanwhile, and this process's retry loop skips the key."""
+        key = record["_id"]
+        self._recording.add(key)
+        delay = 0.1
+        try:
+            while True:
+                try:
+                    if await self._deliveries.finish(
+                        key, lease_id=record["lease_id"], fields=fields
+                    ):
+                        return True
+                    log.warning("delivery %s: lease lost before recording the outcome", key)
+                    return False
+                except PyMongoError as exc:
+                    log.warning("delivery %s: cannot record outcome yet (%s)", key, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        finally:
+            self._recording.discard(key)
 
     async def _dead_letter(self, record: Document) -> None:
         try:
@@ -312,6 +318,8 @@ class Dispatcher:
         now = self._clock()
         done = 0
         for key in await self._deliveries.due(channel, now=now, limit=self._policy.batch):
+            if key in self._recording:
+                continue  # sent by this process, its outcome waits for the database
             lease_id, lease_until = self.lease(now)
             record = await self._deliveries.acquire(
                 key, now=now, lease_until=lease_until, lease_id=lease_id
