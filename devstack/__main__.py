@@ -29,6 +29,7 @@ def setup(*, for_tests: bool = False) -> float:
         if stack.backend == "postgresql" or for_tests:  # tests check both backends start
             postgres.ensure_postgresql()
     tools.ensure_pdf_libraries()
+    tools.ensure_prometheus()
     if for_tests:
         tools.ensure_chromium()
     return time.monotonic() - started

@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared import metrics
 from shared.auth import TokenCodec
+from shared.correlation import CorrelationMiddleware
 from shared.errors import UnsupportedMediaType, install_error_handlers
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
@@ -161,6 +162,7 @@ def build_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, service=settings.service_name)
+    app.add_middleware(CorrelationMiddleware)
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
     )

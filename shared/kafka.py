@@ -14,8 +14,8 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
-from shared import metrics
-from shared.events import Envelope
+from shared import correlation, metrics
+from shared.events import Envelope, utcnow
 from shared.locks import LockTimeout
 from shared.topics import ALL_TOPICS, TopicSpec
 
@@ -119,6 +119,7 @@ class KafkaPublisher:
                     headers=[
                         ("event_type", envelope.event_type.encode()),
                         ("event_id", envelope.event_id.encode()),
+                        (correlation.KAFKA_HEADER, envelope.correlation_id.encode()),
                     ],
                 )
                 for envelope in envelopes
@@ -204,10 +205,12 @@ class ConsumeLoop:
             delay = 0.5
             self.connected.set()
             handled: dict[TopicPartition, int] = {}  # offsets to commit, as handlers finish
+            committed: dict[TopicPartition, int] = {}  # what is committed, for the lag
             try:
                 while True:
                     batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
                     if not batch:
+                        await self._record_lag(consumer, committed)
                         continue
                     if self._parallel:
                         await gather_all(
@@ -217,7 +220,9 @@ class ConsumeLoop:
                         for records in batch.values():
                             await self._process_all(records, handled)
                     await consumer.commit(dict(handled))
+                    committed.update(handled)
                     handled.clear()
+                    await self._record_lag(consumer, committed)
             except KafkaError as exc:
                 log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
             finally:
@@ -229,6 +234,27 @@ class ConsumeLoop:
                                 await consumer.commit(dict(handled))
                 finally:
                     await consumer.stop()
+
+    async def _record_lag(
+        self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]
+    ) -> None:
+        """`pengaduan_consumer_lag` per assigned partition: the high watermark of the client's
+        last fetch minus the committed position (asked of the broker once per partition, then
+        kept as this loop commits)."""
+        assigned = consumer.assignment()
+        for tp in [tp for tp in committed if tp not in assigned]:  # moved to another member
+            del committed[tp]
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(self._group_id, tp.topic, str(tp.partition))
+        for tp in assigned:
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            if tp not in committed:
+                committed[tp] = await consumer.committed(tp) or 0
+            metrics.CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(
+                max(0, highwater - committed[tp])
+            )
 
     async def _process_all(
         self, records: Iterable[ConsumerRecord[bytes, bytes]], handled: dict[TopicPartition, int]
@@ -247,6 +273,14 @@ class ConsumeLoop:
         if handler is None:
             metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ignored").inc()
             return
+        age = (utcnow() - envelope.occurred_at).total_seconds()
+        metrics.EVENT_AGE.labels(self._group_id).observe(max(0.0, age))
+        with correlation.bound(envelope.correlation_id):
+            await self._handle(record, envelope, handler)
+
+    async def _handle(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, handler: Handler
+    ) -> None:
         attempt = 1
         outage_pause = self._backoff_s
         while True:

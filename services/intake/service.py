@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import uuid
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +26,7 @@ from services.intake.repository import (
 )
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
-from shared import publication
+from shared import correlation, publication
 from shared.catalogue import Catalogue, CatalogueStore
 from shared.errors import (
     Conflict,
@@ -45,6 +45,8 @@ from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket
 
 MAX_VERSION_RETRIES = 5
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ async def submit_complaint(
             tracking_code=answer["tracking_code"],
             reply_token=answer["reply_token"],
             now=answer["submitted_at"],
-            correlation_id=uuid.uuid4().hex,
+            correlation_id=correlation.current_or_new(),
             kind=complaint.kind,
             description=complaint.description,
             title=complaint.title,
@@ -200,6 +202,7 @@ async def submit_complaint(
             answer["tracking_code"] = domain.new_tracking_code(ctx.settings.tracking_prefix)
             continue
         metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
+        log.info("complaint %s stored (%s)", ticket.tracking_code, source)
         break
     return answer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from services.routing import domain, metrics
+from services.routing import domain, journey, metrics
 from services.routing.classification import router
 from services.routing.repository import TicketRepository
 from shared import publication
@@ -180,6 +180,7 @@ async def _route(
     if updated is None:
         return False
     metrics.TICKETS_ROUTED.labels(status.value).inc()
+    journey.observe_routing(ticket, result, now)
     log.info(
         "ticket %s %s to %s (confidence %.2f)",
         tracking_code,

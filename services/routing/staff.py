@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from services.routing import workflow
+from services.routing import journey, workflow
 from services.routing.classification import router
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
@@ -173,6 +173,7 @@ async def transition(
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
         raise changed_meanwhile(current, principal, catalogue)
+    journey.observe(journey.stages_of_transition(ticket, request.action.value, utcnow()))
     await _learn_from(ctx, principal, ticket, request)
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
     if not workflow.can_see(principal, updated):
