@@ -170,6 +170,11 @@ class OncallSettings(BaseModel):
     address: str = ""  # the on-call WhatsApp group (what the WhatsApp transport sends `to`)
     max_alerts_listed: int = Field(default=5, ge=1, le=50)
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
 
 class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
