@@ -166,6 +166,7 @@ class ConsumeLoop:
         backoff_s: float = 0.2,
         batch_size: int = 200,
         parallel_partitions: bool = True,
+        lag_interval_s: float = 5.0,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._group_id = group_id
@@ -177,6 +178,7 @@ class ConsumeLoop:
         self._backoff_s = backoff_s
         self._batch_size = batch_size
         self._parallel = parallel_partitions
+        self._lag_interval_s = lag_interval_s
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
@@ -206,6 +208,9 @@ class ConsumeLoop:
             self.connected.set()
             handled: dict[TopicPartition, int] = {}  # offsets to commit, as handlers finish
             committed: dict[TopicPartition, int] = {}  # what is committed, for the lag
+            # The lag is also measured beside the handling: a consumer stuck in a handler
+            # shows its lag growing.
+            watching = asyncio.create_task(self._watch_lag(consumer, committed))
             try:
                 while True:
                     batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
@@ -227,6 +232,9 @@ class ConsumeLoop:
                 log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
             finally:
                 self.connected.clear()
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
                 try:
                     if handled:  # stopped mid-batch: keep what is done (best effort, briefly)
                         with contextlib.suppress(KafkaError, TimeoutError):
@@ -234,6 +242,16 @@ class ConsumeLoop:
                                 await consumer.commit(dict(handled))
                 finally:
                     await consumer.stop()
+
+    async def _watch_lag(
+        self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]
+    ) -> None:
+        while True:
+            await asyncio.sleep(self._lag_interval_s)
+            try:
+                await self._record_lag(consumer, committed)
+            except KafkaError as exc:
+                log.debug("consumer %s: lag not measured (%s)", self._group_id, exc)
 
     async def _record_lag(
         self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]
