@@ -80,3 +80,8 @@ lock:
 
 clean: down
 	rm -rf var $(VENV)
+
+# The configuration reference in docs/operations.md, from the settings classes (issue 16).
+.PHONY: docs-config
+docs-config: $(STAMP)
+	@$(PY) -m devstack.config_reference
