@@ -196,3 +196,18 @@ def test_the_real_prometheus_scrapes_the_services_and_answers_a_query(journey: J
     assert {"ServiceDown", "JourneySloFastBurn", "TriageRateJump"} <= loaded
     alertmanagers = httpx.get(f"http://127.0.0.1:{port}/api/v1/alertmanagers").json()
     assert alertmanagers["data"]["activeAlertmanagers"], alertmanagers
+
+
+def test_every_dashboard_query_is_valid_promql_for_the_real_prometheus(journey: Journey) -> None:
+    from tests.unit.test_deploy_k8s import expressions
+
+    port = journey.stack.ops_ports["prometheus"]
+    for expr in expressions():
+        query = (
+            expr.replace("$__rate_interval", "1m")
+            .replace("$__range", "1h")
+            .replace("$service", ".*")
+        )
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": query})
+        assert answer.status_code == 200, (expr, answer.text)
+        assert answer.json()["status"] == "success", expr
