@@ -10,10 +10,12 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "X-Correlation-ID"
 KAFKA_HEADER = "correlation_id"
+SPAN_ATTRIBUTE = "pengaduan.correlation_id"  # on every span while an id is current
 # A caller's id is taken only when it looks like one (no log injection, bounded size).
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
@@ -22,6 +24,13 @@ _current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 def new_correlation_id() -> str:
     return uuid.uuid4().hex
+
+
+def _trace_id() -> str | None:
+    """The request's trace id (32 hex digits, like a new id) when it is traced: then the
+    correlation id and the trace are one (shared/tracing.py)."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
 def current() -> str | None:
@@ -64,7 +73,7 @@ class CorrelationMiddleware:
             return
         given = dict(scope["headers"]).get(HEADER.lower().encode())
         correlation_id = accepted(given.decode("latin-1") if given else None)
-        correlation_id = correlation_id or new_correlation_id()
+        correlation_id = correlation_id or _trace_id() or new_correlation_id()
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -73,5 +82,6 @@ class CorrelationMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        trace.get_current_span().set_attribute(SPAN_ATTRIBUTE, correlation_id)  # the request's
         with bound(correlation_id):
             await self.app(scope, receive, sending)

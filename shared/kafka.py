@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
-from shared import correlation, metrics
+from shared import correlation, metrics, tracing
 from shared.events import Envelope, utcnow
 from shared.locks import LockTimeout
 from shared.topics import ALL_TOPICS, TopicSpec
@@ -111,19 +111,24 @@ class KafkaPublisher:
             return
         producer = await self._started()
         async with asyncio.timeout(self._timeout_s):
-            sent = [
-                await producer.send(
-                    topic,
-                    value=envelope.to_bytes(),
-                    key=envelope.ticket_id.encode(),
-                    headers=[
-                        ("event_type", envelope.event_type.encode()),
-                        ("event_id", envelope.event_id.encode()),
-                        (correlation.KAFKA_HEADER, envelope.correlation_id.encode()),
-                    ],
-                )
-                for envelope in envelopes
-            ]
+            sent = []
+            for envelope in envelopes:
+                with (
+                    correlation.bound(envelope.correlation_id),
+                    tracing.in_trace_of(envelope.correlation_id),
+                ):
+                    sent.append(
+                        await producer.send(
+                            topic,
+                            value=envelope.to_bytes(),
+                            key=envelope.ticket_id.encode(),
+                            headers=[
+                                ("event_type", envelope.event_type.encode()),
+                                ("event_id", envelope.event_id.encode()),
+                                (correlation.KAFKA_HEADER, envelope.correlation_id.encode()),
+                            ],
+                        )
+                    )
             await asyncio.gather(*sent)
 
     async def close(self) -> None:
@@ -293,7 +298,10 @@ class ConsumeLoop:
             return
         age = (utcnow() - envelope.occurred_at).total_seconds()
         metrics.EVENT_AGE.labels(self._group_id).observe(max(0.0, age))
-        with correlation.bound(envelope.correlation_id):
+        with (
+            correlation.bound(envelope.correlation_id),
+            tracing.handling(self._group_id, envelope.event_type, record.headers),
+        ):
             await self._handle(record, envelope, handler)
 
     async def _handle(

@@ -203,3 +203,15 @@ def test_the_outbox_oldest_entry_is_the_oldest_event_still_to_publish() -> None:
     relay.notify("B", [outbox_entry(new)])
     relay.notify("A", [outbox_entry(old)])
     assert 599 < relay.oldest_age() < 660
+
+
+def test_tracing_is_off_by_default() -> None:
+    from services.intake.app import create_app
+    from services.intake.settings import IntakeSettings
+    from shared import tracing
+
+    settings = IntakeSettings()
+    assert settings.tracing_otlp_endpoint == ""
+    app = create_app(settings)
+    assert tracing.provider() is None
+    assert not any("OpenTelemetry" in str(m.cls) for m in app.user_middleware)
