@@ -134,6 +134,7 @@ async def submit_complaint(
     client: str = "unknown",
     source: str = "api",
     conversation_id: str | None = None,
+    synthetic: bool = False,
 ) -> dict[str, Any]:
     """Store the ticket with its pending event in one write; return the 201 body.
 
@@ -178,6 +179,7 @@ async def submit_complaint(
             anonymous=complaint.anonymous,
             confidential=confidential,
             confidential_requested=complaint.confidential,
+            synthetic=synthetic,
         )
         ticket = ticket.model_copy(
             update={

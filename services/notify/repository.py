@@ -270,6 +270,7 @@ class TicketView:
     lang: str | None = None
     source: str | None = None
     last_inbound_at: datetime | None = None
+    synthetic: bool = False  # the canary's: nobody hears of it
 
 
 class TicketContacts:
@@ -292,6 +293,7 @@ class TicketContacts:
                 "lang": 1,
                 "source": 1,
                 "conversation_id": 1,
+                "synthetic": 1,
             },
         )
         if doc is None:
@@ -318,6 +320,7 @@ class TicketContacts:
             lang=_text(doc.get("lang")),
             source=source if chat else None,
             last_inbound_at=last_inbound,
+            synthetic=bool(doc.get("synthetic")),
         )
 
 

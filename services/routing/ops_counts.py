@@ -17,7 +17,7 @@ from pymongo.errors import PyMongoError
 from services.routing.repository import ACCOUNTS
 from services.routing.workflow import OPEN_STATUSES
 from shared import metrics
-from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue
+from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, CatalogueStore
 from shared.events import utcnow
 from shared.mongo import Document
 from shared.tickets import COLLECTION
@@ -57,7 +57,8 @@ class OpsCounts:
 
     async def by_status_and_opd(self) -> dict[tuple[str, str], int]:
         pipeline: list[Document] = [
-            {"$group": {"_id": {"status": "$status", "opd": "$opd"}, "n": {"$sum": 1}}}
+            {"$match": {"synthetic": {"$ne": True}}},  # the canary's are not backlog
+            {"$group": {"_id": {"status": "$status", "opd": "$opd"}, "n": {"$sum": 1}}},
         ]
         found: dict[tuple[str, str], int] = {}
         async for row in await self._tickets.aggregate(pipeline):
@@ -69,8 +70,9 @@ class OpsCounts:
         pipeline: list[Document] = [
             {
                 "$match": {
-                    "status": {"$in": [s.value for s in OPEN_STATUSES]},
+                    "status": {"$in": OPEN},
                     "due_at": {"$lt": now},
+                    "synthetic": {"$ne": True},
                 }
             },
             {"$group": {"_id": "$opd", "n": {"$sum": 1}}},
@@ -98,8 +100,8 @@ class OpsCounts:
             metrics.OPDS_UNREACHABLE.labels(opd).set(1 if opd in unreachable else 0)
         self._counted_at = time.monotonic()
 
-    async def run(self, catalogue: Any, *, interval_s: float) -> None:
-        """Count every `interval_s` until cancelled; `catalogue` is the store (`get()`)."""
+    async def run(self, catalogue: CatalogueStore, *, interval_s: float) -> None:
+        """Count every `interval_s` until cancelled."""
         while True:
             started = time.monotonic()
             try:

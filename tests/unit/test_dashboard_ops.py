@@ -10,7 +10,6 @@ from tests.unit.test_deploy_k8s import defined_metrics, expressions, metric_name
 # Families on purpose without a panel, and why.
 NOT_ON_THE_DASHBOARD = {
     "pengaduan_chat_statuses_total": "WhatsApp's delivery statuses: docs/whatsapp.md",
-    "pengaduan_canary_seconds": "declared for the canary, which is not built yet",
 }
 
 

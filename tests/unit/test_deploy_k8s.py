@@ -610,6 +610,7 @@ def test_grep_finds_the_metrics_the_services_define() -> None:
         "pengaduan_journey_seconds": "Histogram",
         "pengaduan_notification_send_seconds": "Histogram",
         "pengaduan_canary_seconds": "Histogram",
+        "pengaduan_canary_submitted_total": "Counter",
     }
 
 

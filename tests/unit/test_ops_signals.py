@@ -215,3 +215,20 @@ def test_tracing_is_off_by_default() -> None:
     app = create_app(settings)
     assert tracing.provider() is None
     assert not any("OpenTelemetry" in str(m.cls) for m in app.user_middleware)
+
+
+def test_the_statistics_count_no_synthetic_complaint() -> None:
+    from shared.events import TicketSubmitted
+    from shared.statistics.projection import compact, ticket_facts
+    from shared.workdays import WorkCalendar
+
+    def facts(synthetic: bool) -> object:
+        event = TicketSubmitted(kind="complaint", synthetic=synthetic, submitted_at=NOW).envelope(
+            ticket_id="LP-ABCD-EFGH", producer="intake", correlation_id="c"
+        )
+        stored = compact(event)
+        assert stored is not None
+        return ticket_facts([stored], WorkCalendar())
+
+    assert facts(False) is not None
+    assert facts(True) is None
