@@ -185,17 +185,25 @@ def test_the_real_prometheus_scrapes_the_services_and_answers_a_query(journey: J
     result = eventually(submitted)
     assert result and float(result[0]["value"][1]) == 1.0
 
-    def services_up() -> set[str]:
+    def all_up() -> set[str]:
         jobs = {r["metric"]["job"] for r in prometheus_query(journey, "up == 1")}
-        return jobs if jobs >= set(SERVICES) else set()
+        return jobs if jobs >= {*SERVICES, "prometheus", "alertmanager"} else set()
 
-    assert eventually(services_up) >= {*SERVICES, "prometheus", "alertmanager"}
+    assert eventually(all_up), prometheus_query(journey, "up")
     port = journey.stack.ops_ports["prometheus"]
-    rules = httpx.get(f"http://127.0.0.1:{port}/api/v1/rules").json()["data"]["groups"]
-    loaded = {rule["name"] for group in rules for rule in group["rules"]}
-    assert {"ServiceDown", "JourneySloFastBurn", "TriageRateJump"} <= loaded
-    alertmanagers = httpx.get(f"http://127.0.0.1:{port}/api/v1/alertmanagers").json()
-    assert alertmanagers["data"]["activeAlertmanagers"], alertmanagers
+
+    def loaded_rules() -> set[str]:
+        groups = httpx.get(f"http://127.0.0.1:{port}/api/v1/rules").json()["data"]["groups"]
+        return {rule["name"] for group in groups for rule in group["rules"]}
+
+    assert {"ServiceDown", "JourneySloFastBurn", "TriageRateJump"} <= eventually(loaded_rules)
+
+    def alertmanagers() -> list[Any]:
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/alertmanagers").json()
+        active: list[Any] = answer["data"]["activeAlertmanagers"]
+        return active
+
+    assert eventually(alertmanagers), "Prometheus found no Alertmanager"
 
 
 def test_every_dashboard_query_is_valid_promql_for_the_real_prometheus(journey: Journey) -> None:
