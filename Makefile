@@ -106,3 +106,7 @@ SOAK_SECONDS ?= 600
 soak: $(STAMP)
 	@$(PY) -m devstack setup
 	@$(PY) -m bench.soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+# The configuration reference in docs/operations.md, from the settings classes (issue 16).
+.PHONY: docs-config
+docs-config: $(STAMP)
+	@$(PY) -m devstack.config_reference

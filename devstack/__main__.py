@@ -29,6 +29,7 @@ def setup(*, for_tests: bool = False) -> float:
         if stack.backend == "postgresql" or for_tests:  # tests check both backends start
             postgres.ensure_postgresql()
     tools.ensure_pdf_libraries()
+    tools.ensure_prometheus()
     if for_tests:
         tools.ensure_chromium()
     return time.monotonic() - started
@@ -44,6 +45,13 @@ def print_urls(stack: Stack) -> None:
     print(f"  mail     http://127.0.0.1:{tool['mail']}/   (email sent; SMTP :{tool['smtp']})")
     print(f"  sink     http://127.0.0.1:{tool['sink']}/   (WhatsApp, SMS and webhook posts)")
     print(f"  chat     http://127.0.0.1:{tool['sink']}/percakapan   (play a citizen's WhatsApp)")
+    if stack.pid("prometheus"):
+        ops = stack.ops_ports
+        print(f"  Prometheus   http://127.0.0.1:{ops['prometheus']}/   (alerts: /alerts)")
+        if stack.pid("alertmanager"):
+            print(f"  Alertmanager http://127.0.0.1:{ops['alertmanager']}/")
+    else:
+        print("  Prometheus   not running (needs Debian's prometheus package)")
     print(f"  Kafka    {stack.kafka_bootstrap}")
     print(f"  MongoDB  {stack.mongodb_url}   (FerretDB unless MONGODB_URL is set)")
     if not stack.external_mongo:
@@ -71,7 +79,16 @@ def cmd_down() -> int:
 
 def cmd_status() -> int:
     stack = Stack.load(DEV, Ports.development())
-    for name in ("kafka", "postgres", "ferretdb", "mailcatcher", "sink", *SERVICES):
+    for name in (
+        "kafka",
+        "postgres",
+        "ferretdb",
+        "mailcatcher",
+        "sink",
+        *SERVICES,
+        "alertmanager",
+        "prometheus",
+    ):
         pid = stack.pid(name)
         print(f"{name:9} {'running (pid ' + str(pid) + ')' if pid else 'stopped'}")
     return 0
@@ -94,7 +111,15 @@ def cmd_run() -> int:
     try:
         cmd_up()
         say("press Ctrl-C to stop everything")
-        support = ("kafka", "postgres", "ferretdb", "mailcatcher", "sink")
+        support = (
+            "kafka",
+            "postgres",
+            "ferretdb",
+            "mailcatcher",
+            "sink",
+            "alertmanager",
+            "prometheus",
+        )
         names = [c for c in support if stack.pid(c)] + list(SERVICES)
         while True:
             time.sleep(1)

@@ -29,6 +29,7 @@ from devstack import postgres, tools
 from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
 from services.intake.settings import DEV_WHATSAPP_APP_SECRET
+from services.notify.settings import DEV_ONCALL_TOKEN
 from shared import signing
 from shared.chat import DEV_WHATSAPP_ACCESS_TOKEN
 
@@ -38,6 +39,8 @@ SERVICES = ("intake", "routing", "notify")
 # The WhatsApp Cloud API as the sink plays it (docs/whatsapp.md).
 DEV_GRAPH_VERSION = "v21.0"
 DEV_PHONE_NUMBER_ID = "dev-phone-number-id"
+# The on-call WhatsApp group Alertmanager's alerts go to in the dev stack (the sink shows them).
+DEV_ONCALL_GROUP = "120363000000000001"
 # FerretDB's storage: `FERRETDB_BACKEND=sqlite|postgresql`. PostgreSQL by default: it runs the
 # filters FerretDB pushes down, where SQLite decodes every ticket (docs/benchmarks.md).
 FERRETDB_BACKENDS = ("sqlite", "postgresql")
@@ -286,8 +289,127 @@ class Stack:
             "NOTIFY_WEBHOOK__TARGETS": json.dumps([webhook]),
             "NOTIFY_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.intake}",
             "NOTIFY_CONSOLE_BASE_URL": f"http://127.0.0.1:{self.ports.routing}",
+            "NOTIFY_ONCALL__TOKEN": DEV_ONCALL_TOKEN,
+            "NOTIFY_ONCALL__ADDRESS": DEV_ONCALL_GROUP,
         }
         return {k: v for k, v in env.items() if k not in os.environ}
+
+    # -- what ops watch: Prometheus scraping the services, Alertmanager (Debian's packages) ----
+    @functools.cached_property
+    def ops_ports(self) -> dict[str, int]:
+        """Prometheus's and Alertmanager's ports (dev: 9090 and 9094; else free ones)."""
+        if self.profile != "dev":
+            prometheus, alertmanager = free_ports(2)
+            return {"prometheus": prometheus, "alertmanager": alertmanager}
+        env = os.environ
+        return {
+            "prometheus": int(env.get("DEV_PROMETHEUS_PORT", 9090)),
+            "alertmanager": int(env.get("DEV_ALERTMANAGER_PORT", 9094)),
+        }
+
+    def ops_tools(self, *, scrape_interval_s: int = 5) -> list[Component]:
+        """Prometheus (the three services, the alert rules of deploy/) and Alertmanager (to
+        the mail catcher and notify's on-call webhook); none when Debian's are missing."""
+        if not tools.PROMETHEUS.exists():
+            return []
+        found = []
+        if tools.ALERTMANAGER.exists():
+            found.append(self._alertmanager())
+        found.append(self._prometheus(scrape_interval_s))
+        return found
+
+    def _prometheus(self, scrape_interval_s: int) -> Component:
+        folder = self.var / "prometheus"
+        folder.mkdir(parents=True, exist_ok=True)
+        port = self.ops_ports["prometheus"]
+        jobs = [
+            {"job_name": name, "static_configs": [{"targets": [f"127.0.0.1:{p}"]}]}
+            for name, p in (
+                ("prometheus", port),
+                *((name, getattr(self.ports, name)) for name in SERVICES),
+                ("alertmanager", self.ops_ports["alertmanager"]),
+            )
+        ]
+        config = {
+            "global": {
+                "scrape_interval": f"{scrape_interval_s}s",
+                "evaluation_interval": f"{scrape_interval_s}s",
+                "external_labels": {"system": "layanan-pengaduan", "stack": self.profile},
+            },
+            "rule_files": [str(ROOT / "deploy" / "prometheus" / "alerts.yml")],
+            "alerting": {
+                "alertmanagers": [
+                    {
+                        "static_configs": [
+                            {"targets": [f"127.0.0.1:{self.ops_ports['alertmanager']}"]}
+                        ]
+                    }
+                ]
+            },
+            "scrape_configs": jobs,
+        }
+        (folder / "prometheus.yml").write_text(json.dumps(config, indent=2))
+        return Component(
+            name="prometheus",
+            argv=[
+                str(tools.PROMETHEUS),
+                f"--config.file={folder / 'prometheus.yml'}",
+                f"--storage.tsdb.path={folder / 'data'}",
+                "--storage.tsdb.retention.time=7d",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            ready=functools.partial(http_ok, f"http://127.0.0.1:{port}/-/ready"),
+            ready_timeout_s=60.0,
+        )
+
+    def _alertmanager(self) -> Component:
+        folder = self.var / "alertmanager"
+        folder.mkdir(parents=True, exist_ok=True)
+        port = self.ops_ports["alertmanager"]
+        smtp = self.dev_tool_ports["smtp"]
+        notify = f"http://127.0.0.1:{self.ports.notify}/api/v1/alerts/alertmanager"
+        config = {
+            "global": {
+                "smtp_smarthost": f"127.0.0.1:{smtp}",
+                "smtp_from": "alertmanager@pengaduan.test",
+                "smtp_require_tls": False,
+            },
+            "route": {
+                "receiver": "oncall",
+                "group_by": ["alertname"],
+                "group_wait": "10s",
+                "group_interval": "1m",
+                "repeat_interval": "4h",
+            },
+            "receivers": [
+                {
+                    "name": "oncall",
+                    "email_configs": [{"to": "oncall@pengaduan.test", "send_resolved": True}],
+                    "webhook_configs": [
+                        {
+                            "url": notify,
+                            "send_resolved": True,
+                            "http_config": {
+                                "authorization": {"type": "Bearer", "credentials": DEV_ONCALL_TOKEN}
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        (folder / "alertmanager.yml").write_text(json.dumps(config, indent=2))
+        return Component(
+            name="alertmanager",
+            argv=[
+                str(tools.ALERTMANAGER),
+                f"--config.file={folder / 'alertmanager.yml'}",
+                f"--storage.path={folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",
+            ],
+            ready=functools.partial(http_ok, f"http://127.0.0.1:{port}/-/ready"),
+            ready_timeout_s=60.0,
+        )
 
     def _kafka(self) -> Component:
         libs = tools.ensure_kafka()
@@ -468,9 +590,20 @@ class Stack:
             for component in self.services():
                 component.env = {**self.dev_tools_env(), **component.env}
                 self.start(component)
+            for component in self.ops_tools():
+                self.start(component)
 
     def down(self) -> None:
-        for name in (*reversed(SERVICES), "sink", "mailcatcher", "ferretdb", "postgres", "kafka"):
+        for name in (
+            "prometheus",
+            "alertmanager",
+            *reversed(SERVICES),
+            "sink",
+            "mailcatcher",
+            "ferretdb",
+            "postgres",
+            "kafka",
+        ):
             self.stop(name, timeout_s=30.0 if name in ("kafka", "postgres") else 15.0)
 
     def remove(self) -> None:

@@ -145,3 +145,17 @@ def ensure_chromium() -> Path | None:
     if not _apt_install(("chromium",), "the browser tests"):
         return None
     return CHROMIUM
+
+
+# Prometheus and Alertmanager from Debian (promtool checks the metrics and rules in the tests).
+PROMETHEUS = Path("/usr/bin/prometheus")
+PROMTOOL = Path("/usr/bin/promtool")
+ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
+AMTOOL = Path("/usr/bin/amtool")
+
+
+def ensure_prometheus() -> bool:
+    """Debian's prometheus (with promtool) and prometheus-alertmanager (with amtool)."""
+    if all(p.exists() for p in (PROMETHEUS, PROMTOOL, ALERTMANAGER, AMTOOL)):
+        return True
+    return _apt_install(("prometheus", "prometheus-alertmanager"), "Prometheus and Alertmanager")

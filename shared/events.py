@@ -92,6 +92,7 @@ class TicketSubmitted(EventPayload):
     kecamatan: str | None = None
     confidential: bool = False
     has_contact: bool = False
+    synthetic: bool = False  # the canary's (docs/operations.md): left out of the statistics
 
 
 class TicketRouted(EventPayload):

@@ -14,8 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.auth import TokenCodec
+from shared.correlation import CorrelationMiddleware
 from shared.errors import UnsupportedMediaType, install_error_handlers
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
@@ -241,6 +242,7 @@ def build_app(
     install_error_handlers(app)
     app.add_middleware(UnstorableText)
     app.add_middleware(RequestMetrics, service=settings.service_name)
+    app.add_middleware(CorrelationMiddleware)
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
     )
@@ -250,6 +252,12 @@ def build_app(
         # proxy vouches for (the nearest untrusted hop of X-Forwarded-For), never a client's.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     app.include_router(ops_router(readiness, liveness))
+    tracing.instrument_app(
+        app,
+        service=settings.service_name,
+        endpoint=settings.tracing_otlp_endpoint,
+        sample_ratio=settings.tracing_sample_ratio,
+    )
     return app
 
 

@@ -14,8 +14,8 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure
 
-from shared import metrics
-from shared.events import Envelope
+from shared import correlation, metrics, tracing
+from shared.events import Envelope, utcnow
 from shared.locks import LockTimeout
 from shared.topics import ALL_TOPICS, TopicSpec
 
@@ -128,18 +128,24 @@ class KafkaPublisher:
             return
         producer = await self._started()
         async with asyncio.timeout(self._timeout_s):
-            sent = [
-                await producer.send(
-                    topic,
-                    value=envelope.to_bytes(),
-                    key=envelope.ticket_id.encode(),
-                    headers=[
-                        ("event_type", envelope.event_type.encode()),
-                        ("event_id", envelope.event_id.encode()),
-                    ],
-                )
-                for envelope in envelopes
-            ]
+            sent = []
+            for envelope in envelopes:
+                with (
+                    correlation.bound(envelope.correlation_id),
+                    tracing.in_trace_of(envelope.correlation_id),
+                ):
+                    sent.append(
+                        await producer.send(
+                            topic,
+                            value=envelope.to_bytes(),
+                            key=envelope.ticket_id.encode(),
+                            headers=[
+                                ("event_type", envelope.event_type.encode()),
+                                ("event_id", envelope.event_id.encode()),
+                                (correlation.KAFKA_HEADER, envelope.correlation_id.encode()),
+                            ],
+                        )
+                    )
             await asyncio.gather(*sent)
 
     async def close(self) -> None:
@@ -182,6 +188,7 @@ class ConsumeLoop:
         backoff_s: float = 0.2,
         batch_size: int = 200,
         parallel_partitions: bool = True,
+        lag_interval_s: float = 5.0,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._group_id = group_id
@@ -193,6 +200,7 @@ class ConsumeLoop:
         self._backoff_s = backoff_s
         self._batch_size = batch_size
         self._parallel = parallel_partitions
+        self._lag_interval_s = lag_interval_s
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
@@ -221,10 +229,15 @@ class ConsumeLoop:
             delay = 0.5
             self.connected.set()
             handled: dict[TopicPartition, int] = {}  # offsets to commit, as handlers finish
+            committed: dict[TopicPartition, int] = {}  # what is committed, for the lag
+            # The lag is also measured beside the handling: a consumer stuck in a handler
+            # shows its lag growing.
+            watching = asyncio.create_task(self._watch_lag(consumer, committed))
             try:
                 while True:
                     batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
                     if not batch:
+                        await self._record_lag(consumer, committed)
                         continue
                     if self._parallel:
                         await gather_all(
@@ -234,11 +247,16 @@ class ConsumeLoop:
                         for records in batch.values():
                             await self._process_all(records, handled)
                     await consumer.commit(dict(handled))
+                    committed.update(handled)
                     handled.clear()
+                    await self._record_lag(consumer, committed)
             except KafkaError as exc:
                 log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
             finally:
                 self.connected.clear()
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
                 try:
                     if handled:  # stopped mid-batch: keep what is done (best effort, briefly)
                         with contextlib.suppress(KafkaError, TimeoutError):
@@ -246,6 +264,37 @@ class ConsumeLoop:
                                 await consumer.commit(dict(handled))
                 finally:
                     await consumer.stop()
+
+    async def _watch_lag(
+        self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]
+    ) -> None:
+        while True:
+            await asyncio.sleep(self._lag_interval_s)
+            try:
+                await self._record_lag(consumer, committed)
+            except KafkaError as exc:
+                log.debug("consumer %s: lag not measured (%s)", self._group_id, exc)
+
+    async def _record_lag(
+        self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]
+    ) -> None:
+        """`pengaduan_consumer_lag` per assigned partition: the high watermark of the client's
+        last fetch minus the committed position (asked of the broker once per partition, then
+        kept as this loop commits)."""
+        assigned = consumer.assignment()
+        for tp in [tp for tp in committed if tp not in assigned]:  # moved to another member
+            del committed[tp]
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(self._group_id, tp.topic, str(tp.partition))
+        for tp in assigned:
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            if tp not in committed:
+                committed[tp] = await consumer.committed(tp) or 0
+            metrics.CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(
+                max(0, highwater - committed[tp])
+            )
 
     async def _process_all(
         self, records: Iterable[ConsumerRecord[bytes, bytes]], handled: dict[TopicPartition, int]
@@ -264,6 +313,17 @@ class ConsumeLoop:
         if handler is None:
             metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ignored").inc()
             return
+        age = (utcnow() - envelope.occurred_at).total_seconds()
+        metrics.EVENT_AGE.labels(self._group_id).observe(max(0.0, age))
+        with (
+            correlation.bound(envelope.correlation_id),
+            tracing.handling(self._group_id, envelope.event_type, record.headers),
+        ):
+            await self._handle(record, envelope, handler)
+
+    async def _handle(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, handler: Handler
+    ) -> None:
         attempt = 1
         outage_pause = self._backoff_s
         while True:

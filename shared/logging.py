@@ -6,6 +6,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from shared import correlation
+
 
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
@@ -20,6 +22,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        correlation_id = correlation.current()
+        if correlation_id is not None:
+            entry["correlation_id"] = correlation_id
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -33,7 +34,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from shared import metrics
-from shared.events import Envelope
+from shared.events import Envelope, utcnow
 from shared.kafka import KafkaPublisher
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
@@ -83,6 +84,8 @@ class OutboxRelay:
         self._rejected: dict[str, list[Any]] = {}
         self._wake = asyncio.Event()
         self._remove_wake = asyncio.Event()
+        self._swept_at: datetime | None = None
+        metrics.OUTBOX_OLDEST_AGE.labels(producer).set_function(self.oldest_age)
 
     def _mine(self, entry: Any) -> bool:
         """This relay's entry; one that is not even a mapping is anyone's (and malformed)."""
@@ -104,6 +107,17 @@ class OutboxRelay:
     def pending(self) -> int:
         """Tickets whose events this relay has still to publish."""
         return len(self._pending)
+
+    def oldest_age(self) -> float:
+        """Seconds since the oldest event still to publish occurred (0 when none); events a
+        sweep found, not read yet, count from that sweep. In memory: cheap at every scrape."""
+        oldest: datetime | None = None
+        for entries in self._pending.values():
+            for at in [e.get("occurred_at") for e in entries] if entries else [self._swept_at]:
+                if isinstance(at, datetime):
+                    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+                    oldest = at if oldest is None or at < oldest else oldest
+        return 0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
 
     @property
     def unremoved(self) -> int:
@@ -167,6 +181,7 @@ class OutboxRelay:
                 self._pending.setdefault(code, None)
                 found += 1
         if found:
+            self._swept_at = utcnow()
             log.info("outbox relay %s: %d tickets with waiting events", self._producer, found)
         return found
 

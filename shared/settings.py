@@ -33,6 +33,8 @@ SHARED_FIELDS = (
     "public_base_url",
     "contact_retention_days",
     "forwarded_allow_ips",
+    "tracing_otlp_endpoint",
+    "tracing_sample_ratio",
 )
 
 
@@ -73,6 +75,11 @@ class ServiceSettings(BaseSettings):
     # the client address is the socket peer. Production refuses "*" (anyone could pick an
     # address and slip past the per-address limits).
     forwarded_allow_ips: str = ""
+    # OpenTelemetry traces, exported over OTLP/HTTP to this collector URL (for example
+    # http://otel-collector:4318/v1/traces); empty: tracing is off (docs/operations.md).
+    tracing_otlp_endpoint: str = ""
+    # The share of complaints traced (a trace is kept or dropped whole, from its start).
+    tracing_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.holidays_extra)

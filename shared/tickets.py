@@ -164,6 +164,9 @@ class Ticket(_Stored):
     photos: list[Photo] = Field(default_factory=list)
     rating: Rating | None = None
     source: str = "api"
+    # The canary's synthetic complaint (services/intake/canary.py): measured, then closed at
+    # once; no message, no statistics, never public.
+    synthetic: bool = False
     # A ticket filed in a chat (source whatsapp or sms): the conversation it came from.
     conversation_id: str | None = None
     routing_question: RoutingQuestion | None = None

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.intake import api_keys
+from services.intake import api_keys, canary
 from services.intake.api import router
 from services.intake.chat.api import WEBHOOK_PATH
 from services.intake.chat.api import router as chat_router
@@ -171,6 +171,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 ),
                 wake_relay=chat_relay.wake,
             )
+            if settings.canary_interval_s > 0:
+                background.append(
+                    asyncio.create_task(
+                        keep_running(
+                            "intake-canary",
+                            lambda: canary.run(ctx, interval_s=settings.canary_interval_s),
+                        )
+                    )
+                )
             yield {"db": db, "intake": ctx, "chat": chat}
         finally:
             await stop(background)

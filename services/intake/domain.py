@@ -83,6 +83,7 @@ def new_ticket(
     anonymous: bool,
     confidential: bool,
     confidential_requested: bool | None = None,
+    synthetic: bool = False,
 ) -> tuple[Ticket, Envelope]:
     """The ticket as first stored, with its `submitted` event already in the outbox.
 
@@ -95,6 +96,7 @@ def new_ticket(
         confidential=confidential,
         has_contact=bool(reporter and reporter.has_contact()),
         submitted_at=now,
+        synthetic=synthetic,
     ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=correlation_id)
     ticket = Ticket.model_validate(
         {
@@ -113,6 +115,7 @@ def new_ticket(
             "submitted_at": now,
             "updated_at": now,
             "correlation_id": correlation_id,
+            "synthetic": synthetic,
             "history": [
                 history_entry(
                     at=now,

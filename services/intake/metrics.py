@@ -17,3 +17,7 @@ CHAT_STATUSES = Counter(
     "Delivery statuses the WhatsApp platform reported for what was sent.",
     ["status"],
 )
+CANARY_SUBMITTED = Counter(
+    "pengaduan_canary_submitted_total",
+    "Synthetic complaints the canary filed (docs/operations.md).",
+)

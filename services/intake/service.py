@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import uuid
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +27,7 @@ from services.intake.repository import (
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
 from services.intake.support import NearbyReports, SupportRepository, supportable
-from shared import publication
+from shared import correlation, publication
 from shared.catalogue import Catalogue, CatalogueStore
 from shared.errors import (
     Conflict,
@@ -46,6 +46,8 @@ from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
 
 MAX_VERSION_RETRIES = 5
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ async def submit_complaint(
     client: str = "unknown",
     source: str = "api",
     conversation_id: str | None = None,
+    synthetic: bool = False,
 ) -> dict[str, Any]:
     """Store the ticket with its pending event in one write; return the 201 body.
 
@@ -172,7 +175,7 @@ async def submit_complaint(
             tracking_code=answer["tracking_code"],
             reply_token=answer["reply_token"],
             now=answer["submitted_at"],
-            correlation_id=uuid.uuid4().hex,
+            correlation_id=correlation.current_or_new(),
             kind=complaint.kind,
             description=complaint.description,
             title=complaint.title,
@@ -182,6 +185,7 @@ async def submit_complaint(
             anonymous=complaint.anonymous,
             confidential=confidential,
             confidential_requested=complaint.confidential,
+            synthetic=synthetic,
         )
         ticket = ticket.model_copy(
             update={
@@ -206,6 +210,7 @@ async def submit_complaint(
             answer["tracking_code"] = domain.new_tracking_code(ctx.settings.tracking_prefix)
             continue
         metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
+        log.info("complaint %s stored (%s)", ticket.tracking_code, source)
         break
     return answer
 

@@ -95,6 +95,8 @@ class IntakeSettings(ServiceSettings):
     support_per_minute: int = Field(default=10, ge=1)
     idempotency_window_hours: int = Field(default=24, ge=1)
     duplicate_window_minutes: int = Field(default=30, ge=0)
+    # The canary files a synthetic complaint this often (docs/operations.md); 0: off.
+    canary_interval_s: float = Field(default=0.0, ge=0)
     photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     photo_max_count: int = Field(default=3, ge=0)
     # Untrusted images: more pixels than this are refused (413) before decoding; stored photos

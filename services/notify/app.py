@@ -19,6 +19,8 @@ from services.notify import domain
 from services.notify.api import router
 from services.notify.channels import build_channels
 from services.notify.handlers import build_handlers
+from services.notify.oncall import OncallRelay
+from services.notify.oncall import router as oncall_router
 from services.notify.rendering import Links, Renderer
 from services.notify.repository import (
     ChatDirectory,
@@ -189,6 +191,12 @@ def create_app(settings: NotifySettings) -> FastAPI:
                 "consumer": consumer,
                 "renderer": notify.renderer,
                 "catalogue": notify.catalogue,
+                "oncall": OncallRelay(
+                    settings=settings.oncall,
+                    deliveries=notify.deliveries,
+                    dispatcher=notify.dispatcher,
+                    clock=utcnow,
+                ),
             }
         finally:
             await stop(background)
@@ -204,4 +212,5 @@ def create_app(settings: NotifySettings) -> FastAPI:
         readiness=readiness,
     )
     app.include_router(router)
+    app.include_router(oncall_router)
     return app

@@ -34,6 +34,7 @@ from services.notify.settings import (
     WebhookSettings,
     WhatsAppSettings,
 )
+from shared import metrics as shared_metrics
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,18 @@ async def send_within_limits(channel: Channel, message: OutboundMessage) -> None
     """Wait for the rate limit, then send within the channel's timeout."""
     if channel.limits.limiter is not None:
         await channel.limits.limiter.acquire()
+    started = time.perf_counter()
+    outcome = "failed"
     try:
         async with asyncio.timeout(channel.limits.timeout_s):
             await channel.send(message)
+        outcome = "sent"
     except TimeoutError as exc:
         raise DeliveryFailed(f"no answer within {channel.limits.timeout_s:g}s") from exc
+    finally:
+        shared_metrics.NOTIFICATION_SEND_SECONDS.labels(channel.name, outcome).observe(
+            time.perf_counter() - started
+        )
 
 
 @dataclass

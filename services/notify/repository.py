@@ -298,6 +298,7 @@ class TicketView:
     # The stored history and public comments: the only source of text quoted to anyone.
     history: tuple[Document, ...] = ()
     comments: tuple[Document, ...] = ()
+    synthetic: bool = False  # the canary's: nobody hears of it
 
 
 class TicketContacts:
@@ -322,6 +323,7 @@ class TicketContacts:
                 "conversation_id": 1,
                 "history": 1,
                 "comments": 1,
+                "synthetic": 1,
             },
         )
         if doc is None:
@@ -352,6 +354,7 @@ class TicketContacts:
             comments=tuple(
                 c for c in doc.get("comments") or () if isinstance(c, dict) and c.get("public")
             ),
+            synthetic=bool(doc.get("synthetic")),
         )
 
 

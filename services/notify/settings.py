@@ -156,6 +156,26 @@ class DigestSettings(BaseModel):
     poll_seconds: float = Field(default=60.0, gt=0)
 
 
+DEV_ONCALL_TOKEN = "dev-oncall-token-0123456789abcdef"
+MIN_ONCALL_TOKEN = 24
+
+
+class OncallSettings(BaseModel):
+    """Alertmanager's webhook (`POST /api/v1/alerts/alertmanager`, bearer `token`) sent on to
+    the on-call group at `address` over `channel` (docs/operations.md). No token: the endpoint
+    answers 503 (switched off)."""
+
+    token: SecretStr | None = None
+    channel: Literal["whatsapp", "sms", "email", "log"] = "whatsapp"
+    address: str = ""  # the on-call WhatsApp group (what the WhatsApp transport sends `to`)
+    max_alerts_listed: int = Field(default=5, ge=1, le=50)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
     service_name: ClassVar[str] = "notify"
@@ -175,6 +195,7 @@ class NotifySettings(ServiceSettings):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    oncall: OncallSettings = Field(default_factory=OncallSettings)
 
     @model_validator(mode="after")
     def _lease_outlasts_sends(self) -> Self:
@@ -202,6 +223,14 @@ class NotifySettings(ServiceSettings):
                 problems.append(
                     f"NOTIFY_{name.upper()}__TRANSPORT is log: configure the channel or set off"
                 )
+        oncall = self.oncall.token
+        if oncall is not None and (
+            oncall.get_secret_value() == DEV_ONCALL_TOKEN
+            or len(oncall.get_secret_value()) < MIN_ONCALL_TOKEN
+        ):
+            problems.append(
+                f"NOTIFY_ONCALL__TOKEN must be a secret of at least {MIN_ONCALL_TOKEN} characters"
+            )
         for target in self.webhook.targets:
             if len(target.secret.get_secret_value()) < MIN_WEBHOOK_SECRET:
                 problems.append(

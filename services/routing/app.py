@@ -26,6 +26,7 @@ from services.routing.console_work import router as console_work_router
 from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.learning import ModelStore, retrain_loop
+from services.routing.ops_counts import OpsCounts
 from services.routing.queries import TicketQueries
 from services.routing.reports import router as reports_router
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
@@ -192,6 +193,10 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     lambda: deadlines.run(interval_s=settings.deadline_interval_s),
                 ),
                 ("routing-housekeeping", lambda: _housekeeping(throttle)),
+                (
+                    "routing-ops-counts",
+                    lambda: OpsCounts(db).run(catalogue, interval_s=settings.ops_count_interval_s),
+                ),
                 (
                     "routing-retrain",
                     lambda: retrain_loop(

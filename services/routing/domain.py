@@ -67,6 +67,7 @@ def decision_after_choice(
             confidence=offered.get(choice.opd, question.confidence),
             reasons=[*question.reasons, reason],
             model=question.model,
+            method="citizen",
         )
     if choice is not None:
         reason = "Pelapor memilih 'lainnya'; perlu triase admin"
@@ -79,4 +80,5 @@ def decision_after_choice(
         reasons=[*question.reasons, reason],
         alternatives=[Candidate(c.opd, c.confidence) for c in question.candidates],
         model=question.model,
+        method="triage",
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from services.routing import domain, metrics
+from services.routing import domain, journey, metrics, workflow
 from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.repository import TicketRepository
+from shared import metrics as shared_metrics
 from shared import publication
+from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.events import OpdChoiceAsked, TicketRouted, TicketTriaged, utcnow
 from shared.outbox import outbox_entry
@@ -82,7 +84,7 @@ async def route_submitted_ticket(
             tickets, ticket, result, catalogue=catalogue, calendar=calendar, now=now
         )
         if routed is not None:
-            if clusters is not None:
+            if clusters is not None and not routed.synthetic:
                 await clusters.propose(routed, now)
             return True
     raise RuntimeError(f"ticket {tracking_code} kept changing while routing it")
@@ -189,7 +191,11 @@ async def _route(
     )
     if updated is None:
         return None
+    if ticket.synthetic:
+        await _close_canary(tickets, updated, catalogue=catalogue, calendar=calendar, now=now)
+        return updated
     metrics.TICKETS_ROUTED.labels(status.value).inc()
+    journey.observe_routing(ticket, result, now)
     log.info(
         "ticket %s %s to %s (confidence %.2f)",
         tracking_code,
@@ -198,3 +204,46 @@ async def _route(
         result.confidence,
     )
     return updated
+
+
+CANARY_ACTOR = Principal(username="sistem:canary", role=Role.ADMIN)
+CANARY_NOTE = "Laporan uji otomatis (canary): ditutup otomatis."
+
+
+async def _close_canary(
+    tickets: TicketRepository,
+    ticket: Ticket,
+    *,
+    catalogue: Catalogue,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """The canary's synthetic complaint: measured from submission to routed, then rejected
+    as invalid through the transition table (a final status; docs/operations.md, "Canary")."""
+    shared_metrics.CANARY_SECONDS.observe(max(0.0, (now - ticket.submitted_at).total_seconds()))
+    request = workflow.Request(
+        action=workflow.Action.REJECT, note=CANARY_NOTE, reason=workflow.RejectReason.INVALID
+    )
+    for _ in range(MAX_VERSION_RETRIES):
+        try:
+            change = workflow.transition(
+                ticket,
+                request,
+                principal=CANARY_ACTOR,
+                now=now,
+                catalogue=catalogue,
+                calendar=calendar,
+            )
+        except workflow.NotAllowed:
+            return  # routed to triage or already closed: nothing more to do
+        if await tickets.update(ticket, set_fields=change.set_fields, push=change.push):
+            log.info(
+                "canary %s routed in %.1fs and closed",
+                ticket.tracking_code,
+                (now - ticket.submitted_at).total_seconds(),
+            )
+            return
+        current = await tickets.get(ticket.tracking_code)
+        if current is None:
+            return
+        ticket = current

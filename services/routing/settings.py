@@ -49,6 +49,9 @@ class RoutingSettings(ServiceSettings):
     # Run the statistics projection's consumer (docs/statistics.md); off only where another
     # process keeps the statistics, or in tests of other parts.
     statistics_consumer: bool = True
+    # How often pengaduan_tickets, pengaduan_tickets_overdue and pengaduan_opd_unreachable are
+    # counted (one aggregate over the tickets each time, never one per scrape).
+    ops_count_interval_s: float = Field(default=60.0, gt=0)
     # Who the monthly reports are from (their heading).
     report_organisation: str = "Pemerintah Kabupaten Serang"
     # Signs staff tokens (Ed25519, base64url; ROUTING_AUTH_PRIVATE_KEY, routing only): its

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from services.routing import workflow
+from services.routing import journey, workflow
 from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
@@ -195,6 +195,7 @@ async def transition(
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
         raise changed_meanwhile(current, principal, catalogue)
+    journey.observe(journey.stages_of_transition(ticket, request.action.value, utcnow()))
     await _learn_from(ctx, principal, ticket, request)
     results = await _apply_to_cluster(
         ctx, principal, ticket, request, fan_out, cluster=cluster, moved_to=updated.opd

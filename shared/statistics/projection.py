@@ -75,6 +75,7 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("category", "category"),
         ("kecamatan", "kecamatan"),
         ("confidential", "confidential"),
+        ("synthetic", "synthetic"),
     ),
     E.TICKET_ROUTED: (("status", "status"), ("opd", "opd"), ("due_at", "due_at")),
     E.TICKET_TRIAGED: (("status", "status"), ("opd", "opd"), ("due_at", "due_at")),
@@ -171,8 +172,8 @@ def ticket_facts(events: Iterable[Mapping[str, Any]], calendar: WorkCalendar) ->
     """The facts of a ticket from its events (any order); None until its submission is known."""
     ordered = sorted(events, key=_order)
     submitted = next((e for e in ordered if e["type"] == E.TICKET_SUBMITTED), None)
-    if submitted is None:
-        return None
+    if submitted is None or submitted.get("synthetic"):
+        return None  # not known yet, or the canary's (counted nowhere)
     start: datetime = submitted["at"]
     status, opd = "submitted", None
     routed_via: str | None = None

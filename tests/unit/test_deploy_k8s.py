@@ -50,6 +50,8 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
 SERVICES = sorted(SETTINGS)
 # What no Ingress may expose: every service has these and they are for the cluster only.
 INTERNAL_PATHS = {"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"}
+# Alertmanager's webhook to notify: in-cluster only, never through the Ingress.
+INTERNAL_PATHS |= {"/api/v1/alerts/alertmanager"}
 TEST_AUTH_SECRET = "unit-test-secret-" + "x" * 32
 DEV = Environment.DEVELOPMENT
 
@@ -626,6 +628,19 @@ def test_grep_finds_the_metrics_the_services_define() -> None:
         "pengaduan_notifications_total": "Counter",
         "pengaduan_notifications_dead_total": "Counter",
         "pengaduan_notification_digests_total": "Counter",
+        "pengaduan_consumer_lag": "Gauge",
+        "pengaduan_event_age_seconds": "Histogram",
+        "pengaduan_outbox_oldest_age_seconds": "Gauge",
+        "pengaduan_tickets": "Gauge",
+        "pengaduan_tickets_overdue": "Gauge",
+        "pengaduan_ticket_count_age_seconds": "Gauge",
+        "pengaduan_opd_unreachable": "Gauge",
+        "pengaduan_routing_decisions_total": "Counter",
+        "pengaduan_routing_confidence": "Histogram",
+        "pengaduan_journey_seconds": "Histogram",
+        "pengaduan_notification_send_seconds": "Histogram",
+        "pengaduan_canary_seconds": "Histogram",
+        "pengaduan_canary_submitted_total": "Counter",
     }
 
 

@@ -65,6 +65,8 @@ class Classification:
     alternatives: list[Candidate] = field(default_factory=list)
     referral: str | None = None
     model: str = "rules"
+    # What decided it (a metric label): rules, classifier, category, location, citizen, triage.
+    method: str = "rules"
 
 
 def _no_words(label: str) -> Sequence[str]:
@@ -292,6 +294,7 @@ def classify(
             confidence=0.0,
             reasons=["Tidak ada petunjuk yang dikenali; perlu triase admin"],
             model=name,
+            method="triage",
         )
     targets = set(points) | set(proba) | ({prior} if prior else set())
     if prior is not None:
@@ -372,6 +375,16 @@ def classify(
         )
         answer, referral = TRIASE, None
 
+    if answer == TRIASE:
+        method = "triage"
+    elif best == KECAMATAN:
+        method = "location"
+    elif best == prior:
+        method = "category"
+    elif points.get(best, 0.0) > 0:
+        method = "rules"
+    else:
+        method = "classifier" if informed else "rules"
     alternatives = [
         Candidate(code, round(conf, 3))
         for conf, target in ranked
@@ -384,6 +397,7 @@ def classify(
         alternatives=alternatives,
         referral=referral,
         model=name,
+        method=method,
     )
 
 

@@ -1,0 +1,115 @@
+"""The periodic counts behind the backlog gauges: tickets by status and OPD, overdue tickets
+per OPD and the OPDs nobody can be reached at. One pass every `ops_count_interval_s` (two
+aggregates over the tickets, one read of the accounts), never a scan per scrape."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from services.routing.repository import ACCOUNTS
+from services.routing.workflow import OPEN_STATUSES
+from shared import metrics
+from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, CatalogueStore
+from shared.events import utcnow
+from shared.mongo import Document
+from shared.tickets import COLLECTION
+
+log = logging.getLogger(__name__)
+
+NO_OPD = "none"
+REACHING_ROLES = ("officer", "supervisor")
+OPEN = [status.value for status in OPEN_STATUSES]
+
+
+def unreachable_opds(catalogue: Catalogue, accounts: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The real OPDs with no active officer or supervisor that has an email or WhatsApp."""
+    reached = {
+        a.get("opd")
+        for a in accounts
+        if a.get("active", True)
+        and a.get("role") in REACHING_ROLES
+        and (a.get("email") or a.get("whatsapp"))
+    }
+    return [
+        o.code
+        for o in catalogue.opds
+        if o.code not in (TRIASE, LUAR_KEWENANGAN) and o.code not in reached
+    ]
+
+
+class OpsCounts:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._tickets = db[COLLECTION]
+        self._accounts = db[ACCOUNTS]
+        self._counted_at: float | None = None
+        metrics.TICKET_COUNT_AGE.set_function(self._age)
+
+    def _age(self) -> float:
+        return 0.0 if self._counted_at is None else time.monotonic() - self._counted_at
+
+    async def by_status_and_opd(self) -> dict[tuple[str, str], int]:
+        pipeline: list[Document] = [
+            {"$match": {"synthetic": {"$ne": True}}},  # the canary's are not backlog
+            {"$group": {"_id": {"status": "$status", "opd": "$opd"}, "n": {"$sum": 1}}},
+        ]
+        found: dict[tuple[str, str], int] = {}
+        async for row in await self._tickets.aggregate(pipeline):
+            key = row["_id"] or {}
+            found[(str(key.get("status")), str(key.get("opd") or NO_OPD))] = int(row["n"])
+        return found
+
+    async def overdue_by_opd(self, now: datetime) -> dict[str, int]:
+        pipeline: list[Document] = [
+            {
+                "$match": {
+                    "status": {"$in": OPEN},
+                    "due_at": {"$lt": now},
+                    "synthetic": {"$ne": True},
+                }
+            },
+            {"$group": {"_id": "$opd", "n": {"$sum": 1}}},
+        ]
+        return {
+            str(row["_id"] or NO_OPD): int(row["n"])
+            async for row in await self._tickets.aggregate(pipeline)
+        }
+
+    async def count(self, catalogue: Catalogue) -> None:
+        """Count once and publish the figures as the gauges."""
+        by_status = await self.by_status_and_opd()
+        overdue = await self.overdue_by_opd(utcnow())
+        fields = {"opd": 1, "role": 1, "active": 1, "email": 1, "whatsapp": 1}
+        accounts = [a async for a in self._accounts.find({"role": {"$in": REACHING_ROLES}}, fields)]
+        unreachable = set(unreachable_opds(catalogue, accounts))
+        # No await from here on: a scrape sees the old figures or the new, never a mix.
+        metrics.TICKETS.clear()
+        for (status, opd), n in by_status.items():
+            metrics.TICKETS.labels(status, opd).set(n)
+        real = [o.code for o in catalogue.opds if o.code not in (TRIASE, LUAR_KEWENANGAN)]
+        for opd in {*real, *overdue}:
+            metrics.TICKETS_OVERDUE.labels(opd).set(overdue.get(opd, 0))
+        for opd in real:
+            metrics.OPDS_UNREACHABLE.labels(opd).set(1 if opd in unreachable else 0)
+        self._counted_at = time.monotonic()
+
+    async def run(self, catalogue: CatalogueStore, *, interval_s: float) -> None:
+        """Count every `interval_s` until cancelled."""
+        while True:
+            started = time.monotonic()
+            try:
+                await self.count(await catalogue.get())
+            except PyMongoError as exc:
+                log.warning(
+                    "ops counts failed (%s); next try in %.0fs", type(exc).__name__, interval_s
+                )
+            else:
+                log.debug("ops counts took %.2fs", time.monotonic() - started)
+            await asyncio.sleep(interval_s)
