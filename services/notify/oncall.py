@@ -17,7 +17,7 @@ from services.notify.repository import DeliveryRepository
 from services.notify.service import Dispatcher
 from services.notify.settings import OncallSettings
 from shared import correlation
-from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
+from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.mongo import Document
 
 RUNBOOK = "docs/operations.md#runbook"
@@ -136,8 +136,9 @@ def require_alertmanager(
     relay: OncallRelay = request.state.oncall
     token = relay.settings.token
     if token is None or not relay.settings.address:
-        raise ServiceUnavailable(
-            "Penerusan alert belum diatur. (Alert relay is not configured: NOTIFY_ONCALL__*.)"
+        # Switched off, the webhook does not exist (as a chat channel switched off has none).
+        raise NotFound(
+            "Penerusan alert tidak aktif. (The alert relay is switched off: NOTIFY_ONCALL__*.)"
         )
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given:

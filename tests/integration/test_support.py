@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
@@ -17,16 +16,6 @@ from tests.conftest import Infra, start_of_a_rate_window
 from tests.integration.conftest import put_ticket
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
 
 
 @pytest.fixture
