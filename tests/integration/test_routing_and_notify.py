@@ -86,6 +86,7 @@ def routing_client(infra: Infra, db_name: str) -> Iterator[TestClient]:
         kafka_bootstrap_servers=infra.kafka_bootstrap,
         seed_dev_accounts=True,
         consumer_group=f"routing-{db_name}",
+        statistics_consumer=False,  # stopping it mid-join can take minutes; tested on its own
     )
     with TestClient(create_routing(settings), raise_server_exceptions=False) as client:
         yield client
