@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import signing
+from shared.slow_clients import HttpServerSettings
 from shared.workdays import WorkCalendar
 
 DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -80,6 +81,8 @@ class ServiceSettings(BaseSettings):
     tracing_otlp_endpoint: str = ""
     # The share of complaints traced (a trace is kept or dropped whole, from its start).
     tracing_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Deadlines and caps for slow HTTP clients (docs/reliability.md, "Slow clients").
+    http: HttpServerSettings = Field(default_factory=HttpServerSettings)
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.holidays_extra)
