@@ -248,7 +248,11 @@ def build_app(
         BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
     )
     # Outside the body's readers (size limit, text check), so that its deadline covers them.
-    app.add_middleware(BodyDeadline, timeout_s=settings.http.body_timeout_seconds)
+    app.add_middleware(
+        BodyDeadline,
+        timeout_s=settings.http.body_timeout_seconds,
+        min_rate=settings.http.body_min_rate_bytes,
+    )
     proxies = settings.trusted_proxies()
     if proxies:
         # Outermost: the client address every limit and throttle sees is the one the trusted

@@ -9,7 +9,8 @@ uvicorn bounds only the idle time of a kept-alive connection. The rest is added 
   (the transport's write buffer stays over its high-water mark), and no keep-alive for a
   connection whose request body was not read to its end;
 - `BodyDeadline`, an ASGI middleware that answers 408 (and closes the connection) when the app
-  waits for a request body longer than its deadline, counted from the request's headers.
+  waits for a request body longer than its deadline: counted from the request's headers and
+  extended by what arrives at a minimum rate (as Apache's mod_reqtimeout does).
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ class HttpServerSettings(BaseModel):
     # The most bytes of a request's line and headers (roughly: counted per read); more is 431
     # and the connection is closed.
     max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
-    # Time to send a request's whole body, counted from the end of its headers; then 408 and
-    # the connection is closed. 120 s carry intake's largest photo (5 MB) at about 350 kbit/s.
-    body_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # Time to send a request's body, counted from the end of its headers, and extended by a
+    # second for every `body_min_rate_bytes` that arrive (so a large upload at a fair rate
+    # always gets through, a trickle never); past it, 408 and the connection is closed.
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The slowest upload rate, in bytes per second, that keeps extending the body's deadline
+    # (32 KiB/s: the web form's 16 MB of photos in about 9 minutes at worst).
+    body_min_rate_bytes: int = Field(default=32 * 1024, ge=1)
     # A response the client does not read for this long (the server's send buffer stays full)
     # is dropped and the connection closed.
     write_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
@@ -221,15 +226,17 @@ def protocol_for(limits: HttpServerSettings) -> type[GuardedHttpToolsProtocol]:
 
 
 class BodyDeadline:
-    """408 for a request whose body does not arrive within `timeout_s` of its headers.
+    """408 for a request whose body does not arrive within `timeout_s` of its headers, plus a
+    second for every `min_rate` bytes received.
 
     The app waiting in `receive` is told the client disconnected (so it stops, whatever it
     was parsing), its own answer is dropped, and a 408 with `Connection: close` goes instead.
     """
 
-    def __init__(self, app: ASGIApp, *, timeout_s: float) -> None:
+    def __init__(self, app: ASGIApp, *, timeout_s: float, min_rate: int) -> None:
         self.app = app
         self.timeout_s = timeout_s
+        self.min_rate = min_rate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -241,7 +248,7 @@ class BodyDeadline:
         response_started = False
 
         async def receive_in_time() -> Message:
-            nonlocal body_done, timed_out
+            nonlocal body_done, timed_out, deadline
             if timed_out:
                 return {"type": "http.disconnect"}
             if body_done:
@@ -254,6 +261,8 @@ class BodyDeadline:
                 return {"type": "http.disconnect"}
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
+            else:
+                deadline += len(message.get("body", b"")) / self.min_rate
             return message
 
         async def send_unless_timed_out(message: Message) -> None:

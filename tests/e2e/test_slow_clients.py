@@ -35,6 +35,7 @@ HEADER_S = 2.0
 BODY_S = 3.0
 WRITE_S = 3.0
 KEEP_ALIVE_S = 2.0
+MIN_RATE = 1000  # bytes per second that extend the body's deadline by a second
 # How much later than its bound a slow connection may be closed (timers, a loaded machine).
 SLACK_S = 3.0
 # The prompt client: answered every time, and this fast at worst (2 shared cores).
@@ -61,6 +62,7 @@ def intake(infra: Infra) -> Iterator[Intake]:
         INTAKE_HTTP__WRITE_TIMEOUT_SECONDS=str(WRITE_S),
         INTAKE_HTTP__KEEP_ALIVE_SECONDS=str(KEEP_ALIVE_S),
         INTAKE_HTTP__MAX_HEADER_BYTES="16384",
+        INTAKE_HTTP__BODY_MIN_RATE_BYTES=str(MIN_RATE),
         INTAKE_RATE_LIMIT_PER_MINUTE="100000",
     )
     try:
@@ -336,6 +338,34 @@ def test_a_body_sent_slowly_is_cut_off_with_408(
         assert "tepat waktu" in detail_of(one.answer)
         assert b"connection: close" in one.answer.lower()
     figure(summary, request)
+
+
+def test_a_large_body_at_a_fair_rate_gets_through(intake: Intake) -> None:
+    """4 KB at about 1.1 KB/s takes longer than BODY_S, but each 1000 bytes received extend
+    the deadline by a second: the complaint is taken (a trickle is not: above)."""
+    body = json.dumps({"description": "Jalan berlubang di depan sekolah. " + "x" * 3950}).encode()
+    head = (
+        b"POST /api/v1/complaints HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+
+    async def run() -> tuple[float, bytes]:
+        started = time.monotonic()
+        reader, writer = await connect(intake)
+        writer.write(head)
+        for i in range(0, len(body), 400):
+            await asyncio.sleep(0.35)
+            writer.write(body[i : i + 400])
+            await writer.drain()
+        sent_s = time.monotonic() - started
+        async with asyncio.timeout(10):
+            answer = await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        return sent_s, answer
+
+    sent_s, answer = asyncio.run(run())
+    assert sent_s > BODY_S
+    assert status_of(answer) == 201, answer
 
 
 def test_a_body_the_app_does_not_read_does_not_keep_the_connection(intake: Intake) -> None:

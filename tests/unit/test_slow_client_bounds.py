@@ -33,7 +33,8 @@ def test_every_service_serves_with_its_own_bounds(
 def test_the_defaults_bound_every_phase() -> None:
     limits = HttpServerSettings()
     assert limits.header_timeout_seconds == 10
-    assert limits.body_timeout_seconds == 120
+    assert limits.body_timeout_seconds == 30
+    assert limits.body_min_rate_bytes == 32 * 1024
     assert limits.write_timeout_seconds == 30
     assert limits.keep_alive_seconds == 5
     assert limits.max_header_bytes == 32 * 1024
