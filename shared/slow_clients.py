@@ -7,7 +7,8 @@ uvicorn bounds only the idle time of a kept-alive connection. The rest is added 
   and headers (from the connection's opening, or from the first byte of the next request on a
   kept-alive one), a cap on their size, a deadline for a response the client does not read
   (the transport's write buffer stays over its high-water mark), and no keep-alive for a
-  connection whose request body was not read to its end;
+  connection answered before its request body was all sent (the rest is read and dropped
+  within the body's deadline);
 - `BodyDeadline`, an ASGI middleware that answers 408 (and closes the connection) when the app
   waits for a request body longer than its deadline: counted from the request's headers and
   extended by what arrives at a minimum rate (as Apache's mod_reqtimeout does).
@@ -72,6 +73,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._reading_headers = True  # the next bytes belong to a request's line and headers
         self._header_bytes = 0
         self._running: RequestResponseCycle | None = None  # the request being answered
+        self._draining: asyncio.TimerHandle | None = None  # reading what is left of a body
 
     # -- request line and headers ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -105,6 +107,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading_headers = True
+        self._drained()  # the rest of a body answered early has come: now close
 
     def _arm_header_deadline(self) -> None:
         if self._header_deadline is None:
@@ -193,10 +196,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             and cycle.more_body
             and not self.transport.is_closing()
         ):
-            # Answered before its body was all sent (the app did not need it): the rest would
-            # keep the connection busy, each byte postponing the keep-alive timeout.
-            self.transport.close()
+            # Answered before its body was all sent (a 413, or an app that did not need it).
+            # Closing at once would reset the connection while the client is still sending,
+            # and it could lose the answer; keeping it alive would let the rest of the body
+            # hold it, each byte postponing the keep-alive timeout. So the rest is read and
+            # dropped, within the body's deadline, and then the connection is closed.
+            self._draining = self.loop.call_later(
+                self.limits.body_timeout_seconds, self.transport.close
+            )
         super().on_response_complete()
+
+    def _drained(self) -> None:
+        if self._draining is not None:
+            self._draining.cancel()
+            self._draining = None
+            self.transport.close()
 
     def timeout_keep_alive_handler(self) -> None:
         if self.transport.get_write_buffer_size() > 0 and not self.transport.is_closing():
@@ -211,6 +225,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
         self._cancel_write_deadline()
+        if self._draining is not None:
+            self._draining.cancel()
         # uvicorn marks only the newest request as disconnected; with pipelined requests the
         # one being answered is an older one, which would then write to the closed transport.
         running = self._running

@@ -370,8 +370,9 @@ def test_a_large_body_at_a_fair_rate_gets_through(intake: Intake) -> None:
 
 
 def test_a_body_the_app_does_not_read_does_not_keep_the_connection(intake: Intake) -> None:
-    """A GET with a body trickling in: answered at once, then closed (each byte of the rest
-    would otherwise postpone the keep-alive timeout for ever)."""
+    """A GET with a body trickling in: answered at once, the rest read within the body's
+    deadline, then closed (each byte of it would otherwise postpone the keep-alive timeout
+    for ever)."""
 
     async def run() -> Closed:
         started = time.monotonic()
@@ -379,14 +380,37 @@ def test_a_body_the_app_does_not_read_does_not_keep_the_connection(intake: Intak
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
         dripping = asyncio.create_task(drip(writer, b"z" * 1000, every_s=0.2))
         try:
-            return await until_closed(reader, started, timeout_s=KEEP_ALIVE_S + 2 * SLACK_S)
+            return await until_closed(reader, started, timeout_s=BODY_S + 2 * SLACK_S)
         finally:
             dripping.cancel()
             writer.close()
 
     closed = asyncio.run(run())
     assert status_of(closed.answer) == 200
-    assert closed.after_s < SLACK_S
+    assert BODY_S - 0.5 <= closed.after_s <= BODY_S + SLACK_S
+
+
+def test_an_oversized_body_gets_its_413_and_then_the_connection_closes(intake: Intake) -> None:
+    """Refused on its Content-Length before it is read: the client, still sending, gets the
+    413 (not a reset), and the connection closes once the body is in."""
+
+    async def run() -> Closed:
+        started = time.monotonic()
+        reader, writer = await connect(intake)
+        body = b'{"description": "' + b"y" * 200_000 + b'"}'
+        writer.write(
+            b"POST /api/v1/complaints HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        writer.write(body)
+        await writer.drain()
+        closed = await until_closed(reader, started, timeout_s=SLACK_S)
+        writer.close()
+        return closed
+
+    closed = asyncio.run(run())
+    assert status_of(closed.answer) == 413
+    assert not closed.reset and closed.after_s < SLACK_S
 
 
 def test_many_idle_connections_are_closed_and_others_served(
