@@ -30,8 +30,7 @@ from typing import Final
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.kafka import KafkaPublisher
-from shared.kafka_connection import KafkaConnection, connection
-from shared.settings import ServiceSettings
+from shared.kafka_connection import KafkaConnection, connection, from_environment
 
 REPLAY_GROUP: Final = "dead-letters-replay"
 ORIGIN: Final = "dlq.origin.topic"
@@ -166,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     # SASL and TLS from the unprefixed settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME, ...).
-    kafka = ServiceSettings(kafka_bootstrap_servers=args.bootstrap).kafka()
+    kafka = from_environment(args.bootstrap, os.environ)
     if args.command == "list":
         letters = asyncio.run(list_dead_letters(kafka, args.topic))
         verb = "in"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -89,6 +90,24 @@ class KafkaConnection:
         """For logs and errors: never the password."""
         who = f" as {self.username} ({self.sasl_mechanism.value})" if self.uses_sasl else ""
         return f"{self.bootstrap_servers} over {self.security_protocol.value}{who}"
+
+
+def from_environment(bootstrap_servers: str, env: Mapping[str, str]) -> KafkaConnection:
+    """A connection from the unprefixed settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
+    KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_CAFILE), for operators' tools that
+    have no service settings of their own."""
+    found = KafkaConnection(
+        bootstrap_servers,
+        security_protocol=SecurityProtocol(env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")),
+        sasl_mechanism=SaslMechanism(env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")),
+        username=env.get("KAFKA_SASL_USERNAME", ""),
+        password=env.get("KAFKA_SASL_PASSWORD", ""),
+        ca_file=env.get("KAFKA_SSL_CAFILE", ""),
+    )
+    problems = found.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    return found
 
 
 def connection(kafka: str | KafkaConnection) -> KafkaConnection:

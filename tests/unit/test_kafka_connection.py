@@ -11,7 +11,12 @@ from pydantic import ValidationError
 from services.intake.settings import IntakeSettings
 from services.notify.settings import NotifySettings
 from services.routing.settings import RoutingSettings
-from shared.kafka_connection import KafkaConnection, SecurityProtocol, connection
+from shared.kafka_connection import (
+    KafkaConnection,
+    SecurityProtocol,
+    connection,
+    from_environment,
+)
 from shared.signing import generate
 
 
@@ -67,3 +72,18 @@ def test_production_refuses_plain_passwords_in_clear(monkeypatch: pytest.MonkeyP
         IntakeSettings()
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     assert IntakeSettings().kafka().uses_tls
+
+
+def test_operators_tools_read_the_unprefixed_names() -> None:
+    env = {
+        "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "KAFKA_SASL_USERNAME": "operator",
+        "KAFKA_SASL_PASSWORD": "operator-secret",
+        "ENVIRONMENT": "production",  # no service settings are read, so nothing else is needed
+    }
+    kafka = from_environment("b:9092", env)
+    assert kafka.options()["sasl_plain_username"] == "operator"
+    assert kafka.options()["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert from_environment("b:9092", {}) == KafkaConnection("b:9092")
+    with pytest.raises(ValueError, match="KAFKA_SASL_USERNAME"):
+        from_environment("b:9092", {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"})
