@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import time
@@ -77,6 +78,7 @@ def intake(infra: Infra) -> Iterator[Intake]:
         )
     finally:
         stack.down()
+        shutil.rmtree(stack.var, ignore_errors=True)
 
 
 def open_sockets(pid: int) -> int:
