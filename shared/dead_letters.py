@@ -30,6 +30,7 @@ from typing import Final
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.kafka import KafkaPublisher
+from shared.kafka_connection import KafkaConnection, connection, from_environment
 
 REPLAY_GROUP: Final = "dead-letters-replay"
 ORIGIN: Final = "dlq.origin.topic"
@@ -86,10 +87,10 @@ async def _records(
     return found[:limit] if limit is not None else found
 
 
-async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+async def list_dead_letters(bootstrap: str | KafkaConnection, topic: str) -> list[DeadLetter]:
     """Every message in the dead-letter topic (a reader without a group: nothing committed)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        topic, **connection(bootstrap).options(), group_id=None, auto_offset_reset="earliest"
     )  # without a group every partition is assigned at start
     await consumer.start()
     try:
@@ -99,13 +100,17 @@ async def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
 
 
 async def replay(
-    bootstrap: str, topic: str, *, dry_run: bool = False, limit: int | None = None
+    bootstrap: str | KafkaConnection,
+    topic: str,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
 ) -> list[DeadLetter]:
     """Republish the dead letters not replayed yet to their origin; returns what was (or, in a
     dry run, would be) replayed. A message without a known origin is skipped and reported."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **connection(bootstrap).options(),
         group_id=REPLAY_GROUP,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -159,13 +164,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Kafka brokers (default: KAFKA_BOOTSTRAP_SERVERS)",
     )
     args = parser.parse_args(argv)
+    # SASL and TLS from the unprefixed settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME, ...).
+    kafka = from_environment(args.bootstrap, os.environ)
     if args.command == "list":
-        letters = asyncio.run(list_dead_letters(args.bootstrap, args.topic))
+        letters = asyncio.run(list_dead_letters(kafka, args.topic))
         verb = "in"
     else:
-        letters = asyncio.run(
-            replay(args.bootstrap, args.topic, dry_run=args.dry_run, limit=args.limit)
-        )
+        letters = asyncio.run(replay(kafka, args.topic, dry_run=args.dry_run, limit=args.limit))
         verb = "would be replayed from" if args.dry_run else "replayed from"
     for letter in letters:
         print(_line(letter))

@@ -20,6 +20,7 @@ from shared.correlation import CorrelationMiddleware
 from shared.errors import UnsupportedMediaType, install_error_handlers
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
+from shared.slow_clients import BodyDeadline, protocol_for
 
 # name -> "ok" | "degraded" | "down"; any "down" makes the service not ready.
 ReadinessProbe = Callable[[Request], Awaitable[dict[str, str]]]
@@ -246,6 +247,12 @@ def build_app(
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
     )
+    # Outside the body's readers (size limit, text check), so that its deadline covers them.
+    app.add_middleware(
+        BodyDeadline,
+        timeout_s=settings.http.body_timeout_seconds,
+        min_rate=settings.http.body_min_rate_bytes,
+    )
     proxies = settings.trusted_proxies()
     if proxies:
         # Outermost: the client address every limit and throttle sees is the one the trusted
@@ -264,7 +271,8 @@ def build_app(
 def server_options(settings: ServiceSettings) -> dict[str, Any]:
     """How uvicorn runs a service (and the benchmark's baselines, so they compare alike).
 
-    uvloop and httptools: the faster event loop and HTTP parser (docs/benchmarks.md). Proxy
+    uvloop and httptools: the faster event loop and HTTP parser (docs/benchmarks.md), the
+    latter bounded against slow clients (`settings.http`, docs/reliability.md). Proxy
     headers are the app's own concern (`build_app`, from FORWARDED_ALLOW_IPS), so uvicorn's
     default of believing 127.0.0.1 is switched off.
     """
@@ -272,7 +280,9 @@ def server_options(settings: ServiceSettings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        # httptools, with deadlines for slow clients (shared/slow_clients.py).
+        "http": protocol_for(settings.http),
+        "timeout_keep_alive": settings.http.keep_alive_seconds,
         "proxy_headers": False,
         "log_config": None,
         "access_log": False,

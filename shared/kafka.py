@@ -10,12 +10,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure
 
 from shared import correlation, metrics, tracing
 from shared.events import Envelope, utcnow
+from shared.kafka_connection import KafkaConnection, connection, raise_if_refused, refusal
 from shared.locks import LockTimeout
 from shared.topics import ALL_TOPICS, TopicSpec
 
@@ -44,10 +45,13 @@ def is_transient(exc: BaseException) -> bool:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[TopicSpec] = ALL_TOPICS, *, timeout_s: float = 30.0
+    bootstrap_servers: str | KafkaConnection,
+    topics: Iterable[TopicSpec] = ALL_TOPICS,
+    *,
+    timeout_s: float = 30.0,
 ) -> None:
     """Create the topics that do not exist yet; an admin round trip proves the broker answers."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**connection(bootstrap_servers).options(), request_timeout_ms=10000)
     async with asyncio.timeout(timeout_s):
         try:
             await admin.start()
@@ -69,9 +73,11 @@ async def ensure_topics(
             await admin.close()
 
 
-async def kafka_answers(bootstrap_servers: str, *, timeout_s: float = 3.0) -> bool:
+async def kafka_answers(
+    bootstrap_servers: str | KafkaConnection, *, timeout_s: float = 3.0
+) -> bool:
     """Whether a metadata request to the cluster succeeds within the timeout."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(**connection(bootstrap_servers).options(), request_timeout_ms=3000)
     try:
         async with asyncio.timeout(timeout_s):
             await admin.start()
@@ -86,8 +92,10 @@ async def kafka_answers(bootstrap_servers: str, *, timeout_s: float = 3.0) -> bo
 class KafkaPublisher:
     """A producer that connects on first use and again after a failed start."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str, timeout_s: float = 15.0) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(
+        self, bootstrap_servers: str | KafkaConnection, *, client_id: str, timeout_s: float = 15.0
+    ) -> None:
+        self._kafka = connection(bootstrap_servers)
         self._client_id = client_id
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
@@ -97,7 +105,7 @@ class KafkaPublisher:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self._bootstrap,
+                    **self._kafka.options(),
                     client_id=self._client_id,
                     acks="all",
                     enable_idempotence=True,
@@ -105,8 +113,9 @@ class KafkaPublisher:
                 )
                 try:
                     await producer.start()
-                except BaseException:
+                except BaseException as exc:
                     await producer.stop()
+                    await raise_if_refused(self._kafka, exc)
                     raise
                 self._producer = producer
             return self._producer
@@ -178,7 +187,7 @@ class ConsumeLoop:
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        bootstrap_servers: str | KafkaConnection,
         group_id: str,
         topics: Iterable[str],
         handlers: Mapping[str, Handler],
@@ -190,7 +199,7 @@ class ConsumeLoop:
         parallel_partitions: bool = True,
         lag_interval_s: float = 5.0,
     ) -> None:
-        self._bootstrap = bootstrap_servers
+        self._kafka = connection(bootstrap_servers)
         self._group_id = group_id
         self._topics = tuple(topics)
         self._handlers = handlers
@@ -209,7 +218,7 @@ class ConsumeLoop:
         while True:
             consumer = AIOKafkaConsumer(
                 *self._topics,
-                bootstrap_servers=self._bootstrap,
+                **self._kafka.options(),
                 group_id=self._group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -222,7 +231,11 @@ class ConsumeLoop:
                 await consumer.stop()
                 if not isinstance(exc, KafkaError):
                     raise
-                log.warning("consumer %s cannot reach Kafka (%s); retrying", self._group_id, exc)
+                # A refused sign-in looks like an unreachable broker to aiokafka: say which.
+                why = await refusal(self._kafka) if isinstance(exc, KafkaConnectionError) else None
+                log.warning(
+                    "consumer %s cannot reach Kafka (%s); retrying", self._group_id, why or exc
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue

@@ -9,10 +9,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import signing
+from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
+from shared.slow_clients import HttpServerSettings
 from shared.workdays import WorkCalendar
 
 DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -35,6 +37,11 @@ SHARED_FIELDS = (
     "forwarded_allow_ips",
     "tracing_otlp_endpoint",
     "tracing_sample_ratio",
+    "kafka_security_protocol",
+    "kafka_sasl_mechanism",
+    "kafka_sasl_username",
+    "kafka_sasl_password",
+    "kafka_ssl_cafile",
 )
 
 
@@ -80,6 +87,20 @@ class ServiceSettings(BaseSettings):
     tracing_otlp_endpoint: str = ""
     # The share of complaints traced (a trace is kept or dropped whole, from its start).
     tracing_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Deadlines and caps for slow HTTP clients (docs/reliability.md, "Slow clients").
+    http: HttpServerSettings = Field(default_factory=HttpServerSettings)
+    # How the Kafka clients connect (docs/security.md): PLAINTEXT, SSL, SASL_PLAINTEXT or
+    # SASL_SSL (production: SASL_SSL).
+    kafka_security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
+    # With SASL_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    kafka_sasl_mechanism: SaslMechanism = SaslMechanism.SCRAM_SHA_512
+    # With SASL_*: this service's Kafka principal and its password (one principal per service,
+    # for its ACLs: set them with the service's prefix, e.g. INTAKE_KAFKA_SASL_USERNAME).
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    # With SSL/SASL_SSL: a PEM file of the CA that signed the brokers' certificates (empty: the
+    # system's CAs). Host names are verified.
+    kafka_ssl_cafile: str = ""
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.holidays_extra)
@@ -116,7 +137,28 @@ class ServiceSettings(BaseSettings):
             problems.append("AUTH_PUBLIC_KEY must be set (python -m shared.signing keygen)")
         if "*" in self.trusted_proxies():
             problems.append("FORWARDED_ALLOW_IPS must name the proxies' addresses, not *")
+        kafka = self.kafka()
+        if kafka.uses_sasl and not kafka.uses_tls and kafka.sasl_mechanism is SaslMechanism.PLAIN:
+            problems.append("KAFKA_SASL_MECHANISM=PLAIN needs SASL_SSL: it sends the password")
         return problems
+
+    @model_validator(mode="after")
+    def _kafka_usable(self) -> Self:
+        problems = self.kafka().problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def kafka(self) -> KafkaConnection:
+        """How this service's Kafka clients connect (shared/kafka_connection.py)."""
+        return KafkaConnection(
+            self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password.get_secret_value(),
+            ca_file=self.kafka_ssl_cafile,
+        )
 
     def signing_private_key(self) -> str | None:
         """The token signing key; only routing's settings hold one."""

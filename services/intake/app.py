@@ -60,7 +60,7 @@ async def readiness(request: Request) -> dict[str, str]:
     """MongoDB must answer; Kafka being down only delays routing (the outbox waits)."""
     settings: IntakeSettings = request.app.state.settings
     db_ok = await ping(request.state.db)
-    kafka_ok = await kafka_answers(settings.kafka_bootstrap_servers)
+    kafka_ok = await kafka_answers(settings.kafka())
     return {"mongodb": "ok" if db_ok else "down", "kafka": "ok" if kafka_ok else "degraded"}
 
 
@@ -92,7 +92,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
-        publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="intake")
+        publisher = KafkaPublisher(settings.kafka(), client_id="intake")
         tickets = TicketRepository(db)
         relay = OutboxRelay(
             collection=db[COLLECTION],

@@ -147,10 +147,10 @@ def create_app(settings: NotifySettings) -> FastAPI:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
         http = httpx.AsyncClient(follow_redirects=False)
-        publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="notify")
+        publisher = KafkaPublisher(settings.kafka(), client_id="notify")
         notify = wire(settings, db, http=http, dead_letters=KafkaDeadLetters(publisher))
         consumer = ConsumeLoop(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            bootstrap_servers=settings.kafka(),
             group_id=settings.consumer_group,
             topics=[topics.TICKETS, topics.CHATS],
             handlers=build_handlers(notifier=notify.notifier, chat_replies=notify.chat_replies),

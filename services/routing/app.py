@@ -128,7 +128,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         )
         proposals = clusters if settings.cluster_proposals else None
 
-        publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id="routing")
+        publisher = KafkaPublisher(settings.kafka(), client_id="routing")
         relay = OutboxRelay(
             collection=db[COLLECTION],
             locks=tickets.locks,
@@ -162,7 +162,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             settings, statistics.projector(settings, db), publisher
         )
         consumer = ConsumeLoop(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            bootstrap_servers=settings.kafka(),
             group_id=settings.consumer_group,
             topics=[topics.TICKETS],
             handlers=build_handlers(
@@ -207,7 +207,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     ),
                 ),
             ],
-            kafka=[("topics", lambda: ensure_topics(settings.kafka_bootstrap_servers))],
+            kafka=[("topics", lambda: ensure_topics(settings.kafka()))],
             kafka_loops=[
                 ("routing-consumer", consumer.run),
                 *(

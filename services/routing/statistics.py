@@ -27,6 +27,7 @@ from services.routing.settings import RoutingSettings
 from shared import topics
 from shared.events import Envelope, EventType
 from shared.kafka import ConsumeLoop, KafkaPublisher
+from shared.kafka_connection import KafkaConnection, connection
 from shared.mongo import Document, connect
 from shared.statistics.projection import month_of
 from shared.statistics.service import Projector
@@ -59,7 +60,7 @@ def consumer(
     topic: str = topics.TICKETS,
 ) -> ConsumeLoop:
     return ConsumeLoop(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.kafka(),
         group_id=f"{settings.consumer_group}-statistics",
         topics=[topic],
         handlers={event_type: projection.handle for event_type in EventType},
@@ -69,10 +70,10 @@ def consumer(
 
 
 @contextlib.asynccontextmanager
-async def _reader(bootstrap_servers: str, topic: str) -> AsyncIterator[ReadTopic]:
+async def _reader(bootstrap_servers: str | KafkaConnection, topic: str) -> AsyncIterator[ReadTopic]:
     """A consumer of no group, assigned every partition of the topic (none if it is missing)."""
     reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **connection(bootstrap_servers).options(),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         client_id="statistics-rebuild",
@@ -88,8 +89,8 @@ async def _reader(bootstrap_servers: str, topic: str) -> AsyncIterator[ReadTopic
         await reader.stop()
 
 
-async def _partition_ids(bootstrap_servers: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def _partition_ids(bootstrap_servers: str | KafkaConnection, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(**connection(bootstrap_servers).options())
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -103,7 +104,9 @@ class ReadTopic:
         self.reader, self.partitions = reader, partitions
 
 
-async def check_whole(bootstrap_servers: str, topic: str = topics.TICKETS) -> None:
+async def check_whole(
+    bootstrap_servers: str | KafkaConnection, topic: str = topics.TICKETS
+) -> None:
     """Raise TruncatedLog unless every partition still starts at offset 0."""
     async with _reader(bootstrap_servers, topic) as read:
         if not read.partitions:
@@ -118,7 +121,10 @@ async def check_whole(bootstrap_servers: str, topic: str = topics.TICKETS) -> No
 
 
 async def replay(
-    bootstrap_servers: str, topic: str = topics.TICKETS, *, batch: int = REPLAY_BATCH
+    bootstrap_servers: str | KafkaConnection,
+    topic: str = topics.TICKETS,
+    *,
+    batch: int = REPLAY_BATCH,
 ) -> AsyncIterator[list[Envelope]]:
     """Every event on the topic up to its end when the replay starts, in batches; partitions
     are read in order, so each ticket's events come in the order they were published."""
@@ -160,9 +166,9 @@ async def rebuild(
     """The whole projection again from the topic; returns how many events counted."""
     client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
     try:
-        await check_whole(settings.kafka_bootstrap_servers, topic)
+        await check_whole(settings.kafka(), topic)
         projection = projector(settings, client[settings.mongodb_database])
-        events = replay(settings.kafka_bootstrap_servers, topic)
+        events = replay(settings.kafka(), topic)
         return await projection.rebuild(events, settle_s=settle_s)
     finally:
         await client.close()
