@@ -486,9 +486,12 @@ class Notifier:
                 }
                 if recipient.channel == domain.Channel.WHATSAPP:
                     content["data"] = _whatsapp_extras(rule, notice, recipient, ticket)
+                key = domain.delivery_key(notice.event_id, recipient)
+                if notice.answer_id and rule.audience in (Audience.CITIZEN, Audience.SUPPORTERS):
+                    key = domain.answer_delivery_key(notice.answer_id, recipient)
                 records.append(
                     _record(
-                        key=domain.delivery_key(notice.event_id, recipient),
+                        key=key,
                         notice=notice,
                         recipient=recipient,
                         template=rule.template,
@@ -568,7 +571,11 @@ class Notifier:
         if audience is Audience.SUPPORTERS:
             if self._supporters is None or ticket is None:
                 return []
-            return await self._supporters.of(notice.tracking_code)
+            supporters = await self._supporters.of(notice.tracking_code)
+            if notice.answer_id and supporters:
+                reporters = await self._tickets.reporter_addresses(notice.answer_members)
+                supporters = domain.not_reporters(supporters, reporters)
+            return supporters
         if audience is Audience.ADMINS:
             return await self._staff.members(role="admin")
         if not notice.opd:
