@@ -5,6 +5,7 @@ digest days and masking of contacts. No I/O here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -364,10 +365,10 @@ def delivery_key(event_id: str, recipient: Recipient) -> str:
     return f"{event_id}:{recipient.channel}:{recipient.key}"
 
 
-def answer_delivery_key(answer_id: str, recipient: Recipient) -> str:
+def answer_delivery_key(answer_id: str, recipient: Recipient, *, secret: bytes) -> str:
     """The key of a citizen's message of a cluster's one answer: (answer, channel, contact), so
-    whichever member's event comes first tells a contact once. The contact is hashed."""
-    return f"answer:{answer_id}:{recipient.channel}:{address_hash(recipient.address)}"
+    whichever member's event comes first tells a contact once. The contact is a keyed hash."""
+    return f"answer:{answer_id}:{recipient.channel}:{address_hash(recipient.address, secret)}"
 
 
 def normalised_address(address: str) -> str:
@@ -378,8 +379,11 @@ def normalised_address(address: str) -> str:
     return "62" + digits[1:] if digits.startswith("0") else digits
 
 
-def address_hash(address: str) -> str:
-    return hashlib.sha256(normalised_address(address).encode()).hexdigest()[:24]
+def address_hash(address: str, secret: bytes) -> str:
+    """HMAC-SHA256 of the normalised address: without the secret a phone number's hash cannot
+    be reversed by trying every number."""
+    digest = hmac.new(secret, normalised_address(address).encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
 
 
 def contact_addresses(contact: Contact) -> frozenset[str]:

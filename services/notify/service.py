@@ -70,6 +70,8 @@ class NotifyConfig:
     default_lang: str = "id"
     digest_hour: int = 7
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
+    # Keys the hashed addresses in the keys of a cluster answer's messages (the auth secret).
+    address_secret: bytes = b""
 
     @classmethod
     def of(cls, settings: NotifySettings) -> NotifyConfig:
@@ -79,6 +81,7 @@ class NotifyConfig:
             default_lang=settings.default_language,
             digest_hour=settings.digest.hour,
             tz=ZoneInfo(settings.timezone),
+            address_secret=settings.auth_secret.encode(),
         )
 
 
@@ -488,7 +491,9 @@ class Notifier:
                     content["data"] = _whatsapp_extras(rule, notice, recipient, ticket)
                 key = domain.delivery_key(notice.event_id, recipient)
                 if notice.answer_id and rule.audience in (Audience.CITIZEN, Audience.SUPPORTERS):
-                    key = domain.answer_delivery_key(notice.answer_id, recipient)
+                    key = domain.answer_delivery_key(
+                        notice.answer_id, recipient, secret=self._config.address_secret
+                    )
                 records.append(
                     _record(
                         key=key,
