@@ -15,7 +15,7 @@ from services.notify.domain import Contact, Recipient, Status
 from services.notify.rendering import Links, Renderer, TicketFacts
 from services.notify.repository import TicketView
 from services.notify.service import Notifier, NotifyConfig
-from shared.events import ClusterAnswer, Envelope, TicketTransitioned
+from shared.events import ClusterAnswer, Envelope, TicketCommented, TicketTransitioned
 from shared.mongo import Document
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
@@ -194,4 +194,24 @@ async def test_without_an_answer_each_ticket_tells_its_own_people() -> None:
         ("dewi@example.com", "supporter_resolved"),
         ("dewi@example.com", "supporter_resolved"),
         ("eko@example.com", "supporter_resolved"),
+    ]
+
+
+async def test_a_public_comment_for_the_whole_cluster_reaches_a_reporter_of_two_once() -> None:
+    deliveries, dispatcher = FakeDeliveries(), FakeDispatcher()
+    notifier = _notifier(deliveries, dispatcher)
+    for code in ("LP-A", "LP-B", "LP-C"):
+        comment = TicketCommented(
+            comment_id=f"c-{code}",
+            public=True,
+            opd="DPUPR",
+            body="Tim sedang menuju lokasi.",
+            cluster_answer=_answer(),
+        )
+        envelope = comment.envelope(ticket_id=code, producer="routing", correlation_id="c")
+        await notifier.handle(envelope.model_copy(update={"occurred_at": NOW}))
+    heard = sorted((r["recipient"], r["template"]) for r in dispatcher.sent)
+    assert heard == [
+        ("ani@example.com", "citizen_answered"),
+        ("budi@example.com", "citizen_answered"),
     ]
