@@ -127,6 +127,20 @@ class TicketRated(EventPayload):
     opd: str | None = None
 
 
+class ClusterAnswer(BaseModel):
+    """One answer of a confirmed cluster's primary applied to its members (issue 14).
+
+    Every event of the answer carries the same `id`, so notify tells each contact once.
+    `members` are the tracking codes the answer goes to, the primary first (codes only: no
+    personal data).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: str
+    primary: str
+    members: list[str] = Field(default_factory=list)
+
+
 class TicketTransitioned(EventPayload):
     """Staff or the system moved the ticket along the transition table of ARCHITECTURE.md.
 
@@ -144,6 +158,7 @@ class TicketTransitioned(EventPayload):
     reason: str | None = None  # reject: invalid | spam | duplicate | out_of_authority
     note: str | None = None
     due_at: AwareDatetime | None = None
+    cluster_answer: ClusterAnswer | None = None  # part of one answer for a whole cluster
 
 
 class TicketCommented(EventPayload):
@@ -155,6 +170,7 @@ class TicketCommented(EventPayload):
     author_role: str = "officer"
     opd: str | None = None
     body: str | None = None
+    cluster_answer: ClusterAnswer | None = None  # part of one answer for a whole cluster
 
 
 class TicketEscalated(EventPayload):

@@ -47,7 +47,8 @@ CATEGORIES = {
 }
 OPDS = sorted({*CATEGORIES.values(), "DISKOMINFOSATIK", "BPBD"})
 KECAMATAN = [None, "KEC-CIRUAS", "KEC-KRAGILAN", "KEC-ANYAR", "KEC-PONTANG", "KEC-BAROS"]
-OPEN = {"submitted", "triage", "routed", "verified", "in_progress"}
+PAUSED = {"waiting_citizen", "waiting_third_party"}
+OPEN = {"submitted", "triage", "routed", "verified", "in_progress", *PAUSED}
 
 
 @dataclass
@@ -230,7 +231,43 @@ class _Ticket:
             if not self.advance(self.later(rng.uniform(0.2, 2))):
                 return
             self.transition("start", "in_progress", opd=truth.opd, due_days=None)
+        if rng.random() < 0.2 and not self.wait():
+            return
         self.resolve_and_after()
+
+    def wait(self) -> bool:
+        """Wait for the reporter or another party: the deadline pauses (no escalation), and
+        resumes moved on by the working days waited, or the answer comes from the wait.
+        False when the history ends while waiting."""
+        truth, rng = self.truth, self.rng
+        if not self.advance(self.later(rng.uniform(0.2, 2))):
+            return False
+        action, to = rng.choice(
+            [("wait_citizen", "waiting_citizen"), ("wait_third_party", "waiting_third_party")]
+        )
+        kept, since = self.due, self.at
+        self.emit(
+            TicketTransitioned(
+                action=action, from_status=truth.status, to_status=to, opd=truth.opd, due_at=None
+            )
+        )
+        truth.status, self.due = to, None
+        if not self.advance(self.later(rng.uniform(0.5, 6))):
+            return False
+        if rng.random() < 0.6:
+            waited = CALENDAR.working_days_between(since, self.at)
+            self.due = None if kept is None else CALENDAR.add_working_days(kept, waited)
+            self.emit(
+                TicketTransitioned(
+                    action="resume",
+                    from_status=to,
+                    to_status="in_progress",
+                    opd=truth.opd,
+                    due_at=self.due,
+                )
+            )
+            truth.status = "in_progress"
+        return True
 
     def resolve_and_after(self, rounds: int = 0) -> None:
         truth, rng = self.truth, self.rng
@@ -324,6 +361,7 @@ def expected(truths: Iterable[Truth]) -> Figures:
         rejected=sum(t.status == "rejected" for t in chosen),
         open=sum(t.status in OPEN for t in chosen),
         open_overdue=sum(t.status in OPEN and t.overdue for t in chosen),
+        paused=sum(t.status in PAUSED for t in chosen),
         first_response_days_median=_nearest_rank(first, 50),
         first_response_days_p90=_nearest_rank(first, 90),
         resolution_days_median=_nearest_rank(resolution, 50),

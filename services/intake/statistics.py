@@ -51,6 +51,10 @@ class FiguresOut(BaseModel):
     rejected: int = Field(description="Rejected (invalid, spam, duplicate, out of authority).")
     open: int = Field(description="Not yet answered or rejected.")
     open_overdue: int = Field(description="Open, and the deadline in force has passed.")
+    paused: int = Field(
+        description="Of the open, waiting for the reporter's information or on another party "
+        "(menunggu pelapor, menunggu pihak ketiga): the deadline is paused."
+    )
     first_response_days_median: int | None = Field(
         description="Median working days from submission to the first response (verification, "
         "answer, rejection or public reply); null without any."

@@ -4,6 +4,8 @@ digest days and masking of contacts. No I/O here.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +79,9 @@ class Notice:
     due_at: datetime | None = None
     stage: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # One answer of a cluster's primary for all its members (`ClusterAnswer`): its id and codes.
+    answer_id: str | None = None
+    answer_members: tuple[str, ...] = ()
 
     @property
     def assigned(self) -> bool:
@@ -120,6 +125,8 @@ def notice_from(envelope: Envelope) -> Notice:
         public=bool(data.get("public", True)),
         due_at=data.get("due_at"),
         stage=data.get("stage"),
+        answer_id=(data.get("cluster_answer") or {}).get("id"),
+        answer_members=tuple((data.get("cluster_answer") or {}).get("members") or ()),
     )
 
 
@@ -356,6 +363,41 @@ def webhook_recipient(name: str) -> Recipient:
 def delivery_key(event_id: str, recipient: Recipient) -> str:
     """The unique key of one message: (event, channel, recipient); it holds no contact."""
     return f"{event_id}:{recipient.channel}:{recipient.key}"
+
+
+def answer_delivery_key(answer_id: str, recipient: Recipient, *, secret: bytes) -> str:
+    """The key of a citizen's message of a cluster's one answer: (answer, channel, contact), so
+    whichever member's event comes first tells a contact once. The contact is a keyed hash."""
+    return f"answer:{answer_id}:{recipient.channel}:{address_hash(recipient.address, secret)}"
+
+
+def normalised_address(address: str) -> str:
+    """An e-mail in lower case, a phone as its digits with the country code (08… = 628…)."""
+    if "@" in address:
+        return address.strip().lower()
+    digits = "".join(ch for ch in address if ch.isdigit())
+    return "62" + digits[1:] if digits.startswith("0") else digits
+
+
+def address_hash(address: str, secret: bytes) -> str:
+    """HMAC-SHA256 of the normalised address: without the secret a phone number's hash cannot
+    be reversed by trying every number."""
+    digest = hmac.new(secret, normalised_address(address).encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
+
+
+def contact_addresses(contact: Contact) -> frozenset[str]:
+    """The normalised addresses a contact is reached at (to match one person across roles)."""
+    return frozenset(normalised_address(a) for a in (contact.email, contact.phone) if a)
+
+
+def not_reporters(
+    supporters: Iterable[Contact], reporters: Iterable[frozenset[str]]
+) -> list[Contact]:
+    """Supporters who are not also a reporter of the answer's tickets: a reporter hears the
+    answer on their own ticket, before any support they gave."""
+    taken = frozenset().union(*reporters)
+    return [s for s in supporters if not contact_addresses(s) & taken]
 
 
 def digest_event_id(username: str, day: date) -> str:

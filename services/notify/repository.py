@@ -4,7 +4,7 @@ tickets, accounts and OPD names it reads (routing and intake write those)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -13,7 +13,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.notify.domain import Contact, Status
+from services.notify.domain import Contact, Status, normalised_address
 from services.notify.rendering import TicketFacts
 from shared.chat import CHAT_SOURCES, CONVERSATIONS, MESSAGES
 from shared.mongo import Document
@@ -308,6 +308,21 @@ class TicketContacts:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._tickets = db[TICKETS]
         self._conversations = db[CONVERSATIONS]
+
+    async def reporter_addresses(self, tracking_codes: Iterable[str]) -> list[frozenset[str]]:
+        """The reporters' normalised addresses of some tickets (each read by `_id`)."""
+        found: list[frozenset[str]] = []
+        for code in dict.fromkeys(tracking_codes):
+            doc = await self._tickets.find_one({"_id": code}, {"reporter": 1})
+            reporter = (doc or {}).get("reporter") or {}
+            found.append(
+                frozenset(
+                    normalised_address(a)
+                    for a in (_text(reporter.get("email")), _text(reporter.get("phone")))
+                    if a
+                )
+            )
+        return found
 
     async def read(self, tracking_code: str) -> TicketView | None:
         doc = await self._tickets.find_one(

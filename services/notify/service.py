@@ -70,6 +70,8 @@ class NotifyConfig:
     default_lang: str = "id"
     digest_hour: int = 7
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
+    # Keys the hashed addresses in the keys of a cluster answer's messages (the auth secret).
+    address_secret: bytes = b""
 
     @classmethod
     def of(cls, settings: NotifySettings) -> NotifyConfig:
@@ -79,6 +81,7 @@ class NotifyConfig:
             default_lang=settings.default_language,
             digest_hour=settings.digest.hour,
             tz=ZoneInfo(settings.timezone),
+            address_secret=settings.auth_secret.encode(),
         )
 
 
@@ -486,9 +489,14 @@ class Notifier:
                 }
                 if recipient.channel == domain.Channel.WHATSAPP:
                     content["data"] = _whatsapp_extras(rule, notice, recipient, ticket)
+                key = domain.delivery_key(notice.event_id, recipient)
+                if notice.answer_id and rule.audience in (Audience.CITIZEN, Audience.SUPPORTERS):
+                    key = domain.answer_delivery_key(
+                        notice.answer_id, recipient, secret=self._config.address_secret
+                    )
                 records.append(
                     _record(
-                        key=domain.delivery_key(notice.event_id, recipient),
+                        key=key,
                         notice=notice,
                         recipient=recipient,
                         template=rule.template,
@@ -568,7 +576,11 @@ class Notifier:
         if audience is Audience.SUPPORTERS:
             if self._supporters is None or ticket is None:
                 return []
-            return await self._supporters.of(notice.tracking_code)
+            supporters = await self._supporters.of(notice.tracking_code)
+            if notice.answer_id and supporters:
+                reporters = await self._tickets.reporter_addresses(notice.answer_members)
+                supporters = domain.not_reporters(supporters, reporters)
+            return supporters
         if audience is Audience.ADMINS:
             return await self._staff.members(role="admin")
         if not notice.opd:

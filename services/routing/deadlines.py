@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from services.routing import metrics
 from services.routing.repository import TicketRepository
+from services.routing.supporter_purge import SupporterContactPurge
 from services.routing.workflow import OPEN_STATUSES, PRODUCER
 from shared.events import (
     EventPayload,
@@ -74,6 +75,9 @@ class DeadlineScheduler:
         self._batch = batch
         self._purge_every = purge_every
         self._purged_at: datetime | None = None
+        self._supporter_purge = SupporterContactPurge(
+            tickets.collection.database, retention=contact_retention
+        )
         self._reported: set[str] = set()
 
     async def run(self, *, interval_s: float = 60.0) -> None:
@@ -99,9 +103,10 @@ class DeadlineScheduler:
         ):
             if await self._guarded("close", doc, self._auto_close(doc, now)):
                 done["closed"] += 1
-        done["purged"] = 0
+        done["purged"] = done["supporters_purged"] = 0
         if self._purged_at is None or now - self._purged_at >= self._purge_every:
             done["purged"] = await self.purge_contacts(now)
+            done["supporters_purged"] = await self._supporter_purge.run(now)
             self._purged_at = now
         done["rerouted"] = await self.route_stale(now)
         return done

@@ -23,7 +23,7 @@ from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
-from shared.events import TicketCommented, utcnow
+from shared.events import ClusterAnswer, EventType, TicketCommented, utcnow
 from shared.outbox import outbox_entry
 from shared.statistics.store import StatisticsReader
 from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
@@ -149,12 +149,14 @@ async def transition(
     *,
     version: int | None,
     cluster: bool = False,
+    answer: ClusterAnswer | None = None,
 ) -> dict[str, Any]:
     """Apply one transition; a stale `version` (or a lost race) is 409 with the current ticket.
 
     With `cluster`, on the primary of a confirmed cluster, the same transition then applies to
     every open member (each with its own history and event); a transfer of the primary always
-    moves the whole cluster, and a member transferred on its own leaves its cluster."""
+    moves the whole cluster, and a member transferred on its own leaves its cluster. Each
+    event of such a fan-out carries the same `answer`, so notify tells each contact once."""
     ticket = await visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
@@ -167,6 +169,8 @@ async def transition(
                 "Laporan ini bukan laporan utama kelompok yang dikonfirmasi. "
                 "(This ticket is not the primary of a confirmed cluster.)"
             )
+        if fan_out is not None and (cluster or request.action is workflow.Action.TRANSFER):
+            answer = await _answer_for(ctx, ticket, request.action, fan_out[1])
     try:
         change = workflow.transition(
             ticket,
@@ -191,6 +195,8 @@ async def transition(
             f"{field} wajib diisi dengan benar untuk tindakan "
             f"ini. ({field} is required for this action.)",
         ) from exc
+    if answer is not None:
+        change = _with_answer(change, answer)
     updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
@@ -198,7 +204,14 @@ async def transition(
     journey.observe(journey.stages_of_transition(ticket, request.action.value, utcnow()))
     await _learn_from(ctx, principal, ticket, request)
     results = await _apply_to_cluster(
-        ctx, principal, ticket, request, fan_out, cluster=cluster, moved_to=updated.opd
+        ctx,
+        principal,
+        ticket,
+        request,
+        fan_out,
+        cluster=cluster,
+        moved_to=updated.opd,
+        answer=answer,
     )
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
     if not workflow.can_see(principal, updated):
@@ -224,6 +237,7 @@ async def _apply_to_cluster(
     *,
     cluster: bool,
     moved_to: str | None,
+    answer: ClusterAnswer | None,
 ) -> list[dict[str, Any]] | None:
     """The primary's transition for each member, reported item by item (None: not a cluster
     transition)."""
@@ -242,7 +256,9 @@ async def _apply_to_cluster(
     member_request = dataclasses.replace(request, cluster_primary=ticket.tracking_code)
     for member in members:
         try:
-            done = await transition(ctx, principal, member, member_request, version=None)
+            done = await transition(
+                ctx, principal, member, member_request, version=None, answer=answer
+            )
         except (Conflict, Forbidden, NotFound, InvalidField) as exc:
             results.append({"tracking_code": member, "result": "skipped", "detail": exc.detail})
             continue
@@ -250,6 +266,36 @@ async def _apply_to_cluster(
     if transfer and moved_to:
         await clusters.moved(group, moved_to, actor=principal.username, now=utcnow())
     return results
+
+
+async def _answer_for(
+    ctx: RoutingContext, primary: Ticket, action: workflow.Action, members: list[str]
+) -> ClusterAnswer:
+    """The answer's id and the tickets it goes to: the primary, then each member the action
+    fits now (a member already resolved, say, is skipped and hears nothing of it)."""
+    sources = workflow.TABLE[action].sources
+    going = [primary.tracking_code]
+    for code in members:
+        member = await ctx.tickets.get(code)
+        if member is not None and member.status in sources:
+            going.append(code)
+    return ClusterAnswer(id=_answer_id(), primary=primary.tracking_code, members=going)
+
+
+def _answer_id() -> str:
+    return f"JW-{uuid.uuid4().hex[:16].upper()}"
+
+
+def _with_answer(change: workflow.Change, answer: ClusterAnswer) -> workflow.Change:
+    """The transition's event marked as part of the cluster's one answer."""
+    marked = answer.model_dump(mode="json")
+    outbox = [
+        {**entry, "payload": {**entry["payload"], "cluster_answer": marked}}
+        if entry.get("event_type") == EventType.TICKET_TRANSITIONED
+        else entry
+        for entry in change.push.get("outbox", [])
+    ]
+    return dataclasses.replace(change, push={**change.push, "outbox": outbox})
 
 
 async def _learn_from(
@@ -277,9 +323,10 @@ async def comment(
     body: str,
     public: bool,
     cluster: bool = False,
+    answer: ClusterAnswer | None = None,
 ) -> dict[str, Any]:
     """Comment on a ticket; with `cluster` (public comments on a confirmed cluster's primary)
-    the same comment goes to every member, each reporter hearing it once."""
+    the same comment goes to every member, each contact hearing it once (`answer`)."""
     if principal.role is Role.AUDITOR:
         raise Forbidden("Auditor tidak mengubah laporan. (Auditors change nothing.)")
     ticket = await visible_ticket(ctx, principal, code)
@@ -290,10 +337,12 @@ async def comment(
                 "Hanya komentar publik pada laporan utama kelompok yang dikonfirmasi. "
                 "(Only a public comment on a confirmed cluster's primary.)"
             )
-        first = await comment(ctx, principal, code, body=body, public=public)
+        everyone = [ticket.tracking_code, *fan_out[1]]
+        together = ClusterAnswer(id=_answer_id(), primary=ticket.tracking_code, members=everyone)
+        first = await comment(ctx, principal, code, body=body, public=public, answer=together)
         for member in fan_out[1]:
             with contextlib.suppress(NotFound, Conflict):
-                await comment(ctx, principal, member, body=body, public=public)
+                await comment(ctx, principal, member, body=body, public=public, answer=together)
         return first
     now = utcnow()
     note = Comment(id=uuid.uuid4().hex, at=now, author=principal.username, body=body, public=public)
@@ -304,6 +353,7 @@ async def comment(
         opd=ticket.opd,
         body=body if public else None,
         submitted_at=ticket.submitted_at,
+        cluster_answer=answer,
     )
     for _ in range(5):
         updated = await ctx.tickets.update(

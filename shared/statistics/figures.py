@@ -47,6 +47,7 @@ class Figures:
     rejected: int
     open: int
     open_overdue: int
+    paused: int  # of the open, waiting on the reporter or another party (deadline paused)
     first_response_days_median: int | None
     first_response_days_p90: int | None
     resolution_days_median: int | None
@@ -76,6 +77,7 @@ def figures(totals: Mapping[str, Any]) -> Figures:
         rejected=n.get("rejected", 0),
         open=n.get("open", 0),
         open_overdue=n.get("overdue", 0),
+        paused=n.get("paused", 0),
         first_response_days_median=percentile(totals.get("first_response", {}), 50),
         first_response_days_p90=percentile(totals.get("first_response", {}), 90),
         resolution_days_median=percentile(totals.get("resolution", {}), 50),

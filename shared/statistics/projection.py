@@ -33,6 +33,7 @@ COUNTERS = (
     "rejected",
     "open",
     "overdue",
+    "paused",
     "answered",
     "on_time",
     "reopened",
@@ -53,6 +54,8 @@ OPEN_STATUSES = frozenset(
         "waiting_third_party",
     }
 )
+# Open, but waiting on the reporter or another party: the deadline is paused (issue 14).
+PAUSED_STATUSES = frozenset({"waiting_citizen", "waiting_third_party"})
 DONE_STATUSES = frozenset({"resolved", "closed"})
 # Actions that set a new deadline: a breach of the old one is no longer "open overdue".
 NEW_DEADLINE = frozenset({"transfer", "verify", "reopen", "resolve", "reject", "close"})
@@ -266,6 +269,7 @@ def contribution(facts: Facts) -> Document:
         "rejected": facts.status == "rejected",
         "open": facts.status in OPEN_STATUSES,
         "overdue": facts.overdue,
+        "paused": facts.status in PAUSED_STATUSES,
         "answered": facts.resolution_days is not None,
         "on_time": bool(facts.on_time),
         "reopened": facts.reopened and facts.resolution_days is not None,

@@ -157,3 +157,97 @@ def _transition(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def test_a_contact_in_two_roles_of_one_cluster_hears_its_answer_once(system: Ports) -> None:
+    """Dewi supports two members, Gita (a reporter) supports another member too: one message
+    each, and a reporter's is their own ticket's."""
+    intake = f"http://127.0.0.1:{system.intake}"
+    routing = f"http://127.0.0.1:{system.routing}"
+    notify = f"http://127.0.0.1:{system.notify}"
+    reporters = ["gita@example.com", "hadi@example.com", "indah@example.com"]
+    codes = []
+    for email in reporters:
+        created = httpx.post(
+            f"{intake}/api/v1/complaints",
+            json={
+                "description": "Gorong-gorong di depan SD Kaserangan mampet, air meluap ke jalan",
+                "category": "drainase",
+                "location": {"kecamatan": "KEC-CIRUAS", "desa": "Kaserangan"},
+                "reporter": {"email": email},
+            },
+        )
+        assert created.status_code == 201, created.text
+        codes.append(created.json()["tracking_code"])
+        assert eventually(functools.partial(_routed, intake, codes[-1])), codes[-1]
+    officer = _token(routing, "dpupr", "officer")
+    for code in codes:  # the router may have proposed some of them: build the cluster by hand
+        ticket = httpx.get(f"{routing}/api/v1/tickets/{code}", headers=officer).json()
+        if ticket["cluster"] is not None:
+            split = httpx.delete(
+                f"{routing}/api/v1/clusters/{ticket['cluster']['id']}/members/{code}",
+                headers=officer,
+            )
+            assert split.status_code in (200, 204), split.text
+    built = httpx.post(
+        f"{routing}/api/v1/clusters",
+        json={"primary": codes[0], "members": codes[1:]},
+        headers=officer,
+    )
+    assert built.status_code == 201, built.text
+    verified = _transition(routing, officer, codes[0], {"action": "verify", "cluster": True})
+    assert [r["result"] for r in verified["cluster_results"]] == ["done", "done"]
+
+    supports = [
+        (codes[0], "dewi@example.com"),
+        (codes[1], "DEWI@example.com"),  # the same contact, typed otherwise, on another member
+        (codes[1], "gita@example.com"),  # the reporter of codes[0]
+        (codes[2], "joko@example.com"),
+    ]
+    for code, email in supports:
+        supported = httpx.post(f"{intake}/api/v1/complaints/{code}/support", json={"email": email})
+        assert supported.status_code == 201 and supported.json()["new"], supported.text
+
+    resolved = _transition(
+        routing,
+        officer,
+        codes[0],
+        {"action": "resolve", "note": "Gorong-gorong sudah dibersihkan.", "cluster": True},
+    )
+    assert [r["result"] for r in resolved["cluster_results"]] == ["done", "done"]
+    admin = _token(routing, "admin", "admin")
+
+    def resolution_messages() -> list[dict[str, Any]]:
+        return [
+            {**item, "of": code}
+            for code in codes
+            for item in httpx.get(
+                f"{notify}/api/v1/notifications", params={"tracking_code": code}, headers=admin
+            ).json()["items"]
+            if item["message"] in RESOLUTION
+        ]
+
+    assert eventually(lambda: len(resolution_messages()) >= 5, timeout_s=60)
+    time.sleep(3)  # anything sent twice would show by now
+    messages = resolution_messages()
+    heard = sorted((m["recipient"], m["message"], m["of"]) for m in messages)
+    assert heard == sorted(
+        [
+            ("g***@example.com", "citizen_resolved", codes[0]),
+            ("h***@example.com", "citizen_resolved", codes[1]),
+            ("i***@example.com", "citizen_resolved", codes[2]),
+            ("d***@example.com", "supporter_resolved", codes[0]),
+            ("j***@example.com", "supporter_resolved", codes[2]),
+        ]
+    ) or heard == sorted(
+        [
+            ("g***@example.com", "citizen_resolved", codes[0]),
+            ("h***@example.com", "citizen_resolved", codes[1]),
+            ("i***@example.com", "citizen_resolved", codes[2]),
+            ("d***@example.com", "supporter_resolved", codes[1]),
+            ("j***@example.com", "supporter_resolved", codes[2]),
+        ]
+    ), heard
+    assert all(m["status"] == "sent" for m in messages), messages
+    public = httpx.get(f"{intake}/api/v1/complaints/{codes[1]}").json()
+    assert public["supporters"] == 2 and "example.com" not in str(public)

@@ -749,6 +749,8 @@ def test_monthly_reports_for_the_bupati_and_each_opd_head_as_html_and_pdf(
     assert "Laporan Bulanan Pengelolaan Pengaduan" in page.text and "Maret 2026" in page.text
     assert f"<td>{len(in_month)}</td>" in page.text and page.text.count("<svg") == 2
     assert "Dinas Pekerjaan Umum dan Penataan Ruang (DPUPR)" in page.text
+    paused = expected(in_month).paused
+    assert f"Menunggu pelapor atau pihak ketiga (tenggat dijeda)</th><td>{paused}</td>" in page.text
     assert not re.search(r"LP-[A-Z0-9]{4}-[A-Z0-9]{4}", page.text), "no report is named"
     pdf = web.get(f"/konsol/laporan/{month}.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"

@@ -116,6 +116,9 @@ def test_the_page_shows_figures_charts_and_tables_without_any_report(
     html = page.text
     in_month = [t for t in history.truths if t.month == MONTH]
     assert f'<dd class="big">{len(in_month)}</dd>' in html
+    month = expected(in_month)
+    assert f"{month.paused} dari {month.open} yang masih diproses" in html
+    assert "Menunggu pelapor atau pihak ketiga (tenggat dijeda)" in html
     assert html.count("<svg") == 3 and "Jawaban tepat waktu per perangkat daerah" in html
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in html
     assert "termasuk yang rahasia" in html

@@ -109,6 +109,9 @@ def test_the_generated_history_is_varied_enough_to_test_every_figure(history: Hi
     assert whole.routed_auto > 1000 and whole.routed_triage > 300
     assert whole.resolved > 1000 and whole.rejected > 100 and whole.open > 200
     assert whole.open_overdue > 60 and whole.answered > 1000 and whole.ratings > 400
+    assert 20 < whole.paused < whole.open
+    waited = [e for e in history.events if e.payload.get("action") in ("wait_citizen", "resume")]
+    assert len(waited) > 200  # paused, resumed, and answered from a wait
     assert 0.2 < (whole.within_deadline or 0) < 0.95 and 0.05 < (whole.reopen_rate or 0) < 0.5
     assert sum(1 for t in history.truths if t.transferred) > 100
     assert len({t.month for t in history.truths}) >= 6
@@ -243,6 +246,7 @@ def test_figures_of_nothing_are_empty() -> None:
         rejected=0,
         open=0,
         open_overdue=0,
+        paused=0,
         first_response_days_median=None,
         first_response_days_p90=None,
         resolution_days_median=None,
