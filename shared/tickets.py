@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.batching import InsertBatcher
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 
@@ -247,10 +248,12 @@ class TicketStore:
     so the relay never has to search for them or read them back.
     """
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, batch_inserts: bool = False) -> None:
         self.collection = db[COLLECTION]
         self.locks = DocumentLocks(db[LOCKS])
         self._outbox_listener: OutboxListener = lambda _code, _entries: None
+        # Concurrent creations share one insert_many (shared.batching): the front door's.
+        self._inserts = InsertBatcher(self.collection) if batch_inserts else None
 
     def on_outbox(self, listener: OutboxListener) -> None:
         """Call `listener(tracking_code, entries)` after each write that added outbox events."""
@@ -263,7 +266,10 @@ class TicketStore:
     async def add(self, ticket: Ticket) -> None:
         doc = ticket.to_document()
         doc.update(outbox_flags(ticket.outbox))
-        await self.collection.insert_one(doc)
+        if self._inserts is not None:
+            await self._inserts.insert(doc)
+        else:
+            await self.collection.insert_one(doc)
         if ticket.outbox:
             self._outbox_listener(ticket.tracking_code, ticket.outbox)
 

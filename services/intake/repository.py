@@ -8,6 +8,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared.batching import InsertBatcher
 from shared.mongo import Document
 from shared.tickets import Ticket, TicketStore
 
@@ -16,6 +17,11 @@ DUPLICATE_KEYS = "duplicate_keys"
 
 
 class TicketRepository(TicketStore):
+    """Intake's tickets: concurrent submissions share one insert round trip."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db, batch_inserts=True)
+
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("submitted_at", DESCENDING)])
 
@@ -86,6 +92,7 @@ class DuplicateMarkers:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._markers = db[DUPLICATE_KEYS]
+        self._inserts = InsertBatcher(self._markers)  # concurrent complaints: one round trip
 
     async def mark(
         self, key: str, tracking_code: str, now: datetime
@@ -96,7 +103,7 @@ class DuplicateMarkers:
         flagged, not refused, so a rare miss costs nothing.
         """
         try:
-            await self._markers.insert_one({"_id": key, "tracking_code": tracking_code, "at": now})
+            await self._inserts.insert({"_id": key, "tracking_code": tracking_code, "at": now})
         except DuplicateKeyError:  # a twin, or an older marker past the window
             before = await self._markers.find_one_and_update(
                 {"_id": key},
