@@ -35,7 +35,7 @@ from pymongo.errors import PyMongoError
 
 from shared import metrics
 from shared.events import Envelope, utcnow
-from shared.kafka import KafkaPublisher
+from shared.kafka import KafkaPublisher, gather_all
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
 from shared.tickets import outbox_flag
@@ -64,6 +64,7 @@ class OutboxRelay:
         poll_interval_s: float = 2.0,
         sweep_interval_s: float = 3600.0,
         batch_size: int = 200,
+        removal_batch: int = 50,
         max_unremoved: int = 20_000,
     ) -> None:
         self._collection = collection
@@ -75,6 +76,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
+        self._removal_batch = removal_batch
         self._max_unremoved = max_unremoved
         # tracking code -> its events to publish (None: to be read, found by the sweep)
         self._pending: dict[str, list[Document] | None] = {}
@@ -159,7 +161,7 @@ class OutboxRelay:
                 continue
             started = time.monotonic()
             try:
-                await self._remove_next()
+                await self._remove_batch()
             except FAILURES as exc:
                 log.warning(
                     "outbox relay %s cannot remove published events yet: %s",
@@ -250,27 +252,47 @@ class OutboxRelay:
             return None
 
     async def remove_published(self) -> int:
-        """Remove published events from their tickets, one ticket at a time; returns how many
+        """Remove published events from their tickets, a batch at a time; returns how many
         tickets were done."""
         done = 0
         while self._published:
-            await self._remove_next()
-            done += 1
+            done += await self._remove_batch()
         return done
 
-    async def _remove_next(self) -> None:
-        code = next(iter(self._published))
-        entries = self._published.pop(code)
-        rejected = self._rejected.pop(code, [])
+    async def _remove_batch(self) -> int:
+        """Remove the published events of up to `removal_batch` tickets: their locks taken in
+        one insert and released in one delete, the removals side by side between. A ticket
+        whose lock someone holds goes on its own afterwards (`hold` waits for it, and takes
+        over a lease a crashed writer left)."""
+        codes = list(self._published)[: self._removal_batch]
+        taken = {code: (self._published.pop(code), self._rejected.pop(code, [])) for code in codes}
+        done: set[str] = set()
+
+        async def remove(code: str) -> None:
+            await self._remove(code, *taken[code])
+            done.add(code)
+
         try:
-            await self._remove(code, entries, rejected)
+            async with self._locks.hold_free(codes) as held:
+                await gather_all(remove(code) for code in codes if code in held)
+            for code in codes:
+                if code not in done:
+                    async with self._locks.hold(code):
+                        await remove(code)
         except BaseException:
-            self._published[code] = [*entries, *self._published.pop(code, [])]
-            if rejected:
-                self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
+            for code, (entries, rejected) in taken.items():
+                if code in done:
+                    continue
+                self._published[code] = [*entries, *self._published.pop(code, [])]
+                if rejected:
+                    self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
             raise
+        return len(done)
 
     async def _remove(self, code: str, entries: list[Document], rejected: list[Any]) -> None:
+        """Under the ticket's lock: pull its published (and malformed) entries, and drop the
+        flag unless entries of this producer remain (added since, by a write the relay was
+        told of, or by another instance)."""
         # Pull the exact stored elements: FerretDB's $pull matches whole values only.
         change: dict[str, Any] = {
             "$pullAll": {OUTBOX_FIELD: [*entries, *rejected]},
@@ -278,12 +300,10 @@ class OutboxRelay:
         }
         if rejected:
             change["$push"] = {REJECTED_FIELD: {"$each": rejected}}
-        async with self._locks.hold(code):
-            after = await self._collection.find_one_and_update(
-                {"_id": code}, change, return_document=ReturnDocument.AFTER
-            )
-            if after is not None and any(self._mine(e) for e in after.get(OUTBOX_FIELD, [])):
-                # Events added since (the relay was told of them): the flag stays.
-                await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})
+        after = await self._collection.find_one_and_update(
+            {"_id": code}, change, return_document=ReturnDocument.AFTER
+        )
         if after is None:
             log.error("outbox relay %s: ticket %s is gone", self._producer, code)
+        elif any(self._mine(e) for e in after.get(OUTBOX_FIELD, [])):
+            await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})
