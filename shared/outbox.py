@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 OUTBOX_FIELD = "outbox"
 REJECTED_FIELD = "outbox_rejected"
 FAILURES = (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout)
+REMOVALS_AT_ONCE = 4
 
 
 def outbox_entry(envelope: Envelope) -> Document:
@@ -267,9 +268,14 @@ class OutboxRelay:
         codes = list(self._published)[: self._removal_batch]
         taken = {code: (self._published.pop(code), self._rejected.pop(code, [])) for code in codes}
         done: set[str] = set()
+        # A few at a time: FerretDB v1 holds one pooled PostgreSQL connection per
+        # findAndModify while it waits for a second, so as many of them at once as its pool
+        # has connections (50) stall it for good (seen under load, goroutine dump).
+        side_by_side = asyncio.Semaphore(REMOVALS_AT_ONCE)
 
         async def remove(code: str) -> None:
-            await self._remove(code, *taken[code])
+            async with side_by_side:
+                await self._remove(code, *taken[code])
             done.add(code)
 
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from pymongo import DESCENDING, ReturnDocument
@@ -13,6 +14,7 @@ from shared.mongo import Document
 from shared.tickets import Ticket, TicketStore
 
 IDEMPOTENCY = "idempotency_keys"
+TWINS_AT_ONCE = 8
 DUPLICATE_KEYS = "duplicate_keys"
 
 
@@ -93,6 +95,9 @@ class DuplicateMarkers:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._markers = db[DUPLICATE_KEYS]
         self._inserts = InsertBatcher(self._markers)  # concurrent complaints: one round trip
+        # FerretDB v1 holds a pooled connection per findAndModify while it waits for another:
+        # a burst of twins as large as its pool (50) would stall it. A few at a time.
+        self._twins = asyncio.Semaphore(TWINS_AT_ONCE)
 
     async def mark(
         self, key: str, tracking_code: str, now: datetime
@@ -105,11 +110,12 @@ class DuplicateMarkers:
         try:
             await self._inserts.insert({"_id": key, "tracking_code": tracking_code, "at": now})
         except DuplicateKeyError:  # a twin, or an older marker past the window
-            before = await self._markers.find_one_and_update(
-                {"_id": key},
-                {"$set": {"tracking_code": tracking_code, "at": now}},
-                return_document=ReturnDocument.BEFORE,
-            )
+            async with self._twins:
+                before = await self._markers.find_one_and_update(
+                    {"_id": key},
+                    {"$set": {"tracking_code": tracking_code, "at": now}},
+                    return_document=ReturnDocument.BEFORE,
+                )
             if before is not None:
                 return str(before["tracking_code"]), before["at"]
         return None
