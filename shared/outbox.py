@@ -5,13 +5,16 @@ A service appends events to `outbox` in the same single-document write that chan
 them only after the broker's acknowledgement. Each service relays only the events it produced.
 
 The relay is handed the events by the writes themselves (`TicketStore.on_outbox`), so it
-publishes them without reading anything. Removing them is one update of the ticket by `_id`,
-which FerretDB answers by reading the whole collection in its storage (about 0.7 s at 100,000
-tickets, docs/benchmarks.md): so removals run one at a time beside the publishing, never in
-the way of it, pausing after each as long as it took, and what they have not reached yet
-waits in memory (at most `max_unremoved` tickets). A sweep, at start and then every
-`sweep_interval_s`, asks for the flag and publishes what a stopped process left behind
-(again, as consumers are idempotent per event id).
+publishes them without reading anything. Removing them is one update of the ticket by `_id`
+under the ticket's lock. Removals run beside the publishing, never in the way of it, pausing
+after each round as long as it took, and what they have not reached yet waits in memory (at
+most `max_unremoved` tickets). A round removes the events of up to `removal_batch` tickets:
+their locks are taken in one insert and released in one delete (`DocumentLocks.hold_free`),
+the updates run a few at a time between (FerretDB v1 stalls when as many findAndModify run at
+once as its PostgreSQL pool has connections), and a ticket whose lock a writer holds waits
+for it on its own. A sweep, at start and then every `sweep_interval_s`, asks for the flag
+and publishes what a stopped process left behind (again, as consumers are idempotent per
+event id).
 
 A malformed entry (not a valid event) would stall every ticket after it: it is set aside
 instead, moved from `outbox` to the ticket's `outbox_rejected` with the removal of what was
