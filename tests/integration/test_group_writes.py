@@ -11,7 +11,6 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import domain as intake_domain
 from services.intake.repository import DuplicateMarkers
 from shared.batching import InsertBatcher
 from shared.events import Envelope, EventType, utcnow
@@ -19,7 +18,6 @@ from shared.kafka import KafkaPublisher, ensure_topics
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
-from shared.tickets import Kind, Location, TicketStore
 from shared.topics import TopicSpec
 from tests.conftest import Infra
 
@@ -157,37 +155,3 @@ async def test_relay_removes_many_tickets_events_in_batches_and_waits_out_a_held
         assert left[code]["outbox"] == [] and "outbox_intake" not in left[code]
     assert await db.ticket_locks.count_documents({}) == 0
     assert relay.unremoved == 0
-
-
-async def test_hundreds_of_ticket_changes_at_once_do_not_stall_the_store(
-    db: AsyncDatabase[Document],
-) -> None:
-    """300 findAndModify at once stalled FerretDB v1 for good (each held a pooled connection
-    while waiting for another); the store lets only a few run at once."""
-    store = TicketStore(db)
-    codes = [f"LP-{i:04d}-MANY" for i in range(300)]
-    now = utcnow()
-    tickets = []
-    for code in codes:
-        ticket, _ = intake_domain.new_ticket(
-            tracking_code=code,
-            reply_token="t",
-            now=now,
-            correlation_id="c",
-            kind=Kind.COMPLAINT,
-            description="Lampu jalan mati sejak seminggu, gelap sekali malam hari.",
-            title=None,
-            category=None,
-            location=Location(),
-            reporter=None,
-            anonymous=True,
-            confidential=False,
-        )
-        tickets.append(ticket)
-    await db.tickets.insert_many([t.to_document() for t in tickets])
-    async with asyncio.timeout(120):
-        changed = await asyncio.gather(
-            *(store.update(t, set_fields={"title": "diubah"}) for t in tickets)
-        )
-    assert all(c is not None and c.version == 2 for c in changed)
-    assert await db.tickets.count_documents({"title": "diubah"}) == 300
