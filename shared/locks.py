@@ -68,6 +68,11 @@ class DocumentLocks:
         finally:
             await self._locks.delete_one({"_id": doc_id, "token": token})
 
+    @property
+    def lease_s(self) -> float:
+        """How long a lock holds before another writer may take it over."""
+        return self._lease.total_seconds()
+
     @contextlib.asynccontextmanager
     async def hold_free(self, doc_ids: Iterable[str]) -> AsyncIterator[set[str]]:
         """Take, in one round trip, the locks of those of `doc_ids` that nobody holds; yields

@@ -11,8 +11,9 @@ after each round as long as it took, and what they have not reached yet waits in
 most `max_unremoved` tickets). A round removes the events of up to `removal_batch` tickets:
 their locks are taken in one insert and released in one delete (`DocumentLocks.hold_free`),
 the updates run a few at a time between (FerretDB v1 stalls when as many findAndModify run at
-once as its PostgreSQL pool has connections), and a ticket whose lock a writer holds waits
-for it on its own. A sweep, at start and then every `sweep_interval_s`, asks for the flag
+once as its PostgreSQL pool has connections), and only within the first third of the locks'
+lease (what is left goes in a later round); a ticket whose lock a writer holds waits for it
+on its own. A sweep, at start and then every `sweep_interval_s`, asks for the flag
 and publishes what a stopped process left behind (again, as consumers are idempotent per
 event id).
 
@@ -68,7 +69,7 @@ class OutboxRelay:
         poll_interval_s: float = 2.0,
         sweep_interval_s: float = 3600.0,
         batch_size: int = 200,
-        removal_batch: int = 50,
+        removal_batch: int = 20,
         max_unremoved: int = 20_000,
     ) -> None:
         self._collection = collection
@@ -260,7 +261,10 @@ class OutboxRelay:
         tickets were done."""
         done = 0
         while self._published:
-            done += await self._remove_batch()
+            removed = await self._remove_batch()
+            if not removed:  # the store is too slow for the locks' lease: later
+                break
+            done += removed
         return done
 
     async def _remove_batch(self) -> int:
@@ -273,30 +277,43 @@ class OutboxRelay:
         done: set[str] = set()
         # A few at a time: FerretDB v1 holds one pooled PostgreSQL connection per
         # findAndModify while it waits for a second, so as many of them at once as its pool
-        # has connections (50) stall it for good (seen under load, goroutine dump).
+        # has connections (about 50) stall it for good (seen under load, goroutine dump).
         side_by_side = asyncio.Semaphore(REMOVALS_AT_ONCE)
+
+        loop = asyncio.get_running_loop()
+        # Only well within the locks' lease: a removal must never start under a lock another
+        # writer may already have taken over. What is left goes in a later round.
+        until = loop.time() + self._locks.lease_s / 3
 
         async def remove(code: str) -> None:
             async with side_by_side:
-                await self._remove(code, *taken[code])
-            done.add(code)
+                if loop.time() < until:
+                    await self._remove(code, *taken[code])
+                    done.add(code)
 
         try:
             async with self._locks.hold_free(codes) as held:
                 await gather_all(remove(code) for code in codes if code in held)
             for code in codes:
-                if code not in done:
+                if code not in done and code not in held:
                     async with self._locks.hold(code):
+                        until = loop.time() + self._locks.lease_s / 3
                         await remove(code)
         except BaseException:
-            for code, (entries, rejected) in taken.items():
-                if code in done:
-                    continue
-                self._published[code] = [*entries, *self._published.pop(code, [])]
-                if rejected:
-                    self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
+            for code in codes:
+                if code not in done:
+                    self._put_back(code, *taken[code])
             raise
+        for code in codes:  # out of time in this round: in the next
+            if code not in done:
+                self._put_back(code, *taken[code])
         return len(done)
+
+    def _put_back(self, code: str, entries: list[Document], rejected: list[Any]) -> None:
+        """Remove these later, before what was added for the ticket since."""
+        self._published[code] = [*entries, *self._published.pop(code, [])]
+        if rejected:
+            self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
 
     async def _remove(self, code: str, entries: list[Document], rejected: list[Any]) -> None:
         """Under the ticket's lock: pull its published (and malformed) entries, and drop the
