@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -178,21 +179,26 @@ class Run:
         return port
 
 
-def complaint_body(i: int) -> bytes:
-    """A plausible complaint, different each time (so none is flagged as a duplicate)."""
+def complaint_body(i: int, series: str = "") -> bytes:
+    """A plausible complaint, different each time (so none is flagged as a duplicate): number
+    i of a load, whose `series` tells it from the same number of another load."""
     body = {
         "description": (
             f"Jalan rusak berlubang di depan SD nomor {i}, sudah dua minggu belum diperbaiki, "
             "motor sering jatuh kalau malam."
         ),
         "location": {"kecamatan": KECAMATAN[i % len(KECAMATAN)]},
-        "reporter": {"name": "Warga", "email": f"warga{i}@contoh.id"},
+        "reporter": {"name": "Warga", "email": f"warga{i}{series}@contoh.id"},
     }
     return json.dumps(body).encode()
 
 
 async def closed(port: int, path: str, clients: int, seconds: float, *, many: bool) -> load.Result:
-    requests = load.post_json(path, complaint_body, forwarded_for=many)
+    # Each load its own series: a warm-up's complaints must not make the next load's twins.
+    series = f".{uuid.uuid4().hex[:8]}"
+    requests = load.post_json(
+        path, functools.partial(complaint_body, series=series), forwarded_for=many
+    )
     return await load.closed_loop(
         port, requests, clients=clients, seconds=seconds, max_requests=clients * 20_000
     )

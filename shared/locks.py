@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from shared.events import utcnow
 from shared.mongo import Document
+
+DUPLICATE_KEY = 11000
 
 
 class LockTimeout(Exception):
@@ -65,3 +67,43 @@ class DocumentLocks:
             yield
         finally:
             await self._locks.delete_one({"_id": doc_id, "token": token})
+
+    @property
+    def lease_s(self) -> float:
+        """How long a lock holds before another writer may take it over."""
+        return self._lease.total_seconds()
+
+    @contextlib.asynccontextmanager
+    async def hold_free(self, doc_ids: Iterable[str]) -> AsyncIterator[set[str]]:
+        """Take, in one round trip, the locks of those of `doc_ids` that nobody holds; yields
+        the ids taken (the others are left to the caller, e.g. for `hold`, which waits and
+        takes over an expired lease). Released together, in one round trip."""
+        token = uuid.uuid4().hex
+        wanted = list(dict.fromkeys(doc_ids))
+        expires_at = utcnow() + self._lease
+        held = set(wanted)
+        if wanted:
+            try:
+                await self._locks.insert_many(
+                    [{"_id": i, "token": token, "expires_at": expires_at} for i in wanted],
+                    ordered=False,
+                )
+            except BulkWriteError as exc:
+                for error in exc.details.get("writeErrors", []):
+                    held.discard(wanted[int(error["index"])])
+                    if error.get("code") != DUPLICATE_KEY:
+                        await self._release_all(token)
+                        raise
+            except BaseException:
+                await self._release_all(token)
+                raise
+        try:
+            yield held
+        finally:
+            if held:
+                await self._locks.delete_many({"_id": {"$in": sorted(held)}, "token": token})
+
+    async def _release_all(self, token: str) -> None:
+        """Best effort, after a failed batch: what of it was taken (the lease ends it anyway)."""
+        with contextlib.suppress(PyMongoError):
+            await self._locks.delete_many({"token": token})

@@ -5,13 +5,17 @@ A service appends events to `outbox` in the same single-document write that chan
 them only after the broker's acknowledgement. Each service relays only the events it produced.
 
 The relay is handed the events by the writes themselves (`TicketStore.on_outbox`), so it
-publishes them without reading anything. Removing them is one update of the ticket by `_id`,
-which FerretDB answers by reading the whole collection in its storage (about 0.7 s at 100,000
-tickets, docs/benchmarks.md): so removals run one at a time beside the publishing, never in
-the way of it, pausing after each as long as it took, and what they have not reached yet
-waits in memory (at most `max_unremoved` tickets). A sweep, at start and then every
-`sweep_interval_s`, asks for the flag and publishes what a stopped process left behind
-(again, as consumers are idempotent per event id).
+publishes them without reading anything. Removing them is one update of the ticket by `_id`
+under the ticket's lock. Removals run beside the publishing, never in the way of it, pausing
+after each round as long as it took, and what they have not reached yet waits in memory (at
+most `max_unremoved` tickets). A round removes the events of up to `removal_batch` tickets:
+their locks are taken in one insert and released in one delete (`DocumentLocks.hold_free`),
+the updates run a few at a time between (FerretDB v1 stalls when as many findAndModify run at
+once as its PostgreSQL pool has connections), and only within the first third of the locks'
+lease (what is left goes in a later round); a ticket whose lock a writer holds waits for it
+on its own. A sweep, at start and then every `sweep_interval_s`, asks for the flag
+and publishes what a stopped process left behind (again, as consumers are idempotent per
+event id).
 
 A malformed entry (not a valid event) would stall every ticket after it: it is set aside
 instead, moved from `outbox` to the ticket's `outbox_rejected` with the removal of what was
@@ -35,7 +39,7 @@ from pymongo.errors import PyMongoError
 
 from shared import metrics
 from shared.events import Envelope, utcnow
-from shared.kafka import KafkaPublisher
+from shared.kafka import KafkaPublisher, gather_all
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
 from shared.tickets import outbox_flag
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 OUTBOX_FIELD = "outbox"
 REJECTED_FIELD = "outbox_rejected"
 FAILURES = (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout)
+REMOVALS_AT_ONCE = 4
 
 
 def outbox_entry(envelope: Envelope) -> Document:
@@ -64,6 +69,7 @@ class OutboxRelay:
         poll_interval_s: float = 2.0,
         sweep_interval_s: float = 3600.0,
         batch_size: int = 200,
+        removal_batch: int = 20,
         max_unremoved: int = 20_000,
     ) -> None:
         self._collection = collection
@@ -75,6 +81,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
+        self._removal_batch = removal_batch
         self._max_unremoved = max_unremoved
         # tracking code -> its events to publish (None: to be read, found by the sweep)
         self._pending: dict[str, list[Document] | None] = {}
@@ -159,7 +166,7 @@ class OutboxRelay:
                 continue
             started = time.monotonic()
             try:
-                await self._remove_next()
+                await self._remove_batch()
             except FAILURES as exc:
                 log.warning(
                     "outbox relay %s cannot remove published events yet: %s",
@@ -250,27 +257,68 @@ class OutboxRelay:
             return None
 
     async def remove_published(self) -> int:
-        """Remove published events from their tickets, one ticket at a time; returns how many
+        """Remove published events from their tickets, a batch at a time; returns how many
         tickets were done."""
         done = 0
         while self._published:
-            await self._remove_next()
-            done += 1
+            removed = await self._remove_batch()
+            if not removed:  # the store is too slow for the locks' lease: later
+                break
+            done += removed
         return done
 
-    async def _remove_next(self) -> None:
-        code = next(iter(self._published))
-        entries = self._published.pop(code)
-        rejected = self._rejected.pop(code, [])
+    async def _remove_batch(self) -> int:
+        """Remove the published events of up to `removal_batch` tickets: their locks taken in
+        one insert and released in one delete, the removals side by side between. A ticket
+        whose lock someone holds goes on its own afterwards (`hold` waits for it, and takes
+        over a lease a crashed writer left)."""
+        codes = list(self._published)[: self._removal_batch]
+        taken = {code: (self._published.pop(code), self._rejected.pop(code, [])) for code in codes}
+        done: set[str] = set()
+        # A few at a time: FerretDB v1 holds one pooled PostgreSQL connection per
+        # findAndModify while it waits for a second, so as many of them at once as its pool
+        # has connections (about 50) stall it for good (seen under load, goroutine dump).
+        side_by_side = asyncio.Semaphore(REMOVALS_AT_ONCE)
+
+        loop = asyncio.get_running_loop()
+        # Only well within the locks' lease: a removal must never start under a lock another
+        # writer may already have taken over. What is left goes in a later round.
+        until = loop.time() + self._locks.lease_s / 3
+
+        async def remove(code: str) -> None:
+            async with side_by_side:
+                if loop.time() < until:
+                    await self._remove(code, *taken[code])
+                    done.add(code)
+
         try:
-            await self._remove(code, entries, rejected)
+            async with self._locks.hold_free(codes) as held:
+                await gather_all(remove(code) for code in codes if code in held)
+            for code in codes:
+                if code not in done and code not in held:
+                    async with self._locks.hold(code):
+                        until = loop.time() + self._locks.lease_s / 3
+                        await remove(code)
         except BaseException:
-            self._published[code] = [*entries, *self._published.pop(code, [])]
-            if rejected:
-                self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
+            for code in codes:
+                if code not in done:
+                    self._put_back(code, *taken[code])
             raise
+        for code in codes:  # out of time in this round: in the next
+            if code not in done:
+                self._put_back(code, *taken[code])
+        return len(done)
+
+    def _put_back(self, code: str, entries: list[Document], rejected: list[Any]) -> None:
+        """Remove these later, before what was added for the ticket since."""
+        self._published[code] = [*entries, *self._published.pop(code, [])]
+        if rejected:
+            self._rejected[code] = [*rejected, *self._rejected.pop(code, [])]
 
     async def _remove(self, code: str, entries: list[Document], rejected: list[Any]) -> None:
+        """Under the ticket's lock: pull its published (and malformed) entries, and drop the
+        flag unless entries of this producer remain (added since, by a write the relay was
+        told of, or by another instance)."""
         # Pull the exact stored elements: FerretDB's $pull matches whole values only.
         change: dict[str, Any] = {
             "$pullAll": {OUTBOX_FIELD: [*entries, *rejected]},
@@ -278,12 +326,10 @@ class OutboxRelay:
         }
         if rejected:
             change["$push"] = {REJECTED_FIELD: {"$each": rejected}}
-        async with self._locks.hold(code):
-            after = await self._collection.find_one_and_update(
-                {"_id": code}, change, return_document=ReturnDocument.AFTER
-            )
-            if after is not None and any(self._mine(e) for e in after.get(OUTBOX_FIELD, [])):
-                # Events added since (the relay was told of them): the flag stays.
-                await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})
+        after = await self._collection.find_one_and_update(
+            {"_id": code}, change, return_document=ReturnDocument.AFTER
+        )
         if after is None:
             log.error("outbox relay %s: ticket %s is gone", self._producer, code)
+        elif any(self._mine(e) for e in after.get(OUTBOX_FIELD, [])):
+            await self._collection.update_one({"_id": code}, {"$set": {self._flag: True}})

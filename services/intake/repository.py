@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared.batching import InsertBatcher
 from shared.mongo import Document
 from shared.tickets import Ticket, TicketStore
 
 IDEMPOTENCY = "idempotency_keys"
+TWINS_AT_ONCE = 8
 DUPLICATE_KEYS = "duplicate_keys"
 
 
 class TicketRepository(TicketStore):
+    """Intake's tickets: concurrent submissions share one insert round trip."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db, batch_inserts=True)
+
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("submitted_at", DESCENDING)])
 
@@ -86,6 +94,10 @@ class DuplicateMarkers:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._markers = db[DUPLICATE_KEYS]
+        self._inserts = InsertBatcher(self._markers)  # concurrent complaints: one round trip
+        # FerretDB v1 holds a pooled connection per findAndModify while it waits for another:
+        # a burst of twins as large as its pool (50) would stall it. A few at a time.
+        self._twins = asyncio.Semaphore(TWINS_AT_ONCE)
 
     async def mark(
         self, key: str, tracking_code: str, now: datetime
@@ -96,13 +108,14 @@ class DuplicateMarkers:
         flagged, not refused, so a rare miss costs nothing.
         """
         try:
-            await self._markers.insert_one({"_id": key, "tracking_code": tracking_code, "at": now})
+            await self._inserts.insert({"_id": key, "tracking_code": tracking_code, "at": now})
         except DuplicateKeyError:  # a twin, or an older marker past the window
-            before = await self._markers.find_one_and_update(
-                {"_id": key},
-                {"$set": {"tracking_code": tracking_code, "at": now}},
-                return_document=ReturnDocument.BEFORE,
-            )
+            async with self._twins:
+                before = await self._markers.find_one_and_update(
+                    {"_id": key},
+                    {"$set": {"tracking_code": tracking_code, "at": now}},
+                    return_document=ReturnDocument.BEFORE,
+                )
             if before is not None:
                 return str(before["tracking_code"]), before["at"]
         return None
