@@ -38,6 +38,7 @@ from shared.events import Envelope, utcnow
 from shared.kafka import KafkaPublisher
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
+from shared.tickets import outbox_entry as outbox_entry
 from shared.tickets import outbox_flag
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,6 @@ log = logging.getLogger(__name__)
 OUTBOX_FIELD = "outbox"
 REJECTED_FIELD = "outbox_rejected"
 FAILURES = (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout)
-
-
-def outbox_entry(envelope: Envelope) -> Document:
-    """The stored form of an event waiting to be published."""
-    return envelope.model_dump(mode="python")
 
 
 class OutboxRelay:

@@ -9,7 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.mongo import Document
-from shared.tickets import Ticket, TicketStore
+from shared.ticket_store import TicketStore
+from shared.tickets import Ticket
 
 IDEMPOTENCY = "idempotency_keys"
 DUPLICATE_KEYS = "duplicate_keys"

@@ -20,23 +20,20 @@ from pydantic import ValidationError
 
 from services.routing import metrics
 from services.routing.repository import TicketRepository
-from services.routing.workflow import OPEN_STATUSES, PRODUCER
-from shared.events import (
-    EventPayload,
-    TicketDueSoon,
-    TicketEscalated,
-    TicketTransitioned,
-    utcnow,
-)
+from services.routing.workflow import PRODUCER
+from shared.events import TicketDueSoon, TicketEscalated, TicketTransitioned, utcnow
+from shared.lifecycle import actors, sla
+from shared.lifecycle.changes import Change, Step, change
+from shared.lifecycle.repository import ChangedMeanwhile
+from shared.lifecycle.statuses import OPEN_STATUSES
+from shared.lifecycle.table import TABLE, SystemAction, allows, recorded_as
 from shared.locks import LockTimeout
 from shared.mongo import Document
-from shared.outbox import outbox_entry
-from shared.tickets import Ticket, TicketStatus, history_entry
+from shared.tickets import Ticket, TicketStatus
 from shared.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
-SYSTEM = "sistem:tenggat"
-AUTO_CLOSE_WORKING_DAYS = 10
+SYSTEM = actors.CLOCK.name
 REMIND_BEFORE = timedelta(hours=24)
 STALE_SUBMITTED = timedelta(minutes=5)
 S = TicketStatus
@@ -93,7 +90,7 @@ class DeadlineScheduler:
                 if outcome:
                     done[outcome] += 1
         # More than 10 working days since resolution needs more than 10 calendar days.
-        long_ago = now - timedelta(days=AUTO_CLOSE_WORKING_DAYS)
+        long_ago = now - timedelta(days=sla.CLOSE_AFTER_WORKING_DAYS)
         for doc in await self._scan(
             {"status": S.RESOLVED.value, "resolved_at": {"$lt": long_ago}}, {"resolved_at": 1}
         ):
@@ -121,7 +118,7 @@ class DeadlineScheduler:
         resolved_at = doc.get("resolved_at")
         if (
             resolved_at
-            and self._calendar.working_days_between(resolved_at, now) > AUTO_CLOSE_WORKING_DAYS
+            and sla.closes_unanswered(resolved_at, now, self._calendar)
             and await self._close(doc["_id"], now)
         ):
             return "closed"
@@ -178,103 +175,91 @@ class DeadlineScheduler:
         return purged
 
     async def _purge_one(self, code: str, now: datetime) -> str | None:
-        ticket = await self._tickets.get(code)
-        if ticket is None or ticket.reporter is None:
-            return None
-        try:
-            changed = await self._tickets.update(
-                ticket, set_fields={"reporter": None, "reporter_purged_at": now}
-            )
-        except LockTimeout:
-            return None
-        return "purged" if changed is not None else None
+        def purge(ticket: Ticket) -> Change | None:
+            if ticket.reporter is None:
+                return None
+            return Change(set_fields={"reporter": None, "reporter_purged_at": now})
 
-    async def _apply(
-        self, code: str, guard: str, make: Callable[[Ticket], tuple[Document, Document]]
-    ) -> bool:
-        """Write once per deadline: read the ticket and skip it when this deadline is handled
-        (`guard` holds the deadline handled); the write is locked and version-checked."""
+        return "purged" if await self._write(code, purge) else None
+
+    async def _write(self, code: str, make: Callable[[Ticket], Change | None]) -> bool:
+        """One locked, version-checked attempt (a lost race waits for the next pass)."""
         try:
-            raw = await self._tickets.collection.find_one({"_id": code}, {"outbox": 0})
-            if raw is None:
-                return False
-            ticket = Ticket.from_document(raw)
-            if ticket.due_at is None or raw.get(guard) == ticket.due_at:
-                return False
-            fields, push = make(ticket)
-            updated = await self._tickets.update(
-                ticket, set_fields={guard: ticket.due_at, **fields}, push=push
-            )
-        except LockTimeout:
+            return await self._tickets.apply(code, make, attempts=1) is not None
+        except (LockTimeout, ChangedMeanwhile):
             return False
-        return updated is not None
+
+    async def _once_per_deadline(
+        self, code: str, guard: str, make: Callable[[Ticket], Change]
+    ) -> bool:
+        """Write once per deadline: skip the ticket when this deadline is handled (`guard`
+        holds the deadline handled), else record it in `guard` with the change."""
+
+        def guarded(ticket: Ticket) -> Change | None:
+            if ticket.due_at is None or getattr(ticket, guard) == ticket.due_at:
+                return None
+            made = make(ticket)
+            return Change(set_fields={guard: ticket.due_at, **made.set_fields}, push=made.push)
+
+        return await self._write(code, guarded)
 
     async def _escalate(self, code: str, now: datetime) -> bool:
-        def escalation(ticket: Ticket) -> tuple[Document, Document]:
-            assert ticket.due_at is not None
-            event = TicketEscalated(
-                opd=ticket.opd,
-                status=ticket.status.value,
-                due_at=ticket.due_at,
-                stage=stage_of(ticket.status),
-            )
-            step = history_entry(
-                at=now,
-                actor=SYSTEM,
-                action="escalate",
-                from_status=ticket.status,
-                to_status=ticket.status,
-                note=None,
-                public=False,
-            )
-            return {}, {"history": [step], "outbox": [_entry(event, ticket)]}
-
-        return await self._apply(code, "escalated_for", escalation)
+        return await self._once_per_deadline(code, "escalated_for", lambda t: escalation(t, now))
 
     async def _remind(self, code: str, now: datetime) -> bool:
-        def reminder(ticket: Ticket) -> tuple[Document, Document]:
-            assert ticket.due_at is not None
-            event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
-            return {}, {"outbox": [_entry(event, ticket)]}
-
-        return await self._apply(code, "reminded_for", reminder)
+        return await self._once_per_deadline(code, "reminded_for", reminder)
 
     async def _close(self, code: str, now: datetime) -> bool:
-        ticket = await self._tickets.get(code)
-        if ticket is None or ticket.status is not S.RESOLVED:
-            return False
-        event = TicketTransitioned(
-            action="close",
-            from_status=S.RESOLVED.value,
-            to_status=S.CLOSED.value,
-            opd=ticket.opd,
-            actor_role="system",
-            submitted_at=ticket.submitted_at,
-        )
-        step = history_entry(
-            at=now,
-            actor=SYSTEM,
-            action="close",
-            from_status=S.RESOLVED,
-            to_status=S.CLOSED,
-            note="Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja.",
-        )
-        try:
-            updated = await self._tickets.update(
-                ticket,
-                set_fields={"status": S.CLOSED.value, "updated_at": now, "due_at": None},
-                push={"history": [step], "outbox": [_entry(event, ticket)]},
-            )
-        except LockTimeout:
-            return False
-        return updated is not None
+        return await self._write(code, lambda t: auto_close(t, now))
 
 
-def _entry(event: EventPayload, ticket: Ticket) -> Document:
-    """The event in the outbox's stored form, carrying the ticket's submitted_at."""
-    if event.submitted_at is None:
-        event = event.model_copy(update={"submitted_at": ticket.submitted_at})
-    envelope = event.envelope(
-        ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
+def escalation(ticket: Ticket, now: datetime) -> Change:
+    """The missed deadline recorded (internal history) and told (the escalation event)."""
+    assert ticket.due_at is not None
+    event = TicketEscalated(
+        opd=ticket.opd,
+        status=ticket.status.value,
+        due_at=ticket.due_at,
+        stage=stage_of(ticket.status),
     )
-    return outbox_entry(envelope)
+    step = Step(
+        at=now,
+        actor=SYSTEM,
+        action="escalate",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        public=False,
+    )
+    return change(ticket, producer=PRODUCER, step=step, events=[event])
+
+
+def reminder(ticket: Ticket) -> Change:
+    """The deadline nears: the OPD is reminded (an event only)."""
+    assert ticket.due_at is not None
+    event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
+    return change(ticket, producer=PRODUCER, events=[event])
+
+
+def auto_close(ticket: Ticket, now: datetime) -> Change | None:
+    """The lifecycle's automatic close of a resolution left unanswered (None: not resolved)."""
+    if not allows(SystemAction.AUTO_CLOSE, ticket.status):
+        return None
+    target = TABLE[SystemAction.AUTO_CLOSE].target
+    event = TicketTransitioned(
+        action=recorded_as(SystemAction.AUTO_CLOSE),
+        from_status=ticket.status.value,
+        to_status=target.value,
+        opd=ticket.opd,
+        actor_role=actors.CLOCK.role.value,
+        submitted_at=ticket.submitted_at,
+    )
+    step = Step(
+        at=now,
+        actor=SYSTEM,
+        action=recorded_as(SystemAction.AUTO_CLOSE),
+        from_status=ticket.status,
+        to_status=target,
+        note="Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja.",
+    )
+    fields = {"status": target.value, "updated_at": now, "due_at": None}
+    return change(ticket, producer=PRODUCER, fields=fields, step=step, events=[event])

@@ -14,7 +14,8 @@ from shared.auth import PasswordHashing, Role
 from shared.chat import MESSAGES
 from shared.locks import DocumentLocks
 from shared.mongo import Document
-from shared.tickets import LOCKS, TicketStore
+from shared.ticket_store import TicketStore
+from shared.tickets import LOCKS
 
 ACCOUNTS = "accounts"
 LOGIN_FAILURES = "login_attempts"

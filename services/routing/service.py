@@ -14,14 +14,15 @@ from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.events import OpdChoiceAsked, TicketRouted, TicketTriaged, utcnow
-from shared.outbox import outbox_entry
-from shared.tickets import ChoiceCandidate, RoutingQuestion, Ticket, TicketStatus, history_entry
+from shared.lifecycle import actors, sla
+from shared.lifecycle.changes import Step, change
+from shared.lifecycle.repository import MAX_ATTEMPTS, ChangedMeanwhile
+from shared.lifecycle.table import SystemAction, check, recorded_as
+from shared.tickets import ChoiceCandidate, RoutingQuestion, Ticket, TicketStatus
 from shared.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 PRODUCER = "routing"
-ROUTER_ACTOR = "sistem:router"
-MAX_VERSION_RETRIES = 5
 
 
 DEFAULT_CHOICE_TIMEOUT = timedelta(minutes=60)
@@ -47,7 +48,7 @@ async def route_submitted_ticket(
     A ticket routed to an OPD is compared with that OPD's recent ones (`clusters`): a match
     is proposed as a cluster of related tickets.
     """
-    for _ in range(MAX_VERSION_RETRIES):
+    for _ in range(MAX_ATTEMPTS):
         ticket = await tickets.get(tracking_code)
         if ticket is None:
             # The outbox writes the ticket before its event exists, so this is an event of
@@ -105,16 +106,13 @@ async def _ask_citizen(
         reasons=result.reasons,
         model=result.model,
     )
-    event = OpdChoiceAsked(
-        candidates=[c.opd for c in candidates], submitted_at=ticket.submitted_at
-    ).envelope(
-        ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
-    )
-    updated = await tickets.update(
+    made = change(
         ticket,
-        set_fields={"routing_question": question.model_dump(), "updated_at": now},
-        push={"outbox": [outbox_entry(event)]},
+        producer=PRODUCER,
+        fields={"routing_question": question.model_dump(), "updated_at": now},
+        events=[OpdChoiceAsked(candidates=[c.opd for c in candidates])],
     )
+    updated = await tickets.update(ticket, set_fields=made.set_fields, push=made.push)
     if updated is None:
         return False
     metrics.TICKETS_ROUTED.labels("asked").inc()
@@ -137,7 +135,9 @@ async def _route(
     the ticket as routed, or None when it changed meanwhile."""
     tracking_code = ticket.tracking_code
     status = domain.status_after_routing(result)
-    due_at = domain.due_after_routing(
+    routing = SystemAction.ROUTE if status is TicketStatus.ROUTED else SystemAction.TRIAGE
+    rule = check(routing, actors.ROUTER, status=ticket.status, opd=ticket.opd)
+    due_at = sla.due_after_routing(
         status, submitted_at=ticket.submitted_at, routed_at=now, calendar=calendar
     )
     payload_type = TicketRouted if status is TicketStatus.ROUTED else TicketTriaged
@@ -148,7 +148,7 @@ async def _route(
         model=result.model,
         due_at=due_at,
         submitted_at=ticket.submitted_at,
-    ).envelope(ticket_id=tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id)
+    )
     opd = catalogue.opd(result.opd)
     note = (
         f"Diteruskan ke {opd.name}."
@@ -156,39 +156,33 @@ async def _route(
         else "Menunggu penelaahan admin koordinator."
     )
     opd_code = result.opd if status is TicketStatus.ROUTED else None
-    updated = await tickets.update(
-        ticket,
-        set_fields={
-            "status": status.value,
-            "opd": opd_code,
-            "confidential": publication.confidential_when_assigned(
-                requested=ticket.confidential_requested,
-                current=ticket.confidential,
-                opd=opd_code,
-            ),
-            "routing": {
-                "opd": result.opd,
-                "confidence": result.confidence,
-                "reasons": result.reasons,
-                "model": result.model,
-            },
-            "due_at": due_at,
-            "updated_at": now,
+    fields = {
+        "status": rule.target.value,
+        "opd": opd_code,
+        "confidential": publication.confidential_when_assigned(
+            requested=ticket.confidential_requested,
+            current=ticket.confidential,
+            opd=opd_code,
+        ),
+        "routing": {
+            "opd": result.opd,
+            "confidence": result.confidence,
+            "reasons": result.reasons,
+            "model": result.model,
         },
-        push={
-            "history": [
-                history_entry(
-                    at=now,
-                    actor=ROUTER_ACTOR,
-                    action="route",
-                    from_status=ticket.status,
-                    to_status=status,
-                    note=note,
-                )
-            ],
-            "outbox": [outbox_entry(event)],
-        },
+        "due_at": due_at,
+        "updated_at": now,
+    }
+    step = Step(
+        at=now,
+        actor=actors.ROUTER.name,
+        action=recorded_as(routing),
+        from_status=ticket.status,
+        to_status=rule.target,
+        note=note,
     )
+    made = change(ticket, producer=PRODUCER, fields=fields, step=step, events=[event])
+    updated = await tickets.update(ticket, set_fields=made.set_fields, push=made.push)
     if updated is None:
         return None
     if ticket.synthetic:
@@ -224,26 +218,24 @@ async def _close_canary(
     request = workflow.Request(
         action=workflow.Action.REJECT, note=CANARY_NOTE, reason=workflow.RejectReason.INVALID
     )
-    for _ in range(MAX_VERSION_RETRIES):
-        try:
-            change = workflow.transition(
-                ticket,
-                request,
-                principal=CANARY_ACTOR,
-                now=now,
-                catalogue=catalogue,
-                calendar=calendar,
-            )
-        except workflow.NotAllowed:
-            return  # routed to triage or already closed: nothing more to do
-        if await tickets.update(ticket, set_fields=change.set_fields, push=change.push):
-            log.info(
-                "canary %s routed in %.1fs and closed",
-                ticket.tracking_code,
-                (now - ticket.submitted_at).total_seconds(),
-            )
-            return
-        current = await tickets.get(ticket.tracking_code)
-        if current is None:
-            return
-        ticket = current
+
+    def reject(current: Ticket) -> workflow.Change:
+        return workflow.transition(
+            current,
+            request,
+            principal=CANARY_ACTOR,
+            now=now,
+            catalogue=catalogue,
+            calendar=calendar,
+        )
+
+    try:
+        closed = await tickets.apply(ticket.tracking_code, reject, current=ticket)
+    except (workflow.NotAllowed, ChangedMeanwhile):
+        return  # routed to triage or already closed (or kept changing): nothing more to do
+    if closed is not None:
+        log.info(
+            "canary %s routed in %.1fs and closed",
+            ticket.tracking_code,
+            (now - ticket.submitted_at).total_seconds(),
+        )

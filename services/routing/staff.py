@@ -24,7 +24,8 @@ from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import TicketCommented, utcnow
-from shared.outbox import outbox_entry
+from shared.lifecycle.changes import Change, change
+from shared.lifecycle.repository import ChangedMeanwhile
 from shared.statistics.store import StatisticsReader
 from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
 
@@ -305,27 +306,27 @@ async def comment(
         body=body if public else None,
         submitted_at=ticket.submitted_at,
     )
-    for _ in range(5):
-        updated = await ctx.tickets.update(
-            ticket,
-            set_fields={"updated_at": now},
-            push={
-                "comments": [note.model_dump()],
-                "outbox": [
-                    outbox_entry(
-                        event.envelope(
-                            ticket_id=ticket.tracking_code,
-                            producer=workflow.PRODUCER,
-                            correlation_id=ticket.correlation_id,
-                        )
-                    )
-                ],
-            },
+
+    def add(current: Ticket) -> Change:
+        if not workflow.can_see(principal, current):  # it left the caller's scope meanwhile
+            raise NotFound(NOT_FOUND)
+        return change(
+            current,
+            producer=workflow.PRODUCER,
+            fields={"updated_at": now},
+            events=[event],
+            push={"comments": [note.model_dump()]},
         )
-        if updated is not None:
-            return note.model_dump()
-        ticket = await visible_ticket(ctx, principal, code)
-    raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")
+
+    try:
+        updated = await ctx.tickets.apply(ticket.tracking_code, add, current=ticket)
+    except ChangedMeanwhile as exc:
+        raise Conflict(
+            "Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)"
+        ) from exc
+    if updated is None:
+        raise NotFound(NOT_FOUND)
+    return note.model_dump()
 
 
 def publication_view(ticket: Ticket) -> dict[str, Any]:

@@ -1,0 +1,78 @@
+"""The `tickets` collection's adapter (`shared.tickets` holds the model): read, create, and
+change with a version check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.lifecycle.changes import Change
+from shared.lifecycle.repository import MAX_ATTEMPTS, apply
+from shared.locks import DocumentLocks
+from shared.mongo import Document
+from shared.tickets import COLLECTION, LOCKS, OutboxListener, Ticket, outbox_flags
+
+
+class TicketStore:
+    """The `tickets` collection: read, create, and change with a version check.
+
+    Every change holds the ticket's lock (see shared.locks): FerretDB does not isolate updates.
+    A write that adds outbox events also sets the top-level flag `outbox_<producer>` (what the
+    relay's sweep asks for) and hands the events to the listener (the service's outbox relay),
+    so the relay never has to search for them or read them back.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db[COLLECTION]
+        self.locks = DocumentLocks(db[LOCKS])
+        self._outbox_listener: OutboxListener = lambda _code, _entries: None
+
+    def on_outbox(self, listener: OutboxListener) -> None:
+        """Call `listener(tracking_code, entries)` after each write that added outbox events."""
+        self._outbox_listener = listener
+
+    async def get(self, tracking_code: str) -> Ticket | None:
+        doc = await self.collection.find_one({"_id": tracking_code})
+        return Ticket.from_document(doc) if doc else None
+
+    async def add(self, ticket: Ticket) -> None:
+        doc = ticket.to_document()
+        doc.update(outbox_flags(ticket.outbox))
+        await self.collection.insert_one(doc)
+        if ticket.outbox:
+            self._outbox_listener(ticket.tracking_code, ticket.outbox)
+
+    async def update(
+        self, ticket: Ticket, *, set_fields: Document, push: dict[str, list[Any]] | None = None
+    ) -> Ticket | None:
+        """Apply a change if the ticket is still at the version read; None when it moved on."""
+        events = (push or {}).get("outbox") or []
+        change: Document = {"$set": {**set_fields, **outbox_flags(events)}, "$inc": {"version": 1}}
+        if push:
+            change["$push"] = {field: {"$each": values} for field, values in push.items()}
+        async with self.locks.hold(ticket.tracking_code):
+            doc = await self.collection.find_one_and_update(
+                {"_id": ticket.tracking_code, "version": ticket.version},
+                change,
+                return_document=ReturnDocument.AFTER,
+            )
+        if doc is None:
+            return None
+        if events:
+            self._outbox_listener(ticket.tracking_code, events)
+        return Ticket.from_document(doc)
+
+    async def apply(
+        self,
+        tracking_code: str,
+        make: Callable[[Ticket], Change | None],
+        *,
+        current: Ticket | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Ticket | None:
+        """`shared.lifecycle.repository.apply` on this store: make the change and write it
+        version-checked, again from a fresh read after a lost race."""
+        return await apply(self, tracking_code, make, current=current, attempts=attempts)
