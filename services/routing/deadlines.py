@@ -15,16 +15,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from services.routing import metrics
-from services.routing.repository import TicketRepository
 from services.routing.workflow import PRODUCER
 from shared.events import TicketDueSoon, TicketEscalated, TicketTransitioned, utcnow
 from shared.lifecycle import actors, sla
 from shared.lifecycle.changes import Change, Step, change
-from shared.lifecycle.repository import ChangedMeanwhile
+from shared.lifecycle.repository import ChangedMeanwhile, Tickets
 from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.lifecycle.table import TABLE, SystemAction, allows, recorded_as
 from shared.locks import LockTimeout
@@ -49,14 +49,29 @@ def stage_of(status: TicketStatus) -> str:
     return "resolution"
 
 
+class DeadlineTickets(Tickets, Protocol):
+    """What the scheduler needs of the ticket store (routing's TicketRepository; a fake in
+    tests): the scans, each of at most `limit` small documents, and `apply`."""
+
+    async def due_before(self, status: str, before: datetime, *, limit: int) -> list[Document]: ...
+
+    async def resolved_before(self, before: datetime, *, limit: int) -> list[Document]: ...
+
+    async def submitted_before(self, before: datetime, *, limit: int) -> list[Document]: ...
+
+    async def contact_kept(
+        self, status: str, updated_before: datetime, *, limit: int
+    ) -> list[Document]: ...
+
+
 class DeadlineScheduler:
-    """Each pass reads only what it needs: per status (an equality FerretDB can hand to its
-    storage, where `$in` cannot) the `_id`, deadline and guard of at most `batch` tickets, and
-    then each ticket to change by `_id`. Contacts are purged at most once per `purge_every`."""
+    """Each pass reads only what it needs: per status the `_id`, deadline and guard of at most
+    `batch` tickets (the rest waits for the next pass), and then each ticket to change by
+    `_id`. Contacts are purged at most once per `purge_every`."""
 
     def __init__(
         self,
-        tickets: TicketRepository,
+        tickets: DeadlineTickets,
         calendar: WorkCalendar,
         *,
         contact_retention: timedelta = timedelta(days=365),
@@ -82,18 +97,15 @@ class DeadlineScheduler:
         """One pass; returns how many escalations, reminders and closings it recorded."""
         done = {"escalated": 0, "reminded": 0, "closed": 0}
         for status in OPEN_STATUSES:
-            for doc in await self._scan(
-                {"status": status.value, "due_at": {"$lt": now + REMIND_BEFORE}},
-                {"due_at": 1, "escalated_for": 1, "reminded_for": 1},
+            for doc in await self._tickets.due_before(
+                status.value, now + REMIND_BEFORE, limit=self._batch
             ):
                 outcome = await self._guarded("deadline", doc, self._deadline(doc, now))
                 if outcome:
                     done[outcome] += 1
         # More than 10 working days since resolution needs more than 10 calendar days.
         long_ago = now - timedelta(days=sla.CLOSE_AFTER_WORKING_DAYS)
-        for doc in await self._scan(
-            {"status": S.RESOLVED.value, "resolved_at": {"$lt": long_ago}}, {"resolved_at": 1}
-        ):
+        for doc in await self._tickets.resolved_before(long_ago, limit=self._batch):
             if await self._guarded("close", doc, self._auto_close(doc, now)):
                 done["closed"] += 1
         done["purged"] = 0
@@ -138,19 +150,14 @@ class DeadlineScheduler:
                 )
             return None
 
-    async def _scan(self, query: Document, fields: dict[str, int]) -> list[Document]:
-        """At most `batch` small documents (the rest waits for the next pass)."""
-        cursor = self._tickets.collection.find(query, fields).limit(self._batch)
-        return await cursor.to_list()
-
     async def route_stale(self, now: datetime) -> int:
         """Route tickets still `submitted` minutes after intake took them: their event was lost
         to an outage or a dead letter. Routing a ticket twice is a no-op, so this is safe."""
         if self._route_stale is None:
             return 0
         routed = 0
-        stale = {"status": S.SUBMITTED.value, "submitted_at": {"$lt": now - STALE_SUBMITTED}}
-        for doc in await self._scan(stale, {"_id": 1}):
+        stale = now - STALE_SUBMITTED
+        for doc in await self._tickets.submitted_before(stale, limit=self._batch):
             if await self._guarded("route", doc, self._route_one(str(doc["_id"]))):
                 routed += 1
         return routed
@@ -164,12 +171,8 @@ class DeadlineScheduler:
         ago than the retention period (UU 27/2022); the complaint itself stays."""
         purged = 0
         for status in (S.CLOSED, S.REJECTED):
-            old = {
-                "status": status.value,
-                "updated_at": {"$lt": now - self._retention},
-                "reporter": {"$ne": None},
-            }
-            for doc in await self._scan(old, {"_id": 1}):
+            old = now - self._retention
+            for doc in await self._tickets.contact_kept(status.value, old, limit=self._batch):
                 if await self._guarded("purge", doc, self._purge_one(str(doc["_id"]), now)):
                     purged += 1
         return purged

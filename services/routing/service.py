@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from services.routing import domain, journey, metrics, workflow
 from services.routing.classification import router
 from services.routing.cluster_service import Clusters
-from services.routing.repository import TicketRepository
 from shared import metrics as shared_metrics
 from shared import publication
 from shared.auth import Principal, Role
@@ -16,7 +15,7 @@ from shared.catalogue import Catalogue
 from shared.events import OpdChoiceAsked, TicketRouted, TicketTriaged, utcnow
 from shared.lifecycle import actors, sla
 from shared.lifecycle.changes import Step, change
-from shared.lifecycle.repository import MAX_ATTEMPTS, ChangedMeanwhile
+from shared.lifecycle.repository import MAX_ATTEMPTS, ChangedMeanwhile, Tickets
 from shared.lifecycle.table import SystemAction, check, recorded_as
 from shared.tickets import ChoiceCandidate, RoutingQuestion, Ticket, TicketStatus
 from shared.workdays import WorkCalendar
@@ -31,7 +30,7 @@ DEFAULT_CHOICE_TIMEOUT = timedelta(minutes=60)
 async def route_submitted_ticket(
     *,
     tracking_code: str,
-    tickets: TicketRepository,
+    tickets: Tickets,
     catalogue: Catalogue,
     threshold: float,
     calendar: WorkCalendar,
@@ -92,7 +91,7 @@ async def route_submitted_ticket(
 
 
 async def _ask_citizen(
-    tickets: TicketRepository,
+    tickets: Tickets,
     ticket: Ticket,
     result: router.Classification,
     candidates: list[router.Candidate],
@@ -123,7 +122,7 @@ async def _ask_citizen(
 
 
 async def _route(
-    tickets: TicketRepository,
+    tickets: Tickets,
     ticket: Ticket,
     result: router.Classification,
     *,
@@ -205,7 +204,7 @@ CANARY_NOTE = "Laporan uji otomatis (canary): ditutup otomatis."
 
 
 async def _close_canary(
-    tickets: TicketRepository,
+    tickets: Tickets,
     ticket: Ticket,
     *,
     catalogue: Catalogue,

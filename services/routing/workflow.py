@@ -14,8 +14,7 @@ from typing import Any
 from shared import publication
 from shared.catalogue import Catalogue
 from shared.events import TicketTransitioned
-from shared.lifecycle import actors, sla
-from shared.lifecycle import changes
+from shared.lifecycle import actors, changes, sla
 from shared.lifecycle.changes import Step, change
 from shared.lifecycle.statuses import OPEN_STATUSES, PAUSED_STATUSES
 from shared.lifecycle.table import (

@@ -14,7 +14,6 @@ from shared.documents import Document
 from shared.events import EventPayload
 from shared.tickets import Ticket, history_entry, outbox_entry
 
-
 EventT = TypeVar("EventT", bound=EventPayload, default=EventPayload, covariant=True)
 
 

@@ -25,6 +25,19 @@ class TicketWrites(Protocol):
     ) -> Ticket | None: ...
 
 
+class Tickets(TicketWrites, Protocol):
+    """A ticket store with `apply` (shared.ticket_store.TicketStore; the fake in tests)."""
+
+    async def apply(
+        self,
+        tracking_code: str,
+        make: Callable[[Ticket], Change | None],
+        *,
+        current: Ticket | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Ticket | None: ...
+
+
 async def apply(
     tickets: TicketWrites,
     tracking_code: str,
