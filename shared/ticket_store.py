@@ -3,20 +3,18 @@ change with a version check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.lifecycle.changes import Change
-from shared.lifecycle.repository import MAX_ATTEMPTS, apply
+from shared.lifecycle.repository import AppliesChanges
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.tickets import COLLECTION, LOCKS, OutboxListener, Ticket, outbox_flags
 
 
-class TicketStore:
+class TicketStore(AppliesChanges):
     """The `tickets` collection: read, create, and change with a version check.
 
     Every change holds the ticket's lock (see shared.locks): FerretDB does not isolate updates.
@@ -64,15 +62,3 @@ class TicketStore:
         if events:
             self._outbox_listener(ticket.tracking_code, events)
         return Ticket.from_document(doc)
-
-    async def apply(
-        self,
-        tracking_code: str,
-        make: Callable[[Ticket], Change | None],
-        *,
-        current: Ticket | None = None,
-        attempts: int = MAX_ATTEMPTS,
-    ) -> Ticket | None:
-        """`shared.lifecycle.repository.apply` on this store: make the change and write it
-        version-checked, again from a fresh read after a lost race."""
-        return await apply(self, tracking_code, make, current=current, attempts=attempts)

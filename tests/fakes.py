@@ -9,16 +9,39 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.documents import Document
-from shared.lifecycle.changes import Change
-from shared.lifecycle.repository import MAX_ATTEMPTS, apply
-from shared.tickets import Ticket
+from shared.lifecycle.repository import AppliesChanges
+from shared.tickets import Ticket, TicketStatus
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
+CODE = "LP-ABCD-EFGH"
 
 
-class InMemoryTickets:
+def a_ticket(status: TicketStatus, code: str = CODE, **fields: object) -> Ticket:
+    """A DPUPR road complaint in `status` (no OPD while submitted or in triage), submitted 30
+    days before NOW; `fields` override."""
+    return Ticket.model_validate(
+        {
+            "tracking_code": code,
+            "status": status,
+            "kind": "complaint",
+            "title": "Jalan rusak",
+            "description": "Jalan rusak berlubang besar di depan sekolah, sudah tiga bulan",
+            "category": "jalan-rusak",
+            "reply_token_hash": "x",
+            "submitted_at": NOW - timedelta(days=30),
+            "updated_at": NOW - timedelta(days=20),
+            "correlation_id": "c",
+            "opd": None if status in (TicketStatus.SUBMITTED, TicketStatus.TRIAGE) else "DPUPR",
+            **fields,
+        }
+    )
+
+
+class InMemoryTickets(AppliesChanges):
     """The ticket store in memory; `interfere(code, n)` makes the next n writes to a ticket
     lose their race (as if someone else wrote first), `writes` counts successful writes."""
 
@@ -58,16 +81,6 @@ class InMemoryTickets:
         doc["version"] += 1
         self.writes += 1
         return Ticket.from_document(copy.deepcopy(doc))
-
-    async def apply(
-        self,
-        tracking_code: str,
-        make: Callable[[Ticket], Change | None],
-        *,
-        current: Ticket | None = None,
-        attempts: int = MAX_ATTEMPTS,
-    ) -> Ticket | None:
-        return await apply(self, tracking_code, make, current=current, attempts=attempts)
 
     def _scan(
         self, keep: Callable[[Document], bool], fields: tuple[str, ...], limit: int

@@ -39,10 +39,10 @@ from shared.errors import (
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
+    conflict_when_changing,
 )
 from shared.events import utcnow
 from shared.lifecycle import sla
-from shared.lifecycle.repository import ChangedMeanwhile
 from shared.photos import PhotoStore
 from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
@@ -374,12 +374,8 @@ async def _apply(
     ctx: IntakeContext, ticket: Ticket, make_change: Callable[[Ticket], domain.Change]
 ) -> Ticket:
     """Apply a domain change with the version check, re-reading the ticket on a race."""
-    try:
+    with conflict_when_changing():
         updated = await ctx.tickets.apply(ticket.tracking_code, make_change, current=ticket)
-    except ChangedMeanwhile as exc:
-        raise Conflict(
-            "Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)"
-        ) from exc
     if updated is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     return updated

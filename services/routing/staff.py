@@ -22,10 +22,9 @@ from services.routing.settings import RoutingSettings
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
-from shared.errors import Conflict, Forbidden, InvalidField, NotFound
+from shared.errors import Conflict, Forbidden, InvalidField, NotFound, conflict_when_changing
 from shared.events import TicketCommented, utcnow
 from shared.lifecycle.changes import Change, change
-from shared.lifecycle.repository import ChangedMeanwhile
 from shared.statistics.store import StatisticsReader
 from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
 
@@ -318,12 +317,8 @@ async def comment(
             push={"comments": [note.model_dump()]},
         )
 
-    try:
+    with conflict_when_changing():
         updated = await ctx.tickets.apply(ticket.tracking_code, add, current=ticket)
-    except ChangedMeanwhile as exc:
-        raise Conflict(
-            "Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)"
-        ) from exc
     if updated is None:
         raise NotFound(NOT_FOUND)
     return note.model_dump()

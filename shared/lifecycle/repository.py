@@ -66,3 +66,18 @@ async def apply(
             return updated
         ticket = None
     raise ChangedMeanwhile(tracking_code)
+
+
+class AppliesChanges:
+    """Gives a ticket store (with `get` and `update`) the method `apply`."""
+
+    async def apply(
+        self: TicketWrites,
+        tracking_code: str,
+        make: Callable[[Ticket], Change | None],
+        *,
+        current: Ticket | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Ticket | None:
+        """`apply` (above) on this store."""
+        return await apply(self, tracking_code, make, current=current, attempts=attempts)

@@ -3,7 +3,7 @@ of status groups, and the same deadline for a dispute as for an admin's reopen."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -16,32 +16,14 @@ from shared.lifecycle.actors import Actor, ActorRole
 from shared.lifecycle.changes import Step, change
 from shared.lifecycle.table import TABLE, Action, CitizenAction, SystemAction, permitted
 from shared.principals import Principal, Role
-from shared.tickets import Ticket, TicketStatus
+from shared.tickets import TicketStatus
 from shared.workdays import WorkCalendar
+from tests.fakes import NOW, a_ticket
 
 S = TicketStatus
-NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
 CALENDAR = WorkCalendar()
 CATALOGUE = packaged_catalogue()
 ADMIN = Principal(username="admin", role=Role.ADMIN)
-
-
-def _ticket(status: TicketStatus, **fields: object) -> Ticket:
-    return Ticket.model_validate(
-        {
-            "tracking_code": "LP-ABCD-EFGH",
-            "status": status,
-            "kind": "complaint",
-            "description": "Jalan rusak parah di depan sekolah",
-            "category": "jalan-rusak",
-            "reply_token_hash": "x",
-            "submitted_at": NOW - timedelta(days=20),
-            "updated_at": NOW - timedelta(days=1),
-            "correlation_id": "c",
-            "opd": "DPUPR",
-            **fields,
-        }
-    )
 
 
 def _with_resolution_days(days: int | None) -> Catalogue:
@@ -62,7 +44,7 @@ def test_a_dispute_reopens_with_the_same_deadline_as_an_admins_reopen(days: int 
     """DOMAIN.md: resolution within the category's working days (14 by default); a reopened
     ticket is worked toward that deadline again, whoever reopened it."""
     catalogue = _with_resolution_days(days)
-    ticket = _ticket(S.RESOLVED, resolved_at=NOW - timedelta(days=1))
+    ticket = a_ticket(S.RESOLVED, resolved_at=NOW - timedelta(days=1))
     disputed = intake_domain.citizen_follow_up(
         ticket,
         action="dispute",
@@ -119,7 +101,7 @@ def test_each_actor_takes_only_its_own_steps(actor: Actor, steps: set[object]) -
 
 def test_staff_buttons_never_offer_a_citizen_or_system_step() -> None:
     for status in TicketStatus:
-        offered = workflow.allowed_actions(ADMIN, _ticket(status))
+        offered = workflow.allowed_actions(ADMIN, a_ticket(status))
         assert all(isinstance(a, Action) for a in offered)
 
 
@@ -134,7 +116,7 @@ def test_the_citizen_and_the_system_steps_follow_the_table() -> None:
 
 
 def test_the_automatic_close_is_a_close_by_the_system() -> None:
-    closed = deadlines.auto_close(_ticket(S.RESOLVED, resolved_at=NOW), NOW)
+    closed = deadlines.auto_close(a_ticket(S.RESOLVED, resolved_at=NOW), NOW)
     assert closed is not None
     assert closed.set_fields == {"status": "closed", "updated_at": NOW, "due_at": None}
     entry = closed.push["history"][0]
@@ -147,7 +129,7 @@ def test_the_automatic_close_is_a_close_by_the_system() -> None:
     [event] = closed.push["outbox"]
     assert event["event_type"] == EventType.TICKET_TRANSITIONED
     assert event["payload"]["actor_role"] == "system" and event["payload"]["action"] == "close"
-    assert deadlines.auto_close(_ticket(S.IN_PROGRESS), NOW) is None
+    assert deadlines.auto_close(a_ticket(S.IN_PROGRESS), NOW) is None
 
 
 def test_the_dispute_window_is_the_auto_close_window() -> None:
@@ -174,7 +156,7 @@ def test_routing_deadlines_come_from_the_sla_rules() -> None:
 
 
 def test_one_helper_builds_history_and_outbox_entries() -> None:
-    ticket = _ticket(S.IN_PROGRESS, due_at=NOW)
+    ticket = a_ticket(S.IN_PROGRESS, due_at=NOW)
     event = TicketEscalated(opd="DPUPR", status="in_progress", due_at=NOW)
     step = Step(
         at=NOW,

@@ -4,7 +4,7 @@ deadline scheduler's passes and routing a submitted ticket, in milliseconds."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,31 +17,10 @@ from shared.lifecycle.changes import Change
 from shared.lifecycle.repository import MAX_ATTEMPTS, ChangedMeanwhile
 from shared.tickets import Reporter, Ticket, TicketStatus
 from shared.workdays import WorkCalendar
-from tests.fakes import InMemoryTickets
+from tests.fakes import CODE, NOW, InMemoryTickets, a_ticket
 
 S = TicketStatus
-NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
 CALENDAR = WorkCalendar()
-CODE = "LP-ABCD-EFGH"
-
-
-def _ticket(status: TicketStatus, code: str = CODE, **fields: object) -> Ticket:
-    return Ticket.model_validate(
-        {
-            "tracking_code": code,
-            "status": status,
-            "kind": "complaint",
-            "title": "Jalan rusak",
-            "description": "Jalan rusak berlubang besar di depan sekolah, sudah tiga bulan",
-            "category": "jalan-rusak",
-            "reply_token_hash": "x",
-            "submitted_at": NOW - timedelta(days=30),
-            "updated_at": NOW - timedelta(days=20),
-            "correlation_id": "c",
-            "opd": None if status in (S.SUBMITTED, S.TRIAGE) else "DPUPR",
-            **fields,
-        }
-    )
 
 
 def _mark(ticket: Ticket) -> Change:
@@ -49,7 +28,7 @@ def _mark(ticket: Ticket) -> Change:
 
 
 async def test_apply_makes_the_change_again_after_a_lost_race() -> None:
-    tickets = InMemoryTickets(_ticket(S.IN_PROGRESS))
+    tickets = InMemoryTickets(a_ticket(S.IN_PROGRESS))
     tickets.interfere(CODE, 2)
     seen: list[int] = []
 
@@ -63,7 +42,7 @@ async def test_apply_makes_the_change_again_after_a_lost_race() -> None:
 
 
 async def test_apply_gives_up_after_its_attempts() -> None:
-    tickets = InMemoryTickets(_ticket(S.IN_PROGRESS))
+    tickets = InMemoryTickets(a_ticket(S.IN_PROGRESS))
     tickets.interfere(CODE, MAX_ATTEMPTS)
     with pytest.raises(ChangedMeanwhile):
         await tickets.apply(CODE, _mark)
@@ -71,7 +50,7 @@ async def test_apply_gives_up_after_its_attempts() -> None:
 
 
 async def test_apply_writes_nothing_when_there_is_nothing_to_do_or_no_ticket() -> None:
-    tickets = InMemoryTickets(_ticket(S.IN_PROGRESS))
+    tickets = InMemoryTickets(a_ticket(S.IN_PROGRESS))
     assert await tickets.apply(CODE, lambda _t: None) is None
     assert await tickets.apply("LP-NONE-NONE", _mark) is None
     assert tickets.writes == 0
@@ -90,7 +69,7 @@ def _scheduler(
 
 async def test_a_missed_deadline_is_escalated_once() -> None:
     due = NOW - timedelta(hours=2)
-    tickets = InMemoryTickets(_ticket(S.IN_PROGRESS, due_at=due))
+    tickets = InMemoryTickets(a_ticket(S.IN_PROGRESS, due_at=due))
     first = await _scheduler(tickets).run_once(NOW)
     again = await _scheduler(tickets).run_once(NOW + timedelta(minutes=5))  # a restart
     assert (first["escalated"], again["escalated"]) == (1, 0)
@@ -108,7 +87,7 @@ async def test_a_missed_deadline_is_escalated_once() -> None:
 
 
 async def test_a_near_deadline_is_reminded_once_and_a_new_deadline_again() -> None:
-    tickets = InMemoryTickets(_ticket(S.VERIFIED, due_at=NOW + timedelta(hours=3)))
+    tickets = InMemoryTickets(a_ticket(S.VERIFIED, due_at=NOW + timedelta(hours=3)))
     assert (await _scheduler(tickets).run_once(NOW))["reminded"] == 1
     assert (await _scheduler(tickets).run_once(NOW))["reminded"] == 0
     tickets.docs[CODE]["due_at"] = NOW + timedelta(hours=5)  # e.g. transferred meanwhile
@@ -121,7 +100,7 @@ async def test_a_near_deadline_is_reminded_once_and_a_new_deadline_again() -> No
 
 async def test_a_resolution_closes_itself_only_after_the_dispute_window() -> None:
     resolved_at = NOW - timedelta(days=12)
-    tickets = InMemoryTickets(_ticket(S.RESOLVED, resolved_at=resolved_at))
+    tickets = InMemoryTickets(a_ticket(S.RESOLVED, resolved_at=resolved_at))
     window_end = sla.dispute_deadline(resolved_at, CALENDAR)
     assert (await _scheduler(tickets).run_once(window_end))["closed"] == 0
     assert tickets.stored(CODE)["status"] == "resolved"
@@ -134,8 +113,8 @@ async def test_a_resolution_closes_itself_only_after_the_dispute_window() -> Non
 
 async def test_contacts_are_purged_after_the_retention_only() -> None:
     reporter = Reporter(name="Siti", email="siti@example.org")
-    old = _ticket(S.CLOSED, "LP-OLDD-AAAA", reporter=reporter)
-    recent = _ticket(S.CLOSED, "LP-NEWW-BBBB", reporter=reporter, updated_at=NOW)
+    old = a_ticket(S.CLOSED, "LP-OLDD-AAAA", reporter=reporter)
+    recent = a_ticket(S.CLOSED, "LP-NEWW-BBBB", reporter=reporter, updated_at=NOW)
     tickets = InMemoryTickets(old, recent)
     done = await _scheduler(tickets, contact_retention=timedelta(days=10)).run_once(NOW)
     assert done["purged"] == 1
@@ -145,7 +124,7 @@ async def test_contacts_are_purged_after_the_retention_only() -> None:
 
 
 async def test_stale_submitted_tickets_are_handed_to_routing() -> None:
-    tickets = InMemoryTickets(_ticket(S.SUBMITTED), _ticket(S.SUBMITTED, "LP-NEWW-CCCC"))
+    tickets = InMemoryTickets(a_ticket(S.SUBMITTED), a_ticket(S.SUBMITTED, "LP-NEWW-CCCC"))
     tickets.docs["LP-NEWW-CCCC"]["submitted_at"] = NOW - timedelta(minutes=1)
     asked: list[str] = []
 
@@ -158,21 +137,17 @@ async def test_stale_submitted_tickets_are_handed_to_routing() -> None:
 
 
 async def test_a_submitted_ticket_is_routed_once_with_its_deadline() -> None:
-    tickets = InMemoryTickets(_ticket(S.SUBMITTED, submitted_at=NOW - timedelta(minutes=1)))
-    routed = await service.route_submitted_ticket(
-        tracking_code=CODE,
-        tickets=tickets,
-        catalogue=packaged_catalogue(),
-        threshold=0.5,
-        calendar=CALENDAR,
-    )
-    replay = await service.route_submitted_ticket(
-        tracking_code=CODE,
-        tickets=tickets,
-        catalogue=packaged_catalogue(),
-        threshold=0.5,
-        calendar=CALENDAR,
-    )
+    tickets = InMemoryTickets(a_ticket(S.SUBMITTED, submitted_at=NOW - timedelta(minutes=1)))
+    routed, replay = [
+        await service.route_submitted_ticket(
+            tracking_code=CODE,
+            tickets=tickets,
+            catalogue=packaged_catalogue(),
+            threshold=0.5,
+            calendar=CALENDAR,
+        )
+        for _ in range(2)
+    ]
     assert (routed, replay) == (True, False) and tickets.writes == 1
     stored = tickets.stored(CODE)
     status = TicketStatus(stored["status"])
