@@ -19,7 +19,8 @@ from shared.events import (
     TicketSubmitted,
 )
 from shared.lifecycle import actors, sla
-from shared.lifecycle.changes import Change, Step, change
+from shared.lifecycle.changes import Change as Change
+from shared.lifecycle.changes import Step, change
 from shared.lifecycle.statuses import FINAL_STATUSES
 from shared.lifecycle.table import TABLE, CitizenAction, allows, recorded_as
 from shared.search import search_tokens
@@ -32,7 +33,6 @@ from shared.tickets import (
     RoutingChoice,
     Ticket,
     TicketStatus,
-    history_entry,
     outbox_entry,
 )
 from shared.workdays import WorkCalendar
@@ -41,6 +41,7 @@ from shared.workdays import WorkCalendar
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_LENGTH = 8
 PRODUCER = "intake"
+CITIZEN = actors.CITIZEN.name
 
 
 def new_tracking_code(prefix: str) -> str:
@@ -119,14 +120,14 @@ def new_ticket(
             "correlation_id": correlation_id,
             "synthetic": synthetic,
             "history": [
-                history_entry(
+                Step(
                     at=now,
-                    actor="warga",
+                    actor=CITIZEN,
                     action="submit",
                     from_status=None,
                     to_status=TicketStatus.SUBMITTED,
                     note="Laporan diterima.",
-                )
+                ).entry()
             ],
             "outbox": [outbox_entry(event)],
             "search_tokens": search_tokens(title, description),
@@ -188,10 +189,6 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
             },
         )
     return view
-
-
-CITIZEN = actors.CITIZEN.name
-__all__ = ["Change"]
 
 
 def duplicate_key(

@@ -24,9 +24,9 @@ from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound, conflict_when_changing
 from shared.events import TicketCommented, utcnow
-from shared.lifecycle.changes import Change, change
+from shared.lifecycle.changes import Change, Step, change
 from shared.statistics.store import StatisticsReader
-from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
+from shared.tickets import Comment, Publication, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -371,20 +371,22 @@ async def set_publication(
     edited = text if text and publication.redact(text) != automatic else None
     before = ticket.publication or Publication()
     after = Publication(text=edited, hidden=hidden, reason=reason, by=principal.username, at=now)
-    entry = history_entry(
+    step = Step(
         at=now,
         actor=principal.username,
         action="publication",
         from_status=ticket.status,
         to_status=ticket.status,
         public=False,
+        internal_note=f"{publication_note(before, after)} Alasan: {reason}",
     )
-    entry["internal_note"] = f"{publication_note(before, after)} Alasan: {reason}"
-    updated = await ctx.tickets.update(
+    made = change(
         ticket,
-        set_fields={"publication": after.model_dump(), "updated_at": now},
-        push={"history": [entry]},
+        producer=workflow.PRODUCER,
+        fields={"publication": after.model_dump(), "updated_at": now},
+        step=step,
     )
+    updated = await ctx.tickets.update(ticket, set_fields=made.set_fields, push=made.push)
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
         raise changed_meanwhile(current, principal, catalogue)

@@ -16,17 +16,14 @@ from shared.catalogue import Catalogue
 from shared.events import TicketTransitioned
 from shared.lifecycle import actors, changes, sla
 from shared.lifecycle.changes import Step, change
-from shared.lifecycle.statuses import OPEN_STATUSES, PAUSED_STATUSES
-from shared.lifecycle.table import (
-    PAUSES,
-    TABLE,
-    Action,
-    NotAllowed,
-    RejectReason,
-    RoleNotAllowed,
-    check,
-    permitted,
-)
+from shared.lifecycle.statuses import OPEN_STATUSES as OPEN_STATUSES
+from shared.lifecycle.statuses import PAUSED_STATUSES as PAUSED_STATUSES
+from shared.lifecycle.table import PAUSES, check, permitted
+from shared.lifecycle.table import TABLE as TABLE
+from shared.lifecycle.table import Action as Action
+from shared.lifecycle.table import NotAllowed as NotAllowed
+from shared.lifecycle.table import RejectReason as RejectReason
+from shared.lifecycle.table import RoleNotAllowed as RoleNotAllowed
 from shared.principals import Principal, Role
 from shared.tickets import Ticket
 from shared.workdays import WorkCalendar
@@ -34,17 +31,6 @@ from shared.workdays import WorkCalendar
 PRODUCER = "routing"
 # A staff transition's change: its event is the TicketTransitioned.
 Change = changes.Change[TicketTransitioned]
-__all__ = [
-    "OPEN_STATUSES",
-    "PAUSED_STATUSES",
-    "TABLE",
-    "Action",
-    "Change",
-    "Missing",
-    "NotAllowed",
-    "RejectReason",
-    "RoleNotAllowed",
-]
 
 
 class Missing(Exception):
