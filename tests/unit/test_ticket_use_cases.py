@@ -161,3 +161,22 @@ async def test_a_submitted_ticket_is_routed_once_with_its_deadline() -> None:
     [event] = stored["outbox"]
     expected = EventType.TICKET_ROUTED if status is S.ROUTED else EventType.TICKET_TRIAGED
     assert event["event_type"] == expected and event["producer"] == "routing"
+
+
+async def test_routing_decides_again_after_a_lost_race_and_a_vanished_ticket_is_skipped() -> None:
+    tickets = InMemoryTickets(a_ticket(S.SUBMITTED, submitted_at=NOW - timedelta(minutes=1)))
+    tickets.interfere(CODE, 1)
+    catalogue = packaged_catalogue()
+    routed = await service.route_submitted_ticket(
+        tracking_code=CODE, tickets=tickets, catalogue=catalogue, threshold=0.5, calendar=CALENDAR
+    )
+    assert routed and tickets.writes == 1
+    assert len(tickets.stored(CODE)["history"]) == 1  # one routing step, not two
+    gone = await service.route_submitted_ticket(
+        tracking_code="LP-GONE-GONE",
+        tickets=tickets,
+        catalogue=catalogue,
+        threshold=0.5,
+        calendar=CALENDAR,
+    )
+    assert gone is False
