@@ -19,6 +19,7 @@ from typing import Any
 
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
 from shared.events import Envelope, EventType
+from shared.lifecycle import statuses
 from shared.workdays import JAKARTA, WorkCalendar
 
 Document = dict[str, Any]
@@ -42,17 +43,7 @@ COUNTERS = (
     "rating_sum",
 )
 HISTOGRAMS = ("first_response", "resolution")
-OPEN_STATUSES = frozenset(
-    {
-        "submitted",
-        "triage",
-        "routed",
-        "verified",
-        "in_progress",
-        "waiting_citizen",
-        "waiting_third_party",
-    }
-)
+OPEN_STATUSES = frozenset(status.value for status in statuses.OPEN_STATUSES)
 DONE_STATUSES = frozenset({"resolved", "closed"})
 # Actions that set a new deadline: a breach of the old one is no longer "open overdue".
 NEW_DEADLINE = frozenset({"transfer", "verify", "reopen", "resolve", "reject", "close"})
