@@ -254,8 +254,9 @@ def citizen_follow_up(
             )
         if not sla.may_dispute(ticket.resolved_at, now, calendar):
             raise FollowUpRefused(
-                "Batas 10 hari kerja untuk menolak penyelesaian sudah lewat. "
-                "(The 10 working days to dispute have passed.)"
+                f"Batas {sla.CLOSE_AFTER_WORKING_DAYS} hari kerja untuk menolak penyelesaian "
+                f"sudah lewat. (The {sla.CLOSE_AFTER_WORKING_DAYS} working days to dispute "
+                "have passed.)"
             )
         if not message:
             raise FollowUpInvalid("message")

@@ -262,7 +262,10 @@ def auto_close(ticket: Ticket, now: datetime) -> Change | None:
         action=recorded_as(SystemAction.AUTO_CLOSE),
         from_status=ticket.status,
         to_status=target,
-        note="Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja.",
+        note=(
+            "Ditutup otomatis: tidak ada tanggapan pelapor dalam "
+            f"{sla.CLOSE_AFTER_WORKING_DAYS} hari kerja."
+        ),
     )
     fields = {"status": target.value, "updated_at": now, "due_at": None}
     return change(ticket, producer=PRODUCER, fields=fields, step=step, events=[event])
