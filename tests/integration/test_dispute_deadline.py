@@ -3,12 +3,10 @@ rule as an admin's reopen (shared.lifecycle.sla), through intake's API and the r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
@@ -19,16 +17,6 @@ from tests.conftest import Infra
 pytestmark = pytest.mark.integration
 CATEGORY = "drainase"
 DAYS = 3  # not the default 14
-
-
-@pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
 
 
 def _store_catalogue(stored: Any) -> None:
