@@ -42,12 +42,13 @@ from devstack.stack import FERRETDB_BACKENDS, Ports, Stack
 from devstack.tools import FERRETDB_VERSION, ROOT
 from services.routing.classification.examples import original_examples as packaged_examples
 from services.routing.queries import TicketFilter, TicketQueries, build_query
-from services.routing.workflow import OPEN_STATUSES
 from shared.auth import Principal, Role
 from shared.catalogue import packaged_catalogue
+from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.mongo import Document
 from shared.search import search_tokens
-from shared.tickets import COLLECTION, Ticket, TicketStore
+from shared.ticket_store import TicketStore
+from shared.tickets import COLLECTION, Ticket
 
 OUTPUT_DIR: Final = ROOT / "var" / "bench"
 DATABASE: Final = "bench_lists"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import jwt
@@ -13,36 +12,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from pydantic import BaseModel, ConfigDict
 
 from shared.errors import ServiceUnavailable, Unauthorized
 from shared.events import utcnow
+from shared.principals import Principal as Principal
+from shared.principals import Role as Role
 from shared.signing import ALGORITHM, private_key, public_key
 
 ISSUER = "layanan-pengaduan"
 _T = TypeVar("_T")
 SIGNED_OUT = "Sesi sudah berakhir; silakan masuk lagi. (Session ended; sign in again.)"
-
-
-class Role(StrEnum):
-    OFFICER = "officer"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    AUDITOR = "auditor"
-
-
-class Principal(BaseModel):
-    """Who is calling: username, role and, for officers and supervisors, their OPD; from a
-    token also the account's token version (a sign-out or password change bumps it, which
-    revokes every earlier token) and when the session began (sign-in, kept on renewal)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    username: str
-    role: Role
-    opd: str | None = None
-    token_version: int = 0
-    signed_in_at: datetime | None = None
 
 
 class TokenCodec:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 
+from shared.lifecycle.repository import ChangedMeanwhile
 from shared.locks import LockTimeout
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,16 @@ DATABASE_UNAVAILABLE = (
     "Basis data sedang tidak dapat dihubungi; silakan coba lagi. (Database unavailable.)"
 )
 BUSY = "Laporan ini sedang diubah; coba lagi sebentar. (The ticket is busy; try again shortly.)"
+CHANGING = "Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)"
+
+
+@contextlib.contextmanager
+def conflict_when_changing() -> Iterator[None]:
+    """A change that lost every race to write it (the lifecycle's `apply`) is 409."""
+    try:
+        yield
+    except ChangedMeanwhile as exc:
+        raise Conflict(CHANGING) from exc
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-Document = dict[str, Any]
+from shared.documents import Document as Document
 
 
 def connect(url: str, *, timeout_ms: int = 3000) -> AsyncMongoClient[Document]:

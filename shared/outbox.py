@@ -42,6 +42,7 @@ from shared.events import Envelope, utcnow
 from shared.kafka import KafkaPublisher, gather_all
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
+from shared.tickets import outbox_entry as outbox_entry
 from shared.tickets import outbox_flag
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,6 @@ OUTBOX_FIELD = "outbox"
 REJECTED_FIELD = "outbox_rejected"
 FAILURES = (KafkaError, TimeoutError, OSError, PyMongoError, LockTimeout)
 REMOVALS_AT_ONCE = 4
-
-
-def outbox_entry(envelope: Envelope) -> Document:
-    """The stored form of an event waiting to be published."""
-    return envelope.model_dump(mode="python")
 
 
 class OutboxRelay:

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +14,15 @@ from shared.catalogue import Catalogue
 from shared.events import (
     CitizenReplied,
     Envelope,
-    EventPayload,
     OpdChosen,
     TicketRated,
     TicketSubmitted,
 )
-from shared.outbox import outbox_entry
+from shared.lifecycle import actors, sla
+from shared.lifecycle.changes import Change as Change
+from shared.lifecycle.changes import Step, change
+from shared.lifecycle.statuses import FINAL_STATUSES
+from shared.lifecycle.table import TABLE, CitizenAction, allows, recorded_as
 from shared.search import search_tokens
 from shared.tickets import (
     Comment,
@@ -31,7 +33,7 @@ from shared.tickets import (
     RoutingChoice,
     Ticket,
     TicketStatus,
-    history_entry,
+    outbox_entry,
 )
 from shared.workdays import WorkCalendar
 
@@ -39,6 +41,7 @@ from shared.workdays import WorkCalendar
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_LENGTH = 8
 PRODUCER = "intake"
+CITIZEN = actors.CITIZEN.name
 
 
 def new_tracking_code(prefix: str) -> str:
@@ -117,14 +120,14 @@ def new_ticket(
             "correlation_id": correlation_id,
             "synthetic": synthetic,
             "history": [
-                history_entry(
+                Step(
                     at=now,
-                    actor="warga",
+                    actor=CITIZEN,
                     action="submit",
                     from_status=None,
                     to_status=TicketStatus.SUBMITTED,
                     note="Laporan diterima.",
-                )
+                ).entry()
             ],
             "outbox": [outbox_entry(event)],
             "search_tokens": search_tokens(title, description),
@@ -188,11 +191,6 @@ def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> d
     return view
 
 
-DISPUTE_WINDOW_WORKING_DAYS = 10
-REOPENED_RESOLUTION_WORKING_DAYS = 14
-CITIZEN = "warga"
-
-
 def duplicate_key(
     description: str, reporter: Reporter | None, client: str, *, anonymous: bool = False
 ) -> str:
@@ -215,14 +213,6 @@ class FollowUpInvalid(Exception):
     """The action lacks something it needs (HTTP 422)."""
 
 
-@dataclass(frozen=True)
-class Change:
-    """A version-checked change to a ticket: fields to set and entries to append."""
-
-    set_fields: dict[str, Any]
-    push: dict[str, list[Any]]
-
-
 def _comment(body: str, now: datetime) -> dict[str, Any]:
     return Comment(
         id=uuid.uuid4().hex, at=now, author=CITIZEN, body=body, public=False
@@ -230,42 +220,53 @@ def _comment(body: str, now: datetime) -> dict[str, Any]:
 
 
 def citizen_follow_up(
-    ticket: Ticket, *, action: str, message: str | None, now: datetime, calendar: WorkCalendar
+    ticket: Ticket,
+    *,
+    action: str,
+    message: str | None,
+    now: datetime,
+    calendar: WorkCalendar,
+    resolution_working_days: int,
 ) -> Change:
-    """The reporter's `info`, `confirm` or `dispute`, as ARCHITECTURE.md's table allows them."""
+    """The reporter's `info`, `confirm` or `dispute`, as the lifecycle's table allows them.
+
+    A dispute reopens the ticket toward a new resolution deadline of
+    `resolution_working_days` (the category's, as an admin's reopen: `sla.resolution_days`)."""
     status = ticket.status
     to: TicketStatus
     if action == "info":
-        if status in (TicketStatus.CLOSED, TicketStatus.REJECTED):
+        if status in FINAL_STATUSES:
             raise FollowUpRefused("Laporan sudah ditutup. (The ticket is closed.)")
         if not message:
             raise FollowUpInvalid("message")
         to, note = status, "Pelapor menambahkan informasi."
     elif action == "confirm":
-        if status is not TicketStatus.RESOLVED:
+        if not allows(CitizenAction.CONFIRM, status):
             raise FollowUpRefused(
                 "Hanya laporan yang sudah diselesaikan dapat dikonfirmasi. "
                 "(Only a resolved ticket can be confirmed.)"
             )
-        to, note = TicketStatus.CLOSED, "Pelapor menerima penyelesaian."
+        to, note = TABLE[CitizenAction.CONFIRM].target, "Pelapor menerima penyelesaian."
     elif action == "dispute":
-        if status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED) or ticket.resolved_at is None:
+        if not allows(CitizenAction.DISPUTE, status) or ticket.resolved_at is None:
             raise FollowUpRefused(
                 "Hanya penyelesaian yang dapat ditolak. (Only a resolution can be disputed.)"
             )
-        if calendar.working_days_between(ticket.resolved_at, now) > DISPUTE_WINDOW_WORKING_DAYS:
+        if not sla.may_dispute(ticket.resolved_at, now, calendar):
             raise FollowUpRefused(
-                "Batas 10 hari kerja untuk menolak penyelesaian sudah lewat. "
-                "(The 10 working days to dispute have passed.)"
+                f"Batas {sla.CLOSE_AFTER_WORKING_DAYS} hari kerja untuk menolak penyelesaian "
+                f"sudah lewat. (The {sla.CLOSE_AFTER_WORKING_DAYS} working days to dispute "
+                "have passed.)"
             )
         if not message:
             raise FollowUpInvalid("message")
-        to, note = TicketStatus.IN_PROGRESS, "Pelapor menolak penyelesaian; laporan dibuka kembali."
+        to = TABLE[CitizenAction.DISPUTE].target
+        note = "Pelapor menolak penyelesaian; laporan dibuka kembali."
     else:
         raise FollowUpInvalid("action")
     # Reopened: the OPD works toward a new resolution deadline, escalated if missed.
     due = (
-        calendar.add_working_days(now, REOPENED_RESOLUTION_WORKING_DAYS)
+        sla.resolution_due(now, calendar, days=resolution_working_days)
         if action == "dispute"
         else None
     )
@@ -277,25 +278,26 @@ def citizen_follow_up(
         due_at=due,
         submitted_at=ticket.submitted_at,
     )
-    push: dict[str, list[Any]] = {
-        "history": [
-            history_entry(
-                at=now,
-                actor=CITIZEN,
-                action=f"citizen_{action}",
-                from_status=status,
-                to_status=to,
-                note=note,
-            )
-        ],
-        "outbox": [event_entry(ticket, event)],
-    }
-    if message:
-        push["comments"] = [_comment(message, now)]
     fields: dict[str, Any] = {"status": to.value, "updated_at": now}
     if action == "dispute":
         fields.update(due_at=due, escalated_for=None, reminded_for=None)
-    return Change(set_fields=fields, push=push)
+    named = {"confirm": CitizenAction.CONFIRM, "dispute": CitizenAction.DISPUTE}.get(action)
+    step = Step(
+        at=now,
+        actor=CITIZEN,
+        action=recorded_as(named) if named else f"citizen_{action}",
+        from_status=status,
+        to_status=to,
+        note=note,
+    )
+    return change(
+        ticket,
+        producer=PRODUCER,
+        fields=fields,
+        step=step,
+        events=[event],
+        push={"comments": [_comment(message, now)]} if message else None,
+    )
 
 
 def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) -> Change:
@@ -307,23 +309,11 @@ def rating(ticket: Ticket, *, score: int, comment: str | None, now: datetime) ->
     if ticket.rating is not None:
         raise FollowUpRefused("Laporan ini sudah dinilai. (Already rated.)")
     event = TicketRated(score=score, opd=ticket.opd, submitted_at=ticket.submitted_at)
-    return Change(
-        set_fields={
-            "rating": Rating(score=score, comment=comment, at=now).model_dump(),
-            "updated_at": now,
-        },
-        push={
-            "outbox": [
-                outbox_entry(
-                    event.envelope(
-                        ticket_id=ticket.tracking_code,
-                        producer=PRODUCER,
-                        correlation_id=ticket.correlation_id,
-                    )
-                )
-            ]
-        },
-    )
+    fields = {
+        "rating": Rating(score=score, comment=comment, at=now).model_dump(),
+        "updated_at": now,
+    }
+    return change(ticket, producer=PRODUCER, fields=fields, events=[event])
 
 
 def opd_choice(ticket: Ticket, *, opd: str | None, now: datetime) -> Change:
@@ -336,25 +326,8 @@ def opd_choice(ticket: Ticket, *, opd: str | None, now: datetime) -> Change:
         raise FollowUpRefused("Pilihan sudah dicatat. (The choice was made already.)")
     if opd is not None and opd not in {c.opd for c in question.candidates}:
         raise FollowUpInvalid("opd")
-    return Change(
-        set_fields={
-            "routing_choice": RoutingChoice(opd=opd, at=now).model_dump(),
-            "updated_at": now,
-        },
-        push={"outbox": [event_entry(ticket, OpdChosen(opd=opd))]},
-    )
-
-
-def event_entry(ticket: Ticket, payload: EventPayload) -> dict[str, Any]:
-    """An event of intake about this ticket, in its outbox's stored form (carrying the ticket's
-    submitted_at, so a consumer places it without reading the ticket)."""
-    if payload.submitted_at is None:
-        payload = payload.model_copy(update={"submitted_at": ticket.submitted_at})
-    return outbox_entry(
-        payload.envelope(
-            ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
-        )
-    )
+    fields = {"routing_choice": RoutingChoice(opd=opd, at=now).model_dump(), "updated_at": now}
+    return change(ticket, producer=PRODUCER, fields=fields, events=[OpdChosen(opd=opd)])
 
 
 def public_replies(

@@ -32,6 +32,7 @@ from shared import publication
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, Category
 from shared.errors import DATABASE_UNAVAILABLE, AppError
 from shared.events import utcnow
+from shared.lifecycle import statuses
 from shared.tickets import Ticket, TicketStatus
 from shared.workdays import JAKARTA
 
@@ -39,8 +40,8 @@ PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint's calls or service definitions last changed shape (discovery's changeset).
 CHANGESET = "2026-11-27 00:00"
-CLOSED_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.REJECTED})
-OPEN_STATUSES = frozenset(TicketStatus) - CLOSED_STATUSES
+CLOSED_STATUSES = statuses.ANSWERED_STATUSES  # Open311's `closed`
+OPEN_STATUSES = frozenset(statuses.OPEN_STATUSES)
 TRIASE_AGENCY = "Admin koordinator Layanan Pengaduan"
 OUTSIDE_AGENCY = "Di luar kewenangan Pemerintah Kabupaten (outside the kabupaten's authority)"
 

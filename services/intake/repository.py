@@ -11,7 +11,8 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.batching import InsertBatcher
 from shared.mongo import Document
-from shared.tickets import Ticket, TicketStore
+from shared.ticket_store import TicketStore
+from shared.tickets import Ticket
 
 IDEMPOTENCY = "idempotency_keys"
 TWINS_AT_ONCE = 8

@@ -39,13 +39,13 @@ from shared.errors import (
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
+    conflict_when_changing,
 )
 from shared.events import utcnow
+from shared.lifecycle import sla
 from shared.photos import PhotoStore
 from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
-
-MAX_VERSION_RETRIES = 5
 
 log = logging.getLogger(__name__)
 
@@ -374,16 +374,11 @@ async def _apply(
     ctx: IntakeContext, ticket: Ticket, make_change: Callable[[Ticket], domain.Change]
 ) -> Ticket:
     """Apply a domain change with the version check, re-reading the ticket on a race."""
-    for _ in range(MAX_VERSION_RETRIES):
-        change = make_change(ticket)
-        updated = await ctx.tickets.update(ticket, set_fields=change.set_fields, push=change.push)
-        if updated is not None:
-            return updated
-        fresh = await ctx.tickets.get(ticket.tracking_code)
-        if fresh is None:
-            raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
-        ticket = fresh
-    raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")
+    with conflict_when_changing():
+        updated = await ctx.tickets.apply(ticket.tracking_code, make_change, current=ticket)
+    if updated is None:
+        raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
+    return updated
 
 
 def _follow_up_errors(exc: Exception) -> Exception:
@@ -407,12 +402,18 @@ async def citizen_reply(
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
     calendar = ctx.settings.calendar()
+    catalogue = await ctx.catalogue.get()
     try:
         updated = await _apply(
             ctx,
             ticket,
             lambda t: domain.citizen_follow_up(
-                t, action=action, message=message, now=now, calendar=calendar
+                t,
+                action=action,
+                message=message,
+                now=now,
+                calendar=calendar,
+                resolution_working_days=sla.resolution_days(t, catalogue),
             ),
         )
     except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:

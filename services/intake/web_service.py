@@ -15,15 +15,11 @@ from services.intake import domain, service
 from services.intake.schemas import ComplaintIn
 from services.intake.service import IntakeContext
 from shared.errors import AppError, Conflict, InvalidField, PayloadTooLarge, UnsupportedMediaType
+from shared.lifecycle import sla
+from shared.lifecycle.statuses import NOT_FINAL_STATUSES
 from shared.tickets import TicketStatus
 from shared.workdays import WorkCalendar
 
-# SP4N-LAPOR! deadlines as DOMAIN.md gives them, in working days (routing keeps the clocks).
-ROUTING_WORKING_DAYS = 3  # the admin side routes a new report
-FOLLOW_UP_WORKING_DAYS = 5  # the OPD follows up after assignment
-OPEN_STATUSES = frozenset(
-    s for s in TicketStatus if s not in (TicketStatus.CLOSED, TicketStatus.REJECTED)
-)
 PHOTOS_FIELD = ("body", "photos")
 
 
@@ -124,14 +120,14 @@ async def submit_from_web(
             else:
                 added += 1
     calendar = ctx.settings.calendar()
-    routing_due = calendar.add_working_days(submitted_at, ROUTING_WORKING_DAYS)
+    routing_due = sla.routing_due(submitted_at, calendar)
     reporter = complaint.reporter
     return Receipt(
         tracking_code=code,
         reply_token=token,
         submitted_at=submitted_at,
         routing_due=routing_due,
-        follow_up_due=calendar.add_working_days(routing_due, FOLLOW_UP_WORKING_DAYS),
+        follow_up_due=sla.follow_up_due(routing_due, calendar),
         has_contact=bool(reporter and (reporter.email or reporter.phone)),
         photos_added=added,
         photo_failures=failures,
@@ -170,7 +166,7 @@ def dispute_deadline(view: Mapping[str, Any], calendar: WorkCalendar) -> datetim
     resolved = [e["at"] for e in view.get("timeline") or [] if e.get("status") == "resolved"]
     if not resolved:
         return None
-    return calendar.add_working_days(max(resolved), domain.DISPUTE_WINDOW_WORKING_DAYS)
+    return sla.dispute_deadline(max(resolved), calendar)
 
 
 def allowed_actions(
@@ -182,7 +178,7 @@ def allowed_actions(
     """
     status = TicketStatus(view["status"])
     actions: set[str] = set()
-    if status in OPEN_STATUSES:
+    if status in NOT_FINAL_STATUSES:
         actions.add("info")
         if len(_photos(view)) < photo_max_count:
             actions.add("photo")

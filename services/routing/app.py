@@ -33,6 +33,7 @@ from services.routing.repository import AccountRepository, LoginThrottle, Ticket
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
 from services.routing.startup import Startup
+from services.routing.supporter_purge import SupporterContactPurge
 from services.routing.throughput_api import router as throughput_router
 from shared import topics
 from shared.auth import PasswordHashing
@@ -157,6 +158,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             settings.calendar(),
             contact_retention=timedelta(days=settings.contact_retention_days),
             route_stale=route_stale,
+            supporter_purge=SupporterContactPurge(
+                db, retention=timedelta(days=settings.contact_retention_days)
+            ),
         )
         statistics_consumer = statistics.consumer(
             settings, statistics.projector(settings, db), publisher

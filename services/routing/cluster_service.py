@@ -21,10 +21,12 @@ from services.routing import clustering
 from services.routing.cluster_store import ClusterRepository
 from services.routing.clustering import Cluster, ClusterStatus, Matcher
 from services.routing.repository import TicketRepository
-from services.routing.workflow import OPEN_STATUSES
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import utcnow
+from shared.lifecycle.changes import Change
+from shared.lifecycle.repository import ChangedMeanwhile
+from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.locks import LockTimeout
 from shared.tickets import Ticket, TicketStatus, queue_weight
 
@@ -279,14 +281,16 @@ class Clusters:
         """Set a ticket's pointer to its cluster and its weight (version-checked, retried)."""
         supporters = await self.store.supporters(code)
         weight = queue_weight(cluster_size=size, supporters=supporters)
-        for _ in range(RETRIES):
-            ticket = await self.tickets.get(code)
-            if ticket is None or (ticket.cluster_id, ticket.weight) == (cluster_id, weight):
-                return
-            fields = {"cluster_id": cluster_id, "weight": weight}
-            if await self.tickets.update(ticket, set_fields=fields):
-                return
-        raise Conflict(CHANGED)
+
+        def point(ticket: Ticket) -> Change | None:
+            if (ticket.cluster_id, ticket.weight) == (cluster_id, weight):
+                return None
+            return Change(set_fields={"cluster_id": cluster_id, "weight": weight})
+
+        try:
+            await self.tickets.apply(code, point, attempts=RETRIES)
+        except ChangedMeanwhile as exc:
+            raise Conflict(CHANGED) from exc
 
 
 def _sees(principal: Principal, cluster: Cluster) -> bool:

@@ -47,6 +47,7 @@ from shared.errors import (
     Unauthorized,
 )
 from shared.events import utcnow
+from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.mongo import Document
 from shared.photos import PhotoStore
 from shared.tickets import TicketStatus
@@ -523,7 +524,7 @@ def _queue_query(console: Console, cat: Catalogue) -> QueueQuery:
     errors: dict[str, str] = {}
     statuses: list[str] | None = None
     if values["status"] == OPEN:
-        statuses = [s.value for s in workflow.OPEN_STATUSES]
+        statuses = [s.value for s in OPEN_STATUSES]
     elif values["status"] in set(TicketStatus):
         statuses = [values["status"]]
     else:

@@ -15,29 +15,25 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from services.routing import metrics
-from services.routing.repository import TicketRepository
-from services.routing.supporter_purge import SupporterContactPurge
-from services.routing.workflow import OPEN_STATUSES, PRODUCER
-from shared.events import (
-    EventPayload,
-    TicketDueSoon,
-    TicketEscalated,
-    TicketTransitioned,
-    utcnow,
-)
+from services.routing.workflow import PRODUCER
+from shared.events import TicketDueSoon, TicketEscalated, TicketTransitioned, utcnow
+from shared.lifecycle import actors, sla
+from shared.lifecycle.changes import Change, Step, change
+from shared.lifecycle.repository import ChangedMeanwhile, Tickets
+from shared.lifecycle.statuses import OPEN_STATUSES
+from shared.lifecycle.table import TABLE, SystemAction, allows, recorded_as
 from shared.locks import LockTimeout
 from shared.mongo import Document
-from shared.outbox import outbox_entry
-from shared.tickets import Ticket, TicketStatus, history_entry
+from shared.tickets import Ticket, TicketStatus
 from shared.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
-SYSTEM = "sistem:tenggat"
-AUTO_CLOSE_WORKING_DAYS = 10
+SYSTEM = actors.CLOCK.name
 REMIND_BEFORE = timedelta(hours=24)
 STALE_SUBMITTED = timedelta(minutes=5)
 S = TicketStatus
@@ -53,20 +49,43 @@ def stage_of(status: TicketStatus) -> str:
     return "resolution"
 
 
+class DeadlineTickets(Tickets, Protocol):
+    """What the scheduler needs of the ticket store (routing's TicketRepository; a fake in
+    tests): the scans, each of at most `limit` small documents, and `apply`."""
+
+    async def due_before(self, status: str, before: datetime, *, limit: int) -> list[Document]: ...
+
+    async def resolved_before(self, before: datetime, *, limit: int) -> list[Document]: ...
+
+    async def submitted_before(self, before: datetime, *, limit: int) -> list[Document]: ...
+
+    async def contact_kept(
+        self, status: str, updated_before: datetime, *, limit: int
+    ) -> list[Document]: ...
+
+
+class SupporterPurge(Protocol):
+    """Empties the supporters' contacts of tickets finished longer than the retention
+    (services/routing/supporter_purge.py); returns how many tickets' supporters it purged."""
+
+    async def run(self, now: datetime) -> int: ...
+
+
 class DeadlineScheduler:
-    """Each pass reads only what it needs: per status (an equality FerretDB can hand to its
-    storage, where `$in` cannot) the `_id`, deadline and guard of at most `batch` tickets, and
-    then each ticket to change by `_id`. Contacts are purged at most once per `purge_every`."""
+    """Each pass reads only what it needs: per status the `_id`, deadline and guard of at most
+    `batch` tickets (the rest waits for the next pass), and then each ticket to change by
+    `_id`. Contacts are purged at most once per `purge_every`."""
 
     def __init__(
         self,
-        tickets: TicketRepository,
+        tickets: DeadlineTickets,
         calendar: WorkCalendar,
         *,
         contact_retention: timedelta = timedelta(days=365),
         route_stale: Callable[[str], Awaitable[object]] | None = None,
         batch: int = 500,
         purge_every: timedelta = timedelta(hours=1),
+        supporter_purge: SupporterPurge | None = None,
     ) -> None:
         self._tickets = tickets
         self._calendar = calendar
@@ -75,9 +94,7 @@ class DeadlineScheduler:
         self._batch = batch
         self._purge_every = purge_every
         self._purged_at: datetime | None = None
-        self._supporter_purge = SupporterContactPurge(
-            tickets.collection.database, retention=contact_retention
-        )
+        self._supporter_purge = supporter_purge
         self._reported: set[str] = set()
 
     async def run(self, *, interval_s: float = 60.0) -> None:
@@ -89,24 +106,22 @@ class DeadlineScheduler:
         """One pass; returns how many escalations, reminders and closings it recorded."""
         done = {"escalated": 0, "reminded": 0, "closed": 0}
         for status in OPEN_STATUSES:
-            for doc in await self._scan(
-                {"status": status.value, "due_at": {"$lt": now + REMIND_BEFORE}},
-                {"due_at": 1, "escalated_for": 1, "reminded_for": 1},
+            for doc in await self._tickets.due_before(
+                status.value, now + REMIND_BEFORE, limit=self._batch
             ):
                 outcome = await self._guarded("deadline", doc, self._deadline(doc, now))
                 if outcome:
                     done[outcome] += 1
         # More than 10 working days since resolution needs more than 10 calendar days.
-        long_ago = now - timedelta(days=AUTO_CLOSE_WORKING_DAYS)
-        for doc in await self._scan(
-            {"status": S.RESOLVED.value, "resolved_at": {"$lt": long_ago}}, {"resolved_at": 1}
-        ):
+        long_ago = now - timedelta(days=sla.CLOSE_AFTER_WORKING_DAYS)
+        for doc in await self._tickets.resolved_before(long_ago, limit=self._batch):
             if await self._guarded("close", doc, self._auto_close(doc, now)):
                 done["closed"] += 1
         done["purged"] = done["supporters_purged"] = 0
         if self._purged_at is None or now - self._purged_at >= self._purge_every:
             done["purged"] = await self.purge_contacts(now)
-            done["supporters_purged"] = await self._supporter_purge.run(now)
+            if self._supporter_purge is not None:
+                done["supporters_purged"] = await self._supporter_purge.run(now)
             self._purged_at = now
         done["rerouted"] = await self.route_stale(now)
         return done
@@ -126,7 +141,7 @@ class DeadlineScheduler:
         resolved_at = doc.get("resolved_at")
         if (
             resolved_at
-            and self._calendar.working_days_between(resolved_at, now) > AUTO_CLOSE_WORKING_DAYS
+            and sla.closes_unanswered(resolved_at, now, self._calendar)
             and await self._close(doc["_id"], now)
         ):
             return "closed"
@@ -146,19 +161,14 @@ class DeadlineScheduler:
                 )
             return None
 
-    async def _scan(self, query: Document, fields: dict[str, int]) -> list[Document]:
-        """At most `batch` small documents (the rest waits for the next pass)."""
-        cursor = self._tickets.collection.find(query, fields).limit(self._batch)
-        return await cursor.to_list()
-
     async def route_stale(self, now: datetime) -> int:
         """Route tickets still `submitted` minutes after intake took them: their event was lost
         to an outage or a dead letter. Routing a ticket twice is a no-op, so this is safe."""
         if self._route_stale is None:
             return 0
         routed = 0
-        stale = {"status": S.SUBMITTED.value, "submitted_at": {"$lt": now - STALE_SUBMITTED}}
-        for doc in await self._scan(stale, {"_id": 1}):
+        stale = now - STALE_SUBMITTED
+        for doc in await self._tickets.submitted_before(stale, limit=self._batch):
             if await self._guarded("route", doc, self._route_one(str(doc["_id"]))):
                 routed += 1
         return routed
@@ -172,114 +182,101 @@ class DeadlineScheduler:
         ago than the retention period (UU 27/2022); the complaint itself stays."""
         purged = 0
         for status in (S.CLOSED, S.REJECTED):
-            old = {
-                "status": status.value,
-                "updated_at": {"$lt": now - self._retention},
-                "reporter": {"$ne": None},
-            }
-            for doc in await self._scan(old, {"_id": 1}):
+            old = now - self._retention
+            for doc in await self._tickets.contact_kept(status.value, old, limit=self._batch):
                 if await self._guarded("purge", doc, self._purge_one(str(doc["_id"]), now)):
                     purged += 1
         return purged
 
     async def _purge_one(self, code: str, now: datetime) -> str | None:
-        ticket = await self._tickets.get(code)
-        if ticket is None or ticket.reporter is None:
-            return None
-        try:
-            changed = await self._tickets.update(
-                ticket, set_fields={"reporter": None, "reporter_purged_at": now}
-            )
-        except LockTimeout:
-            return None
-        return "purged" if changed is not None else None
+        def purge(ticket: Ticket) -> Change | None:
+            if ticket.reporter is None:
+                return None
+            return Change(set_fields={"reporter": None, "reporter_purged_at": now})
 
-    async def _apply(
-        self, code: str, guard: str, make: Callable[[Ticket], tuple[Document, Document]]
-    ) -> bool:
-        """Write once per deadline: read the ticket and skip it when this deadline is handled
-        (`guard` holds the deadline handled); the write is locked and version-checked."""
+        return "purged" if await self._write(code, purge) else None
+
+    async def _write(self, code: str, make: Callable[[Ticket], Change | None]) -> bool:
+        """One locked, version-checked attempt (a lost race waits for the next pass)."""
         try:
-            raw = await self._tickets.collection.find_one({"_id": code}, {"outbox": 0})
-            if raw is None:
-                return False
-            ticket = Ticket.from_document(raw)
-            if ticket.due_at is None or raw.get(guard) == ticket.due_at:
-                return False
-            fields, push = make(ticket)
-            updated = await self._tickets.update(
-                ticket, set_fields={guard: ticket.due_at, **fields}, push=push
-            )
-        except LockTimeout:
+            return await self._tickets.apply(code, make, attempts=1) is not None
+        except (LockTimeout, ChangedMeanwhile):
             return False
-        return updated is not None
+
+    async def _once_per_deadline(
+        self, code: str, guard: str, make: Callable[[Ticket], Change]
+    ) -> bool:
+        """Write once per deadline: skip the ticket when this deadline is handled (`guard`
+        holds the deadline handled), else record it in `guard` with the change."""
+
+        def guarded(ticket: Ticket) -> Change | None:
+            if ticket.due_at is None or getattr(ticket, guard) == ticket.due_at:
+                return None
+            made = make(ticket)
+            return Change(set_fields={guard: ticket.due_at, **made.set_fields}, push=made.push)
+
+        return await self._write(code, guarded)
 
     async def _escalate(self, code: str, now: datetime) -> bool:
-        def escalation(ticket: Ticket) -> tuple[Document, Document]:
-            assert ticket.due_at is not None
-            event = TicketEscalated(
-                opd=ticket.opd,
-                status=ticket.status.value,
-                due_at=ticket.due_at,
-                stage=stage_of(ticket.status),
-            )
-            step = history_entry(
-                at=now,
-                actor=SYSTEM,
-                action="escalate",
-                from_status=ticket.status,
-                to_status=ticket.status,
-                note=None,
-                public=False,
-            )
-            return {}, {"history": [step], "outbox": [_entry(event, ticket)]}
-
-        return await self._apply(code, "escalated_for", escalation)
+        return await self._once_per_deadline(code, "escalated_for", lambda t: escalation(t, now))
 
     async def _remind(self, code: str, now: datetime) -> bool:
-        def reminder(ticket: Ticket) -> tuple[Document, Document]:
-            assert ticket.due_at is not None
-            event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
-            return {}, {"outbox": [_entry(event, ticket)]}
-
-        return await self._apply(code, "reminded_for", reminder)
+        return await self._once_per_deadline(code, "reminded_for", reminder)
 
     async def _close(self, code: str, now: datetime) -> bool:
-        ticket = await self._tickets.get(code)
-        if ticket is None or ticket.status is not S.RESOLVED:
-            return False
-        event = TicketTransitioned(
-            action="close",
-            from_status=S.RESOLVED.value,
-            to_status=S.CLOSED.value,
-            opd=ticket.opd,
-            actor_role="system",
-            submitted_at=ticket.submitted_at,
-        )
-        step = history_entry(
-            at=now,
-            actor=SYSTEM,
-            action="close",
-            from_status=S.RESOLVED,
-            to_status=S.CLOSED,
-            note="Ditutup otomatis: tidak ada tanggapan pelapor dalam 10 hari kerja.",
-        )
-        try:
-            updated = await self._tickets.update(
-                ticket,
-                set_fields={"status": S.CLOSED.value, "updated_at": now, "due_at": None},
-                push={"history": [step], "outbox": [_entry(event, ticket)]},
-            )
-        except LockTimeout:
-            return False
-        return updated is not None
+        return await self._write(code, lambda t: auto_close(t, now))
 
 
-def _entry(event: EventPayload, ticket: Ticket) -> Document:
-    """The event in the outbox's stored form, carrying the ticket's submitted_at."""
-    if event.submitted_at is None:
-        event = event.model_copy(update={"submitted_at": ticket.submitted_at})
-    envelope = event.envelope(
-        ticket_id=ticket.tracking_code, producer=PRODUCER, correlation_id=ticket.correlation_id
+def escalation(ticket: Ticket, now: datetime) -> Change:
+    """The missed deadline recorded (internal history) and told (the escalation event)."""
+    assert ticket.due_at is not None
+    event = TicketEscalated(
+        opd=ticket.opd,
+        status=ticket.status.value,
+        due_at=ticket.due_at,
+        stage=stage_of(ticket.status),
     )
-    return outbox_entry(envelope)
+    step = Step(
+        at=now,
+        actor=SYSTEM,
+        action="escalate",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        public=False,
+    )
+    return change(ticket, producer=PRODUCER, step=step, events=[event])
+
+
+def reminder(ticket: Ticket) -> Change:
+    """The deadline nears: the OPD is reminded (an event only)."""
+    assert ticket.due_at is not None
+    event = TicketDueSoon(opd=ticket.opd, status=ticket.status.value, due_at=ticket.due_at)
+    return change(ticket, producer=PRODUCER, events=[event])
+
+
+def auto_close(ticket: Ticket, now: datetime) -> Change | None:
+    """The lifecycle's automatic close of a resolution left unanswered (None: not resolved)."""
+    if not allows(SystemAction.AUTO_CLOSE, ticket.status):
+        return None
+    target = TABLE[SystemAction.AUTO_CLOSE].target
+    event = TicketTransitioned(
+        action=recorded_as(SystemAction.AUTO_CLOSE),
+        from_status=ticket.status.value,
+        to_status=target.value,
+        opd=ticket.opd,
+        actor_role=actors.CLOCK.role.value,
+        submitted_at=ticket.submitted_at,
+    )
+    step = Step(
+        at=now,
+        actor=SYSTEM,
+        action=recorded_as(SystemAction.AUTO_CLOSE),
+        from_status=ticket.status,
+        to_status=target,
+        note=(
+            "Ditutup otomatis: tidak ada tanggapan pelapor dalam "
+            f"{sla.CLOSE_AFTER_WORKING_DAYS} hari kerja."
+        ),
+    )
+    fields = {"status": target.value, "updated_at": now, "due_at": None}
+    return change(ticket, producer=PRODUCER, fields=fields, step=step, events=[event])

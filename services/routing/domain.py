@@ -12,24 +12,12 @@ from services.routing.classification.router import Candidate, Classification
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
 from shared.chat import CHAT_SOURCES
 from shared.tickets import RoutingChoice, RoutingQuestion, Ticket, TicketStatus
-from shared.workdays import WorkCalendar
 
-FOLLOW_UP_WORKING_DAYS = 5  # the OPD's follow-up after assignment
-TRIAGE_WORKING_DAYS = 3  # the admin side's routing after submission
 CHOICES = 2  # candidates a chat's citizen chooses from (besides "lainnya")
 
 
 def status_after_routing(result: Classification) -> TicketStatus:
     return TicketStatus.TRIAGE if result.opd in (TRIASE, LUAR_KEWENANGAN) else TicketStatus.ROUTED
-
-
-def due_after_routing(
-    status: TicketStatus, *, submitted_at: datetime, routed_at: datetime, calendar: WorkCalendar
-) -> datetime:
-    """Routed: the OPD's follow-up deadline; in triage: the admin side's routing deadline."""
-    if status is TicketStatus.ROUTED:
-        return calendar.add_working_days(routed_at, FOLLOW_UP_WORKING_DAYS)
-    return calendar.add_working_days(submitted_at, TRIAGE_WORKING_DAYS)
 
 
 def choice_candidates(result: Classification, ticket: Ticket) -> list[Candidate]:

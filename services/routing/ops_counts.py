@@ -15,10 +15,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from services.routing.repository import ACCOUNTS
-from services.routing.workflow import OPEN_STATUSES
 from shared import metrics
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, CatalogueStore
 from shared.events import utcnow
+from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.mongo import Document
 from shared.tickets import COLLECTION
 

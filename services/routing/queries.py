@@ -11,8 +11,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.routing.workflow import OPEN_STATUSES
 from shared.auth import Principal, Role
+from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.mongo import Document
 from shared.search import query_tokens
 from shared.tickets import Ticket

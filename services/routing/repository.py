@@ -14,7 +14,8 @@ from shared.auth import PasswordHashing, Role
 from shared.chat import MESSAGES
 from shared.locks import DocumentLocks
 from shared.mongo import Document
-from shared.tickets import LOCKS, TicketStore
+from shared.ticket_store import TicketStore
+from shared.tickets import LOCKS
 
 ACCOUNTS = "accounts"
 LOGIN_FAILURES = "login_attempts"
@@ -22,7 +23,43 @@ ACCOUNT_FIELDS = ("role", "opd", "full_name", "email", "whatsapp", "notify_mode"
 
 
 class TicketRepository(TicketStore):
-    """Routing's access to tickets (it owns them after intake)."""
+    """Routing's access to tickets (it owns them after intake).
+
+    The deadline scheduler's scans ask per status (an equality FerretDB hands to its storage,
+    where `$in` cannot) for at most `limit` small documents: `_id` and the fields named."""
+
+    async def _scan(self, query: Document, fields: dict[str, int], limit: int) -> list[Document]:
+        return await self.collection.find(query, fields).limit(limit).to_list()
+
+    async def due_before(self, status: str, before: datetime, *, limit: int) -> list[Document]:
+        """Tickets in `status` due before `before`: `_id`, `due_at` and the deadline guards."""
+        return await self._scan(
+            {"status": status, "due_at": {"$lt": before}},
+            {"due_at": 1, "escalated_for": 1, "reminded_for": 1},
+            limit,
+        )
+
+    async def resolved_before(self, before: datetime, *, limit: int) -> list[Document]:
+        """Resolved tickets resolved before `before`: `_id` and `resolved_at`."""
+        return await self._scan(
+            {"status": "resolved", "resolved_at": {"$lt": before}}, {"resolved_at": 1}, limit
+        )
+
+    async def submitted_before(self, before: datetime, *, limit: int) -> list[Document]:
+        """Tickets still `submitted` that were submitted before `before`: `_id` only."""
+        return await self._scan(
+            {"status": "submitted", "submitted_at": {"$lt": before}}, {"_id": 1}, limit
+        )
+
+    async def contact_kept(
+        self, status: str, updated_before: datetime, *, limit: int
+    ) -> list[Document]:
+        """Tickets in `status` unchanged since `updated_before` that still hold a reporter."""
+        return await self._scan(
+            {"status": status, "updated_at": {"$lt": updated_before}, "reporter": {"$ne": None}},
+            {"_id": 1},
+            limit,
+        )
 
 
 DELIVERIES = "deliveries"  # notify's delivery log (read only here)

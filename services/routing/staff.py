@@ -22,11 +22,11 @@ from services.routing.settings import RoutingSettings
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
-from shared.errors import Conflict, Forbidden, InvalidField, NotFound
+from shared.errors import Conflict, Forbidden, InvalidField, NotFound, conflict_when_changing
 from shared.events import ClusterAnswer, EventType, TicketCommented, utcnow
-from shared.outbox import outbox_entry
+from shared.lifecycle.changes import Change, Step, change
 from shared.statistics.store import StatisticsReader
-from shared.tickets import Comment, Publication, Ticket, TicketStatus, history_entry
+from shared.tickets import Comment, Publication, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -355,27 +355,23 @@ async def comment(
         submitted_at=ticket.submitted_at,
         cluster_answer=answer,
     )
-    for _ in range(5):
-        updated = await ctx.tickets.update(
-            ticket,
-            set_fields={"updated_at": now},
-            push={
-                "comments": [note.model_dump()],
-                "outbox": [
-                    outbox_entry(
-                        event.envelope(
-                            ticket_id=ticket.tracking_code,
-                            producer=workflow.PRODUCER,
-                            correlation_id=ticket.correlation_id,
-                        )
-                    )
-                ],
-            },
+
+    def add(current: Ticket) -> Change:
+        if not workflow.can_see(principal, current):  # it left the caller's scope meanwhile
+            raise NotFound(NOT_FOUND)
+        return change(
+            current,
+            producer=workflow.PRODUCER,
+            fields={"updated_at": now},
+            events=[event],
+            push={"comments": [note.model_dump()]},
         )
-        if updated is not None:
-            return note.model_dump()
-        ticket = await visible_ticket(ctx, principal, code)
-    raise Conflict("Laporan sedang diubah; coba lagi. (The ticket is changing; try again.)")
+
+    with conflict_when_changing():
+        updated = await ctx.tickets.apply(ticket.tracking_code, add, current=ticket)
+    if updated is None:
+        raise NotFound(NOT_FOUND)
+    return note.model_dump()
 
 
 def publication_view(ticket: Ticket) -> dict[str, Any]:
@@ -425,20 +421,22 @@ async def set_publication(
     edited = text if text and publication.redact(text) != automatic else None
     before = ticket.publication or Publication()
     after = Publication(text=edited, hidden=hidden, reason=reason, by=principal.username, at=now)
-    entry = history_entry(
+    step = Step(
         at=now,
         actor=principal.username,
         action="publication",
         from_status=ticket.status,
         to_status=ticket.status,
         public=False,
+        internal_note=f"{publication_note(before, after)} Alasan: {reason}",
     )
-    entry["internal_note"] = f"{publication_note(before, after)} Alasan: {reason}"
-    updated = await ctx.tickets.update(
+    made = change(
         ticket,
-        set_fields={"publication": after.model_dump(), "updated_at": now},
-        push={"history": [entry]},
+        producer=workflow.PRODUCER,
+        fields={"publication": after.model_dump(), "updated_at": now},
+        step=step,
     )
+    updated = await ctx.tickets.update(ticket, set_fields=made.set_fields, push=made.push)
     if updated is None:
         current = await visible_ticket(ctx, principal, code)
         raise changed_meanwhile(current, principal, catalogue)

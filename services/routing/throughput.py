@@ -23,9 +23,10 @@ from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.errors import AppError, Conflict, Forbidden, InvalidField, NotFound
 from shared.events import utcnow
+from shared.lifecycle.changes import Step, change
 from shared.locks import DocumentLocks
 from shared.mongo import Document
-from shared.tickets import LOCKS, Ticket, history_entry
+from shared.tickets import LOCKS, Ticket
 from shared.workdays import JAKARTA, WorkCalendar
 
 STAFF_ROLES = (Role.OFFICER.value, Role.SUPERVISOR.value)
@@ -75,20 +76,25 @@ async def assign(
     if ticket.assigned_to == officer:
         return staff.staff_view(ticket, principal, catalogue)
     now = utcnow()
-    entry = history_entry(
+    note = (f"Ditangani oleh {officer}." if officer else "Tidak ada lagi yang menangani.") + (
+        f" (Sebelumnya: {ticket.assigned_to}.)" if ticket.assigned_to else ""
+    )
+    step = Step(
         at=now,
         actor=principal.username,
         action="assign",
         from_status=ticket.status,
         to_status=ticket.status,
         public=False,
+        internal_note=note,
     )
-    entry["internal_note"] = (
-        f"Ditangani oleh {officer}." if officer else "Tidak ada lagi yang menangani."
-    ) + (f" (Sebelumnya: {ticket.assigned_to}.)" if ticket.assigned_to else "")
-    updated = await ctx.tickets.update(
-        ticket, set_fields={"assigned_to": officer, "updated_at": now}, push={"history": [entry]}
+    made = change(
+        ticket,
+        producer=workflow.PRODUCER,
+        fields={"assigned_to": officer, "updated_at": now},
+        step=step,
     )
+    updated = await ctx.tickets.update(ticket, set_fields=made.set_fields, push=made.push)
     if updated is None:
         raise staff.changed_meanwhile(
             await staff.visible_ticket(ctx, principal, code), principal, catalogue

@@ -1,114 +1,36 @@
-"""The ticket lifecycle as an explicit state machine (ARCHITECTURE.md's transition table).
+"""Staff actions on a ticket: the staff's part of the lifecycle (shared.lifecycle).
 
-Pure: who may do which action from which status, what each action needs, and the change it
-makes to the ticket (fields, history entry, event). No I/O.
+Pure: who may do which action from which status (the table in `shared.lifecycle.table`),
+what each action needs, and the change it makes to the ticket (fields, history entry, event).
+No I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from services.routing import pauses
 from shared import publication
-from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.events import TicketTransitioned
-from shared.outbox import outbox_entry
-from shared.tickets import Ticket, TicketStatus, history_entry
+from shared.lifecycle import actors, changes, sla
+from shared.lifecycle.changes import Step, change
+from shared.lifecycle.statuses import OPEN_STATUSES as OPEN_STATUSES
+from shared.lifecycle.statuses import PAUSED_STATUSES as PAUSED_STATUSES
+from shared.lifecycle.table import PAUSES, check, permitted
+from shared.lifecycle.table import TABLE as TABLE
+from shared.lifecycle.table import Action as Action
+from shared.lifecycle.table import NotAllowed as NotAllowed
+from shared.lifecycle.table import RejectReason as RejectReason
+from shared.lifecycle.table import RoleNotAllowed as RoleNotAllowed
+from shared.principals import Principal, Role
+from shared.tickets import Ticket
 from shared.workdays import WorkCalendar
 
-S = TicketStatus
 PRODUCER = "routing"
-FOLLOW_UP_WORKING_DAYS = 5
-RESOLUTION_WORKING_DAYS = 14
-PAUSED_STATUSES = (S.WAITING_CITIZEN, S.WAITING_THIRD_PARTY)
-OPEN_STATUSES = (S.SUBMITTED, S.TRIAGE, S.ROUTED, S.VERIFIED, S.IN_PROGRESS, *PAUSED_STATUSES)
-
-
-class Action(StrEnum):
-    TRANSFER = "transfer"
-    VERIFY = "verify"
-    START = "start"
-    RESOLVE = "resolve"
-    REJECT = "reject"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    WAIT_CITIZEN = "wait_citizen"
-    WAIT_THIRD_PARTY = "wait_third_party"
-    RESUME = "resume"
-
-
-class RejectReason(StrEnum):
-    INVALID = "invalid"
-    SPAM = "spam"
-    DUPLICATE = "duplicate"
-    OUT_OF_AUTHORITY = "out_of_authority"
-
-
-@dataclass(frozen=True)
-class Rule:
-    sources: frozenset[TicketStatus]
-    target: TicketStatus
-    # Roles that may act on a ticket of their own OPD; admins may always act.
-    opd_roles: frozenset[Role]
-    needs: tuple[str, ...] = ()
-    public_note: bool = False
-
-
-_OPD_STAFF = frozenset({Role.OFFICER, Role.SUPERVISOR})
-TABLE: dict[Action, Rule] = {
-    Action.TRANSFER: Rule(
-        frozenset({S.TRIAGE, S.ROUTED, S.VERIFIED}), S.ROUTED, _OPD_STAFF, ("to_opd", "note")
-    ),
-    Action.VERIFY: Rule(frozenset({S.ROUTED}), S.VERIFIED, _OPD_STAFF),
-    Action.START: Rule(frozenset({S.VERIFIED}), S.IN_PROGRESS, _OPD_STAFF),
-    Action.RESOLVE: Rule(
-        frozenset({S.VERIFIED, S.IN_PROGRESS, *PAUSED_STATUSES}),
-        S.RESOLVED,
-        _OPD_STAFF,
-        ("note",),
-        public_note=True,
-    ),
-    Action.REJECT: Rule(
-        frozenset({S.TRIAGE, S.ROUTED, S.VERIFIED}),
-        S.REJECTED,
-        frozenset({Role.SUPERVISOR}),
-        ("reason", "note"),
-        public_note=True,
-    ),
-    Action.CLOSE: Rule(frozenset({S.RESOLVED}), S.CLOSED, frozenset()),
-    Action.REOPEN: Rule(
-        frozenset({S.RESOLVED, S.CLOSED}), S.IN_PROGRESS, frozenset(), ("note",), public_note=True
-    ),
-    # The deadline pauses while the OPD waits; the note says for what (it is public).
-    Action.WAIT_CITIZEN: Rule(
-        frozenset({S.VERIFIED, S.IN_PROGRESS, S.WAITING_THIRD_PARTY}),
-        S.WAITING_CITIZEN,
-        _OPD_STAFF,
-        ("note",),
-        public_note=True,
-    ),
-    Action.WAIT_THIRD_PARTY: Rule(
-        frozenset({S.VERIFIED, S.IN_PROGRESS, S.WAITING_CITIZEN}),
-        S.WAITING_THIRD_PARTY,
-        _OPD_STAFF,
-        ("note",),
-        public_note=True,
-    ),
-    Action.RESUME: Rule(frozenset(PAUSED_STATUSES), S.IN_PROGRESS, _OPD_STAFF),
-}
-PAUSES = frozenset({Action.WAIT_CITIZEN, Action.WAIT_THIRD_PARTY})
-
-
-class NotAllowed(Exception):
-    """The action is not allowed now (HTTP 409)."""
-
-
-class RoleNotAllowed(Exception):
-    """The caller's role may not take this action on this ticket (HTTP 403)."""
+# A staff transition's change: its event is the TicketTransitioned.
+Change = changes.Change[TicketTransitioned]
 
 
 class Missing(Exception):
@@ -124,17 +46,12 @@ def can_see(principal: Principal, ticket: Ticket) -> bool:
 
 def allowed_actions(principal: Principal, ticket: Ticket) -> list[Action]:
     """What this caller may do with this ticket now (for buttons in the console)."""
+    actor = actors.staff(principal)
     return [
-        a for a in Action if _permitted(principal, ticket, a) and ticket.status in TABLE[a].sources
+        a
+        for a in Action
+        if permitted(a, actor, opd=ticket.opd) and ticket.status in TABLE[a].sources
     ]
-
-
-def _permitted(principal: Principal, ticket: Ticket, action: Action) -> bool:
-    if principal.role is Role.ADMIN:
-        return True
-    if principal.role is Role.AUDITOR or not can_see(principal, ticket):
-        return False
-    return principal.role in TABLE[action].opd_roles
 
 
 @dataclass(frozen=True)
@@ -147,21 +64,7 @@ class Request:
     cluster_primary: str | None = None
 
 
-@dataclass(frozen=True)
-class Change:
-    set_fields: dict[str, Any]
-    push: dict[str, list[Any]] = field(default_factory=dict)
-    event: TicketTransitioned | None = None
-
-
 KEEP = object()  # the deadline stays as it is
-
-
-def resolution_days(ticket: Ticket, catalogue: Catalogue) -> int:
-    """The category's resolution deadline in working days, else the default 14."""
-    category = catalogue.category(ticket.category) if ticket.category else None
-    days = category.resolution_working_days if category else None
-    return days or RESOLUTION_WORKING_DAYS
 
 
 def due_after(
@@ -170,9 +73,9 @@ def due_after(
     """The deadline once the action is done: a new one, None when nothing is pending on staff,
     or KEEP (`start` works toward the resolution deadline set at verification)."""
     if action is Action.TRANSFER:
-        return calendar.add_working_days(now, FOLLOW_UP_WORKING_DAYS)
+        return sla.follow_up_due(now, calendar)
     if action in (Action.VERIFY, Action.REOPEN):
-        return calendar.add_working_days(now, resolution_working_days)
+        return sla.resolution_due(now, calendar, days=resolution_working_days)
     if action is Action.START:
         return KEEP
     return None
@@ -188,14 +91,7 @@ def transition(
     calendar: WorkCalendar,
 ) -> Change:
     """Check and describe one transition; raises NotAllowed, RoleNotAllowed or Missing."""
-    rule = TABLE[request.action]
-    if not _permitted(principal, ticket, request.action):
-        raise RoleNotAllowed(request.action)
-    if ticket.status not in rule.sources:
-        raise NotAllowed(
-            f"'{request.action}' tidak bisa dari status '{ticket.status}'. "
-            f"('{request.action}' is not allowed from '{ticket.status}'.)"
-        )
+    rule = check(request.action, actors.staff(principal), status=ticket.status, opd=ticket.opd)
     for needed in rule.needs:
         if not getattr(request, needed):
             raise Missing(needed)
@@ -210,7 +106,10 @@ def transition(
     if request.action is Action.REJECT and request.reason not in set(RejectReason):
         raise Missing("reason")
     due = due_after(
-        request.action, now, calendar, resolution_working_days=resolution_days(ticket, catalogue)
+        request.action,
+        now,
+        calendar,
+        resolution_working_days=sla.resolution_days(ticket, catalogue),
     )
     fields: dict[str, Any] = {"status": rule.target.value, "opd": opd, "updated_at": now}
     if request.action is Action.TRANSFER:
@@ -222,7 +121,7 @@ def transition(
             fields.update(paused_at=now, paused_due_at=ticket.due_at, due_at=None)
         due = None
     elif ticket.status in PAUSED_STATUSES:  # leaving a pause (resume, resolve)
-        resumed = pauses.resumed_due_at(
+        resumed = sla.resumed_due_at(
             ticket.paused_due_at,
             paused_at=ticket.paused_at or now,
             resumed_at=now,
@@ -253,8 +152,12 @@ def transition(
         due_at=ticket.due_at if due is KEEP else due,
         submitted_at=ticket.submitted_at,
     )
+    internal = note if note and not public else None
+    if request.cluster_primary:
+        together = f"Bersama kelompok, dari laporan utama {request.cluster_primary}."
+        internal = " ".join(filter(None, [internal, together]))
     # Every status change shows on the public timeline; a note only where it is an answer.
-    entry = history_entry(
+    step = Step(
         at=now,
         actor=principal.username,
         action=request.action.value,
@@ -262,30 +165,10 @@ def transition(
         to_status=rule.target,
         note=note if public else None,
         public=True,
+        internal_note=internal,
+        reason=request.reason,
     )
-    if note and not public:
-        entry["internal_note"] = note
-    if request.cluster_primary:
-        together = f"Bersama kelompok, dari laporan utama {request.cluster_primary}."
-        entry["internal_note"] = " ".join(filter(None, [entry.get("internal_note"), together]))
-    if request.reason:
-        entry["reason"] = request.reason
-    return Change(
-        set_fields=fields,
-        push={
-            "history": [entry],
-            "outbox": [
-                outbox_entry(
-                    event.envelope(
-                        ticket_id=ticket.tracking_code,
-                        producer=PRODUCER,
-                        correlation_id=ticket.correlation_id,
-                    )
-                )
-            ],
-        },
-        event=event,
-    )
+    return change(ticket, producer=PRODUCER, fields=fields, step=step, events=[event])
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:

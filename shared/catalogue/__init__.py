@@ -11,11 +11,14 @@ import re
 import time
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.mongo import Document
+from shared.documents import Document
+
+if TYPE_CHECKING:  # the store functions take a database handle; importing needs no driver
+    from pymongo.asynchronous.database import AsyncDatabase
 
 TRIASE = "TRIASE"
 LUAR_KEWENANGAN = "LUAR_KEWENANGAN"

@@ -19,6 +19,7 @@ from typing import Any
 
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
 from shared.events import Envelope, EventType
+from shared.lifecycle import statuses
 from shared.workdays import JAKARTA, WorkCalendar
 
 Document = dict[str, Any]
@@ -43,19 +44,9 @@ COUNTERS = (
     "rating_sum",
 )
 HISTOGRAMS = ("first_response", "resolution")
-OPEN_STATUSES = frozenset(
-    {
-        "submitted",
-        "triage",
-        "routed",
-        "verified",
-        "in_progress",
-        "waiting_citizen",
-        "waiting_third_party",
-    }
-)
+OPEN_STATUSES = frozenset(status.value for status in statuses.OPEN_STATUSES)
 # Open, but waiting on the reporter or another party: the deadline is paused (issue 14).
-PAUSED_STATUSES = frozenset({"waiting_citizen", "waiting_third_party"})
+PAUSED_STATUSES = frozenset(status.value for status in statuses.PAUSED_STATUSES)
 DONE_STATUSES = frozenset({"resolved", "closed"})
 # Actions that set a new deadline: a breach of the old one is no longer "open overdue".
 NEW_DEADLINE = frozenset({"transfer", "verify", "reopen", "resolve", "reject", "close"})

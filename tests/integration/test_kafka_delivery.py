@@ -17,7 +17,8 @@ from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
-from shared.tickets import Kind, Location, TicketStore
+from shared.ticket_store import TicketStore
+from shared.tickets import Kind, Location
 from shared.topics import TopicSpec
 from tests.conftest import Infra
 

@@ -68,6 +68,9 @@ def _passes(infra: Infra, db_name: str, instances: int) -> list[dict[str, int]]:
                             TicketRepository(c[db_name]),
                             WorkCalendar(),
                             contact_retention=timedelta(days=365),
+                            supporter_purge=SupporterContactPurge(
+                                c[db_name], retention=timedelta(days=365)
+                            ),
                         ).run_once(utcnow())
                         for c in clients
                     )

@@ -18,7 +18,8 @@ from shared.kafka import KafkaPublisher
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
-from shared.tickets import CHANGES_AT_ONCE, Kind, Ticket, TicketStatus, TicketStore
+from shared.ticket_store import CHANGES_AT_ONCE, TicketStore
+from shared.tickets import Kind, Ticket, TicketStatus
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -1,0 +1,83 @@
+"""What the lifecycle needs of the ticket store, and `apply`: the version-checked write with
+its retry loop, written once for every use case (and for the in-memory fake in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from shared.documents import Document
+from shared.lifecycle.changes import Change
+from shared.tickets import Ticket
+
+MAX_ATTEMPTS = 5
+
+
+class ChangedMeanwhile(Exception):
+    """The ticket kept changing under every attempt to write a change."""
+
+
+class TicketWrites(Protocol):
+    async def get(self, tracking_code: str) -> Ticket | None: ...
+
+    async def update(
+        self, ticket: Ticket, *, set_fields: Document, push: dict[str, list[Any]] | None = None
+    ) -> Ticket | None: ...
+
+
+class Tickets(TicketWrites, Protocol):
+    """A ticket store with `apply` (shared.ticket_store.TicketStore; the fake in tests)."""
+
+    async def apply(
+        self,
+        tracking_code: str,
+        make: Callable[[Ticket], Change | None],
+        *,
+        current: Ticket | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Ticket | None: ...
+
+
+async def apply(
+    tickets: TicketWrites,
+    tracking_code: str,
+    make: Callable[[Ticket], Change | None],
+    *,
+    current: Ticket | None = None,
+    attempts: int = MAX_ATTEMPTS,
+) -> Ticket | None:
+    """Make the change from the ticket as read (or `current`) and write it version-checked;
+    on a lost race read it again and make the change anew.
+
+    Returns the ticket as written; None when the ticket is gone or `make` found nothing to do
+    (returned None). `make` may raise to refuse; ChangedMeanwhile after `attempts` lost races.
+    """
+    ticket = current
+    for _ in range(attempts):
+        if ticket is None:
+            ticket = await tickets.get(tracking_code)
+            if ticket is None:
+                return None
+        made = make(ticket)
+        if made is None:
+            return None
+        updated = await tickets.update(ticket, set_fields=made.set_fields, push=made.push)
+        if updated is not None:
+            return updated
+        ticket = None
+    raise ChangedMeanwhile(tracking_code)
+
+
+class AppliesChanges:
+    """Gives a ticket store (with `get` and `update`) the method `apply`."""
+
+    async def apply(
+        self: TicketWrites,
+        tracking_code: str,
+        make: Callable[[Ticket], Change | None],
+        *,
+        current: Ticket | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Ticket | None:
+        """`apply` (above) on this store."""
+        return await apply(self, tracking_code, make, current=current, attempts=attempts)
