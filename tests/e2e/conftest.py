@@ -1,8 +1,11 @@
-"""The end-to-end suites' figures, printed at the end of the session (`make test` too)."""
+"""The end-to-end suites' figures, printed at the end of the session (`make test` too), and
+the real-browser tests' `browser` fixture (tests/e2e/browser.py)."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.e2e.browser import browser  # noqa: F401 (a fixture for the browser tests)
 
 FIGURES = pytest.StashKey[list[str]]()
 

@@ -13,36 +13,21 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pymongo import MongoClient
 from pymongo.database import Database
 
 from devstack.stack import Ports, Stack
-from devstack.tools import ROOT
 from shared.catalogue import packaged_catalogue
 from tests.conftest import Infra
+from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS
 from tests.integration.test_console import TRIAGE_ROUTING, put_ticket
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = ROOT / "var" / "screenshots"
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 DEV_ACCOUNTS = 2 + 2 * len(packaged_catalogue().opds)
 
 
@@ -79,18 +64,6 @@ def routing(infra: Infra) -> Iterator[Routing]:
         shutil.rmtree(stack.var, ignore_errors=True)
         client.drop_database(database)
         client.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

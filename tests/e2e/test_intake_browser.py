@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,33 +21,18 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    ViewportSize,
     expect,
-    sync_playwright,
 )
 from pymongo import MongoClient
 from pymongo.database import Database
 
 from devstack.stack import Ports, Stack
-from devstack.tools import ROOT
 from shared.tickets import history_entry
 from tests.conftest import Infra
+from tests.e2e.browser import PHONE, SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = ROOT / "var" / "screenshots"
-PHONE: ViewportSize = {"width": 390, "height": 844}
 CODE = re.compile(r"^LP-[2-9A-Z]{4}-[2-9A-Z]{4}$")
 DESCRIPTION = "Lampu jalan di depan pasar Ciruas mati sudah dua minggu, malam gelap sekali."
 
@@ -82,18 +66,6 @@ def intake(infra: Infra) -> Iterator[Intake]:
         shutil.rmtree(stack.var, ignore_errors=True)
         client.drop_database(database)
         client.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from shared.mongo import connect
 from shared.statistics.service import Projector
 from shared.statistics.store import StatisticsStore
 from tests.conftest import Infra
+from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS, browser
 from tests.e2e.services import intake_and_routing
-from tests.e2e.test_console_browser import DESKTOP, _sign_in
-from tests.e2e.test_intake_browser import PHONE, SCREENSHOTS, browser
+from tests.e2e.test_console_browser import _sign_in
 from tests.statistics_history import CALENDAR, History, expected, generate
 
 pytestmark = pytest.mark.e2e

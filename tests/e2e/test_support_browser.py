@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from devstack.stack import Ports
 from tests.conftest import Infra, services_stack
+from tests.e2e.browser import PHONE, SCREENSHOTS
 from tests.e2e.services import eventually
-from tests.e2e.test_intake_browser import CHROMIUM, CHROMIUM_ARGS, CODE, PHONE, SCREENSHOTS
+from tests.e2e.test_intake_browser import CODE
 
 pytestmark = pytest.mark.e2e
 
@@ -38,18 +39,6 @@ def system(infra: Infra) -> Iterator[Ports]:
         yield stack.ports
     finally:
         stack.down()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from tests.e2e.test_console_browser import (  # noqa: F401 (fixtures)
     Routing,
     _shot,
     _sign_in,
-    browser,
     desktop,
     routing,
 )
