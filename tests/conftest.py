@@ -8,6 +8,7 @@ without them, the suite starts its own through devstack, so plain `pytest` works
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -21,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, connect
 
 if TYPE_CHECKING:
-    from devstack.stack import Stack
+    from devstack.stack import Ports, Stack
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,18 @@ def services_stack(infra: Infra, name: str, **env: str) -> Stack:
             **env,
         },
     )
+
+
+@contextlib.contextmanager
+def all_services(infra: Infra, name: str, **env: str) -> Iterator[Ports]:
+    """The three services running on a `services_stack`; stopped afterwards."""
+    stack = services_stack(infra, name, **env)
+    try:
+        for component in stack.services():
+            stack.start(component)
+        yield stack.ports
+    finally:
+        stack.down()
 
 
 def start_of_a_rate_window() -> None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from devstack.stack import Ports
-from tests.conftest import Infra, services_stack
+from tests.conftest import Infra, all_services
 from tests.e2e.services import eventually
 
 pytestmark = pytest.mark.e2e
@@ -35,13 +35,8 @@ RESOLUTION = ("citizen_resolved", "supporter_resolved")
 
 @pytest.fixture(scope="module")
 def system(infra: Infra) -> Iterator[Ports]:
-    stack = services_stack(infra, "one_answer")
-    try:
-        for component in stack.services():
-            stack.start(component)
-        yield stack.ports
-    finally:
-        stack.down()
+    with all_services(infra, "one_answer") as ports:
+        yield ports
 
 
 def test_three_reports_and_a_supporter_hear_the_one_answer_once(system: Ports) -> None:

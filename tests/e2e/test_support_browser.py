@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devstack.stack import Ports
-from tests.conftest import Infra, services_stack
+from tests.conftest import Infra, all_services
 from tests.e2e.browser import PHONE, SCREENSHOTS
 from tests.e2e.services import eventually
 from tests.e2e.test_intake_browser import CODE
@@ -32,13 +32,8 @@ SUPPORTER = "wulan@example.com"
 
 @pytest.fixture(scope="module")
 def system(infra: Infra) -> Iterator[Ports]:
-    stack = services_stack(infra, "support_browser")
-    try:
-        for component in stack.services():
-            stack.start(component)
-        yield stack.ports
-    finally:
-        stack.down()
+    with all_services(infra, "support_browser") as ports:
+        yield ports
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from devstack.stack import Ports
-from tests.conftest import Infra, services_stack
+from tests.conftest import Infra, all_services
 from tests.e2e.services import eventually
 
 pytestmark = pytest.mark.e2e
@@ -17,13 +17,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def system(infra: Infra) -> Iterator[Ports]:
-    stack = services_stack(infra, "skeleton")
-    try:
-        for component in stack.services():
-            stack.start(component)
-        yield stack.ports
-    finally:
-        stack.down()
+    with all_services(infra, "skeleton") as ports:
+        yield ports
 
 
 def test_complaint_is_routed_and_notified_through_all_three_services(system: Ports) -> None:
