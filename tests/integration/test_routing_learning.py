@@ -44,6 +44,9 @@ def test_classify_is_for_admins_and_explains(api: TestClient) -> None:
     assert officer.status_code == 403
 
 
+# Retraining the model takes about 80 s on a busy two-core machine; pytest's 120 s default cut
+# it off twice under load, which is no failure of the learning.
+@pytest.mark.timeout(300)
 def test_triage_decisions_teach_the_router(api: TestClient, stored: Any) -> None:
     probe = "zorblax fizzwop kantor rusak lagi"
     before = _dry_run(api, probe)
