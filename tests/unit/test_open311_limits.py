@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from services.intake.open311 import RequestQuery, find_requests
+from services.intake.open311.api import RequestQuery, find_requests
 from services.intake.repository import TicketRepository
 from shared.tickets import Ticket
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.exceptions import RequestValidationError
 from pymongo.errors import ServerSelectionTimeoutError
 
-from services.intake import open311
-from services.intake.open311 import Open311Error, RequestForm
+from services.intake.open311 import api as open311
+from services.intake.open311.api import Open311Error, RequestForm
 from services.intake.settings import IntakeSettings, Open311Settings
 from shared.catalogue import packaged_catalogue
 from shared.errors import InvalidField, NotFound, TooManyRequests

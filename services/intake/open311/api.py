@@ -22,9 +22,10 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo.errors import ConnectionFailure
 
-from services.intake import domain, open311_xml, service
+from services.intake import domain, service
 from services.intake.api_keys import ApiKeyRepository, authenticate
 from services.intake.deps import ClientDep, IntakeDep
+from services.intake.open311 import xml
 from services.intake.repository import TicketRepository
 from services.intake.schemas import ComplaintIn
 from services.intake.settings import IntakeSettings
@@ -733,11 +734,7 @@ def respond(
         body: Any = data.model_dump(mode="json", exclude_unset=exclude_unset)
     else:
         body = [item.model_dump(mode="json", exclude_unset=exclude_unset) for item in data]
-    text = (
-        json.dumps(body, ensure_ascii=False)
-        if fmt is Format.JSON
-        else open311_xml.render(root, body)
-    )
+    text = json.dumps(body, ensure_ascii=False) if fmt is Format.JSON else xml.render(root, body)
     return Response(
         text.encode(), status_code=status_code, media_type=MEDIA_TYPES[fmt], headers=headers
     )
