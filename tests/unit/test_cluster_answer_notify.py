@@ -12,9 +12,9 @@ import pytest
 
 from services.notify import domain
 from services.notify.domain import Contact, Recipient, Status
+from services.notify.notifier import Notifier, NotifyConfig
 from services.notify.rendering import Links, Renderer, TicketFacts
 from services.notify.repository import TicketView
-from services.notify.service import Notifier, NotifyConfig
 from shared.events import ClusterAnswer, Envelope, TicketCommented, TicketTransitioned
 from shared.mongo import Document
 

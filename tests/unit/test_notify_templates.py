@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notify import domain, service
+from services.notify import domain, previews
 from services.notify.domain import Notice
 from services.notify.rendering import (
     LANGUAGES,
@@ -170,11 +170,11 @@ def test_an_unknown_language_falls_back_to_indonesian(renderer: Renderer) -> Non
     assert fr == id_
 
 
-@pytest.mark.parametrize("event_type", [*service.PREVIEW_SAMPLES, "digest"])
+@pytest.mark.parametrize("event_type", [*previews.PREVIEW_SAMPLES, "digest"])
 @pytest.mark.parametrize("channel", ["email", "whatsapp", "sms", "webhook"])
 def test_every_event_type_has_a_preview(renderer: Renderer, event_type: str, channel: str) -> None:
     for lang in LANGUAGES:
-        items = service.preview(
+        items = previews.preview(
             renderer=renderer,
             event_type=event_type,
             lang=lang,
@@ -188,8 +188,8 @@ def test_every_event_type_has_a_preview(renderer: Renderer, event_type: str, cha
 
 def test_previews_cover_every_template(renderer: Renderer) -> None:
     seen = set()
-    for event_type in [*service.PREVIEW_SAMPLES, "digest"]:
-        for item in service.preview(
+    for event_type in [*previews.PREVIEW_SAMPLES, "digest"]:
+        for item in previews.preview(
             renderer=renderer,
             event_type=event_type,
             lang="id",
