@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing import domain
 from services.routing.classification.router import Candidate, Classification
 from shared.tickets import (
@@ -47,7 +47,7 @@ NAMES = {"DLH": "Dinas Lingkungan Hidup", "SATPOLPP": "Satuan Polisi Pamong Praj
 
 
 def ticket(source: str = "whatsapp", **fields: object) -> Ticket:
-    stored, _ = intake_domain.new_ticket(
+    stored, _ = complaints.new_ticket(
         tracking_code="LP-AAAA-BBBB",
         reply_token="t",
         now=NOW,

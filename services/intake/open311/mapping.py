@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from services.intake import domain
+from services.intake import complaints
 from services.intake.open311.errors import Open311Error, describe_errors
 from services.intake.open311.schemas import (
     AttributeOut,
@@ -472,7 +472,7 @@ def request_query(
     limit = settings.open311.max_requests
     ids = split_values(service_request_id)
     if ids:
-        codes = list(dict.fromkeys(domain.normalise_tracking_code(i) for i in ids))
+        codes = list(dict.fromkeys(complaints.normalise_tracking_code(i) for i in ids))
         return RequestQuery(limit=limit, ids=codes[:limit])
     categories = split_values(service_code)
     unknown = [c for c in categories if catalogue.category(c) is None]

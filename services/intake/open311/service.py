@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.intake import domain
+from services.intake import complaints
 from services.intake import service as intake
 from services.intake.api_keys import ApiKeyRepository, authenticate
 from services.intake.open311 import mapping
@@ -137,7 +137,7 @@ async def resolve_token(ctx: IntakeContext, *, token: str, jurisdiction_id: str 
 
 
 async def _ticket(tickets: TicketRepository, raw_id: str) -> Ticket:
-    ticket = await tickets.get(domain.normalise_tracking_code(raw_id))
+    ticket = await tickets.get(complaints.normalise_tracking_code(raw_id))
     if ticket is None:
         raise Open311Error(
             404, f"service_request_id {raw_id} tidak ditemukan. (Request not found.)"
