@@ -30,7 +30,7 @@ DOMAIN = [
         f"services.intake.chat.{m}"
         for m in ("dialogue", "model", "draft", "lexicon", "places", "replies")
     ),
-    "services.routing.domain",
+    "services.routing.decisions",
     "services.notify.domain",
 ]
 PURE = sorted(
