@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify import domain, previews, service
+from services.notify import previews, recipients, service
 from services.notify.rendering import Renderer
 from services.notify.repository import DeliveryRepository, DigestRepository
 from shared.auth import CurrentPrincipal, Principal, Role, principal_of_account
@@ -163,7 +163,7 @@ async def list_rules(_: Admin) -> RuleList:
                 template=r.template,
                 digestible=r.digestible,
             )
-            for r in domain.RULES
+            for r in recipients.RULES
         ]
     )
 

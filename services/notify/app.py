@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.notify import domain
+from services.notify import recipients
 from services.notify.api import router
 from services.notify.channels import build_channels
 from services.notify.digests import DigestBuilder
@@ -170,7 +170,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             while True:
                 cutoff = utcnow() - timedelta(days=settings.contact_retention_days)
                 with contextlib.suppress(PyMongoError):
-                    await anonymise_deliveries(db, before=cutoff, mask=domain.mask, pause_s=1.0)
+                    await anonymise_deliveries(db, before=cutoff, mask=recipients.mask, pause_s=1.0)
                     await anonymise_digest_items(db, before=cutoff)
                 await asyncio.sleep(3600)
 

@@ -9,10 +9,10 @@ from datetime import datetime
 
 from pymongo.errors import PyMongoError
 
-from services.notify import domain, metrics
+from services.notify import metrics, recipients
 from services.notify.dispatch import Clock, Dispatcher, delivery_record
-from services.notify.domain import Notice, Recipient
 from services.notify.notifier import NotifyConfig
+from services.notify.recipients import Notice, Recipient
 from services.notify.rendering import DigestLine, Renderer, TicketFacts
 from services.notify.repository import DeliveryRepository, DigestRepository, StaffDirectory
 from shared.events import utcnow
@@ -49,7 +49,9 @@ class DigestBuilder:
     async def build_due(self) -> int:
         """Build and send the digests whose hour has come; returns how many were built."""
         now = self._clock()
-        day = domain.latest_due_digest_day(now, hour=self._config.digest_hour, tz=self._config.tz)
+        day = recipients.latest_due_digest_day(
+            now, hour=self._config.digest_hour, tz=self._config.tz
+        )
         built = 0
         for username in await self._digests.waiting_usernames(day.isoformat()):
             built += await self._build(username, day.isoformat(), now)
@@ -59,7 +61,7 @@ class DigestBuilder:
         waiting = await self._digests.waiting(username, day)
         if not waiting:
             return 0
-        digest_id = domain.digest_event_id(username, datetime.fromisoformat(day).date())
+        digest_id = recipients.digest_event_id(username, datetime.fromisoformat(day).date())
         frozen = await self._digests.freeze(
             {
                 "_id": digest_id,
@@ -73,14 +75,14 @@ class DigestBuilder:
         items = await self._digests.items(item_ids)
         contact = await self._staff.member(username)
         lang = contact.lang if contact else self._config.default_lang
-        recipients = domain.channels_for(contact, self._config.enabled) if contact else []
-        if not recipients:
+        targets = recipients.channels_for(contact, self._config.enabled) if contact else []
+        if not targets:
             opd = await self._staff.opd_of(username)
-            recipients = [
+            targets = [
                 Recipient(
                     key=f"user:{username}",
                     kind="officer",
-                    channel=domain.Channel.LOG,
+                    channel=recipients.Channel.LOG,
                     address=f"opd:{opd or '-'}",
                     lang=lang,
                 )
@@ -91,9 +93,9 @@ class DigestBuilder:
         lines = [DigestLine(i["tracking_code"], i["line"], i["url"]) for i in items]
         lease = self._dispatcher.lease(now)
         held = []
-        for recipient in recipients:
+        for recipient in targets:
             rendered = self._renderer.render(
-                domain.DIGEST_TEMPLATE,
+                recipients.DIGEST_TEMPLATE,
                 lang=recipient.lang,
                 channel=recipient.channel,
                 context=self._renderer.context(
@@ -101,10 +103,10 @@ class DigestBuilder:
                 ),
             )
             record = delivery_record(
-                key=domain.delivery_key(digest_id, recipient),
+                key=recipients.delivery_key(digest_id, recipient),
                 notice=notice,
                 recipient=recipient,
-                template=domain.DIGEST_TEMPLATE,
+                template=recipients.DIGEST_TEMPLATE,
                 content={"subject": rendered.subject, "text": rendered.text, "html": rendered.html},
                 now=now,
                 lease=lease,

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
-from services.notify import domain, metrics
+from services.notify import metrics, recipients
 from services.notify.channels import Channel, DeliveryFailed, OutboundMessage, send_within_limits
-from services.notify.domain import Notice, Recipient, Status
+from services.notify.recipients import Notice, Recipient, Status
 from services.notify.repository import DeliveryRepository
 from services.notify.settings import NotifySettings
 from shared import correlation, topics
@@ -66,7 +66,7 @@ def dead_letter_body(record: Document) -> dict[str, Any]:
         "event_type": record.get("event_type"),
         "tracking_code": record.get("tracking_code"),
         "channel": record.get("channel"),
-        "recipient": domain.mask(str(record.get("recipient", ""))),
+        "recipient": recipients.mask(str(record.get("recipient", ""))),
         "recipient_kind": record.get("recipient_kind"),
         "attempts": record.get("attempts", 0),
         "error": record.get("last_error"),
@@ -198,14 +198,14 @@ class Dispatcher:
             record["_id"],
             record.get("tracking_code"),
             name,
-            domain.mask(message.address),
+            recipients.mask(message.address),
         )
         return Status.SENT
 
     async def _failed(self, record: Document, reason: str, *, permanent: bool) -> Status:
         now = self._clock()
         name = str(record["channel"])
-        outcome = domain.after_failure(
+        outcome = recipients.after_failure(
             attempts=int(record.get("attempts", 1)),
             permanent=permanent,
             now=now,
@@ -348,7 +348,7 @@ def delivery_record(
         "event_type": notice.event_type,
         "tracking_code": notice.tracking_code,
         "template": template,
-        "transition": domain.transition_of(notice),
+        "transition": recipients.transition_of(notice),
         "lang": recipient.lang,
         "recipient_kind": recipient.kind,
         "recipient_key": recipient.key,

@@ -1,4 +1,4 @@
-"""From events to deliveries: the Notifier finds who hears of a ticket event (`domain.RULES`),
+"""From events to deliveries: the Notifier finds who hears of a ticket event (`recipients.RULES`),
 renders each message and writes every delivery record before the Dispatcher sends it once;
 ChatReplies does the same for the replies of intake's chat conversations."""
 
@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.notify import domain
+from services.notify import recipients
 from services.notify.dispatch import Clock, Dispatcher, delivery_record
-from services.notify.domain import Audience, Contact, Notice, Recipient, Rule, Status
+from services.notify.recipients import Audience, Contact, Notice, Recipient, Rule, Status
 from services.notify.rendering import Renderer, TicketFacts, for_sms
 from services.notify.repository import (
     ChatDirectory,
@@ -62,7 +62,7 @@ class NotifyConfig:
 
 
 class Notifier:
-    """Handles one event: finds who hears of it (`domain.RULES`), renders each message, writes
+    """Handles one event: finds who hears of it (`recipients.RULES`), renders each message, writes
     every delivery record first, then sends the new ones once."""
 
     def __init__(
@@ -92,14 +92,14 @@ class Notifier:
 
     async def handle(self, envelope: Envelope) -> int:
         """Returns how many messages went out now (a replay sends none)."""
-        notice = domain.notice_from(envelope)
-        rules = domain.rules_for(notice)
+        notice = recipients.notice_from(envelope)
+        rules = recipients.rules_for(notice)
         targets = [t for t in self._config.webhooks if t.wants(notice.event_type)]
         if not rules and not targets:
             return 0
         ticket = await self._tickets.read(notice.tracking_code)
         # Text quoted to citizens and other systems comes from the stored ticket only.
-        note = domain.stored_note(notice, ticket.history, ticket.comments) if ticket else None
+        note = recipients.stored_note(notice, ticket.history, ticket.comments) if ticket else None
         notice = dataclasses.replace(notice, note=note)
         if ticket is not None and ticket.synthetic:
             return 0  # the canary's complaint: measured by routing, heard of by nobody
@@ -130,11 +130,11 @@ class Notifier:
                     "text": rendered.text,
                     "html": rendered.html,
                 }
-                if recipient.channel == domain.Channel.WHATSAPP:
+                if recipient.channel == recipients.Channel.WHATSAPP:
                     content["data"] = _whatsapp_extras(rule, notice, recipient, ticket)
-                key = domain.delivery_key(notice.event_id, recipient)
+                key = recipients.delivery_key(notice.event_id, recipient)
                 if notice.answer_id and rule.audience in (Audience.CITIZEN, Audience.SUPPORTERS):
-                    key = domain.answer_delivery_key(
+                    key = recipients.answer_delivery_key(
                         notice.answer_id, recipient, secret=self._config.address_secret
                     )
                 records.append(
@@ -150,17 +150,17 @@ class Notifier:
                 )
         confidential = ticket.facts.confidential if ticket else True
         for target in targets:
-            recipient = domain.webhook_recipient(target.name)
+            recipient = recipients.webhook_recipient(target.name)
             records.append(
                 delivery_record(
-                    key=domain.delivery_key(notice.event_id, recipient),
+                    key=recipients.delivery_key(notice.event_id, recipient),
                     notice=notice,
                     recipient=recipient,
                     template="webhook",
                     content={
                         "subject": f"{notice.event_type} {notice.tracking_code}",
                         "text": "",
-                        "data": domain.webhook_body(notice, confidential=confidential),
+                        "data": recipients.webhook_body(notice, confidential=confidential),
                     },
                     now=now,
                     lease=lease,
@@ -190,14 +190,16 @@ class Notifier:
         found: list[Recipient] = []
         reached = False
         for contact in await self._audience(rule.audience, notice, ticket):
-            on = domain.channels_for(contact, self._config.enabled)
+            on = recipients.channels_for(contact, self._config.enabled)
             reached = reached or bool(on)
             if on and rule.digestible and contact.digest:
                 await self._queue_for_digest(contact, rule, notice, context(contact.lang), now)
                 continue
             found.extend(on)
         if not reached and rule.audience not in (Audience.CITIZEN, Audience.SUPPORTERS):
-            found.append(domain.unreachable(rule.audience, notice.opd, self._config.default_lang))
+            found.append(
+                recipients.unreachable(rule.audience, notice.opd, self._config.default_lang)
+            )
         return found
 
     async def _audience(
@@ -222,7 +224,7 @@ class Notifier:
             supporters = await self._supporters.of(notice.tracking_code)
             if notice.answer_id and supporters:
                 reporters = await self._tickets.reporter_addresses(notice.answer_members)
-                supporters = domain.not_reporters(supporters, reporters)
+                supporters = recipients.not_reporters(supporters, reporters)
             return supporters
         if audience is Audience.ADMINS:
             return await self._staff.members(role="admin")
@@ -235,19 +237,19 @@ class Notifier:
     ) -> None:
         username = contact.key.removeprefix("user:")
         line = self._renderer.render(
-            rule.template, lang=contact.lang, channel=domain.Channel.LOG, context=context
+            rule.template, lang=contact.lang, channel=recipients.Channel.LOG, context=context
         ).subject
-        day = domain.digest_day(now, hour=self._config.digest_hour, tz=self._config.tz)
+        day = recipients.digest_day(now, hour=self._config.digest_hour, tz=self._config.tz)
         await self._digests.add_item(
             {
-                "_id": domain.digest_item_key(notice.event_id, username),
+                "_id": recipients.digest_item_key(notice.event_id, username),
                 "username": username,
                 "day": day.isoformat(),
                 "event_id": notice.event_id,
                 "event_type": notice.event_type,
                 "tracking_code": notice.tracking_code,
                 "template": rule.template,
-                "transition": domain.transition_of(notice),
+                "transition": recipients.transition_of(notice),
                 "line": line,
                 "url": str(context["console_url"]),
                 "created_at": now,
@@ -264,8 +266,8 @@ def _whatsapp_extras(
     citizen = recipient.kind == "citizen" and ticket is not None
     buttons = None
     if rule.template == CHOICE_TEMPLATE:
-        buttons = domain.choice_buttons(notice.payload.get("candidates") or ())
-    return domain.whatsapp_extras(
+        buttons = recipients.choice_buttons(notice.payload.get("candidates") or ())
+    return recipients.whatsapp_extras(
         last_inbound_at=ticket.last_inbound_at if citizen and ticket else None, buttons=buttons
     )
 
@@ -297,10 +299,10 @@ class ChatReplies:
         recipient = Recipient(
             key="citizen", kind="citizen", channel=message.channel, address=message.phone
         )
-        text = for_sms(message.text) if message.channel == domain.Channel.SMS else message.text
+        text = for_sms(message.text) if message.channel == recipients.Channel.SMS else message.text
         content: Document = {"subject": CHAT_REPLY_SUBJECT, "text": text}
-        if message.channel == domain.Channel.WHATSAPP:
-            content["data"] = domain.whatsapp_extras(
+        if message.channel == recipients.Channel.WHATSAPP:
+            content["data"] = recipients.whatsapp_extras(
                 last_inbound_at=message.last_inbound_at, buttons=message.buttons
             )
         notice = Notice(
@@ -311,7 +313,7 @@ class ChatReplies:
         )
         now = self._clock()
         record = delivery_record(
-            key=domain.delivery_key(envelope.event_id, recipient),
+            key=recipients.delivery_key(envelope.event_id, recipient),
             notice=notice,
             recipient=recipient,
             template=CHAT_REPLY_TEMPLATE,

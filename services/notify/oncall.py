@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify.dispatch import Dispatcher
-from services.notify.domain import Status
+from services.notify.recipients import Status
 from services.notify.repository import DeliveryRepository
 from services.notify.settings import OncallSettings
 from shared import correlation

@@ -7,9 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from services.notify import domain
+from services.notify import recipients
 from services.notify.digests import DIGEST_EVENT_TYPE
-from services.notify.domain import Notice
+from services.notify.recipients import Notice
 from services.notify.rendering import DigestLine, Renderer, TicketFacts
 from shared.errors import NotFound
 from shared.events import Envelope, EventType, utcnow
@@ -107,9 +107,9 @@ def preview(
             notice, lang=lang, facts=TicketFacts(), opd_names=opd_names, items=lines
         )
         rendered = renderer.render(
-            domain.DIGEST_TEMPLATE, lang=lang, channel=channel, context=context
+            recipients.DIGEST_TEMPLATE, lang=lang, channel=channel, context=context
         )
-        return [_preview_item(domain.DIGEST_TEMPLATE, "officer", None, rendered)]
+        return [_preview_item(recipients.DIGEST_TEMPLATE, "officer", None, rendered)]
     samples = PREVIEW_SAMPLES.get(event_type)
     if samples is None:
         raise NotFound(f"Jenis peristiwa tidak dikenal: {event_type}. (Unknown event type.)")
@@ -123,10 +123,10 @@ def preview(
             producer="notify",
             payload=payload,
         )
-        notice = domain.notice_from(envelope)
+        notice = recipients.notice_from(envelope)
         variant = notice.action
-        if channel == domain.Channel.WEBHOOK:
-            body = domain.webhook_body(notice, confidential=False)
+        if channel == recipients.Channel.WEBHOOK:
+            body = recipients.webhook_body(notice, confidential=False)
             items.append(
                 {
                     "template": "webhook",
@@ -139,7 +139,7 @@ def preview(
             )
             continue
         context = renderer.context(notice, lang=lang, facts=PREVIEW_FACTS, opd_names=opd_names)
-        for rule in domain.rules_for(notice):
+        for rule in recipients.rules_for(notice):
             if audience and rule.audience.value != audience:
                 continue
             rendered = renderer.render(rule.template, lang=lang, channel=channel, context=context)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.notify import domain
-from services.notify.domain import Status
+from services.notify import recipients
+from services.notify.recipients import Status
 from services.notify.repository import DeliveryRepository, DigestRepository
 from shared.mongo import Document
 
@@ -21,7 +21,7 @@ def public_record(record: Document) -> Document:
         "transition": record.get("transition"),
         "tracking_code": record["tracking_code"],
         "channel": record["channel"],
-        "recipient": domain.mask(record["recipient"]),
+        "recipient": recipients.mask(record["recipient"]),
         "recipient_kind": record.get("recipient_kind"),
         "status": record["status"],
         "attempts": record.get("attempts", 0),
@@ -34,7 +34,7 @@ def public_record(record: Document) -> Document:
 
 
 def _digest_entry(item: Document, statuses: Sequence[str]) -> Document:
-    status = domain.digest_status(statuses) if item.get("digest_id") else Status.PENDING
+    status = recipients.digest_status(statuses) if item.get("digest_id") else Status.PENDING
     return {
         "event_id": item["event_id"],
         "event_type": item["event_type"],
