@@ -30,6 +30,7 @@ DOMAIN = [
         f"services.intake.chat.{m}"
         for m in ("dialogue", "model", "draft", "lexicon", "places", "replies")
     ),
+    *(f"services.intake.open311.{m}" for m in ("mapping", "schemas", "errors", "xml")),
     "services.routing.decisions",
     "services.notify.recipients",
 ]

@@ -9,7 +9,7 @@ import pytest
 from fastapi.exceptions import RequestValidationError
 from pymongo.errors import ServerSelectionTimeoutError
 
-from services.intake.open311 import api, errors, mapping, schemas
+from services.intake.open311 import api, mapping, schemas
 from services.intake.open311.errors import Open311Error
 from services.intake.open311.schemas import RequestForm
 from services.intake.settings import IntakeSettings, Open311Settings
@@ -446,12 +446,12 @@ def test_all_problems_are_reported_together() -> None:
 
 
 def test_use_case_errors_become_the_specs_errors() -> None:
-    invalid = errors.open311_error(InvalidField(("body", "location", "lon"), "Di luar wilayah."))
+    invalid = api.open311_error(InvalidField(("body", "location", "lon"), "Di luar wilayah."))
     assert (invalid.status, invalid.descriptions) == (400, ("long: Di luar wilayah.",))
-    limited = errors.open311_error(TooManyRequests("Terlalu banyak.", headers={"Retry-After": "7"}))
+    limited = api.open311_error(TooManyRequests("Terlalu banyak.", headers={"Retry-After": "7"}))
     assert (limited.status, limited.headers) == (429, {"Retry-After": "7"})
-    assert errors.open311_error(NotFound("Tidak ada.")).status == 404
-    down = errors.open311_error(ServerSelectionTimeoutError("no server"))
+    assert api.open311_error(NotFound("Tidak ada.")).status == 404
+    down = api.open311_error(ServerSelectionTimeoutError("no server"))
     assert down.status == 503 and down.headers == {"Retry-After": "5"}
 
 
@@ -459,9 +459,9 @@ def test_an_unknown_format_is_404_and_other_argument_errors_400() -> None:
     bad_format = RequestValidationError(
         [{"loc": ("path", "format"), "msg": "Input should be 'json' or 'xml'", "type": "enum"}]
     )
-    assert errors.open311_error(bad_format).status == 404
+    assert api.open311_error(bad_format).status == 404
     other = RequestValidationError([{"loc": ("query", "status"), "msg": "bad", "type": "x"}])
-    assert errors.open311_error(other).descriptions == ("status: bad",)
+    assert api.open311_error(other).descriptions == ("status: bad",)
 
 
 def test_answers_are_xml_unless_json_is_asked_for() -> None:

@@ -21,7 +21,7 @@ from pymongo.errors import ConnectionFailure
 from services.intake.api_keys import ApiKeyRepository
 from services.intake.deps import ClientDep, IntakeDep
 from services.intake.open311 import service, xml
-from services.intake.open311.errors import Open311Error, open311_error
+from services.intake.open311.errors import Open311Error, describe_errors
 from services.intake.open311.mapping import PREFIX, discovery
 from services.intake.open311.schemas import (
     MEDIA_TYPES,
@@ -35,7 +35,7 @@ from services.intake.open311.schemas import (
     ServiceRequestOut,
     TokenOut,
 )
-from shared.errors import AppError
+from shared.errors import DATABASE_UNAVAILABLE, AppError
 from shared.events import utcnow
 
 
@@ -62,6 +62,28 @@ def respond(
     return Response(
         text.encode(), status_code=status_code, media_type=MEDIA_TYPES[fmt], headers=headers
     )
+
+
+Failure = Open311Error | RequestValidationError | AppError | ConnectionFailure
+
+
+def open311_error(exc: Failure) -> Open311Error:
+    """A failure of a call as the spec's error: its status, and each problem described."""
+    if isinstance(exc, Open311Error):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        errors = list(exc.errors())
+        if any(tuple(e["loc"]) == ("path", "format") for e in errors):
+            return Open311Error(
+                404, "Format tidak dikenal; pakai .json atau .xml. (Use .json or .xml.)"
+            )
+        return Open311Error(400, *describe_errors(errors))
+    if isinstance(exc, AppError):
+        if isinstance(exc.detail, list):  # InvalidField: a 422 elsewhere, the spec's 400 here
+            return Open311Error(400, *describe_errors(exc.detail))
+        status = 400 if exc.status_code == 422 else exc.status_code
+        return Open311Error(status, str(exc.detail), headers=exc.headers)
+    return Open311Error(503, DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})
 
 
 def error_response(fmt: Format, error: Open311Error) -> Response:

@@ -1,14 +1,10 @@
-"""Open311's errors: the spec's `code`/`description` list, and every failure translated to it."""
+"""Open311's errors: the spec's `code`/`description` list under one HTTP status, and the spec's
+names of the fields a validation error points at. Pure; api.py translates other failures."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-
-from fastapi.exceptions import RequestValidationError
-from pymongo.errors import ConnectionFailure
-
-from shared.errors import DATABASE_UNAVAILABLE, AppError
 
 
 class Open311Error(Exception):
@@ -49,25 +45,3 @@ def form_field(loc: Sequence[str | int]) -> str:
 def describe_errors(errors: Sequence[Any]) -> list[str]:
     """pydantic's/FastAPI's error entries (`loc`, `msg`) as `field: message` lines."""
     return [f"{form_field(e['loc'])}: {e['msg']}" for e in errors]
-
-
-Failure = Open311Error | RequestValidationError | AppError | ConnectionFailure
-
-
-def open311_error(exc: Failure) -> Open311Error:
-    """A failure of a call as the spec's error: its status, and each problem described."""
-    if isinstance(exc, Open311Error):
-        return exc
-    if isinstance(exc, RequestValidationError):
-        errors = list(exc.errors())
-        if any(tuple(e["loc"]) == ("path", "format") for e in errors):
-            return Open311Error(
-                404, "Format tidak dikenal; pakai .json atau .xml. (Use .json or .xml.)"
-            )
-        return Open311Error(400, *describe_errors(errors))
-    if isinstance(exc, AppError):
-        if isinstance(exc.detail, list):  # InvalidField: a 422 elsewhere, the spec's 400 here
-            return Open311Error(400, *describe_errors(exc.detail))
-        status = 400 if exc.status_code == 422 else exc.status_code
-        return Open311Error(status, str(exc.detail), headers=exc.headers)
-    return Open311Error(503, DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})

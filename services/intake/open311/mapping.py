@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -24,12 +24,14 @@ from services.intake.open311.schemas import (
     ServiceRequestOut,
 )
 from services.intake.schemas import ComplaintIn
-from services.intake.settings import IntakeSettings
 from shared import publication
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, Category
 from shared.lifecycle import statuses
 from shared.tickets import Ticket, TicketStatus
 from shared.workdays import JAKARTA
+
+if TYPE_CHECKING:  # settings load the Kafka client; the mapping only reads their values
+    from services.intake.settings import IntakeSettings
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
