@@ -3,10 +3,12 @@ deadline scheduler's and housekeeping's passes and routing a submitted ticket, i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.routing import service
 from services.routing.deadlines import DeadlineScheduler
@@ -235,3 +237,28 @@ async def test_routing_decides_again_after_a_lost_race_and_a_vanished_ticket_is_
         calendar=CALENDAR,
     )
     assert gone is False
+
+
+def _skipped(step: str) -> float:
+    found = REGISTRY.get_sample_value("pengaduan_deadline_tickets_skipped_total", {"step": step})
+    return found or 0.0
+
+
+async def test_housekeeping_skips_a_malformed_ticket_reports_it_once_and_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reporter = Reporter(name="Siti", email="siti@example.org")
+    broken = a_ticket(S.CLOSED, "LP-BROK-ENNN", reporter=reporter)
+    tickets = InMemoryTickets(broken, a_ticket(S.CLOSED, "LP-OLDD-AAAA", reporter=reporter))
+    tickets.docs["LP-BROK-ENNN"]["kind"] = "bukan-jenis"
+    chores = _housekeeping(tickets, contact_retention=timedelta(days=10))
+    before = _skipped("purge")
+    with caplog.at_level(logging.ERROR, logger="services.routing.housekeeping"):
+        done = await chores.purge_contacts(NOW)
+        again = await chores.purge_contacts(NOW)
+    assert (done, again) == (1, 0)
+    assert tickets.stored("LP-OLDD-AAAA")["reporter"] is None
+    assert _skipped("purge") - before == 2, "counted on both passes"
+    assert [m for m in caplog.messages if "is invalid" in m] == [
+        "housekeeping pass: ticket LP-BROK-ENNN is invalid (ValidationError); skipped"
+    ], "reported once"
