@@ -50,7 +50,7 @@ from bench.lists import Generator
 from bench.lists import ensure_indexes as ensure_ticket_indexes
 from devstack.stack import Component, Ports, Stack, free_port, http_ok
 from devstack.tools import ROOT
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing.classification.examples import original_examples as packaged_examples
 from shared import topics
 from shared.events import EventType, utcnow
@@ -577,8 +577,8 @@ def seed_tickets(n: int) -> tuple[list[Document], list[bytes]]:
     docs, events = [], []
     for i in range(n):
         example = rng.choice(examples)
-        ticket, event = intake_domain.new_ticket(
-            tracking_code=intake_domain.new_tracking_code("LP"),
+        ticket, event = complaints.new_ticket(
+            tracking_code=complaints.new_tracking_code("LP"),
             reply_token=f"token-{i}",
             now=now,
             correlation_id=uuid.uuid4().hex,

@@ -35,8 +35,8 @@ from aiokafka.protocol.types import (
 )
 
 from devstack import tools
+from devstack.kafka_node import KafkaNode
 from devstack.stack import Component, Ports, Stack, free_ports, new_cluster_id, port_open
-from devstack.tools import ROOT
 from shared import topics
 from shared.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
 
@@ -215,65 +215,31 @@ class SecuredKafka:
             "org.apache.kafka.common.security.scram.ScramLoginModule required "
             f'username="admin" password="{self.admin_password}";'
         )
-        config.write_text(
-            "\n".join(
-                [
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=SASL_PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{self.port}",
-                    "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,"
-                    "CONTROLLER:PLAINTEXT",
-                    "inter.broker.listener.name=SASL_PLAINTEXT",
-                    f"sasl.enabled.mechanisms={MECHANISM.value}",
-                    f"sasl.mechanism.inter.broker.protocol={MECHANISM.value}",
-                    f"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={jaas}",
-                    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                    "allow.everyone.if.no.acl.found=false",
-                    # The broker's own principal, and the controller listener's (loopback,
-                    # unauthenticated here; production secures it too).
-                    "super.users=User:admin;User:ANONYMOUS",
-                    f"log.dirs={data}",
-                    "num.partitions=3",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=3",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    "auto.create.topics.enable=false",
-                    "",
-                ]
-            )
+        node = KafkaNode(
+            port=self.port,
+            controller_port=self.controller_port,
+            data=data,
+            protocol=SecurityProtocol.SASL_PLAINTEXT.value,
+            offsets_partitions=3,
+            heap="384m",
+            extra=[
+                f"sasl.enabled.mechanisms={MECHANISM.value}",
+                f"sasl.mechanism.inter.broker.protocol={MECHANISM.value}",
+                f"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={jaas}",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found=false",
+                # The broker's own principal, and the controller listener's (loopback,
+                # unauthenticated here; production secures it too).
+                "super.users=User:admin;User:ANONYMOUS",
+            ],
         )
-        java = [
-            "java",
-            "-Xms128m",
-            "-Xmx384m",
-            "-XX:+UseG1GC",
-            f"-Dlog4j2.configurationFile={ROOT / 'deploy' / 'local' / 'log4j2.properties'}",
-            "-cp",
-            f"{libs}/*",
-        ]
+        config.write_text(node.properties())
         scram = [
             arg
             for user, password in {"admin": self.admin_password, **self.users}.items()
             for arg in ("--add-scram", f"{MECHANISM.value}=[name={user},password={password}]")
         ]
-        format_argv = [
-            *java,
-            "kafka.tools.StorageTool",
-            "format",
-            "-t",
-            new_cluster_id(),
-            "-c",
-            str(config),
-            *scram,
-        ]
+        format_argv = node.format_argv(libs, config, new_cluster_id(), extra=scram)
         shutil.rmtree(data, ignore_errors=True)  # fresh: the credentials are this run's
         log = self.stack.var / "kafka-sasl" / "format.log"
         with log.open("wb") as out:
@@ -281,7 +247,7 @@ class SecuredKafka:
         self.stack.start(
             Component(
                 name="kafka-sasl",
-                argv=[*java, "kafka.Kafka", str(config)],
+                argv=node.server_argv(libs, config),
                 ready=self._answers,
                 ready_timeout_s=120.0,
                 stop_timeout_s=30.0,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import postgres, tools
+from devstack.kafka_node import KafkaNode
 from devstack.sink import DEV_WEBHOOK_SECRET
 from devstack.tools import ROOT, say
 from services.intake.settings import DEV_WHATSAPP_APP_SECRET
@@ -416,52 +417,20 @@ class Stack:
         data = self.var / "kafka" / "data"
         config = self.var / "kafka" / "server.properties"
         config.parent.mkdir(parents=True, exist_ok=True)
-        p = self.ports
-        config.write_text(
-            "\n".join(
-                [
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{p.kafka_controller}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{p.kafka},CONTROLLER://127.0.0.1:{p.kafka_controller}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{p.kafka}",
-                    "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    f"log.dirs={data}",
-                    "num.partitions=3",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    "auto.create.topics.enable=false",
-                    "",
-                ]
-            )
+        node = KafkaNode(
+            port=self.ports.kafka, controller_port=self.ports.kafka_controller, data=data
         )
-        java = [
-            "java",
-            "-Xms128m",
-            "-Xmx512m",
-            "-XX:+UseG1GC",
-            f"-Dlog4j2.configurationFile={ROOT / 'deploy' / 'local' / 'log4j2.properties'}",
-            "-cp",
-            f"{libs}/*",
-        ]
+        config.write_text(node.properties())
         if not (data / "meta.properties").exists():
-            cluster_id = new_cluster_id()
             say("formatting Kafka storage (KRaft) ...")
             subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+                node.format_argv(libs, config, new_cluster_id()),
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
         return Component(
             name="kafka",
-            argv=[*java, "kafka.Kafka", str(config)],
+            argv=node.server_argv(libs, config),
             ready=lambda: kafka_ready(self.kafka_bootstrap),
             stop_timeout_s=30.0,
         )

@@ -21,7 +21,7 @@ from services.intake.chat.api import router as chat_router
 from services.intake.chat.media import GraphMedia
 from services.intake.chat.repository import ConversationRepository
 from services.intake.chat.service import ChatContext
-from services.intake.open311 import router as open311_router
+from services.intake.open311.api import router as open311_router
 from services.intake.photos import PhotoGate
 from services.intake.ratelimit import AddressLimiter
 from services.intake.repository import (

@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from services.intake import domain, metrics, sealing
+from services.intake import complaints, metrics, sealing
 from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
 from services.intake.ratelimit import AddressLimiter
 from services.intake.repository import (
@@ -156,22 +156,22 @@ async def submit_complaint(
     )
     now = utcnow()
     answer: dict[str, Any] = {
-        "tracking_code": domain.new_tracking_code(ctx.settings.tracking_prefix),
+        "tracking_code": complaints.new_tracking_code(ctx.settings.tracking_prefix),
         "status": "submitted",
         "submitted_at": now,
-        "reply_token": domain.new_reply_token(),
+        "reply_token": complaints.new_reply_token(),
     }
     if idempotency_key is not None:
         answer = await _claim_idempotency_key(ctx, idempotency_key, complaint, answer, now)
     reporter = (
         Reporter.model_validate(complaint.reporter.model_dump()) if complaint.reporter else None
     )
-    dup_key = domain.duplicate_key(
+    dup_key = complaints.duplicate_key(
         complaint.description, reporter, client, anonymous=complaint.anonymous
     )
     earlier = await _earlier_twin(ctx, dup_key, answer["tracking_code"], now)
     for attempt in range(3):
-        ticket, _ = domain.new_ticket(
+        ticket, _ = complaints.new_ticket(
             tracking_code=answer["tracking_code"],
             reply_token=answer["reply_token"],
             now=answer["submitted_at"],
@@ -207,7 +207,7 @@ async def submit_complaint(
                 break  # a concurrent replay stored this very ticket: nothing is lost or doubled
             if attempt == 2:
                 raise
-            answer["tracking_code"] = domain.new_tracking_code(ctx.settings.tracking_prefix)
+            answer["tracking_code"] = complaints.new_tracking_code(ctx.settings.tracking_prefix)
             continue
         metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
         log.info("complaint %s stored (%s)", ticket.tracking_code, source)
@@ -281,12 +281,12 @@ async def _claim_idempotency_key(
 
 
 async def _ticket_for_reporter(ctx: IntakeContext, tracking_code: str, token: str | None) -> Ticket:
-    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    ticket = await ctx.tickets.get(complaints.normalise_tracking_code(tracking_code))
     if ticket is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     if not token:
         raise Unauthorized("Token balasan diperlukan. (reply_token is required.)")
-    if not domain.reply_token_matches(token, ticket):
+    if not complaints.reply_token_matches(token, ticket):
         raise Forbidden("Token balasan salah. (Wrong reply_token.)")
     return ticket
 
@@ -294,11 +294,11 @@ async def _ticket_for_reporter(ctx: IntakeContext, tracking_code: str, token: st
 async def public_complaint(
     ctx: IntakeContext, tracking_code: str, reply_token: str | None = None
 ) -> dict[str, Any]:
-    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    ticket = await ctx.tickets.get(complaints.normalise_tracking_code(tracking_code))
     if ticket is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
-    is_reporter = reply_token is not None and domain.reply_token_matches(reply_token, ticket)
-    view = domain.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
+    is_reporter = reply_token is not None and complaints.reply_token_matches(reply_token, ticket)
+    view = complaints.public_view(ticket, await ctx.catalogue.get(), is_reporter=is_reporter)
     # Only where the content is public (or for the reporter): otherwise a ticket shows status,
     # OPD and dates alone, and it cannot be supported anyway.
     if ctx.supporters is not None and (is_reporter or publication.shows_content(ticket)):
@@ -351,7 +351,7 @@ async def support(
                 "Terlalu banyak dukungan dari alamat ini; coba lagi nanti. (Too many supports.)",
                 headers={"Retry-After": str(wait)},
             )
-    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    ticket = await ctx.tickets.get(complaints.normalise_tracking_code(tracking_code))
     if ticket is None or ctx.supporters is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
     if not supportable(ticket):
@@ -366,12 +366,14 @@ async def support(
     if done.new:
         size = await supporters.cluster_size(ticket)
         weight = queue_weight(cluster_size=size, supporters=done.count)
-        await _apply(ctx, ticket, lambda _: domain.Change(set_fields={"weight": weight}, push={}))
+        await _apply(
+            ctx, ticket, lambda _: complaints.Change(set_fields={"weight": weight}, push={})
+        )
     return {"tracking_code": ticket.tracking_code, "supporters": done.count, "new": done.new}
 
 
 async def _apply(
-    ctx: IntakeContext, ticket: Ticket, make_change: Callable[[Ticket], domain.Change]
+    ctx: IntakeContext, ticket: Ticket, make_change: Callable[[Ticket], complaints.Change]
 ) -> Ticket:
     """Apply a domain change with the version check, re-reading the ticket on a race."""
     with conflict_when_changing():
@@ -382,7 +384,7 @@ async def _apply(
 
 
 def _follow_up_errors(exc: Exception) -> Exception:
-    if isinstance(exc, domain.FollowUpRefused):
+    if isinstance(exc, complaints.FollowUpRefused):
         return Conflict(str(exc))
     field = str(exc)
     return InvalidField(
@@ -407,7 +409,7 @@ async def citizen_reply(
         updated = await _apply(
             ctx,
             ticket,
-            lambda t: domain.citizen_follow_up(
+            lambda t: complaints.citizen_follow_up(
                 t,
                 action=action,
                 message=message,
@@ -416,7 +418,7 @@ async def citizen_reply(
                 resolution_working_days=sla.resolution_days(t, catalogue),
             ),
         )
-    except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:
+    except (complaints.FollowUpRefused, complaints.FollowUpInvalid) as exc:
         raise _follow_up_errors(exc) from exc
     return {
         "tracking_code": updated.tracking_code,
@@ -438,9 +440,9 @@ async def rate(
     now = utcnow()
     try:
         updated = await _apply(
-            ctx, ticket, lambda t: domain.rating(t, score=score, comment=comment, now=now)
+            ctx, ticket, lambda t: complaints.rating(t, score=score, comment=comment, now=now)
         )
-    except domain.FollowUpRefused as exc:
+    except complaints.FollowUpRefused as exc:
         raise Conflict(str(exc)) from exc
     return {
         "tracking_code": updated.tracking_code,
@@ -486,8 +488,8 @@ async def choose_opd(
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
     try:
-        updated = await _apply(ctx, ticket, lambda t: domain.opd_choice(t, opd=opd, now=now))
-    except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:
+        updated = await _apply(ctx, ticket, lambda t: complaints.opd_choice(t, opd=opd, now=now))
+    except (complaints.FollowUpRefused, complaints.FollowUpInvalid) as exc:
         raise _follow_up_errors(exc) from exc
     return {
         "tracking_code": updated.tracking_code,
@@ -521,10 +523,10 @@ async def add_photo(
     )
     photo = Photo(id=photo_id, content_type=content_type, size=len(image), uploaded_at=utcnow())
 
-    def attach(current: Ticket) -> domain.Change:
+    def attach(current: Ticket) -> complaints.Change:
         if len(current.photos) >= limit:
-            raise domain.FollowUpRefused(f"Maksimal {limit} foto per laporan.")
-        return domain.Change(
+            raise complaints.FollowUpRefused(f"Maksimal {limit} foto per laporan.")
+        return complaints.Change(
             set_fields={"updated_at": photo.uploaded_at}, push={"photos": [photo.model_dump()]}
         )
 
@@ -534,7 +536,7 @@ async def add_photo(
         # Not attached (refused, a race lost, the store gone): the file must not stay behind.
         with contextlib.suppress(PyMongoError):
             await ctx.photos.delete(photo_id)
-        if isinstance(exc, domain.FollowUpRefused):
+        if isinstance(exc, complaints.FollowUpRefused):
             raise Conflict(str(exc)) from exc
         raise
     return {
@@ -550,12 +552,12 @@ async def photo(
 ) -> tuple[bytes, str]:
     """A photo's bytes: public once the ticket's content is (shared.publication), else only
     for the reporter."""
-    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    ticket = await ctx.tickets.get(complaints.normalise_tracking_code(tracking_code))
     listed = next((p for p in ticket.photos if p.id == photo_id), None) if ticket else None
     if ticket is None or listed is None:
         raise NotFound("Foto tidak ditemukan. (Photo not found.)")
     if not publication.shows_content(ticket) and not (
-        reply_token and domain.reply_token_matches(reply_token, ticket)
+        reply_token and complaints.reply_token_matches(reply_token, ticket)
     ):
         raise NotFound("Foto tidak ditemukan. (Photo not found.)")
     data = await ctx.photos.get(photo_id)

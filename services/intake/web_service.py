@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.intake import domain, service
+from services.intake import complaints, service
 from services.intake.schemas import ComplaintIn
 from services.intake.service import IntakeContext
 from shared.errors import AppError, Conflict, InvalidField, PayloadTooLarge, UnsupportedMediaType
@@ -150,7 +150,7 @@ async def add_photos(
 
 async def reporter_flags(ctx: IntakeContext, tracking_code: str) -> dict[str, bool]:
     """The reporter's own choices (anonymous, confidential), for their view of the ticket."""
-    ticket = await ctx.tickets.get(domain.normalise_tracking_code(tracking_code))
+    ticket = await ctx.tickets.get(complaints.normalise_tracking_code(tracking_code))
     if ticket is None:
         return {"anonymous": False, "confidential": False}
     return {"anonymous": ticket.anonymous, "confidential": ticket.confidential}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify import domain, service
+from services.notify import previews, recipients, service
 from services.notify.rendering import Renderer
 from services.notify.repository import DeliveryRepository, DigestRepository
 from shared.auth import CurrentPrincipal, Principal, Role, principal_of_account
@@ -163,7 +163,7 @@ async def list_rules(_: Admin) -> RuleList:
                 template=r.template,
                 digestible=r.digestible,
             )
-            for r in domain.RULES
+            for r in recipients.RULES
         ]
     )
 
@@ -183,7 +183,7 @@ async def preview_templates(
     audience: Literal["citizen", "officer", "supervisor", "admin"] | None = None,
 ) -> PreviewList:
     names = {o.code: o.name for o in (await catalogue.get()).opds}
-    items = service.preview(
+    items = previews.preview(
         renderer=renderer,
         event_type=event_type,
         lang=lang,

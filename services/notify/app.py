@@ -15,10 +15,19 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.notify import domain
+from services.notify import recipients
 from services.notify.api import router
 from services.notify.channels import build_channels
+from services.notify.digests import DigestBuilder
+from services.notify.dispatch import (
+    Clock,
+    DeadLetters,
+    Dispatcher,
+    KafkaDeadLetters,
+    retry_policy,
+)
 from services.notify.handlers import build_handlers
+from services.notify.notifier import ChatReplies, Notifier, NotifyConfig
 from services.notify.oncall import OncallRelay
 from services.notify.oncall import router as oncall_router
 from services.notify.rendering import Links, Renderer
@@ -31,17 +40,6 @@ from services.notify.repository import (
     TicketContacts,
     anonymise_deliveries,
     anonymise_digest_items,
-)
-from services.notify.service import (
-    ChatReplies,
-    Clock,
-    DeadLetters,
-    DigestBuilder,
-    Dispatcher,
-    KafkaDeadLetters,
-    Notifier,
-    NotifyConfig,
-    retry_policy,
 )
 from services.notify.settings import NotifySettings
 from shared import topics
@@ -172,7 +170,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             while True:
                 cutoff = utcnow() - timedelta(days=settings.contact_retention_days)
                 with contextlib.suppress(PyMongoError):
-                    await anonymise_deliveries(db, before=cutoff, mask=domain.mask, pause_s=1.0)
+                    await anonymise_deliveries(db, before=cutoff, mask=recipients.mask, pause_s=1.0)
                     await anonymise_digest_items(db, before=cutoff)
                 await asyncio.sleep(3600)
 

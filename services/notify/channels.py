@@ -23,8 +23,8 @@ import aiosmtplib
 import httpx
 from jinja2 import Environment, StrictUndefined
 
-from services.notify.domain import Channel as ChannelName
-from services.notify.domain import mask
+from services.notify.recipients import Channel as ChannelName
+from services.notify.recipients import mask
 from services.notify.settings import (
     ChannelLimits,
     EmailSettings,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notify.service import ChatReplies, Notifier
+from services.notify.notifier import ChatReplies, Notifier
 from shared.events import Envelope, EventType
 from shared.kafka import Handler
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.notify.domain import Status
+from services.notify.dispatch import Dispatcher
+from services.notify.recipients import Status
 from services.notify.repository import DeliveryRepository
-from services.notify.service import Dispatcher
 from services.notify.settings import OncallSettings
 from shared import correlation
 from shared.errors import Forbidden, NotFound, Unauthorized

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
-from services.notify.domain import Channel, Notice
+from services.notify.recipients import Channel, Notice
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

@@ -13,7 +13,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.notify.domain import Contact, Status, normalised_address
+from services.notify.recipients import Contact, Status, normalised_address
 from services.notify.rendering import TicketFacts
 from shared.chat import CHAT_SOURCES, CONVERSATIONS, MESSAGES
 from shared.mongo import Document

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from services.routing import service, statistics
 from services.routing.accounts import seed_dev_accounts
@@ -25,6 +24,7 @@ from services.routing.console import router as console_router
 from services.routing.console_work import router as console_work_router
 from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
+from services.routing.housekeeping import Housekeeping
 from services.routing.learning import ModelStore, retrain_loop
 from services.routing.ops_counts import OpsCounts
 from services.routing.queries import TicketQueries
@@ -38,7 +38,6 @@ from services.routing.throughput_api import router as throughput_router
 from shared import topics
 from shared.auth import PasswordHashing
 from shared.catalogue import CatalogueStore, seed_catalogue
-from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
@@ -86,14 +85,6 @@ async def prepare_database(
         created = await seed_dev_accounts(accounts=accounts, catalogue=await catalogue.get())
         if created:
             log.info("seeded %d development accounts", created)
-
-
-async def _housekeeping(throttle: LoginThrottle) -> None:
-    """Hourly: forget sign-in attempts older than the throttle's window."""
-    while True:
-        with contextlib.suppress(PyMongoError):
-            await throttle.purge_before(utcnow() - throttle.window)
-        await asyncio.sleep(3600)
 
 
 def create_app(settings: RoutingSettings) -> FastAPI:
@@ -153,14 +144,15 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 clusters=proposals,
             )
 
-        deadlines = DeadlineScheduler(
+        deadlines = DeadlineScheduler(tickets, settings.calendar())
+        housekeeping = Housekeeping(
             tickets,
-            settings.calendar(),
             contact_retention=timedelta(days=settings.contact_retention_days),
             route_stale=route_stale,
             supporter_purge=SupporterContactPurge(
                 db, retention=timedelta(days=settings.contact_retention_days)
             ),
+            sign_in_attempts=throttle,
         )
         statistics_consumer = statistics.consumer(
             settings, statistics.projector(settings, db), publisher
@@ -196,7 +188,10 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                     "routing-deadlines",
                     lambda: deadlines.run(interval_s=settings.deadline_interval_s),
                 ),
-                ("routing-housekeeping", lambda: _housekeeping(throttle)),
+                (
+                    "routing-housekeeping",
+                    lambda: housekeeping.run(interval_s=settings.deadline_interval_s),
+                ),
                 (
                     "routing-ops-counts",
                     lambda: OpsCounts(db).run(catalogue, interval_s=settings.ops_count_interval_s),

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.routing import domain, journey, metrics, workflow
+from services.routing import decisions, journey, metrics, workflow
 from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from shared import metrics as shared_metrics
@@ -118,10 +118,10 @@ def _decide(
         return None
     question = ticket.routing_question
     if question is not None:
-        if domain.choice_pending(ticket, now, timeout=choice_timeout):
+        if decisions.choice_pending(ticket, now, timeout=choice_timeout):
             return None
         names = {o.code: o.name for o in catalogue.opds}
-        result = domain.decision_after_choice(
+        result = decisions.decision_after_choice(
             question, ticket.routing_choice, names=names, timeout=choice_timeout
         )
     else:
@@ -134,7 +134,7 @@ def _decide(
             threshold=threshold,
             model=model,
         )
-        candidates = domain.choice_candidates(result, ticket)
+        candidates = decisions.choice_candidates(result, ticket)
         if candidates:
             made = _question(ticket, result, candidates, now)
             return Decision(ticket, result, made, now, candidates)
@@ -173,7 +173,7 @@ def _routing(
     now: datetime,
 ) -> Change:
     """The routing step: status, OPD, deadline, history entry and event."""
-    status = domain.status_after_routing(result)
+    status = decisions.status_after_routing(result)
     routing = SystemAction.ROUTE if status is TicketStatus.ROUTED else SystemAction.TRIAGE
     rule = check(routing, actors.ROUTER, status=ticket.status, opd=ticket.opd)
     due_at = sla.due_after_routing(

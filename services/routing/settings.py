@@ -36,7 +36,7 @@ class RoutingSettings(ServiceSettings):
 
     deadline_interval_s: float = Field(default=60.0, gt=0)
     # A chat ticket the router is unsure of waits this long for its citizen's choice, then
-    # goes to triage (at least as long as the deadline scheduler's 5 minutes for stale ones).
+    # goes to triage (at least as long as housekeeping's 5 minutes for stale ones).
     chat_choice_timeout_minutes: int = Field(default=60, ge=5, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)

@@ -8,6 +8,6 @@
 - `repository`: the ticket store's Protocol and `apply`, the version-checked write with retries.
 
 Staff actions (`services.routing.workflow`), the citizen's confirm and dispute
-(`services.intake.domain`), routing and triage (`services.routing.service`) and the
+(`services.intake.complaints`), routing and triage (`services.routing.service`) and the
 automatic close (`services.routing.deadlines`) all go through it.
 """

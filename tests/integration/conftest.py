@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo import MongoClient
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from shared.events import utcnow
@@ -69,8 +69,8 @@ def put_ticket(
     kecamatan: str = "KEC-CIRUAS",
     submitted_ago: timedelta = timedelta(0),
 ) -> str:
-    ticket, _ = intake_domain.new_ticket(
-        tracking_code=intake_domain.new_tracking_code("LP"),
+    ticket, _ = complaints.new_ticket(
+        tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
         now=utcnow() - submitted_ago,
         correlation_id="c",

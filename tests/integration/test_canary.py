@@ -111,14 +111,14 @@ def test_the_canary_is_filed_routed_measured_closed_and_left_out(
 
 
 async def test_the_backlog_counts_leave_the_canary_out(infra: Infra, db: Any) -> None:
-    from services.intake import domain as intake_domain
+    from services.intake import complaints
     from shared.catalogue import packaged_catalogue
     from shared.events import utcnow
     from shared.tickets import Kind, Location
 
     for synthetic in (True, False):
-        ticket, _ = intake_domain.new_ticket(
-            tracking_code=intake_domain.new_tracking_code("LP"),
+        ticket, _ = complaints.new_ticket(
+            tracking_code=complaints.new_tracking_code("LP"),
             reply_token="t",
             now=utcnow(),
             correlation_id="c",

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing import service as routing_service
 from services.routing.cluster_service import Clusters
 from services.routing.cluster_store import ClusterRepository
@@ -26,8 +26,8 @@ pytestmark = pytest.mark.integration
 
 
 async def _submit(db: AsyncDatabase[Document], description: str, desa: str) -> str:
-    ticket, _ = intake_domain.new_ticket(
-        tracking_code=intake_domain.new_tracking_code("LP"),
+    ticket, _ = complaints.new_ticket(
+        tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
         now=utcnow(),
         correlation_id="c",

@@ -14,7 +14,7 @@ from gridfs import GridFSBucket
 from httpx2 import Response
 from pymongo import MongoClient
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing.app import create_app
 from services.routing.console import CSRF_COOKIE, SESSION_COOKIE, triage_candidates
 from services.routing.settings import RoutingSettings
@@ -75,8 +75,8 @@ def put_ticket(
     submitted_ago: timedelta = timedelta(0),
     **fields: Any,
 ) -> str:
-    ticket, _ = intake_domain.new_ticket(
-        tracking_code=intake_domain.new_tracking_code("LP"),
+    ticket, _ = complaints.new_ticket(
+        tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
         now=utcnow() - submitted_ago,
         correlation_id="c",

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from shared.events import Envelope, EventType, utcnow
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.locks import DocumentLocks
@@ -150,7 +150,7 @@ async def test_a_write_with_events_tells_the_relay_which_ticket_to_read(
         producer="intake",
     )
     tickets.on_outbox(relay.notify)
-    ticket, event = intake_domain.new_ticket(
+    ticket, event = complaints.new_ticket(
         tracking_code="LP-DDDD-DDDD",
         reply_token="t",
         now=utcnow(),

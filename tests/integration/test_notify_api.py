@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.collection import Collection
 
 from services.notify.app import create_app
-from services.notify.domain import mask
+from services.notify.recipients import mask
 from services.notify.repository import anonymise_deliveries, anonymise_digest_items
 from services.notify.settings import NotifySettings
 from shared.auth import Principal, Role, TokenCodec

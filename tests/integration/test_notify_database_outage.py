@@ -18,8 +18,8 @@ from pymongo.errors import AutoReconnect
 
 from devstack.sink import Sink
 from services.notify.channels import build_channels
+from services.notify.dispatch import Dispatcher, retry_policy
 from services.notify.repository import DeliveryRepository
-from services.notify.service import Dispatcher, retry_policy
 from services.notify.settings import NotifySettings
 from shared.events import utcnow
 from shared.mongo import Document

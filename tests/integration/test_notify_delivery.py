@@ -23,7 +23,8 @@ from devstack.mailcatcher import MailCatcher
 from devstack.sink import Sink
 from services.notify.app import Notify, wire
 from services.notify.channels import message_id
-from services.notify.service import KafkaDeadLetters, delivery_log
+from services.notify.dispatch import KafkaDeadLetters
+from services.notify.service import delivery_log
 from services.notify.settings import NotifySettings
 from shared import topics
 from shared.events import Envelope, EventType, utcnow

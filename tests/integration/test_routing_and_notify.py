@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.notify.app import create_app as create_notify
 from services.notify.settings import NotifySettings
 from services.routing import service as routing_service
@@ -28,8 +28,8 @@ pytestmark = pytest.mark.integration
 
 
 async def _store_ticket(db: AsyncDatabase[Document], description: str) -> str:
-    ticket, _ = intake_domain.new_ticket(
-        tracking_code=intake_domain.new_tracking_code("LP"),
+    ticket, _ = complaints.new_ticket(
+        tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
         now=utcnow(),
         correlation_id="c",

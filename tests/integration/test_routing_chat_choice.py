@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing import service as routing_service
 from services.routing.repository import TicketRepository
 from shared.catalogue import packaged_catalogue
@@ -24,8 +24,8 @@ TIMEOUT = timedelta(minutes=60)
 
 
 async def _chat_ticket(db: AsyncDatabase[Document], *, source: str = "whatsapp") -> str:
-    ticket, _ = intake_domain.new_ticket(
-        tracking_code=intake_domain.new_tracking_code("LP"),
+    ticket, _ = complaints.new_ticket(
+        tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
         now=utcnow(),
         correlation_id="c",

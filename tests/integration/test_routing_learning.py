@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.routing.deadlines import DeadlineScheduler
+from services.routing.housekeeping import Housekeeping
 from services.routing.repository import TicketRepository
 from shared.events import utcnow
 from shared.mongo import connect
@@ -75,20 +76,21 @@ def test_triage_decisions_teach_the_router(api: TestClient, stored: Any) -> None
     assert again["result"] is None  # nothing new: no second training
 
 
-def _scheduler_passes(infra: Infra, db_name: str, instances: int) -> list[dict[str, int]]:
-    """`instances` schedulers running one pass at the same time, like two routing processes."""
+def _scheduler_passes(
+    infra: Infra, db_name: str, instances: int, *, housekeeping: bool = False
+) -> list[dict[str, int]]:
+    """`instances` deadline schedulers (or housekeepers) running one pass at the same time,
+    like two routing processes."""
+
+    def one(tickets: TicketRepository) -> DeadlineScheduler | Housekeeping:
+        return Housekeeping(tickets) if housekeeping else DeadlineScheduler(tickets, WorkCalendar())
 
     async def run() -> list[dict[str, int]]:
         clients = [connect(infra.mongodb_url) for _ in range(instances)]
         try:
             return list(
                 await asyncio.gather(
-                    *(
-                        DeadlineScheduler(TicketRepository(c[db_name]), WorkCalendar()).run_once(
-                            utcnow()
-                        )
-                        for c in clients
-                    )
+                    *(one(TicketRepository(c[db_name])).run_once(utcnow()) for c in clients)
                 )
             )
         finally:
@@ -142,7 +144,7 @@ def test_reporter_contact_is_purged_after_the_retention_period(
     stored.tickets.update_many(
         {"_id": {"$in": [old, open_ticket]}}, {"$set": {"updated_at": long_ago}}
     )
-    assert sum(r["purged"] for r in _scheduler_passes(infra, db_name, 1)) == 1
+    assert sum(r["purged"] for r in _scheduler_passes(infra, db_name, 2, housekeeping=True)) == 1
     assert stored.tickets.find_one({"_id": old})["reporter"] is None
     assert stored.tickets.find_one({"_id": old})["description"]  # the complaint itself stays
     assert stored.tickets.find_one({"_id": recent})["reporter"]["email"] == "siti@example.com"

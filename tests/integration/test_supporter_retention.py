@@ -11,12 +11,11 @@ import pytest
 
 from services.intake.support import SupportRepository
 from services.notify.repository import SupporterContacts
-from services.routing.deadlines import DeadlineScheduler
+from services.routing.housekeeping import Housekeeping
 from services.routing.repository import TicketRepository
 from services.routing.supporter_purge import SupporterContactPurge
 from shared.events import utcnow
 from shared.mongo import connect
-from shared.workdays import WorkCalendar
 from tests.conftest import Infra
 from tests.integration.conftest import put_ticket
 
@@ -56,7 +55,7 @@ def _contacts_seen_by_notify(infra: Infra, db_name: str, code: str) -> int:
 
 
 def _passes(infra: Infra, db_name: str, instances: int) -> list[dict[str, int]]:
-    """`instances` schedulers at once, like two routing processes."""
+    """`instances` housekeepers at once, like two routing processes."""
 
     async def run() -> list[dict[str, int]]:
         clients = [connect(infra.mongodb_url) for _ in range(instances)]
@@ -64,9 +63,8 @@ def _passes(infra: Infra, db_name: str, instances: int) -> list[dict[str, int]]:
             return list(
                 await asyncio.gather(
                     *(
-                        DeadlineScheduler(
+                        Housekeeping(
                             TicketRepository(c[db_name]),
-                            WorkCalendar(),
                             contact_retention=timedelta(days=365),
                             supporter_purge=SupporterContactPurge(
                                 c[db_name], retention=timedelta(days=365)

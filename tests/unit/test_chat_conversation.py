@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.chat import domain
-from services.intake.chat.domain import (
+from services.intake.chat import dialogue
+from services.intake.chat.dialogue import (
     Ask,
     Channel,
     Conversation,
@@ -99,13 +99,13 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
 
 
-def context(now: datetime, latest: TicketState | None) -> domain.Context:
-    return domain.Context(
+def context(now: datetime, latest: TicketState | None) -> dialogue.Context:
+    return dialogue.Context(
         now=now,
         places=PLACES,
         lexicon=packaged_lexicon(),
         replies=packaged_replies(),
-        bounds=domain.Bounds((-6.50, -5.80), (105.80, 106.60)),
+        bounds=dialogue.Bounds((-6.50, -5.80), (105.80, 106.60)),
         latest=latest,
         opd_names=OPD_NAMES,
     )
@@ -115,7 +115,7 @@ def play(chat: Chat) -> Outcome:
     """Run a chat through the machine, doing what a service would do with a filing."""
     conversation = Conversation(channel=chat.channel)
     for code in chat.tickets:
-        conversation = domain.filed(conversation, code=code, reply_token="t", at=START)
+        conversation = dialogue.filed(conversation, code=code, reply_token="t", at=START)
     outcome = Outcome(conversation)
     latest: TicketState | None = None
     now = START
@@ -135,7 +135,7 @@ def play(chat: Chat) -> Outcome:
             lon=said.lon,
             place=said.place,
         )
-        step = domain.step(outcome.conversation, message, context(now, latest))
+        step = dialogue.step(outcome.conversation, message, context(now, latest))
         where = f"{chat.name}, turn {number} ({said.text or said.kind.value!r})"
         assert [r.key for r in step.replies] == list(turn.replies), where
         assert [type(e) for e in step.effects] == list(turn.effects), where
@@ -143,9 +143,9 @@ def play(chat: Chat) -> Outcome:
         outcome.effects.extend(step.effects)
         outcome.replies.extend(step.replies)
         for effect in step.effects:
-            if isinstance(effect, domain.FileComplaint):
+            if isinstance(effect, dialogue.FileComplaint):
                 outcome.filed.append(effect.draft)
-                outcome.conversation = domain.filed(
+                outcome.conversation = dialogue.filed(
                     outcome.conversation, code=CODE, reply_token="token", at=now
                 )
                 latest = TicketState(code=CODE, status=S.SUBMITTED)
@@ -211,7 +211,7 @@ CHATS: list[Chat] = [
             Turn(text("kaserangan"), ("ask_photo",)),
             Turn(photo("media-1"), ("photo_saved", "ask_anonymous")),
             Turn(text("iya boleh"), ("summary",)),
-            Turn(text("kirim"), (), (domain.FileComplaint,)),
+            Turn(text("kirim"), (), (dialogue.FileComplaint,)),
         ),
         check=_filed_once(
             kecamatan="KEC-CIRUAS", desa="Kaserangan", photos=("media-1",), anonymous=False
@@ -227,7 +227,7 @@ CHATS: list[Chat] = [
             Turn(text("teu terang"), ("ask_photo",)),
             Turn(text("teu aya"), ("ask_anonymous",)),
             Turn(text("muhun"), ("summary",)),
-            Turn(text("muhun"), (), (domain.FileComplaint,)),
+            Turn(text("muhun"), (), (dialogue.FileComplaint,)),
         ),
         check=_filed_once(kecamatan="KEC-KRAGILAN", desa=None, desa_skipped=True, photos=()),
     ),
@@ -241,7 +241,7 @@ CHATS: list[Chat] = [
             Turn(text("ds kelapian"), ("ask_photo",)),
             Turn(text("ore ana"), ("ask_anonymous",)),
             Turn(text("ore"), ("summary",)),
-            Turn(button("kirim", "Kirim"), (), (domain.FileComplaint,)),
+            Turn(button("kirim", "Kirim"), (), (dialogue.FileComplaint,)),
         ),
         check=_filed_once(kecamatan="KEC-PONTANG", desa="Kelapian", anonymous=True),
     ),
@@ -258,7 +258,7 @@ CHATS: list[Chat] = [
             Turn(text("lewati"), ("ask_photo",)),
             Turn(text("skip"), ("ask_anonymous",)),
             Turn(button("anonim", "Anonim"), ("summary",)),
-            Turn(text("ok"), (), (domain.FileComplaint,)),
+            Turn(text("ok"), (), (dialogue.FileComplaint,)),
         ),
         check=_filed_once(kecamatan="KEC-KRAMATWATU", lat=-6.0561, lon=106.0877, anonymous=True),
     ),
@@ -283,7 +283,7 @@ CHATS: list[Chat] = [
             Turn(text("desa koper"), ("ask_anonymous",)),
             Turn(text("anonim aja"), ("ask_anonymous",)),
             Turn(text("anonim"), ("summary",)),
-            Turn(text("kirim aja"), (), (domain.FileComplaint,)),
+            Turn(text("kirim aja"), (), (dialogue.FileComplaint,)),
         ),
         check=_filed_once(kecamatan="KEC-CIKANDE", desa="Koper", photos=("media-9",)),
     ),
@@ -299,10 +299,10 @@ CHATS: list[Chat] = [
             Turn(photo("media-5", id="w-4"), ("photo_saved", "ask_anonymous")),
             Turn(photo("media-5", id="w-4"), ("ask_anonymous",)),  # the same photo again
             Turn(text("ya", id="w-5"), ("summary",)),
-            Turn(text("kirim", id="w-6"), (), (domain.FileComplaint,)),
+            Turn(text("kirim", id="w-6"), (), (dialogue.FileComplaint,)),
             Turn(text("kirim", id="w-6"), ("already_sent",)),  # filed once, never twice
         ),
-        check=_filed_once(photos=("media-5",), id=domain.new_draft_id("w-1")),
+        check=_filed_once(photos=("media-5",), id=dialogue.new_draft_id("w-1")),
     ),
     Chat(
         "an abandoned draft is dropped after the timeout; the next story starts afresh",
@@ -382,12 +382,12 @@ CHATS: list[Chat] = [
     Chat(
         "status by code in any spelling; 'cek' alone asks for the code",
         (
-            Turn(text("cek lp 7k4m q9xz"), (), (domain.CheckStatus,)),
+            Turn(text("cek lp 7k4m q9xz"), (), (dialogue.CheckStatus,)),
             Turn(text("cek"), ("check_needs_code",)),
-            Turn(text("Status LP-7K4M-Q9XZ"), (), (domain.CheckStatus,)),
-            Turn(text("LP7K4MQ9XZ"), (), (domain.CheckStatus,)),
+            Turn(text("Status LP-7K4M-Q9XZ"), (), (dialogue.CheckStatus,)),
+            Turn(text("LP7K4MQ9XZ"), (), (dialogue.CheckStatus,)),
         ),
-        check=_effect(domain.CheckStatus, code=CODE),
+        check=_effect(dialogue.CheckStatus, code=CODE),
     ),
     Chat(
         "an open ticket takes follow-ups: a story, a photo, a pin; thanks get thanks",
@@ -395,37 +395,37 @@ CHATS: list[Chat] = [
             Turn(
                 text("lubangnya makin besar, tadi ada motor jatuh"),
                 (),
-                (domain.FollowUp,),
+                (dialogue.FollowUp,),
                 latest=routed(),
             ),
-            Turn(photo("media-7"), (), (domain.AttachPhoto,)),
-            Turn(pin(-6.1, 106.2, "Ciruas"), (), (domain.FollowUp,)),
+            Turn(photo("media-7"), (), (dialogue.AttachPhoto,)),
+            Turn(pin(-6.1, 106.2, "Ciruas"), (), (dialogue.FollowUp,)),
             Turn(text("makasih min"), ("thanks",)),
-            Turn(text("cek"), (), (domain.CheckStatus,)),
+            Turn(text("cek"), (), (dialogue.CheckStatus,)),
         ),
         tickets=(CODE,),
-        check=_effect(domain.FollowUp, code=CODE, action="info"),
+        check=_effect(dialogue.FollowUp, code=CODE, action="info"),
     ),
     Chat(
         "after resolution: '5' rates it, a second rating is refused here already",
         (
-            Turn(text("5"), (), (domain.Rate,), latest=routed(S.RESOLVED)),
+            Turn(text("5"), (), (dialogue.Rate,), latest=routed(S.RESOLVED)),
             Turn(text("5"), ("already_rated",), latest=routed(S.RESOLVED, rated=True)),
         ),
         tickets=(CODE,),
-        check=_effect(domain.Rate, score=5),
+        check=_effect(dialogue.Rate, score=5),
     ),
     Chat(
         "ratings as people write them: stars, 'nilai 4' with a comment",
-        (Turn(text("\u2b50\u2b50\u2b50\u2b50"), (), (domain.Rate,), latest=routed(S.CLOSED)),),
+        (Turn(text("\u2b50\u2b50\u2b50\u2b50"), (), (dialogue.Rate,), latest=routed(S.CLOSED)),),
         tickets=(CODE,),
-        check=_effect(domain.Rate, score=4),
+        check=_effect(dialogue.Rate, score=4),
     ),
     Chat(
         "a rating with a comment keeps the comment",
-        (Turn(text("4 mantap, cepat ditangani"), (), (domain.Rate,), latest=routed(S.RESOLVED)),),
+        (Turn(text("4 mantap, cepat ditangani"), (), (dialogue.Rate,), latest=routed(S.RESOLVED)),),
         tickets=(CODE,),
-        check=_effect(domain.Rate, score=4, comment="mantap, cepat ditangani"),
+        check=_effect(dialogue.Rate, score=4, comment="mantap, cepat ditangani"),
     ),
     Chat(
         "'blm selesai' disputes a resolution, with the citizen's words",
@@ -433,12 +433,12 @@ CHATS: list[Chat] = [
             Turn(
                 text("blm selesai pak, atapnya masih bocor kalau hujan"),
                 (),
-                (domain.FollowUp,),
+                (dialogue.FollowUp,),
                 latest=routed(S.RESOLVED),
             ),
         ),
         tickets=(CODE,),
-        check=_effect(domain.FollowUp, action="dispute"),
+        check=_effect(dialogue.FollowUp, action="dispute"),
     ),
     Chat(
         "a closed ticket takes no more information: a new story is a new draft",
@@ -457,12 +457,12 @@ CHATS: list[Chat] = [
             Turn(
                 text("2"),
                 (),
-                (domain.ChooseOpd,),
+                (dialogue.ChooseOpd,),
                 latest=routed(S.SUBMITTED, candidates=("DLH", "DPUPR")),
             ),
         ),
         tickets=(CODE,),
-        check=_effect(domain.ChooseOpd, opd="DPUPR"),
+        check=_effect(dialogue.ChooseOpd, opd="DPUPR"),
     ),
     Chat(
         "the choice by button",
@@ -470,12 +470,12 @@ CHATS: list[Chat] = [
             Turn(
                 button("pilih:lainnya", "3. Lainnya"),
                 (),
-                (domain.ChooseOpd,),
+                (dialogue.ChooseOpd,),
                 latest=routed(S.SUBMITTED, candidates=("DLH", "DPUPR")),
             ),
         ),
         tickets=(CODE,),
-        check=_effect(domain.ChooseOpd, opd=None),
+        check=_effect(dialogue.ChooseOpd, opd=None),
     ),
     Chat(
         "an answer that is no choice gets the options again",
@@ -485,11 +485,11 @@ CHATS: list[Chat] = [
                 ("choice_again",),
                 latest=routed(S.SUBMITTED, candidates=("DLH", "DPUPR")),
             ),
-            Turn(text("yang pertama aja deh"), (), (domain.FollowUp,)),
-            Turn(text("1"), (), (domain.ChooseOpd,)),
+            Turn(text("yang pertama aja deh"), (), (dialogue.FollowUp,)),
+            Turn(text("1"), (), (dialogue.ChooseOpd,)),
         ),
         tickets=(CODE,),
-        check=_effect(domain.ChooseOpd, opd="DLH"),
+        check=_effect(dialogue.ChooseOpd, opd="DLH"),
     ),
     Chat(
         "SMS: no photo question, plain short replies, the same draft",
@@ -499,8 +499,8 @@ CHATS: list[Chat] = [
                 ("ask_anonymous",),
             ),
             Turn(text("YA"), ("summary",)),
-            Turn(text("KIRIM"), (), (domain.FileComplaint,)),
-            Turn(text("cek"), (), (domain.CheckStatus,)),
+            Turn(text("KIRIM"), (), (dialogue.FileComplaint,)),
+            Turn(text("cek"), (), (dialogue.CheckStatus,)),
         ),
         channel=Channel.SMS,
         check=_filed_once(kecamatan="KEC-CIRUAS", desa="Citerep", photos=()),
@@ -541,8 +541,8 @@ def test_the_table_covers_what_the_issue_names() -> None:
 def test_a_retried_first_message_opens_the_same_draft() -> None:
     """The draft's id (the filing's Idempotency-Key) follows from the message, not a clock."""
     message = Message(id="wamid.same", at=START, kind=Kind.TEXT, text="jalan rusak parah sekali")
-    first = domain.step(Conversation(channel=Channel.WHATSAPP), message, context(START, None))
-    again = domain.step(
+    first = dialogue.step(Conversation(channel=Channel.WHATSAPP), message, context(START, None))
+    again = dialogue.step(
         Conversation(channel=Channel.WHATSAPP), message, context(START + timedelta(hours=1), None)
     )
     assert first.conversation.draft and again.conversation.draft
@@ -561,13 +561,13 @@ def test_the_draft_asks_only_what_it_lacks() -> None:
         anonymous=False,
     )
     ctx = context(START, None)
-    assert domain.next_question(full, Channel.WHATSAPP, ctx) is Ask.CONFIRM
-    assert domain.next_question(full.model_copy(update={"desa": None}), Channel.SMS, ctx) is (
+    assert dialogue.next_question(full, Channel.WHATSAPP, ctx) is Ask.CONFIRM
+    assert dialogue.next_question(full.model_copy(update={"desa": None}), Channel.SMS, ctx) is (
         Ask.DESA
     )
     no_photo = full.model_copy(update={"photos": ()})
-    assert domain.next_question(no_photo, Channel.WHATSAPP, ctx) is Ask.PHOTO
-    assert domain.next_question(no_photo, Channel.SMS, ctx) is Ask.CONFIRM
+    assert dialogue.next_question(no_photo, Channel.WHATSAPP, ctx) is Ask.PHOTO
+    assert dialogue.next_question(no_photo, Channel.SMS, ctx) is Ask.CONFIRM
 
 
 def test_at_most_three_photos_are_kept() -> None:
@@ -576,7 +576,7 @@ def test_at_most_three_photos_are_kept() -> None:
     said: list[str] = []
     for n in range(5):
         message = Message(id=f"p{n}", at=START, kind=Kind.IMAGE, media_id=f"m{n}")
-        step = domain.step(conversation, message, ctx)
+        step = dialogue.step(conversation, message, ctx)
         conversation = step.conversation
         said += [r.key for r in step.replies]
     assert conversation.draft is not None
@@ -587,9 +587,9 @@ def test_at_most_three_photos_are_kept() -> None:
 def test_a_story_longer_than_the_web_form_allows_is_not_appended() -> None:
     ctx = context(START, None)
     first = Message(id="a", at=START, kind=Kind.TEXT, text="jalan rusak " * 300)
-    step = domain.step(Conversation(channel=Channel.WHATSAPP), first, ctx)
+    step = dialogue.step(Conversation(channel=Channel.WHATSAPP), first, ctx)
     more = Message(id="b", at=START, kind=Kind.TEXT, text="dan juga lampu jalan mati " * 60)
-    step = domain.step(step.conversation, more, ctx)
+    step = dialogue.step(step.conversation, more, ctx)
     assert "description_long" in [r.key for r in step.replies]
     assert step.conversation.draft is not None
     assert len(step.conversation.draft.description) <= 4000
@@ -675,7 +675,7 @@ def test_whatsapp_values_cannot_format_the_reply() -> None:
     assert "*tebal*" not in rendered.text and "_miring_" not in rendered.text
 
 
-PURE_MODULES = ("domain", "model", "draft", "lexicon", "places", "replies")
+PURE_MODULES = ("dialogue", "model", "draft", "lexicon", "places", "replies")
 IO_PACKAGES = {"fastapi", "starlette", "pymongo", "gridfs", "aiokafka", "httpx", "uvicorn"}
 
 
@@ -686,7 +686,7 @@ IMPORT_LINE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", 
 def test_the_conversation_modules_import_no_io(module: str) -> None:
     # Read as text: ast.parse in a long test session has hit CPython 3.11's "AST constructor
     # recursion depth mismatch".
-    source = (Path(domain.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    source = (Path(dialogue.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
     modules = {a or b for a, b in IMPORT_LINE.findall(source)}
     imported = {m.split(".")[0] for m in modules}
     assert not imported & IO_PACKAGES, imported & IO_PACKAGES

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.intake.chat import whatsapp
-from services.intake.chat.domain import Kind
+from services.intake.chat.dialogue import Kind
 from services.intake.settings import (
     DEV_SMS_SECRET,
     DEV_WHATSAPP_APP_SECRET,

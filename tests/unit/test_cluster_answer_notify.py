@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notify import domain
-from services.notify.domain import Contact, Recipient, Status
+from services.notify import recipients
+from services.notify.notifier import Notifier, NotifyConfig
+from services.notify.recipients import Contact, Recipient, Status
 from services.notify.rendering import Links, Renderer, TicketFacts
 from services.notify.repository import TicketView
-from services.notify.service import Notifier, NotifyConfig
 from shared.events import ClusterAnswer, Envelope, TicketCommented, TicketTransitioned
 from shared.mongo import Document
 
@@ -26,19 +26,19 @@ def test_answer_key_is_the_same_for_one_contact_written_two_ways() -> None:
     two = Recipient(
         key="supporter:ab", kind="supporter", channel="email", address="ani@example.com"
     )
-    key = functools.partial(domain.answer_delivery_key, secret=b"s" * 32)
+    key = functools.partial(recipients.answer_delivery_key, secret=b"s" * 32)
     assert key("JW-1", one) == key("JW-1", two)
     assert key("JW-1", one) != key("JW-2", one)
     assert "ani" not in key("JW-1", one).lower()
-    other_secret = domain.answer_delivery_key("JW-1", one, secret=b"t" * 32)
+    other_secret = recipients.answer_delivery_key("JW-1", one, secret=b"t" * 32)
     assert other_secret != key("JW-1", one), "the hash is keyed"
 
 
 def test_phone_numbers_match_with_and_without_the_country_code() -> None:
-    assert domain.normalised_address("0812-3456-7890") == domain.normalised_address(
+    assert recipients.normalised_address("0812-3456-7890") == recipients.normalised_address(
         "+6281234567890"
     )
-    assert domain.normalised_address("+6281234567890") == "6281234567890"
+    assert recipients.normalised_address("+6281234567890") == "6281234567890"
 
 
 def test_a_supporter_who_reported_a_member_is_left_to_their_own_ticket() -> None:
@@ -46,15 +46,15 @@ def test_a_supporter_who_reported_a_member_is_left_to_their_own_ticket() -> None
     by_phone = Contact(key="supporter:2", kind="supporter", phone="+6281234567890")
     other = Contact(key="supporter:3", kind="supporter", email="budi@example.com")
     reporters = [frozenset({"ani@example.com"}), frozenset({"6281234567890"}), frozenset()]
-    kept = domain.not_reporters([reporter_too, by_phone, other], reporters)
+    kept = recipients.not_reporters([reporter_too, by_phone, other], reporters)
     assert kept == [other]
-    assert domain.not_reporters([other], []) == [other]
+    assert recipients.not_reporters([other], []) == [other]
 
 
 def test_an_event_without_an_answer_keeps_the_per_event_key() -> None:
-    notice = domain.notice_from(_resolve("LP-A", answer=None))
+    notice = recipients.notice_from(_resolve("LP-A", answer=None))
     assert notice.answer_id is None and notice.answer_members == ()
-    marked = domain.notice_from(_resolve("LP-A", answer=_answer()))
+    marked = recipients.notice_from(_resolve("LP-A", answer=_answer()))
     assert marked.answer_id == "JW-TEST" and marked.answer_members == ("LP-A", "LP-B", "LP-C")
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.routing import deadlines, workflow
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.events import EventType, TicketEscalated
@@ -45,7 +45,7 @@ def test_a_dispute_reopens_with_the_same_deadline_as_an_admins_reopen(days: int 
     ticket is worked toward that deadline again, whoever reopened it."""
     catalogue = _with_resolution_days(days)
     ticket = a_ticket(S.RESOLVED, resolved_at=NOW - timedelta(days=1))
-    disputed = intake_domain.citizen_follow_up(
+    disputed = complaints.citizen_follow_up(
         ticket,
         action="dispute",
         message="Jalannya belum diperbaiki.",

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notify import domain, service
-from services.notify.domain import Notice
+from services.notify import previews, recipients
+from services.notify.recipients import Notice
 from services.notify.rendering import (
     LANGUAGES,
     DigestLine,
@@ -59,11 +59,11 @@ def _context(renderer: Renderer, lang: str, template: str, **fields: Any) -> dic
         lang=lang,
         facts=TicketFacts(kind="complaint", summary=f"Jalan rusak {NASTY}"),
         opd_names={"DLH": f"Dinas Lingkungan Hidup {NASTY}", "DPUPR": "Dinas PUPR"},
-        items=items if template == domain.DIGEST_TEMPLATE else (),
+        items=items if template == recipients.DIGEST_TEMPLATE else (),
     )
 
 
-CASES = [(t, lang, ch) for t in domain.TEMPLATES for lang in LANGUAGES for ch in CHANNELS]
+CASES = [(t, lang, ch) for t in recipients.TEMPLATES for lang in LANGUAGES for ch in CHANNELS]
 
 
 @pytest.mark.parametrize(("template", "lang", "channel"), CASES)
@@ -78,20 +78,20 @@ def test_every_template_renders_in_both_languages_on_every_channel(
     for text in (out.subject, out.text, out.html or ""):
         assert "{{" not in text and "{%" not in text and "None" not in text
         assert "\x07" not in text
-    if template != domain.DIGEST_TEMPLATE:
+    if template != recipients.DIGEST_TEMPLATE:
         assert CODE in out.subject
         assert CODE in out.text or channel == "log"
     if channel == "email":
         assert out.html is not None and out.html.startswith("<!doctype html>")
         link = LINKS.tracking(CODE) if template.startswith("citizen_") else LINKS.console(CODE)
-        if template != domain.DIGEST_TEMPLATE:
+        if template != recipients.DIGEST_TEMPLATE:
             assert str(link) in out.text and str(link) in out.html
     else:
         assert out.html is None
 
 
 def test_the_two_languages_differ(renderer: Renderer) -> None:
-    for template in domain.TEMPLATES:
+    for template in recipients.TEMPLATES:
         id_, en = (
             renderer.render(
                 template, lang=lang, channel="email", context=_context(renderer, lang, template)
@@ -170,11 +170,11 @@ def test_an_unknown_language_falls_back_to_indonesian(renderer: Renderer) -> Non
     assert fr == id_
 
 
-@pytest.mark.parametrize("event_type", [*service.PREVIEW_SAMPLES, "digest"])
+@pytest.mark.parametrize("event_type", [*previews.PREVIEW_SAMPLES, "digest"])
 @pytest.mark.parametrize("channel", ["email", "whatsapp", "sms", "webhook"])
 def test_every_event_type_has_a_preview(renderer: Renderer, event_type: str, channel: str) -> None:
     for lang in LANGUAGES:
-        items = service.preview(
+        items = previews.preview(
             renderer=renderer,
             event_type=event_type,
             lang=lang,
@@ -188,8 +188,8 @@ def test_every_event_type_has_a_preview(renderer: Renderer, event_type: str, cha
 
 def test_previews_cover_every_template(renderer: Renderer) -> None:
     seen = set()
-    for event_type in [*service.PREVIEW_SAMPLES, "digest"]:
-        for item in service.preview(
+    for event_type in [*previews.PREVIEW_SAMPLES, "digest"]:
+        for item in previews.preview(
             renderer=renderer,
             event_type=event_type,
             lang="id",
@@ -198,7 +198,7 @@ def test_previews_cover_every_template(renderer: Renderer) -> None:
             opd_names={},
         ):
             seen.add(item["template"])
-    assert seen == set(domain.TEMPLATES)
+    assert seen == set(recipients.TEMPLATES)
 
 
 def test_template_files_exist_for_every_template_in_both_languages() -> None:
@@ -206,7 +206,7 @@ def test_template_files_exist_for_every_template_in_both_languages() -> None:
 
     for lang in LANGUAGES:
         names = {p.stem for p in (TEMPLATE_DIR / lang).glob("*.txt") if not p.stem.startswith("_")}
-        assert names == set(domain.TEMPLATES)
+        assert names == set(recipients.TEMPLATES)
         for name in names:
             text = (TEMPLATE_DIR / lang / f"{name}.txt").read_text(encoding="utf-8")
             assert set(re.findall(r"block (\w+)", text)) == {"subject", "intro", "details", "short"}

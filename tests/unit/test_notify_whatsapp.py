@@ -10,9 +10,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from services.notify import domain
+from services.notify import recipients
 from services.notify.channels import CloudApiChannel, GatewayChannel, OutboundMessage, sms_parts
-from services.notify.domain import Contact
+from services.notify.recipients import Contact
 from services.notify.rendering import Links, Renderer, TicketFacts
 from services.notify.settings import NotifySettings, SmsSettings, WhatsAppSettings
 from shared.events import Envelope, EventType
@@ -123,23 +123,23 @@ def test_each_sms_part_has_its_own_idempotency_key() -> None:
 
 def test_a_ticket_filed_by_sms_is_answered_by_sms() -> None:
     contact = Contact("citizen", "citizen", phone="+6281", phone_channel="sms")
-    found = domain.channels_for(contact, frozenset({"whatsapp", "sms"}))
+    found = recipients.channels_for(contact, frozenset({"whatsapp", "sms"}))
     assert [r.channel for r in found] == ["sms"]
     by_whatsapp = Contact("citizen", "citizen", phone="+6281", phone_channel="whatsapp")
-    assert [r.channel for r in domain.channels_for(by_whatsapp, frozenset({"sms"}))] == []
+    assert [r.channel for r in recipients.channels_for(by_whatsapp, frozenset({"sms"}))] == []
 
 
 def test_the_choice_buttons_fit_whatsapps_limits() -> None:
-    buttons = domain.choice_buttons(["DISKOMINFOSATIK", "KEC-WARINGINKURUNG"])
+    buttons = recipients.choice_buttons(["DISKOMINFOSATIK", "KEC-WARINGINKURUNG"])
     assert [b["id"] for b in buttons] == [
         "pilih:DISKOMINFOSATIK",
         "pilih:KEC-WARINGINKURUNG",
         "pilih:lainnya",
     ]
-    assert all(len(b["title"]) <= domain.BUTTON_TITLE for b in buttons)
-    extras = domain.whatsapp_extras(last_inbound_at=NOW, buttons=buttons)
+    assert all(len(b["title"]) <= recipients.BUTTON_TITLE for b in buttons)
+    extras = recipients.whatsapp_extras(last_inbound_at=NOW, buttons=buttons)
     assert extras["window_until"] == (NOW + timedelta(hours=24)).isoformat()
-    assert domain.whatsapp_extras(last_inbound_at=None)["window_until"] is None
+    assert recipients.whatsapp_extras(last_inbound_at=None)["window_until"] is None
 
 
 def _render(template: str, *, chat: bool, **payload: object) -> str:
@@ -153,7 +153,7 @@ def _render(template: str, *, chat: bool, **payload: object) -> str:
         "citizen_resolved": EventType.TICKET_TRANSITIONED,
         "citizen_choose_opd": EventType.OPD_CHOICE_ASKED,
     }[template]
-    notice = domain.notice_from(
+    notice = recipients.notice_from(
         Envelope(
             event_type=event,
             ticket_id="LP-7K4M-Q9XZ",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from services.intake.open311 import RequestQuery, find_requests
+from services.intake.open311.mapping import RequestQuery
+from services.intake.open311.service import find_requests
 from services.intake.repository import TicketRepository
 from shared.tickets import Ticket
 

@@ -9,8 +9,9 @@ import pytest
 from fastapi.exceptions import RequestValidationError
 from pymongo.errors import ServerSelectionTimeoutError
 
-from services.intake import open311
-from services.intake.open311 import Open311Error, RequestForm
+from services.intake.open311 import api, mapping, schemas
+from services.intake.open311.errors import Open311Error
+from services.intake.open311.schemas import RequestForm
 from services.intake.settings import IntakeSettings, Open311Settings
 from shared.catalogue import packaged_catalogue
 from shared.errors import InvalidField, NotFound, TooManyRequests
@@ -72,12 +73,12 @@ def _entry(at: datetime, to: str, note: str | None, *, public: bool = True) -> d
     ],
 )
 def test_open311_status_is_closed_once_resolved(status: TicketStatus, expected: str) -> None:
-    assert open311.open311_status(status) == expected
+    assert mapping.open311_status(status) == expected
 
 
 def test_status_filter_selects_the_ticket_statuses_behind_open_and_closed() -> None:
-    assert open311.ticket_statuses(["closed"]) == ["closed", "rejected", "resolved"]
-    assert open311.ticket_statuses(["OPEN"]) == [
+    assert mapping.ticket_statuses(["closed"]) == ["closed", "rejected", "resolved"]
+    assert mapping.ticket_statuses(["OPEN"]) == [
         "in_progress",
         "routed",
         "submitted",
@@ -86,16 +87,16 @@ def test_status_filter_selects_the_ticket_statuses_behind_open_and_closed() -> N
         "waiting_citizen",
         "waiting_third_party",
     ]
-    assert open311.ticket_statuses(["open", "closed"]) is None
-    assert open311.ticket_statuses([]) is None
+    assert mapping.ticket_statuses(["open", "closed"]) is None
+    assert mapping.ticket_statuses([]) is None
     with pytest.raises(Open311Error) as caught:
-        open311.ticket_statuses(["pending"])
+        mapping.ticket_statuses(["pending"])
     assert caught.value.status == 400
 
 
 def test_comma_lists_and_repeated_arguments_are_one_list() -> None:
-    assert open311.split_values(["a, b", "c", " , "]) == ["a", "b", "c"]
-    assert open311.split_values(None) == []
+    assert mapping.split_values(["a, b", "c", " , "]) == ["a", "b", "c"]
+    assert mapping.split_values(None) == []
 
 
 # --- dates and the search window -------------------------------------------------------------
@@ -115,11 +116,11 @@ def test_comma_lists_and_repeated_arguments_are_one_list() -> None:
     ],
 )
 def test_w3_dates_are_read_with_their_time_zone(raw: str | None, expected: datetime) -> None:
-    assert open311.parse_w3_datetime("start_date", raw) == expected
+    assert mapping.parse_w3_datetime("start_date", raw) == expected
 
 
 def test_a_date_as_end_date_covers_that_whole_day_in_jakarta() -> None:
-    end = open311.parse_w3_datetime("end_date", "2010-01-01", end=True)
+    end = mapping.parse_w3_datetime("end_date", "2010-01-01", end=True)
     assert end is not None
     assert end.astimezone(UTC) == datetime(2010, 1, 1, 16, 59, 59, 999999, tzinfo=UTC)
 
@@ -130,30 +131,30 @@ def test_a_date_as_end_date_covers_that_whole_day_in_jakarta() -> None:
 )
 def test_dates_that_are_not_w3_with_a_zone_are_400(raw: str) -> None:
     with pytest.raises(Open311Error) as caught:
-        open311.parse_w3_datetime("start_date", raw)
+        mapping.parse_w3_datetime("start_date", raw)
     assert caught.value.status == 400
     assert caught.value.descriptions[0].startswith("start_date:")
 
 
 def test_search_window_defaults_to_the_last_days_and_is_never_longer() -> None:
     day = timedelta(days=1)
-    assert open311.search_window(None, None, now=NOW, days=90) == (NOW - 90 * day, NOW)
-    assert open311.search_window(NOW, None, now=NOW, days=90) == (NOW, NOW + 90 * day)
-    assert open311.search_window(None, NOW, now=NOW, days=90) == (NOW - 90 * day, NOW)
-    exactly = open311.search_window(NOW - 90 * day, NOW, now=NOW, days=90)
+    assert mapping.search_window(None, None, now=NOW, days=90) == (NOW - 90 * day, NOW)
+    assert mapping.search_window(NOW, None, now=NOW, days=90) == (NOW, NOW + 90 * day)
+    assert mapping.search_window(None, NOW, now=NOW, days=90) == (NOW - 90 * day, NOW)
+    exactly = mapping.search_window(NOW - 90 * day, NOW, now=NOW, days=90)
     assert exactly == (NOW - 90 * day, NOW)
     with pytest.raises(Open311Error, match="90"):
-        open311.search_window(NOW - 91 * day, NOW, now=NOW, days=90)
+        mapping.search_window(NOW - 91 * day, NOW, now=NOW, days=90)
     with pytest.raises(Open311Error, match="start_date"):
-        open311.search_window(NOW, NOW - day, now=NOW, days=90)
+        mapping.search_window(NOW, NOW - day, now=NOW, days=90)
 
 
 def test_times_are_written_in_jakarta_with_the_offset() -> None:
-    assert open311.w3_datetime(NOW) == "2026-11-27T16:00:00+07:00"
+    assert mapping.w3_datetime(NOW) == "2026-11-27T16:00:00+07:00"
 
 
 def test_ids_override_every_other_argument() -> None:
-    query = open311.request_query(
+    query = mapping.request_query(
         service_request_id=["lp-abcd-efgh,LP-ABCD-EFGH", "LPWXYZ2345"],
         service_code=["tidak-ada"],
         start_date="garbage",
@@ -169,7 +170,7 @@ def test_ids_override_every_other_argument() -> None:
 
 def test_filters_are_checked_and_bounded() -> None:
     settings = IntakeSettings(open311=Open311Settings(window_days=30, max_requests=50))
-    query = open311.request_query(
+    query = mapping.request_query(
         service_request_id=None,
         service_code=["drainase,jalan-rusak", "drainase"],
         start_date=None,
@@ -182,7 +183,7 @@ def test_filters_are_checked_and_bounded() -> None:
     assert query.categories == ["drainase", "jalan-rusak"]
     assert (query.start, query.end, query.limit) == (NOW - timedelta(days=30), NOW, 50)
     with pytest.raises(Open311Error, match="tidak-ada"):
-        open311.request_query(
+        mapping.request_query(
             service_request_id=None,
             service_code=["tidak-ada"],
             start_date=None,
@@ -200,7 +201,7 @@ def test_filters_are_checked_and_bounded() -> None:
 def test_a_service_is_a_category_with_its_group_keywords_and_agency() -> None:
     category = CATALOGUE.category("jalan-rusak")
     assert category is not None
-    service = open311.service_entry(category, CATALOGUE)
+    service = mapping.service_entry(category, CATALOGUE)
     assert service.service_code == "jalan-rusak"
     assert service.group == "Infrastruktur"
     assert service.keywords.startswith("jalan rusak, jalan berlubang")
@@ -210,20 +211,20 @@ def test_a_service_is_a_category_with_its_group_keywords_and_agency() -> None:
 
 def test_service_code_missing_is_400_and_unknown_is_404() -> None:
     with pytest.raises(Open311Error) as missing:
-        open311.service_for(" ", CATALOGUE)
+        mapping.service_for(" ", CATALOGUE)
     assert missing.value.status == 400
     with pytest.raises(Open311Error) as unknown:
-        open311.service_for("tidak-ada", CATALOGUE)
+        mapping.service_for("tidak-ada", CATALOGUE)
     assert unknown.value.status == 404
 
 
 def test_jurisdiction_id_may_be_left_out_but_not_be_another() -> None:
     settings = IntakeSettings()
-    open311.check_jurisdiction(None, settings)
-    open311.check_jurisdiction("", settings)
-    open311.check_jurisdiction("SerangKab.go.id", settings)
+    mapping.check_jurisdiction(None, settings)
+    mapping.check_jurisdiction("", settings)
+    mapping.check_jurisdiction("SerangKab.go.id", settings)
     with pytest.raises(Open311Error) as caught:
-        open311.check_jurisdiction("kotaserang.go.id", settings)
+        mapping.check_jurisdiction("kotaserang.go.id", settings)
     assert caught.value.status == 404
 
 
@@ -245,7 +246,7 @@ def test_a_verified_ticket_becomes_a_redacted_service_request_without_its_report
             "lon": 106.251234,
         },
     )
-    request = open311.service_request(ticket, CATALOGUE, base_url=BASE + "/")
+    request = mapping.service_request(ticket, CATALOGUE, base_url=BASE + "/")
     assert request.model_dump() == {
         "service_request_id": "LP-ABCD-EFGH",
         "status": "open",
@@ -281,7 +282,7 @@ def test_a_verified_ticket_becomes_a_redacted_service_request_without_its_report
     ],
 )
 def test_an_unpublished_ticket_shows_only_status_agency_and_dates(changes: dict[str, Any]) -> None:
-    request = open311.service_request(_ticket(opd="DPUPR", **changes), CATALOGUE, base_url=BASE)
+    request = mapping.service_request(_ticket(opd="DPUPR", **changes), CATALOGUE, base_url=BASE)
     shown = {k for k, v in request.model_dump().items() if v is not None}
     assert shown == {
         "service_request_id",
@@ -301,29 +302,29 @@ def test_status_notes_are_the_latest_public_note() -> None:
         _entry(later, "routed", None),
         _entry(later, "routed", "Catatan internal.", public=False),
     ]
-    assert open311.latest_public_note(_ticket(history=history)) == "Diteruskan ke DPUPR."
-    assert open311.latest_public_note(_ticket(history=[])) is None
+    assert mapping.latest_public_note(_ticket(history=history)) == "Diteruskan ke DPUPR."
+    assert mapping.latest_public_note(_ticket(history=[])) is None
 
 
 def test_a_closed_request_was_updated_when_it_was_closed() -> None:
     closed_at = NOW + timedelta(days=3)
     history = [_entry(NOW, "submitted", None), _entry(closed_at, "rejected", "Duplikat.")]
     ticket = _ticket(status="rejected", history=history, updated_at=closed_at + timedelta(days=1))
-    assert open311.updated_at(ticket) == closed_at
-    assert open311.updated_at(_ticket(updated_at=closed_at)) == closed_at
+    assert mapping.updated_at(ticket) == closed_at
+    assert mapping.updated_at(_ticket(updated_at=closed_at)) == closed_at
 
 
 def test_agency_is_the_opd_name_and_triase_is_the_coordinator() -> None:
-    assert open311.agency_name("DLH", CATALOGUE) == "Dinas Lingkungan Hidup"
-    assert open311.agency_name("TRIASE", CATALOGUE) == open311.TRIASE_AGENCY
-    assert open311.agency_name("LUAR_KEWENANGAN", CATALOGUE) == open311.OUTSIDE_AGENCY
-    assert open311.agency_name("NOPE", CATALOGUE) is None
-    assert open311.agency_name(None, CATALOGUE) is None
+    assert mapping.agency_name("DLH", CATALOGUE) == "Dinas Lingkungan Hidup"
+    assert mapping.agency_name("TRIASE", CATALOGUE) == mapping.TRIASE_AGENCY
+    assert mapping.agency_name("LUAR_KEWENANGAN", CATALOGUE) == mapping.OUTSIDE_AGENCY
+    assert mapping.agency_name("NOPE", CATALOGUE) is None
+    assert mapping.agency_name(None, CATALOGUE) is None
 
 
 def test_without_region_there_is_no_address_id() -> None:
     ticket = _ticket(status="closed", location={"address": "Pasar Ciruas"}, photos=[])
-    request = open311.service_request(ticket, CATALOGUE, base_url=BASE)
+    request = mapping.service_request(ticket, CATALOGUE, base_url=BASE)
     assert (request.address, request.address_id, request.lat, request.media_url) == (
         "Pasar Ciruas",
         None,
@@ -352,13 +353,13 @@ def _form(**changes: str | None) -> RequestForm:
 
 def _problems(**changes: str | None) -> tuple[str, ...]:
     with pytest.raises(Open311Error) as caught:
-        open311.complaint_from_form(_form(**changes), CATALOGUE)
+        mapping.complaint_from_form(_form(**changes), CATALOGUE)
     assert caught.value.status == 400
     return caught.value.descriptions
 
 
 def test_the_form_becomes_a_complaint() -> None:
-    complaint = open311.complaint_from_form(_form(), CATALOGUE)
+    complaint = mapping.complaint_from_form(_form(), CATALOGUE)
     assert complaint.description == "Jalan berlubang di depan SDN 1 Ciruas"
     assert complaint.category == "jalan-rusak"
     assert complaint.location is not None
@@ -374,7 +375,7 @@ def test_the_form_becomes_a_complaint() -> None:
 
 
 def test_empty_arguments_are_the_same_as_missing_ones() -> None:
-    complaint = open311.complaint_from_form(
+    complaint = mapping.complaint_from_form(
         _form(first_name="", last_name=" ", email="", phone="", address_string=""), CATALOGUE
     )
     assert complaint.reporter is None
@@ -386,7 +387,7 @@ def test_empty_arguments_are_the_same_as_missing_ones() -> None:
 
 
 def test_address_id_is_a_kecamatan_code_with_an_optional_desa() -> None:
-    complaint = open311.complaint_from_form(
+    complaint = mapping.complaint_from_form(
         _form(lat=None, long=None, address_id="kec-ciruas / CIRUAS"), CATALOGUE
     )
     assert complaint.location is not None
@@ -394,7 +395,7 @@ def test_address_id_is_a_kecamatan_code_with_an_optional_desa() -> None:
 
 
 def test_attributes_give_the_region_and_the_reporters_choices() -> None:
-    complaint = open311.complaint_from_form(
+    complaint = mapping.complaint_from_form(
         RequestForm.model_validate(
             {
                 **FORM,
@@ -445,14 +446,12 @@ def test_all_problems_are_reported_together() -> None:
 
 
 def test_use_case_errors_become_the_specs_errors() -> None:
-    invalid = open311.open311_error(InvalidField(("body", "location", "lon"), "Di luar wilayah."))
+    invalid = api.open311_error(InvalidField(("body", "location", "lon"), "Di luar wilayah."))
     assert (invalid.status, invalid.descriptions) == (400, ("long: Di luar wilayah.",))
-    limited = open311.open311_error(
-        TooManyRequests("Terlalu banyak.", headers={"Retry-After": "7"})
-    )
+    limited = api.open311_error(TooManyRequests("Terlalu banyak.", headers={"Retry-After": "7"}))
     assert (limited.status, limited.headers) == (429, {"Retry-After": "7"})
-    assert open311.open311_error(NotFound("Tidak ada.")).status == 404
-    down = open311.open311_error(ServerSelectionTimeoutError("no server"))
+    assert api.open311_error(NotFound("Tidak ada.")).status == 404
+    down = api.open311_error(ServerSelectionTimeoutError("no server"))
     assert down.status == 503 and down.headers == {"Retry-After": "5"}
 
 
@@ -460,12 +459,12 @@ def test_an_unknown_format_is_404_and_other_argument_errors_400() -> None:
     bad_format = RequestValidationError(
         [{"loc": ("path", "format"), "msg": "Input should be 'json' or 'xml'", "type": "enum"}]
     )
-    assert open311.open311_error(bad_format).status == 404
+    assert api.open311_error(bad_format).status == 404
     other = RequestValidationError([{"loc": ("query", "status"), "msg": "bad", "type": "x"}])
-    assert open311.open311_error(other).descriptions == ("status: bad",)
+    assert api.open311_error(other).descriptions == ("status: bad",)
 
 
 def test_answers_are_xml_unless_json_is_asked_for() -> None:
-    assert open311.request_format("/open311/v2/services.json") is open311.Format.JSON
-    assert open311.request_format("/open311/v2/services.xml") is open311.Format.XML
-    assert open311.request_format("/open311/v2/services") is open311.Format.XML
+    assert api.request_format("/open311/v2/services.json") is schemas.Format.JSON
+    assert api.request_format("/open311/v2/services.xml") is schemas.Format.XML
+    assert api.request_format("/open311/v2/services") is schemas.Format.XML

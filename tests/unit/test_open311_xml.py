@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from services.intake import open311_xml
+from services.intake.open311 import xml as open311_xml
 
 
 def _parse(document: str) -> ET.Element:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake import domain as intake_domain
-from services.routing import domain
+from services.intake import complaints
+from services.routing import decisions
 from services.routing.classification.router import Candidate, Classification
 from shared.tickets import (
     ChoiceCandidate,
@@ -47,7 +47,7 @@ NAMES = {"DLH": "Dinas Lingkungan Hidup", "SATPOLPP": "Satuan Polisi Pamong Praj
 
 
 def ticket(source: str = "whatsapp", **fields: object) -> Ticket:
-    stored, _ = intake_domain.new_ticket(
+    stored, _ = complaints.new_ticket(
         tracking_code="LP-AAAA-BBBB",
         reply_token="t",
         now=NOW,
@@ -66,9 +66,12 @@ def ticket(source: str = "whatsapp", **fields: object) -> Ticket:
 
 
 def test_an_unsure_chat_ticket_offers_the_two_best_real_opds() -> None:
-    offered = domain.choice_candidates(UNSURE, ticket())
+    offered = decisions.choice_candidates(UNSURE, ticket())
     assert [c.opd for c in offered] == ["DLH", "SATPOLPP"]
-    assert [c.opd for c in domain.choice_candidates(UNSURE, ticket("sms"))] == ["DLH", "SATPOLPP"]
+    assert [c.opd for c in decisions.choice_candidates(UNSURE, ticket("sms"))] == [
+        "DLH",
+        "SATPOLPP",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -83,26 +86,26 @@ def test_no_question_when_sure_not_a_chat_or_asked_already(case: str) -> None:
         result = Classification(opd="DLH", confidence=0.9, reasons=[], model="m")
     else:
         subject = ticket(routing_question=QUESTION)
-    assert domain.choice_candidates(result, subject) == []
+    assert decisions.choice_candidates(result, subject) == []
 
 
 def test_routing_waits_for_the_answer_until_the_timeout() -> None:
     asked = ticket(routing_question=QUESTION)
-    assert domain.choice_pending(asked, NOW + timedelta(minutes=59), timeout=TIMEOUT)
-    assert not domain.choice_pending(asked, NOW + timedelta(minutes=61), timeout=TIMEOUT)
+    assert decisions.choice_pending(asked, NOW + timedelta(minutes=59), timeout=TIMEOUT)
+    assert not decisions.choice_pending(asked, NOW + timedelta(minutes=61), timeout=TIMEOUT)
     answered = asked.model_copy(update={"routing_choice": RoutingChoice(opd="DLH", at=NOW)})
-    assert not domain.choice_pending(answered, NOW, timeout=TIMEOUT)
+    assert not decisions.choice_pending(answered, NOW, timeout=TIMEOUT)
 
 
 def test_the_chosen_opd_is_the_decision_with_the_reason() -> None:
-    decided = domain.decision_after_choice(
+    decided = decisions.decision_after_choice(
         QUESTION, RoutingChoice(opd="SATPOLPP", at=NOW), names=NAMES, timeout=TIMEOUT
     )
     assert (decided.opd, decided.confidence, decided.model) == ("SATPOLPP", 0.2, "rules-2")
     assert decided.reasons[-1] == (
         "Pelapor memilih Satuan Polisi Pamong Praja dari pilihan yang diberikan"
     )
-    assert domain.status_after_routing(decided).value == "routed"
+    assert decisions.status_after_routing(decided).value == "routed"
 
 
 @pytest.mark.parametrize(
@@ -115,8 +118,8 @@ def test_the_chosen_opd_is_the_decision_with_the_reason() -> None:
 def test_lainnya_or_silence_goes_to_triage_with_the_candidates(
     choice: RoutingChoice | None, reason: str
 ) -> None:
-    decided = domain.decision_after_choice(QUESTION, choice, names=NAMES, timeout=TIMEOUT)
+    decided = decisions.decision_after_choice(QUESTION, choice, names=NAMES, timeout=TIMEOUT)
     assert decided.opd == "TRIASE"
     assert decided.reasons[-1].startswith(reason)
     assert [a.opd for a in decided.alternatives] == ["DLH", "SATPOLPP"]
-    assert domain.status_after_routing(decided).value == "triage"
+    assert decisions.status_after_routing(decided).value == "triage"

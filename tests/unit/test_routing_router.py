@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.routing import domain, evaluate, model_cache
+from services.routing import decisions, evaluate, model_cache
 from services.routing.classification import router
 from services.routing.classification import text as nlp
 from services.routing.classification.examples import (
@@ -96,7 +96,7 @@ def test_text_without_known_words_goes_to_triage(model: router.TextModel) -> Non
     for m in (None, model):
         result = _classify("mohon perhatiannya bapak ibu terima kasih", model=m)
         assert result.opd == TRIASE
-        assert domain.status_after_routing(result) is TicketStatus.TRIAGE
+        assert decisions.status_after_routing(result) is TicketStatus.TRIAGE
 
 
 # The most specific phrase wins.
@@ -216,7 +216,7 @@ def test_matter_of_a_central_agency_gets_a_referral(model: router.TextModel) -> 
         result = _classify("listrik padam terus tiap malam, token listrik juga mahal", model=m)
         assert result.opd == LUAR_KEWENANGAN
         assert result.referral and "PLN" in result.referral
-        assert domain.status_after_routing(result) is TicketStatus.TRIAGE
+        assert decisions.status_after_routing(result) is TicketStatus.TRIAGE
 
 
 def test_a_triaged_answer_carries_no_referral() -> None:

@@ -1,15 +1,18 @@
 """Use cases on the in-memory ticket store (tests/fakes.py): `apply`'s retry loop, the
-deadline scheduler's passes and routing a submitted ticket, in milliseconds."""
+deadline scheduler's and housekeeping's passes and routing a submitted ticket, in milliseconds."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.routing import service
 from services.routing.deadlines import DeadlineScheduler
+from services.routing.housekeeping import Housekeeping, SignInAttempts
 from shared.catalogue import packaged_catalogue
 from shared.events import EventType
 from shared.lifecycle import sla
@@ -56,14 +59,22 @@ async def test_apply_writes_nothing_when_there_is_nothing_to_do_or_no_ticket() -
     assert tickets.writes == 0
 
 
-def _scheduler(
+def _scheduler(tickets: InMemoryTickets) -> DeadlineScheduler:
+    return DeadlineScheduler(tickets, CALENDAR)
+
+
+def _housekeeping(
     tickets: InMemoryTickets,
     *,
     contact_retention: timedelta = timedelta(days=365),
     route_stale: Callable[[str], Awaitable[object]] | None = None,
-) -> DeadlineScheduler:
-    return DeadlineScheduler(
-        tickets, CALENDAR, contact_retention=contact_retention, route_stale=route_stale
+    sign_in_attempts: SignInAttempts | None = None,
+) -> Housekeeping:
+    return Housekeeping(
+        tickets,
+        contact_retention=contact_retention,
+        route_stale=route_stale,
+        sign_in_attempts=sign_in_attempts,
     )
 
 
@@ -116,7 +127,7 @@ async def test_contacts_are_purged_after_the_retention_only() -> None:
     old = a_ticket(S.CLOSED, "LP-OLDD-AAAA", reporter=reporter)
     recent = a_ticket(S.CLOSED, "LP-NEWW-BBBB", reporter=reporter, updated_at=NOW)
     tickets = InMemoryTickets(old, recent)
-    done = await _scheduler(tickets, contact_retention=timedelta(days=10)).run_once(NOW)
+    done = await _housekeeping(tickets, contact_retention=timedelta(days=10)).run_once(NOW)
     assert done["purged"] == 1
     assert tickets.stored("LP-OLDD-AAAA")["reporter"] is None
     assert tickets.stored("LP-OLDD-AAAA")["reporter_purged_at"] == NOW
@@ -132,8 +143,54 @@ async def test_stale_submitted_tickets_are_handed_to_routing() -> None:
         asked.append(code)
         return True
 
-    done = await _scheduler(tickets, route_stale=route).run_once(NOW)
+    done = await _housekeeping(tickets, route_stale=route).run_once(NOW)
     assert asked == [CODE] and done["rerouted"] == 1
+
+
+class SignInAttemptsKept:
+    """Stands in for the sign-in throttle's store: records each purge's cutoff."""
+
+    def __init__(self) -> None:
+        self.window = timedelta(minutes=15)
+        self.cutoffs: list[datetime] = []
+
+    async def purge_before(self, cutoff: datetime) -> None:
+        self.cutoffs.append(cutoff)
+
+
+async def test_the_retention_purges_run_at_most_once_an_hour_and_rerouting_every_pass() -> None:
+    reporter = Reporter(name="Siti", email="siti@example.org")
+    tickets = InMemoryTickets(a_ticket(S.SUBMITTED), a_ticket(S.CLOSED, "LP-OLDD-AAAA"))
+    attempts = SignInAttemptsKept()
+    asked: list[str] = []
+
+    async def route(code: str) -> bool:
+        asked.append(code)
+        return True
+
+    chores = _housekeeping(
+        tickets,
+        contact_retention=timedelta(days=10),
+        route_stale=route,
+        sign_in_attempts=attempts,
+    )
+    first = await chores.run_once(NOW)
+    tickets.docs["LP-OLDD-AAAA"]["reporter"] = reporter.model_dump()  # kept again meanwhile
+    soon = await chores.run_once(NOW + timedelta(minutes=59))
+    later = await chores.run_once(NOW + timedelta(hours=1))
+    assert attempts.cutoffs == [NOW - attempts.window, NOW + timedelta(minutes=45)]
+    assert (first["purged"], soon["purged"], later["purged"]) == (0, 0, 1)
+    assert asked == [CODE] * 3, "stale tickets are handed to routing on every pass"
+
+
+async def test_the_deadline_pass_leaves_the_housekeeping_alone() -> None:
+    reporter = Reporter(name="Siti", email="siti@example.org")
+    tickets = InMemoryTickets(a_ticket(S.SUBMITTED), a_ticket(S.CLOSED, "LP-OLDD-AAAA"))
+    tickets.docs["LP-OLDD-AAAA"]["reporter"] = reporter.model_dump()
+    done = await _scheduler(tickets).run_once(NOW + timedelta(days=400))
+    assert done == {"escalated": 0, "reminded": 0, "closed": 0}
+    assert tickets.stored("LP-OLDD-AAAA")["reporter"]["email"] == "siti@example.org"
+    assert tickets.writes == 0
 
 
 async def test_a_submitted_ticket_is_routed_once_with_its_deadline() -> None:
@@ -180,3 +237,28 @@ async def test_routing_decides_again_after_a_lost_race_and_a_vanished_ticket_is_
         calendar=CALENDAR,
     )
     assert gone is False
+
+
+def _skipped(step: str) -> float:
+    found = REGISTRY.get_sample_value("pengaduan_deadline_tickets_skipped_total", {"step": step})
+    return found or 0.0
+
+
+async def test_housekeeping_skips_a_malformed_ticket_reports_it_once_and_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reporter = Reporter(name="Siti", email="siti@example.org")
+    broken = a_ticket(S.CLOSED, "LP-BROK-ENNN", reporter=reporter)
+    tickets = InMemoryTickets(broken, a_ticket(S.CLOSED, "LP-OLDD-AAAA", reporter=reporter))
+    tickets.docs["LP-BROK-ENNN"]["kind"] = "bukan-jenis"
+    chores = _housekeeping(tickets, contact_retention=timedelta(days=10))
+    before = _skipped("purge")
+    with caplog.at_level(logging.ERROR, logger="services.routing.housekeeping"):
+        done = await chores.purge_contacts(NOW)
+        again = await chores.purge_contacts(NOW)
+    assert (done, again) == (1, 0)
+    assert tickets.stored("LP-OLDD-AAAA")["reporter"] is None
+    assert _skipped("purge") - before == 2, "counted on both passes"
+    assert [m for m in caplog.messages if "is invalid" in m] == [
+        "housekeeping pass: ticket LP-BROK-ENNN is invalid (ValidationError); skipped"
+    ], "reported once"

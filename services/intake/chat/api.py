@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from services.intake.chat import service, whatsapp
-from services.intake.chat.domain import Channel, Kind, Message
+from services.intake.chat.dialogue import Channel, Kind, Message
 from services.intake.chat.service import ChatContext
 from services.intake.settings import IntakeSettings
 from shared.errors import Forbidden, InvalidField, NotFound, UnsupportedMediaType

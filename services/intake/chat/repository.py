@@ -19,7 +19,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.intake.chat.domain import Channel, Conversation
+from services.intake.chat.dialogue import Channel, Conversation
 from shared.chat import CONVERSATIONS, MESSAGES, STATUSES
 from shared.locks import DocumentLocks
 from shared.mongo import Document

@@ -23,8 +23,8 @@ from pydantic import ValidationError
 
 from services.intake import metrics
 from services.intake import service as intake
-from services.intake.chat import domain
-from services.intake.chat.domain import Channel, Conversation, Message, TicketState
+from services.intake.chat import dialogue
+from services.intake.chat.dialogue import Channel, Conversation, Message, TicketState
 from services.intake.chat.lexicon import packaged_lexicon
 from services.intake.chat.media import MediaSource, MediaUnavailable
 from services.intake.chat.places import Gazetteer
@@ -48,9 +48,9 @@ PRODUCER = "intake"
 FLOOD_WARNING_EVERY = timedelta(minutes=1)
 _ENGLISH_PART = re.compile(r"\s*\([^()]*\)\s*$")
 _KIND_LABELS = {
-    domain.Kind.IMAGE: "[foto]",
-    domain.Kind.LOCATION: "[lokasi]",
-    domain.Kind.OTHER: "[pesan yang tidak dapat dibaca]",
+    dialogue.Kind.IMAGE: "[foto]",
+    dialogue.Kind.LOCATION: "[lokasi]",
+    dialogue.Kind.OTHER: "[pesan yang tidak dapat dibaca]",
 }
 
 
@@ -114,15 +114,15 @@ async def _ticket_state(chat: ChatContext, state: Conversation) -> TicketState |
     )
 
 
-async def _context(chat: ChatContext, state: Conversation, now: datetime) -> domain.Context:
+async def _context(chat: ChatContext, state: Conversation, now: datetime) -> dialogue.Context:
     settings = chat.intake.settings
     cat = await chat.intake.catalogue.get()
-    return domain.Context(
+    return dialogue.Context(
         now=now,
         places=_gazetteer(cat.regions),
         lexicon=packaged_lexicon(),
         replies=packaged_replies(),
-        bounds=domain.Bounds(settings.bounds_lat, settings.bounds_lon),
+        bounds=dialogue.Bounds(settings.bounds_lat, settings.bounds_lon),
         tracking_prefix=settings.tracking_prefix,
         organisation=settings.chat.organisation,
         draft_timeout=timedelta(minutes=settings.chat.draft_timeout_minutes),
@@ -191,7 +191,7 @@ async def _receive(
             replies.append(Reply("not_indonesian", {"url": chat.intake.settings.public_base_url}))
         else:
             ctx = await _context(chat, state, now)
-            step = domain.step(state, message, ctx)
+            step = dialogue.step(state, message, ctx)
             state, replies = step.conversation, list(step.replies)
             for effect in step.effects:
                 state, said, touched = await _carry_out(
@@ -243,12 +243,12 @@ def _inbound_doc(
     stored: Stored,
     message: Message,
     now: datetime,
-    draft: domain.Draft | None,
+    draft: dialogue.Draft | None,
     touched: str | None,
 ) -> Document:
     label = _KIND_LABELS.get(message.kind, "")
     text = message.text.strip()
-    if message.kind is domain.Kind.LOCATION:
+    if message.kind is dialogue.Kind.LOCATION:
         text = " ".join(p for p in (message.place or "", f"{message.lat}, {message.lon}") if p)
     return {
         "_id": inbound_id,
@@ -267,7 +267,7 @@ def _inbound_doc(
 async def _carry_out(
     chat: ChatContext,
     state: Conversation,
-    effect: domain.Effect,
+    effect: dialogue.Effect,
     *,
     stored: Stored,
     name: str | None,
@@ -275,25 +275,25 @@ async def _carry_out(
 ) -> tuple[Conversation, list[Reply], str | None]:
     """Do what a step asked for with intake's use cases; the state, what to say, the ticket."""
     ctx = chat.intake
-    if isinstance(effect, domain.FileComplaint):
+    if isinstance(effect, dialogue.FileComplaint):
         return await _file(chat, state, effect.draft, stored=stored, name=name, now=now)
-    if isinstance(effect, domain.CheckStatus):
+    if isinstance(effect, dialogue.CheckStatus):
         return state, [await _status(chat, state, effect.code)], None
     code = effect.code
-    token = domain.reply_token(state, code)
+    token = dialogue.reply_token(state, code)
     try:
         match effect:
-            case domain.FollowUp(action="dispute", message=text):
+            case dialogue.FollowUp(action="dispute", message=text):
                 await intake.citizen_reply(
                     ctx, code, reply_token=token, action="dispute", message=text[:4000]
                 )
                 return state, [Reply("disputed", {"code": code})], code
-            case domain.FollowUp(message=text):
+            case dialogue.FollowUp(message=text):
                 await intake.citizen_reply(
                     ctx, code, reply_token=token, action="info", message=text[:4000]
                 )
                 return state, [Reply("info_added", {"code": code})], code
-            case domain.Rate(score=score, comment=comment):
+            case dialogue.Rate(score=score, comment=comment):
                 await intake.rate(
                     ctx,
                     code,
@@ -302,16 +302,16 @@ async def _carry_out(
                     comment=comment[:4000] if comment else None,
                 )
                 return state, [Reply("rated", {"code": code, "score": score})], code
-            case domain.AttachPhoto(media_id=media_id):
+            case dialogue.AttachPhoto(media_id=media_id):
                 return state, [await _attach(chat, code, token, media_id)], code
-            case domain.ChooseOpd(opd=opd):
+            case dialogue.ChooseOpd(opd=opd):
                 await intake.choose_opd(ctx, code, reply_token=token, opd=opd)
                 return state, [Reply("choice_noted", {"code": code})], code
     except Conflict as exc:
-        key = "dispute_refused" if isinstance(effect, domain.FollowUp) else "refused"
-        if isinstance(effect, domain.ChooseOpd):
+        key = "dispute_refused" if isinstance(effect, dialogue.FollowUp) else "refused"
+        if isinstance(effect, dialogue.ChooseOpd):
             return state, [Reply("choice_closed", {"code": code})], code
-        if isinstance(effect, domain.FollowUp) and effect.action == "info":
+        if isinstance(effect, dialogue.FollowUp) and effect.action == "info":
             return state, [Reply("ticket_closed", {"code": code})], code
         return state, [Reply(key, {"code": code, "reason": _indonesian(exc.detail)})], code
     except AppError as exc:
@@ -322,7 +322,7 @@ async def _carry_out(
 async def _file(
     chat: ChatContext,
     state: Conversation,
-    draft: domain.Draft,
+    draft: dialogue.Draft,
     *,
     stored: Stored,
     name: str | None,
@@ -365,7 +365,7 @@ async def _file(
     except AppError as exc:
         return _not_filed(state, draft, _indonesian(exc.detail), now)
     code, token = str(answer["tracking_code"]), str(answer["reply_token"])
-    state = domain.filed(state, code=code, reply_token=token, at=now)
+    state = dialogue.filed(state, code=code, reply_token=token, at=now)
     said: list[Reply] = []
     ticket = await chat.intake.tickets.get(code)
     attached = len(ticket.photos) if ticket else 0
@@ -377,9 +377,9 @@ async def _file(
 
 
 def _not_filed(
-    state: Conversation, draft: domain.Draft, reason: str, now: datetime
+    state: Conversation, draft: dialogue.Draft, reason: str, now: datetime
 ) -> tuple[Conversation, list[Reply], str | None]:
-    kept = draft.model_copy(update={"asking": domain.Ask.CONFIRM, "updated_at": now})
+    kept = draft.model_copy(update={"asking": dialogue.Ask.CONFIRM, "updated_at": now})
     return (
         state.model_copy(update={"draft": kept}),
         [Reply("filing_failed", {"reason": reason})],
@@ -404,7 +404,7 @@ async def _status(chat: ChatContext, state: Conversation, code: str) -> Reply:
     words = packaged_replies()
     try:
         view = await intake.public_complaint(
-            chat.intake, code, domain.reply_token(state, code) or None
+            chat.intake, code, dialogue.reply_token(state, code) or None
         )
     except NotFound:
         return Reply("status_unknown", {"code": code[:20]})

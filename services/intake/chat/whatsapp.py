@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.chat.domain import Kind, Message
+from services.intake.chat.dialogue import Kind, Message
 
 SIGNATURE_PREFIX = "sha256="
 IGNORED_TYPES = frozenset({"reaction", "system", "ephemeral", "request_welcome"})

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.notify import domain
-from services.notify.domain import Audience, Contact, Recipient, Status
+from services.notify import recipients
+from services.notify.recipients import Audience, Contact, Recipient, Status
 from shared.events import Envelope, EventType
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -141,7 +141,7 @@ WHO_HEARS_WHAT: list[tuple[str, Envelope, set[tuple[Audience, str]]]] = [
     ("event", "expected"), [c[1:] for c in WHO_HEARS_WHAT], ids=[c[0] for c in WHO_HEARS_WHAT]
 )
 def test_who_hears_of_each_event(event: Envelope, expected: set[tuple[Audience, str]]) -> None:
-    rules = domain.rules_for(domain.notice_from(event))
+    rules = recipients.rules_for(recipients.notice_from(event))
     assert {(r.audience, r.template) for r in rules} == expected
     assert len(rules) == len(expected)  # one message per audience and event
 
@@ -151,7 +151,7 @@ def test_every_event_type_has_a_row_in_the_table_test() -> None:
 
 
 def test_only_officer_notices_go_into_digests() -> None:
-    digestible = {r.template for r in domain.RULES if r.digestible}
+    digestible = {r.template for r in recipients.RULES if r.digestible}
     assert digestible == {
         "staff_assigned",
         "staff_transfer_in",
@@ -159,12 +159,12 @@ def test_only_officer_notices_go_into_digests() -> None:
         "staff_reopened",
         "staff_due_soon",
     }
-    assert all(r.audience is Audience.OFFICERS for r in domain.RULES if r.digestible)
+    assert all(r.audience is Audience.OFFICERS for r in recipients.RULES if r.digestible)
 
 
 def test_a_payload_that_does_not_match_its_type_is_refused() -> None:
     with pytest.raises(ValidationError):
-        domain.notice_from(_event(EventType.TICKET_ROUTED, opd="DLH"))
+        recipients.notice_from(_event(EventType.TICKET_ROUTED, opd="DLH"))
 
 
 @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ def test_a_payload_that_does_not_match_its_type_is_refused() -> None:
     ],
 )
 def test_contacts_are_masked(address: str, masked: str) -> None:
-    assert domain.mask(address) == masked
+    assert recipients.mask(address) == masked
 
 
 @pytest.mark.parametrize(
@@ -204,33 +204,33 @@ def test_contacts_are_masked(address: str, masked: str) -> None:
 def test_a_contact_is_reached_on_email_and_one_phone_channel(
     contact: Contact, enabled: set[str], channels: list[str]
 ) -> None:
-    found = domain.channels_for(contact, frozenset(enabled))
+    found = recipients.channels_for(contact, frozenset(enabled))
     assert [r.channel for r in found] == channels
 
 
 def test_nobody_reachable_leaves_a_log_record_for_the_group() -> None:
-    officers = domain.unreachable(Audience.OFFICERS, "DLH", "id")
-    admins = domain.unreachable(Audience.ADMINS, "DLH", "id")
+    officers = recipients.unreachable(Audience.OFFICERS, "DLH", "id")
+    admins = recipients.unreachable(Audience.ADMINS, "DLH", "id")
     assert (officers.channel, officers.address) == ("log", "opd:DLH")
     assert (admins.channel, admins.address) == ("log", "opd:TRIASE")
-    assert officers.key != domain.unreachable(Audience.SUPERVISORS, "DLH", "id").key
+    assert officers.key != recipients.unreachable(Audience.SUPERVISORS, "DLH", "id").key
 
 
 def test_delivery_key_is_unique_per_event_recipient_and_channel_and_holds_no_contact() -> None:
     email = Recipient("citizen", "citizen", "email", "warga@example.com")
     whatsapp = Recipient("citizen", "citizen", "whatsapp", "+628123456789")
     officer = Recipient("user:dlh", "officer", "email", "dlh@serangkab.go.id")
-    keys = {domain.delivery_key("e1", r) for r in (email, whatsapp, officer)}
+    keys = {recipients.delivery_key("e1", r) for r in (email, whatsapp, officer)}
     assert len(keys) == 3
-    assert domain.delivery_key("e1", email) == domain.delivery_key("e1", email)
-    assert domain.delivery_key("e2", email) != domain.delivery_key("e1", email)
+    assert recipients.delivery_key("e1", email) == recipients.delivery_key("e1", email)
+    assert recipients.delivery_key("e2", email) != recipients.delivery_key("e1", email)
     assert not any("@" in k or "+62" in k for k in keys)
 
 
 def test_webhooks_carry_no_note_of_a_confidential_ticket() -> None:
-    notice = domain.notice_from(_transition("resolve", note="Jawaban"))
-    assert domain.webhook_body(notice, confidential=False)["data"]["note"] == "Jawaban"
-    assert "note" not in domain.webhook_body(notice, confidential=True)["data"]
+    notice = recipients.notice_from(_transition("resolve", note="Jawaban"))
+    assert recipients.webhook_body(notice, confidential=False)["data"]["note"] == "Jawaban"
+    assert "note" not in recipients.webhook_body(notice, confidential=True)["data"]
 
 
 @pytest.mark.parametrize(
@@ -240,16 +240,18 @@ def test_webhooks_carry_no_note_of_a_confidential_ticket() -> None:
 def test_retries_back_off_exponentially_with_jitter_up_to_a_cap(
     attempt: int, jitter: float, delay: float
 ) -> None:
-    assert domain.retry_delay(attempt, base_s=30, cap_s=3600, jitter=jitter) == pytest.approx(delay)
+    assert recipients.retry_delay(attempt, base_s=30, cap_s=3600, jitter=jitter) == pytest.approx(
+        delay
+    )
 
 
 def test_a_failure_is_retried_until_the_limit_and_then_dead() -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     args: dict[str, Any] = {"now": now, "max_attempts": 3, "base_s": 10, "cap_s": 60, "jitter": 0}
-    first = domain.after_failure(attempts=1, permanent=False, **args)
-    assert first == domain.Outcome(Status.RETRYING, now + timedelta(seconds=5))
-    assert domain.after_failure(attempts=3, permanent=False, **args).status is Status.DEAD
-    assert domain.after_failure(attempts=1, permanent=True, **args).status is Status.DEAD
+    first = recipients.after_failure(attempts=1, permanent=False, **args)
+    assert first == recipients.Outcome(Status.RETRYING, now + timedelta(seconds=5))
+    assert recipients.after_failure(attempts=3, permanent=False, **args).status is Status.DEAD
+    assert recipients.after_failure(attempts=1, permanent=True, **args).status is Status.DEAD
 
 
 @pytest.mark.parametrize(
@@ -262,17 +264,17 @@ def test_a_failure_is_retried_until_the_limit_and_then_dead() -> None:
 )
 def test_a_message_goes_into_the_next_digest(local_time: str, day: date) -> None:
     at = datetime.fromisoformat(local_time).replace(tzinfo=JAKARTA)
-    assert domain.digest_day(at, hour=7, tz=JAKARTA) == day
+    assert recipients.digest_day(at, hour=7, tz=JAKARTA) == day
 
 
 def test_the_digest_of_a_day_is_due_from_its_hour() -> None:
     early = datetime(2025, 3, 3, 6, 0, tzinfo=JAKARTA)
     late = datetime(2025, 3, 3, 7, 0, tzinfo=JAKARTA)
-    assert domain.latest_due_digest_day(early, hour=7, tz=JAKARTA) == date(2025, 3, 2)
-    assert domain.latest_due_digest_day(late, hour=7, tz=JAKARTA) == date(2025, 3, 3)
+    assert recipients.latest_due_digest_day(early, hour=7, tz=JAKARTA) == date(2025, 3, 2)
+    assert recipients.latest_due_digest_day(late, hour=7, tz=JAKARTA) == date(2025, 3, 3)
     # 23:30 UTC is already 06:30 the next morning in Jakarta
     utc = datetime(2025, 3, 2, 23, 30, tzinfo=UTC)
-    assert domain.digest_day(utc, hour=7, tz=JAKARTA) == date(2025, 3, 3)
+    assert recipients.digest_day(utc, hour=7, tz=JAKARTA) == date(2025, 3, 3)
 
 
 @pytest.mark.parametrize(
@@ -288,4 +290,4 @@ def test_the_digest_of_a_day_is_due_from_its_hour() -> None:
 def test_a_digested_message_is_sent_once_any_channel_sent_the_digest(
     statuses: list[str], status: Status
 ) -> None:
-    assert domain.digest_status(statuses) is status
+    assert recipients.digest_status(statuses) is status

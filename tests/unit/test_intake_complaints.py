@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.intake import domain
+from services.intake import complaints
 from shared.catalogue import packaged_catalogue
 from shared.events import EventType
 from shared.tickets import Kind, Location, Reporter, Ticket, TicketStatus
@@ -14,7 +14,7 @@ STATUS_ONLY = {"tracking_code", "status", "opd", "submitted_at", "updated_at", "
 
 
 def _ticket(*, confidential: bool = False, status: TicketStatus | None = None) -> Ticket:
-    ticket, _ = domain.new_ticket(
+    ticket, _ = complaints.new_ticket(
         tracking_code="LP-ABCD-EFGH",
         reply_token="secret-token",
         now=NOW,
@@ -32,7 +32,7 @@ def _ticket(*, confidential: bool = False, status: TicketStatus | None = None) -
 
 
 def test_tracking_codes_use_only_unambiguous_characters() -> None:
-    codes = {domain.new_tracking_code("LP") for _ in range(500)}
+    codes = {complaints.new_tracking_code("LP") for _ in range(500)}
     assert len(codes) == 500
     for code in codes:
         prefix, first, second = code.split("-")
@@ -41,17 +41,17 @@ def test_tracking_codes_use_only_unambiguous_characters() -> None:
 
 
 def test_tracking_code_is_normalised_as_people_type_it() -> None:
-    assert domain.normalise_tracking_code(" lp abcd efgh ") == "LP-ABCD-EFGH"
-    assert domain.normalise_tracking_code("lpabcdefgh") == "LP-ABCD-EFGH"
-    assert domain.normalise_tracking_code("LP-ABCD-EFGH") == "LP-ABCD-EFGH"
+    assert complaints.normalise_tracking_code(" lp abcd efgh ") == "LP-ABCD-EFGH"
+    assert complaints.normalise_tracking_code("lpabcdefgh") == "LP-ABCD-EFGH"
+    assert complaints.normalise_tracking_code("LP-ABCD-EFGH") == "LP-ABCD-EFGH"
 
 
 def test_new_ticket_keeps_only_the_reply_token_hash_and_queues_its_event() -> None:
     ticket = _ticket()
     assert ticket.status is TicketStatus.SUBMITTED
     assert "secret-token" not in ticket.model_dump_json()
-    assert domain.reply_token_matches("secret-token", ticket)
-    assert not domain.reply_token_matches("wrong", ticket)
+    assert complaints.reply_token_matches("secret-token", ticket)
+    assert not complaints.reply_token_matches("wrong", ticket)
     [event] = ticket.outbox
     assert event["event_type"] == EventType.TICKET_SUBMITTED
     assert event["ticket_id"] == "LP-ABCD-EFGH"
@@ -66,7 +66,7 @@ def test_submitted_event_carries_no_personal_data() -> None:
 
 def test_public_view_never_shows_the_reporter_and_redacts_the_text() -> None:
     verified = _ticket(status=TicketStatus.VERIFIED)
-    view = domain.public_view(verified, packaged_catalogue(), is_reporter=False)
+    view = complaints.public_view(verified, packaged_catalogue(), is_reporter=False)
     assert "reporter" not in view and "description" not in view
     assert view["timeline"]
     assert (
@@ -76,18 +76,22 @@ def test_public_view_never_shows_the_reporter_and_redacts_the_text() -> None:
 
 def test_unverified_and_rejected_tickets_show_only_status_opd_and_dates() -> None:
     for status in (TicketStatus.SUBMITTED, TicketStatus.ROUTED, TicketStatus.REJECTED):
-        view = domain.public_view(_ticket(status=status), packaged_catalogue(), is_reporter=False)
+        view = complaints.public_view(
+            _ticket(status=status), packaged_catalogue(), is_reporter=False
+        )
         assert set(view) == STATUS_ONLY, status
 
 
 def test_confidential_ticket_shows_status_only_to_the_public() -> None:
     confidential = _ticket(confidential=True, status=TicketStatus.IN_PROGRESS)
-    view = domain.public_view(confidential, packaged_catalogue(), is_reporter=False)
+    view = complaints.public_view(confidential, packaged_catalogue(), is_reporter=False)
     assert set(view) == STATUS_ONLY
 
 
 def test_reporter_sees_the_whole_confidential_ticket() -> None:
-    view = domain.public_view(_ticket(confidential=True), packaged_catalogue(), is_reporter=True)
+    view = complaints.public_view(
+        _ticket(confidential=True), packaged_catalogue(), is_reporter=True
+    )
     assert view["description"] == "Lampu jalan mati sudah seminggu, kata Pak Darto (0812-3456-7890)"
     assert view["publication"] == {
         "exposure": "confidential",

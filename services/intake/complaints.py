@@ -1,4 +1,5 @@
-"""Pure intake rules: tracking codes, reply tokens, the new ticket and its public view."""
+"""A complaint as intake sees it, pure: tracking codes, reply tokens, the new ticket, its public
+view, duplicate keys and the citizen's follow-ups, rating and choice of OPD as lifecycle changes."""
 
 from __future__ import annotations
 

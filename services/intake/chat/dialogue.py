@@ -57,7 +57,7 @@ from services.intake.chat.model import (
     TicketState,
 )
 from services.intake.chat.replies import Reply
-from services.intake.domain import TRACKING_LENGTH, normalise_tracking_code
+from services.intake.complaints import TRACKING_LENGTH, normalise_tracking_code
 from shared.events import CHOICE_OTHER, CHOICE_PREFIX
 from shared.tickets import TicketStatus
 

@@ -1,5 +1,5 @@
-"""Pure notify rules: who hears of which event, on which channel, under which key; retry timing,
-digest days and masking of contacts. No I/O here.
+"""Who hears of which event, pure: the rules table, contacts and their channels, delivery keys,
+masking of contacts, and the arithmetic of reaching them (retry timing, digest days). No I/O here.
 """
 
 from __future__ import annotations
