@@ -19,16 +19,21 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from services.intake import domain, metrics, sealing
 from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
 from services.intake.ratelimit import AddressLimiter
-from services.intake.repository import (
-    DuplicateMarkers,
-    IdempotencyRepository,
-    TicketRepository,
-)
+from services.intake.repository import TicketRepository
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
-from services.intake.support import NearbyReports, SupportRepository, supportable
+from services.intake.stores import (
+    Catalogues,
+    DuplicateKeys,
+    IdempotencyRecords,
+    Nearby,
+    PhotoFiles,
+    StatisticsSummaries,
+    Supporters,
+)
+from services.intake.support import supportable
 from shared import correlation, publication
-from shared.catalogue import Catalogue, CatalogueStore
+from shared.catalogue import Catalogue
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -43,8 +48,6 @@ from shared.errors import (
 )
 from shared.events import utcnow
 from shared.lifecycle import sla
-from shared.photos import PhotoStore
-from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
 
 log = logging.getLogger(__name__)
@@ -52,20 +55,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """What intake's use cases work with; built once in app.py's lifespan."""
+    """What intake's use cases work with; built once in app.py's lifespan (the stores are
+    the Protocols of stores.py: tests build it on the in-memory fakes of tests/fakes.py)."""
 
     settings: IntakeSettings
+    # The concrete store still, as Open311's routes name it (they search); its use cases here
+    # need only `shared.lifecycle.repository.Tickets` with `add`.
     tickets: TicketRepository
-    catalogue: CatalogueStore
-    idempotency: IdempotencyRepository
-    duplicates: DuplicateMarkers
-    photos: PhotoStore
+    catalogue: Catalogues
+    idempotency: IdempotencyRecords
+    duplicates: DuplicateKeys
+    photos: PhotoFiles
     photo_gate: PhotoGate
     rate_limiter: AddressLimiter
-    statistics: StatisticsReader
-    supporters: SupportRepository | None = None
+    statistics: StatisticsSummaries
+    supporters: Supporters | None = None
     support_limiter: AddressLimiter | None = None
-    nearby: NearbyReports | None = None
+    nearby: Nearby | None = None
 
 
 def _hash(value: str) -> str:

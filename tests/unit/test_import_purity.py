@@ -28,6 +28,7 @@ PURE = sorted(
         *(_module(p) for p in (ROOT / "shared" / "lifecycle").glob("*.py")),
         "services.routing.workflow",
         "services.routing.pauses",
+        "services.intake.stores",
         *MODELS,
     }
 )
