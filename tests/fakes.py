@@ -9,9 +9,12 @@ deadline scans filter the documents as the MongoDB queries do. The intake stores
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
+import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -23,6 +26,7 @@ from services.intake.repository import TicketRepository
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.intake.support import Supported, contact_key
+from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
@@ -266,3 +270,70 @@ def intake_context(
         **stores,
     }
     return IntakeContext(**parts)
+
+
+class InMemoryClusters(AppliesRewrites):
+    """The cluster store in memory, with the version check of ClusterRepository.save;
+    `interfere(id, n)` makes the next n saves of a cluster lose their race, `saves` counts the
+    successful ones; `recent` is each OPD's recent list, `supporting` the supporters' counts."""
+
+    def __init__(self, *clusters: Cluster) -> None:
+        self.clusters = {c.id: c for c in clusters}
+        self.recent: dict[str, list[Profile]] = {}
+        self.supporting: dict[str, int] = {}
+        self.saves = 0
+        self._interference: dict[str, int] = {}
+        self._other_writer: dict[str, Callable[[Cluster], Cluster]] = {}
+        self._proposing = asyncio.Lock()
+
+    def interfere(
+        self, cluster_id: str, times: int, change: Callable[[Cluster], Cluster] | None = None
+    ) -> None:
+        """The next `times` saves find the cluster changed by another writer (`change`, else
+        a new version of the same)."""
+        self._interference[cluster_id] = times
+        self._other_writer[cluster_id] = change or (lambda cluster: cluster)
+
+    async def get(self, cluster_id: str) -> Cluster | None:
+        return self.clusters.get(cluster_id)
+
+    async def supporters(self, tracking_code: str) -> int:
+        return self.supporting.get(tracking_code, 0)
+
+    async def add(self, cluster: Cluster) -> None:
+        self.clusters[cluster.id] = cluster
+
+    async def save(self, before: Cluster, after: Cluster | None) -> bool:
+        stored = self.clusters.get(before.id)
+        if stored is not None and self._interference.get(before.id, 0) > 0:
+            self._interference[before.id] -= 1
+            changed = self._other_writer[before.id](stored)
+            stored = self.clusters[before.id] = dataclasses.replace(
+                changed, version=stored.version + 1
+            )
+        if stored is None or stored.version != before.version:
+            return False
+        if after is None:
+            del self.clusters[before.id]
+        else:
+            self.clusters[before.id] = after
+        self.saves += 1
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _hold(self) -> AsyncIterator[None]:
+        async with self._proposing:
+            yield
+
+    def proposing(self, opd: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._hold()
+
+    async def remember(
+        self, profile: Profile, *, matcher: Matcher, cap: int, now: datetime
+    ) -> list[Profile]:
+        entries = self.recent.get(profile.opd, [])
+        pool = [
+            e for e in matcher.recent(entries, now, cap) if e.tracking_code != profile.tracking_code
+        ]
+        self.recent[profile.opd] = [*pool, profile][-cap:]
+        return pool
