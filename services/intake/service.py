@@ -32,6 +32,7 @@ from services.intake.stores import (
     Supporters,
 )
 from services.intake.support import supportable
+from services.intake.views import FollowUpDone, PhotoAdded, SupportCounted
 from shared import correlation, publication
 from shared.catalogue import Catalogue
 from shared.errors import (
@@ -348,7 +349,7 @@ async def support(
     phone: str | None,
     lang: str,
     client: str,
-) -> dict[str, Any]:
+) -> SupportCounted:
     """A citizen supports a public, open report; once per contact, limited per address."""
     if ctx.support_limiter is not None:
         wait = ctx.support_limiter.hit(client)
@@ -373,7 +374,7 @@ async def support(
         size = await supporters.cluster_size(ticket)
         weight = queue_weight(cluster_size=size, supporters=done.count)
         await _apply(ctx, ticket, lambda _: domain.Change(set_fields={"weight": weight}, push={}))
-    return {"tracking_code": ticket.tracking_code, "supporters": done.count, "new": done.new}
+    return SupportCounted(tracking_code=ticket.tracking_code, supporters=done.count, new=done.new)
 
 
 async def _apply(
@@ -404,7 +405,7 @@ async def citizen_reply(
     reply_token: str | None,
     action: str,
     message: str | None,
-) -> dict[str, Any]:
+) -> FollowUpDone:
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
     calendar = ctx.settings.calendar()
@@ -424,12 +425,9 @@ async def citizen_reply(
         )
     except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:
         raise _follow_up_errors(exc) from exc
-    return {
-        "tracking_code": updated.tracking_code,
-        "status": updated.status,
-        "action": action,
-        "at": now,
-    }
+    return FollowUpDone(
+        tracking_code=updated.tracking_code, status=updated.status, action=action, at=now
+    )
 
 
 async def rate(
@@ -439,7 +437,7 @@ async def rate(
     reply_token: str | None,
     score: int,
     comment: str | None,
-) -> dict[str, Any]:
+) -> FollowUpDone:
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
     try:
@@ -448,12 +446,9 @@ async def rate(
         )
     except domain.FollowUpRefused as exc:
         raise Conflict(str(exc)) from exc
-    return {
-        "tracking_code": updated.tracking_code,
-        "status": updated.status,
-        "action": "rate",
-        "at": now,
-    }
+    return FollowUpDone(
+        tracking_code=updated.tracking_code, status=updated.status, action="rate", at=now
+    )
 
 
 PHOTO_BUSY = "Terlalu banyak foto sedang diproses; coba lagi sebentar. (Too many photos at once.)"
@@ -487,7 +482,7 @@ async def photo_upload(ctx: IntakeContext) -> AsyncIterator[None]:
 
 async def choose_opd(
     ctx: IntakeContext, tracking_code: str, *, reply_token: str | None, opd: str | None
-) -> dict[str, Any]:
+) -> FollowUpDone:
     """The reporter's answer to routing's choice question (chat tickets)."""
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
@@ -495,12 +490,9 @@ async def choose_opd(
         updated = await _apply(ctx, ticket, lambda t: domain.opd_choice(t, opd=opd, now=now))
     except (domain.FollowUpRefused, domain.FollowUpInvalid) as exc:
         raise _follow_up_errors(exc) from exc
-    return {
-        "tracking_code": updated.tracking_code,
-        "status": updated.status,
-        "action": "choose",
-        "at": now,
-    }
+    return FollowUpDone(
+        tracking_code=updated.tracking_code, status=updated.status, action="choose", at=now
+    )
 
 
 async def add_photo(
@@ -510,7 +502,7 @@ async def add_photo(
     reply_token: str | None,
     data: bytes,
     cleaned: tuple[bytes, str] | None = None,
-) -> dict[str, Any]:
+) -> PhotoAdded:
     """Store a cleaned photo in GridFS and list it on the ticket (at most photo_max_count);
     `cleaned` is the photo already cleaned by `clean_photo`, when the caller checked it."""
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
@@ -543,12 +535,12 @@ async def add_photo(
         if isinstance(exc, domain.FollowUpRefused):
             raise Conflict(str(exc)) from exc
         raise
-    return {
-        "id": photo.id,
-        "content_type": content_type,
-        "size": photo.size,
-        "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{photo.id}",
-    }
+    return PhotoAdded(
+        id=photo.id,
+        content_type=content_type,
+        size=photo.size,
+        url=f"/api/v1/complaints/{ticket.tracking_code}/photos/{photo.id}",
+    )
 
 
 async def photo(

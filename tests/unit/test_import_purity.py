@@ -29,6 +29,7 @@ PURE = sorted(
         "services.routing.workflow",
         "services.routing.pauses",
         "services.intake.stores",
+        "services.intake.views",
         *MODELS,
     }
 )

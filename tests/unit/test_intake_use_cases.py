@@ -12,6 +12,7 @@ from PIL import Image
 
 from services.intake import domain, service
 from services.intake.schemas import ComplaintIn
+from services.intake.views import SupportCounted
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -183,7 +184,7 @@ async def test_added_information_is_an_internal_comment_and_keeps_the_status() -
     answer = await service.citizen_reply(
         ctx, CODE, reply_token=TOKEN, action="info", message="Lubangnya makin lebar"
     )
-    assert (answer["status"], answer["action"]) == ("in_progress", "info")
+    assert (answer.status, answer.action) == ("in_progress", "info")
     stored = tickets.stored(CODE)
     [comment] = stored["comments"]
     assert (comment["body"], comment["author"], comment["public"]) == (
@@ -202,7 +203,7 @@ async def test_confirming_a_resolution_closes_the_ticket() -> None:
     answer = await service.citizen_reply(
         ctx, CODE, reply_token=TOKEN, action="confirm", message=None
     )
-    assert answer["status"] == "closed" and tickets.stored(CODE)["status"] == "closed"
+    assert answer.status == "closed" and tickets.stored(CODE)["status"] == "closed"
     with pytest.raises(Conflict):  # closed now: nothing left to confirm
         await service.citizen_reply(ctx, CODE, reply_token=TOKEN, action="confirm", message=None)
 
@@ -214,12 +215,12 @@ async def test_a_dispute_reopens_toward_the_categorys_resolution_deadline() -> N
         ctx, CODE, reply_token=TOKEN, action="dispute", message="Belum diperbaiki sama sekali"
     )
     stored = tickets.stored(CODE)
-    assert answer["status"] == "in_progress" == stored["status"]
+    assert answer.status == "in_progress" == stored["status"]
     catalogue = await ctx.catalogue.get()
     ticket = await tickets.get(CODE)
     assert ticket is not None
     days = sla.resolution_days(ticket, catalogue)
-    expected = sla.resolution_due(answer["at"], ctx.settings.calendar(), days=days)
+    expected = sla.resolution_due(answer.at, ctx.settings.calendar(), days=days)
     assert stored["due_at"] == expected
     assert stored["outbox"][-1]["event_type"] == EventType.CITIZEN_REPLIED
 
@@ -254,7 +255,7 @@ async def test_a_resolved_ticket_is_rated_once() -> None:
     tickets = _mine(S.RESOLVED, resolved_at=utcnow())
     ctx = intake_context(tickets)
     answer = await service.rate(ctx, CODE, reply_token=TOKEN, score=4, comment="Cepat")
-    assert answer["action"] == "rate"
+    assert answer.action == "rate"
     assert tickets.stored(CODE)["rating"]["score"] == 4
     with pytest.raises(Conflict):
         await service.rate(ctx, CODE, reply_token=TOKEN, score=5, comment=None)
@@ -275,7 +276,7 @@ async def test_the_reporter_chooses_among_routings_candidates_once() -> None:
     with pytest.raises(InvalidField):
         await service.choose_opd(ctx, CODE, reply_token=TOKEN, opd="DINKES")
     answer = await service.choose_opd(ctx, CODE, reply_token=TOKEN, opd="DLH")
-    assert answer["action"] == "choose"
+    assert answer.action == "choose"
     stored = tickets.stored(CODE)
     assert stored["routing_choice"]["opd"] == "DLH"
     assert stored["outbox"][-1]["event_type"] == EventType.OPD_CHOSEN
@@ -291,9 +292,9 @@ async def test_photos_are_listed_on_the_ticket_and_limited() -> None:
     photos = InMemoryPhotos()
     ctx = intake_context(tickets, photos=photos)
     added = [await service.add_photo(ctx, CODE, reply_token=TOKEN, data=_jpeg()) for _ in range(3)]
-    assert [p["id"] for p in tickets.stored(CODE)["photos"]] == [p["id"] for p in added]
-    assert added[0]["content_type"] == "image/jpeg"
-    assert added[0]["url"] == f"/api/v1/complaints/{CODE}/photos/{added[0]['id']}"
+    assert [p["id"] for p in tickets.stored(CODE)["photos"]] == [p.id for p in added]
+    assert added[0].content_type == "image/jpeg"
+    assert added[0].url == f"/api/v1/complaints/{CODE}/photos/{added[0].id}"
     with pytest.raises(Conflict):
         await service.add_photo(ctx, CODE, reply_token=TOKEN, data=_jpeg())
     assert len(photos.files) == 3
@@ -333,13 +334,13 @@ async def test_a_photo_is_public_once_the_content_is_else_only_for_the_reporter(
         tickets = _mine(status)
         ctx = intake_context(tickets)
         added = await service.add_photo(ctx, CODE, reply_token=TOKEN, data=_jpeg())
-        own, kind = await service.photo(ctx, CODE, added["id"], reply_token=TOKEN)
+        own, kind = await service.photo(ctx, CODE, added.id, reply_token=TOKEN)
         assert own and kind == "image/jpeg"
         if public:
-            assert (await service.photo(ctx, CODE, added["id"], reply_token=None))[0] == own
+            assert (await service.photo(ctx, CODE, added.id, reply_token=None))[0] == own
         else:
             with pytest.raises(NotFound):
-                await service.photo(ctx, CODE, added["id"], reply_token=None)
+                await service.photo(ctx, CODE, added.id, reply_token=None)
         with pytest.raises(NotFound):
             await service.photo(ctx, CODE, "no-such-photo", reply_token=TOKEN)
 
@@ -352,7 +353,7 @@ async def test_support_counts_a_contact_once_and_weighs_the_ticket() -> None:
     supporters = InMemorySupporters()
     ctx = intake_context(tickets, supporters=supporters)
 
-    async def support(email: str | None) -> dict[str, object]:
+    async def support(email: str | None) -> SupportCounted:
         return await service.support(
             ctx, CODE, email=email, phone=None, lang="id", client="10.0.0.3"
         )
@@ -360,7 +361,7 @@ async def test_support_counts_a_contact_once_and_weighs_the_ticket() -> None:
     first = await support("budi@example.org")
     again = await support("BUDI@example.org ")
     anonymous = await support(None)
-    assert [(a["supporters"], a["new"]) for a in (first, again, anonymous)] == [
+    assert [(a.supporters, a.new) for a in (first, again, anonymous)] == [
         (1, True),
         (1, False),
         (2, True),
