@@ -714,33 +714,27 @@ def test_bad_dates_are_400(
     assert_error(client.get(f"{V2}/requests.{fmt}", params=params), fmt, 400, field)
 
 
-def test_lists_stop_at_the_configured_limit(infra: Infra, db_name: str, stored: Any) -> None:
-    app = create_app(
-        settings_for(
-            IntakeSettings,
-            infra,
-            db_name,
-            public_base_url=BASE_URL,
-            open311=Open311Settings(max_requests=2),
-        )
+def _small_lists(infra: Infra, db_name: str) -> TestClient:
+    """Intake whose Open311 lists hold at most two requests."""
+    settings = settings_for(
+        IntakeSettings,
+        infra,
+        db_name,
+        public_base_url=BASE_URL,
+        open311=Open311Settings(max_requests=2),
     )
-    with TestClient(app, raise_server_exceptions=False) as small:
+    return TestClient(create_app(settings), raise_server_exceptions=False)
+
+
+def test_lists_stop_at_the_configured_limit(infra: Infra, db_name: str, stored: Any) -> None:
+    with _small_lists(infra, db_name) as small:
         codes = [published_id(small, stored) for _ in range(3)]
         found = [r["service_request_id"] for r in small.get(f"{V2}/requests.json").json()]
     assert found == codes[:0:-1]
 
 
 def test_the_limit_applies_across_categories(infra: Infra, db_name: str, stored: Any) -> None:
-    app = create_app(
-        settings_for(
-            IntakeSettings,
-            infra,
-            db_name,
-            public_base_url=BASE_URL,
-            open311=Open311Settings(max_requests=2),
-        )
-    )
-    with TestClient(app, raise_server_exceptions=False) as small:
+    with _small_lists(infra, db_name) as small:
         codes = [
             published_id(small, stored, service_code=code)
             for code in ("jalan-rusak", "sampah", "jalan-rusak", "sampah")
