@@ -26,7 +26,10 @@ from services.intake.repository import TicketRepository
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.intake.support import Supported, contact_key
+from services.routing.cluster_service import Clusters
 from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
+from services.routing.settings import RoutingSettings
+from services.routing.staff import RoutingContext
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
@@ -337,3 +340,45 @@ class InMemoryClusters(AppliesRewrites):
         ]
         self.recent[profile.opd] = [*pool, profile][-cap:]
         return pool
+
+
+class RecordedCorrections:
+    """The model store's `add_correction`: the labelled examples staff decisions give."""
+
+    def __init__(self) -> None:
+        self.examples: list[tuple[str, str, str, str]] = []
+
+    async def add_correction(self, ticket: Ticket, opd: str, *, source: str, actor: str) -> None:
+        self.examples.append((ticket.tracking_code, opd, source, actor))
+
+
+class NotUsed:
+    """A store the use case under test must not touch: any use of it fails the test."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise AssertionError(f"the use case used {self._name}.{attribute}")
+
+
+def routing_context(
+    tickets: InMemoryTickets,
+    *,
+    clusters: InMemoryClusters | None = None,
+    models: RecordedCorrections | None = None,
+) -> RoutingContext:
+    """Routing's staff context on the in-memory stores: tickets, the packaged catalogue, the
+    corrections the model store is given, clusters if any; queries, accounts and statistics
+    are not for the staff actions tested here."""
+    parts: dict[str, Any] = {
+        "settings": RoutingSettings(),
+        "tickets": tickets,
+        "queries": NotUsed("queries"),
+        "accounts": NotUsed("accounts"),
+        "catalogue": FixedCatalogue(),
+        "models": models or RecordedCorrections(),  # of the model store, only add_correction
+        "statistics": NotUsed("statistics"),
+        "clusters": Clusters(tickets=tickets, store=clusters) if clusters is not None else None,
+    }
+    return RoutingContext(**parts)
