@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from services.intake import domain, service
+from services.intake import canary, domain, service
 from services.intake.schemas import ComplaintIn
 from services.intake.views import SupportCounted
 from shared.errors import (
@@ -392,3 +392,11 @@ async def test_nearby_reports_need_a_category() -> None:
         ctx, category=None, kecamatan="ciruas", desa=None, lat=None, lon=None, text=ROAD
     )
     assert found == []
+
+
+async def test_the_canary_files_a_synthetic_complaint_like_any_other() -> None:
+    tickets = InMemoryTickets()
+    code = await canary.file_canary(intake_context(tickets))
+    stored = tickets.stored(code)
+    assert stored["synthetic"] is True and stored["source"] == canary.SOURCE
+    assert stored["outbox"][0]["event_type"] == EventType.TICKET_SUBMITTED

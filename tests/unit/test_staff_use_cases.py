@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.routing import staff, workflow
+from services.routing import staff, throughput, workflow
+from services.routing.throughput import BulkItem
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import EventType
 from shared.principals import Principal, Role
@@ -124,3 +125,65 @@ async def test_a_transition_on_a_clusters_primary_answers_every_open_member_once
     assert tickets.stored(codes[2])["status"] == "routed" and not tickets.stored(codes[2]).get(
         "outbox"
     )
+
+
+async def test_comments_are_kept_internal_or_public_and_auditors_add_none() -> None:
+    tickets = InMemoryTickets(a_ticket(S.IN_PROGRESS))
+    ctx = routing_context(tickets)
+    internal = await staff.comment(ctx, OFFICER, CODE, body="Cek lokasi besok", public=False)
+    public = await staff.comment(ctx, OFFICER, CODE, body="Tim sudah dijadwalkan", public=True)
+    stored = tickets.stored(CODE)
+    assert [(c["id"], c["public"]) for c in stored["comments"]] == [
+        (internal["id"], False),
+        (public["id"], True),
+    ]
+    payloads = [e["payload"] for e in stored["outbox"]]
+    assert [p["body"] for p in payloads] == [None, "Tim sudah dijadwalkan"]  # internal: no text
+    with pytest.raises(Forbidden):
+        await staff.comment(ctx, AUDITOR, CODE, body="x", public=False)
+    tickets.interfere(CODE, 2)  # a comment is added to the fresh ticket, not refused
+    await staff.comment(ctx, OFFICER, CODE, body="Lagi", public=False)
+    assert len(tickets.stored(CODE)["comments"]) == 3
+
+
+async def test_hiding_the_public_text_is_recorded_internally_with_its_reason() -> None:
+    tickets = InMemoryTickets(a_ticket(S.VERIFIED))
+    view = await staff.set_publication(
+        routing_context(tickets),
+        OFFICER,
+        CODE,
+        text=None,
+        hidden=True,
+        reason="memuat data pribadi",
+        version=1,
+    )
+    assert view["publication"]["hidden"] is True and view["publication"]["by"] == "dpupr"
+    [entry] = tickets.stored(CODE)["history"]
+    assert entry["public"] is False and "memuat data pribadi" in entry["internal_note"]
+
+
+async def test_a_bulk_action_reports_each_ticket_on_its_own() -> None:
+    codes = [CODE, "LP-BBBB-BBBB", "LP-CCCC-CCCC", "LP-DDDD-DDDD"]
+    tickets = InMemoryTickets(
+        a_ticket(S.ROUTED, codes[0]),
+        a_ticket(S.ROUTED, codes[1]),  # the caller saw an older version
+        a_ticket(S.IN_PROGRESS, codes[2]),  # verified long ago
+        a_ticket(S.ROUTED, codes[3], opd="DLH"),  # not the caller's
+    )
+    items = [BulkItem(codes[0], 1), BulkItem(codes[1], 0), BulkItem(codes[2]), BulkItem(codes[3])]
+    done = await throughput.bulk(
+        routing_context(tickets), OFFICER, action="verify", items=items, selection=None
+    )
+    assert [(r["tracking_code"], r["result"]) for r in done["results"]] == [
+        (codes[0], "done"),
+        (codes[1], "conflict"),
+        (codes[2], "not_allowed"),
+        (codes[3], "not_found"),
+    ]
+    assert done["counts"] == {"done": 1, "conflict": 1, "not_allowed": 1, "not_found": 1}
+    assert [tickets.stored(c)["status"] for c in codes] == [
+        "verified",
+        "routed",
+        "in_progress",
+        "routed",
+    ]
