@@ -72,11 +72,20 @@ class HistoryEntry(_Stored):
     internal_note: str | None = None  # staff only: a note on a step whose note is not public
 
 
+class RoutingAlternative(_Stored):
+    """An OPD the router weighed after its answer, with its confidence (0-1)."""
+
+    opd: str
+    confidence: float
+
+
 class RoutingDecision(_Stored):
     opd: str
     confidence: float
     reasons: list[str] = Field(default_factory=list)
     model: str
+    # The runners-up, best first (tickets routed before they were stored have none).
+    alternatives: list[RoutingAlternative] = Field(default_factory=list)
 
 
 class Photo(_Stored):

@@ -2,16 +2,35 @@
 
 `InMemoryTickets` keeps documents in their stored form and honours the version check as
 `shared.ticket_store.TicketStore` does; `apply` is the lifecycle's own, not a copy. The
-deadline scans filter the documents as the MongoDB queries do.
+deadline scans filter the documents as the MongoDB queries do. The intake stores' fakes
+(idempotency records, duplicate markers, photos, supporters) follow the Protocols of
+`services/intake/stores.py`, and `intake_context` builds intake's use-case context on them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
-from collections.abc import Callable
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.photos import PhotoGate
+from services.intake.ratelimit import AddressLimiter
+from services.intake.repository import TicketRepository
+from services.intake.service import IntakeContext
+from services.intake.settings import IntakeSettings
+from services.intake.support import Supported, contact_key
+from services.routing.cluster_service import Clusters
+from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
+from services.routing.settings import RoutingSettings
+from services.routing.staff import RoutingContext
+from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
 from shared.tickets import Ticket, TicketStatus
@@ -63,6 +82,8 @@ class InMemoryTickets(AppliesChanges):
         return Ticket.from_document(copy.deepcopy(doc)) if doc is not None else None
 
     async def add(self, ticket: Ticket) -> None:
+        if ticket.tracking_code in self.docs:  # the unique `_id`, as the database refuses it
+            raise DuplicateKeyError(f"duplicate tracking code {ticket.tracking_code}")
         self.docs[ticket.tracking_code] = ticket.to_document()
 
     async def update(
@@ -125,3 +146,239 @@ class InMemoryTickets(AppliesChanges):
             (),
             limit,
         )
+
+
+class FixedCatalogue:
+    """The catalogue store's `get`: the packaged catalogue (or the one given)."""
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue or packaged_catalogue()
+
+    async def get(self) -> Catalogue:
+        return self.catalogue
+
+
+class InMemoryIdempotency:
+    """Idempotency records by key hash: the first claim stores, a later one gets the record."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Document] = {}
+
+    async def claim(self, record: Document) -> Document | None:
+        existing = self.records.get(record["_id"])
+        if existing is not None:
+            return copy.deepcopy(existing)
+        self.records[record["_id"]] = copy.deepcopy(record)
+        return None
+
+    async def forget(self, key_hash: str) -> None:
+        self.records.pop(key_hash, None)
+
+
+class InMemoryDuplicateMarkers:
+    """The latest (tracking code, time) per duplicate key."""
+
+    def __init__(self) -> None:
+        self.markers: dict[str, tuple[str, datetime]] = {}
+
+    async def mark(
+        self, key: str, tracking_code: str, now: datetime
+    ) -> tuple[str, datetime] | None:
+        before = self.markers.get(key)
+        self.markers[key] = (tracking_code, now)
+        return before
+
+    async def forget(self, key: str, tracking_code: str) -> None:
+        if self.markers.get(key, ("", NOW))[0] == tracking_code:
+            del self.markers[key]
+
+
+class InMemoryPhotos:
+    """Photo files by id, with the ticket each belongs to."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str, str]] = {}
+
+    async def put(self, data: bytes, *, content_type: str, tracking_code: str) -> str:
+        photo_id = uuid.uuid4().hex
+        self.files[photo_id] = (data, content_type, tracking_code)
+        return photo_id
+
+    async def get(self, photo_id: str) -> bytes | None:
+        found = self.files.get(photo_id)
+        return found[0] if found else None
+
+    async def delete(self, photo_id: str) -> None:
+        self.files.pop(photo_id, None)
+
+
+class InMemorySupporters:
+    """Supports per ticket: a contact counts once (by its hash), supports without one always;
+    `clusters` maps a cluster id to its tickets."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.contacts: dict[str, set[str]] = {}
+        self.clusters: dict[str, list[str]] = {}
+
+    async def cluster_size(self, ticket: Ticket) -> int:
+        everyone = self.clusters.get(ticket.cluster_id or "", [])
+        return len(everyone) if ticket.tracking_code in everyone else 1
+
+    async def count(self, tracking_code: str) -> int:
+        return self.counts.get(tracking_code, 0)
+
+    async def add(
+        self,
+        tracking_code: str,
+        *,
+        email: str | None,
+        phone: str | None,
+        lang: str,
+        now: datetime,
+    ) -> Supported:
+        key = contact_key(email=email, phone=phone)
+        known = self.contacts.setdefault(tracking_code, set())
+        if key is not None and key in known:
+            return Supported(self.counts[tracking_code], new=False)
+        if key is not None:
+            known.add(key)
+        self.counts[tracking_code] = self.counts.get(tracking_code, 0) + 1
+        return Supported(self.counts[tracking_code], new=True)
+
+
+class NoStatistics:
+    async def summaries(self, months: tuple[str, ...]) -> dict[str, Document]:
+        return {}
+
+
+def intake_context(
+    tickets: InMemoryTickets, *, settings: IntakeSettings | None = None, **stores: Any
+) -> IntakeContext:
+    """Intake's use-case context on the in-memory fakes; `stores` replace any of them."""
+    parts: dict[str, Any] = {
+        "settings": settings or IntakeSettings(),
+        # IntakeContext names the concrete ticket store (Open311's routes search it); the use
+        # cases under test need only what the fake has.
+        "tickets": cast(TicketRepository, tickets),
+        "catalogue": FixedCatalogue(),
+        "idempotency": InMemoryIdempotency(),
+        "duplicates": InMemoryDuplicateMarkers(),
+        "photos": InMemoryPhotos(),
+        "photo_gate": PhotoGate(),
+        "rate_limiter": AddressLimiter(per_minute=60),
+        "statistics": NoStatistics(),
+        "supporters": InMemorySupporters(),
+        "support_limiter": AddressLimiter(per_minute=60),
+        **stores,
+    }
+    return IntakeContext(**parts)
+
+
+class InMemoryClusters(AppliesRewrites):
+    """The cluster store in memory, with the version check of ClusterRepository.save;
+    `interfere(id, n)` makes the next n saves of a cluster lose their race, `saves` counts the
+    successful ones; `recent` is each OPD's recent list, `supporting` the supporters' counts."""
+
+    def __init__(self, *clusters: Cluster) -> None:
+        self.clusters = {c.id: c for c in clusters}
+        self.recent: dict[str, list[Profile]] = {}
+        self.supporting: dict[str, int] = {}
+        self.saves = 0
+        self._interference: dict[str, int] = {}
+        self._other_writer: dict[str, Callable[[Cluster], Cluster]] = {}
+        self._proposing = asyncio.Lock()
+
+    def interfere(
+        self, cluster_id: str, times: int, change: Callable[[Cluster], Cluster] | None = None
+    ) -> None:
+        """The next `times` saves find the cluster changed by another writer (`change`, else
+        a new version of the same)."""
+        self._interference[cluster_id] = times
+        self._other_writer[cluster_id] = change or (lambda cluster: cluster)
+
+    async def get(self, cluster_id: str) -> Cluster | None:
+        return self.clusters.get(cluster_id)
+
+    async def supporters(self, tracking_code: str) -> int:
+        return self.supporting.get(tracking_code, 0)
+
+    async def add(self, cluster: Cluster) -> None:
+        self.clusters[cluster.id] = cluster
+
+    async def save(self, before: Cluster, after: Cluster | None) -> bool:
+        stored = self.clusters.get(before.id)
+        if stored is not None and self._interference.get(before.id, 0) > 0:
+            self._interference[before.id] -= 1
+            changed = self._other_writer[before.id](stored)
+            stored = self.clusters[before.id] = dataclasses.replace(
+                changed, version=stored.version + 1
+            )
+        if stored is None or stored.version != before.version:
+            return False
+        if after is None:
+            del self.clusters[before.id]
+        else:
+            self.clusters[before.id] = after
+        self.saves += 1
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _hold(self) -> AsyncIterator[None]:
+        async with self._proposing:
+            yield
+
+    def proposing(self, opd: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._hold()
+
+    async def remember(
+        self, profile: Profile, *, matcher: Matcher, cap: int, now: datetime
+    ) -> list[Profile]:
+        entries = self.recent.get(profile.opd, [])
+        pool = [
+            e for e in matcher.recent(entries, now, cap) if e.tracking_code != profile.tracking_code
+        ]
+        self.recent[profile.opd] = [*pool, profile][-cap:]
+        return pool
+
+
+class RecordedCorrections:
+    """The model store's `add_correction`: the labelled examples staff decisions give."""
+
+    def __init__(self) -> None:
+        self.examples: list[tuple[str, str, str, str]] = []
+
+    async def add_correction(self, ticket: Ticket, opd: str, *, source: str, actor: str) -> None:
+        self.examples.append((ticket.tracking_code, opd, source, actor))
+
+
+class NotUsed:
+    """A store the use case under test must not touch: any use of it fails the test."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise AssertionError(f"the use case used {self._name}.{attribute}")
+
+
+def routing_context(
+    tickets: InMemoryTickets,
+    *,
+    clusters: InMemoryClusters | None = None,
+    models: RecordedCorrections | None = None,
+) -> RoutingContext:
+    """Routing's staff context on the in-memory stores: tickets, the packaged catalogue, the
+    corrections the model store is given, clusters if any; queries, accounts and statistics
+    are not for the staff actions tested here."""
+    parts: dict[str, Any] = {
+        "settings": RoutingSettings(),
+        "tickets": tickets,
+        "queries": NotUsed("queries"),
+        "accounts": NotUsed("accounts"),
+        "catalogue": FixedCatalogue(),
+        "models": models or RecordedCorrections(),  # of the model store, only add_correction
+        "statistics": NotUsed("statistics"),
+        "clusters": Clusters(tickets=tickets, store=clusters) if clusters is not None else None,
+    }
+    return RoutingContext(**parts)

@@ -23,6 +23,7 @@ from services.intake.schemas import (
     SupportIn,
     SupportOut,
 )
+from services.intake.views import FollowUpDone, PhotoAdded, SupportCounted
 from shared.http import require_json
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -115,7 +116,7 @@ async def get_complaint(
     responses=FOLLOW_UP_ERRORS,
     summary="The reporter adds information, confirms the resolution, or disputes it",
 )
-async def reply(tracking_code: str, body: ReplyIn, ctx: IntakeDep) -> dict[str, Any]:
+async def reply(tracking_code: str, body: ReplyIn, ctx: IntakeDep) -> FollowUpDone:
     return await service.citizen_reply(
         ctx,
         tracking_code,
@@ -140,7 +141,7 @@ async def reply(tracking_code: str, body: ReplyIn, ctx: IntakeDep) -> dict[str, 
 )
 async def support(
     tracking_code: str, body: SupportIn, ctx: IntakeDep, client: ClientDep
-) -> dict[str, Any]:
+) -> SupportCounted:
     return await service.support(
         ctx, tracking_code, email=body.email, phone=body.phone, lang=body.lang, client=client
     )
@@ -155,7 +156,7 @@ async def support(
     responses=FOLLOW_UP_ERRORS,
     summary="The reporter rates the handling (1-5) after resolution",
 )
-async def rate(tracking_code: str, body: RatingIn, ctx: IntakeDep) -> dict[str, Any]:
+async def rate(tracking_code: str, body: RatingIn, ctx: IntakeDep) -> FollowUpDone:
     return await service.rate(
         ctx, tracking_code, reply_token=body.reply_token, score=body.score, comment=body.comment
     )
@@ -180,7 +181,7 @@ async def upload_photo(
     ctx: IntakeDep,
     file: Annotated[UploadFile, File()],
     x_reply_token: ReplyTokenHeader = None,
-) -> dict[str, Any]:
+) -> PhotoAdded:
     async with service.photo_upload(ctx):  # the bytes are read only once a place is free
         data = await file.read(ctx.settings.photo_max_bytes + 1)
         return await service.add_photo(ctx, tracking_code, reply_token=x_reply_token, data=data)

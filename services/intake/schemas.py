@@ -83,6 +83,8 @@ class SupportIn(_Strict):
 
 
 class SupportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from the use case's view (views.py)
+
     tracking_code: str
     supporters: int = Field(description="How many citizens support the report (never who)")
     new: bool = Field(description="False: this contact already supported it (nothing changed)")
@@ -146,6 +148,8 @@ class RatingIn(_Strict):
 
 
 class FollowUpOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from the use case's view (views.py)
+
     tracking_code: str
     status: TicketStatus
     action: str
@@ -153,6 +157,8 @@ class FollowUpOut(BaseModel):
 
 
 class PhotoOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from the use case's view (views.py)
+
     id: str
     content_type: str
     size: int

@@ -19,16 +19,22 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from services.intake import complaints, metrics, sealing
 from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
 from services.intake.ratelimit import AddressLimiter
-from services.intake.repository import (
-    DuplicateMarkers,
-    IdempotencyRepository,
-    TicketRepository,
-)
+from services.intake.repository import TicketRepository
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
-from services.intake.support import NearbyReports, SupportRepository, supportable
+from services.intake.stores import (
+    Catalogues,
+    DuplicateKeys,
+    IdempotencyRecords,
+    Nearby,
+    PhotoFiles,
+    StatisticsSummaries,
+    Supporters,
+)
+from services.intake.support import supportable
+from services.intake.views import FollowUpDone, PhotoAdded, SupportCounted
 from shared import correlation, publication
-from shared.catalogue import Catalogue, CatalogueStore
+from shared.catalogue import Catalogue
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -43,8 +49,6 @@ from shared.errors import (
 )
 from shared.events import utcnow
 from shared.lifecycle import sla
-from shared.photos import PhotoStore
-from shared.statistics.store import StatisticsReader
 from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
 
 log = logging.getLogger(__name__)
@@ -52,20 +56,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """What intake's use cases work with; built once in app.py's lifespan."""
+    """What intake's use cases work with; built once in app.py's lifespan (the stores are
+    the Protocols of stores.py: tests build it on the in-memory fakes of tests/fakes.py)."""
 
     settings: IntakeSettings
+    # The concrete store still, as Open311's routes name it (they search); its use cases here
+    # need only `shared.lifecycle.repository.Tickets` with `add`.
     tickets: TicketRepository
-    catalogue: CatalogueStore
-    idempotency: IdempotencyRepository
-    duplicates: DuplicateMarkers
-    photos: PhotoStore
+    catalogue: Catalogues
+    idempotency: IdempotencyRecords
+    duplicates: DuplicateKeys
+    photos: PhotoFiles
     photo_gate: PhotoGate
     rate_limiter: AddressLimiter
-    statistics: StatisticsReader
-    supporters: SupportRepository | None = None
+    statistics: StatisticsSummaries
+    supporters: Supporters | None = None
     support_limiter: AddressLimiter | None = None
-    nearby: NearbyReports | None = None
+    nearby: Nearby | None = None
 
 
 def _hash(value: str) -> str:
@@ -342,7 +349,7 @@ async def support(
     phone: str | None,
     lang: str,
     client: str,
-) -> dict[str, Any]:
+) -> SupportCounted:
     """A citizen supports a public, open report; once per contact, limited per address."""
     if ctx.support_limiter is not None:
         wait = ctx.support_limiter.hit(client)
@@ -369,7 +376,7 @@ async def support(
         await _apply(
             ctx, ticket, lambda _: complaints.Change(set_fields={"weight": weight}, push={})
         )
-    return {"tracking_code": ticket.tracking_code, "supporters": done.count, "new": done.new}
+    return SupportCounted(tracking_code=ticket.tracking_code, supporters=done.count, new=done.new)
 
 
 async def _apply(
@@ -400,7 +407,7 @@ async def citizen_reply(
     reply_token: str | None,
     action: str,
     message: str | None,
-) -> dict[str, Any]:
+) -> FollowUpDone:
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
     calendar = ctx.settings.calendar()
@@ -420,12 +427,9 @@ async def citizen_reply(
         )
     except (complaints.FollowUpRefused, complaints.FollowUpInvalid) as exc:
         raise _follow_up_errors(exc) from exc
-    return {
-        "tracking_code": updated.tracking_code,
-        "status": updated.status,
-        "action": action,
-        "at": now,
-    }
+    return FollowUpDone(
+        tracking_code=updated.tracking_code, status=updated.status, action=action, at=now
+    )
 
 
 async def rate(
@@ -435,7 +439,7 @@ async def rate(
     reply_token: str | None,
     score: int,
     comment: str | None,
-) -> dict[str, Any]:
+) -> FollowUpDone:
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
     try:
@@ -444,12 +448,9 @@ async def rate(
         )
     except complaints.FollowUpRefused as exc:
         raise Conflict(str(exc)) from exc
-    return {
-        "tracking_code": updated.tracking_code,
-        "status": updated.status,
-        "action": "rate",
-        "at": now,
-    }
+    return FollowUpDone(
+        tracking_code=updated.tracking_code, status=updated.status, action="rate", at=now
+    )
 
 
 PHOTO_BUSY = "Terlalu banyak foto sedang diproses; coba lagi sebentar. (Too many photos at once.)"
@@ -483,7 +484,7 @@ async def photo_upload(ctx: IntakeContext) -> AsyncIterator[None]:
 
 async def choose_opd(
     ctx: IntakeContext, tracking_code: str, *, reply_token: str | None, opd: str | None
-) -> dict[str, Any]:
+) -> FollowUpDone:
     """The reporter's answer to routing's choice question (chat tickets)."""
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
     now = utcnow()
@@ -491,12 +492,9 @@ async def choose_opd(
         updated = await _apply(ctx, ticket, lambda t: complaints.opd_choice(t, opd=opd, now=now))
     except (complaints.FollowUpRefused, complaints.FollowUpInvalid) as exc:
         raise _follow_up_errors(exc) from exc
-    return {
-        "tracking_code": updated.tracking_code,
-        "status": updated.status,
-        "action": "choose",
-        "at": now,
-    }
+    return FollowUpDone(
+        tracking_code=updated.tracking_code, status=updated.status, action="choose", at=now
+    )
 
 
 async def add_photo(
@@ -506,7 +504,7 @@ async def add_photo(
     reply_token: str | None,
     data: bytes,
     cleaned: tuple[bytes, str] | None = None,
-) -> dict[str, Any]:
+) -> PhotoAdded:
     """Store a cleaned photo in GridFS and list it on the ticket (at most photo_max_count);
     `cleaned` is the photo already cleaned by `clean_photo`, when the caller checked it."""
     ticket = await _ticket_for_reporter(ctx, tracking_code, reply_token)
@@ -539,12 +537,12 @@ async def add_photo(
         if isinstance(exc, complaints.FollowUpRefused):
             raise Conflict(str(exc)) from exc
         raise
-    return {
-        "id": photo.id,
-        "content_type": content_type,
-        "size": photo.size,
-        "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{photo.id}",
-    }
+    return PhotoAdded(
+        id=photo.id,
+        content_type=content_type,
+        size=photo.size,
+        url=f"/api/v1/complaints/{ticket.tracking_code}/photos/{photo.id}",
+    )
 
 
 async def photo(

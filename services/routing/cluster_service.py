@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,14 +18,12 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from services.routing import clustering
-from services.routing.cluster_store import ClusterRepository
-from services.routing.clustering import Cluster, ClusterStatus, Matcher
-from services.routing.repository import TicketRepository
+from services.routing.clustering import Cluster, ClusterStatus, ClusterStore, Matcher, Rewrite
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import utcnow
 from shared.lifecycle.changes import Change
-from shared.lifecycle.repository import ChangedMeanwhile
+from shared.lifecycle.repository import ChangedMeanwhile, Tickets
 from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.locks import LockTimeout
 from shared.tickets import Ticket, TicketStatus, queue_weight
@@ -54,8 +52,8 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
 
 @dataclass
 class Clusters:
-    tickets: TicketRepository
-    store: ClusterRepository
+    tickets: Tickets
+    store: ClusterStore
     matcher: Matcher = field(default_factory=Matcher)
     recent_cap: int = 300
 
@@ -195,12 +193,17 @@ class Clusters:
 
     async def confirm(self, principal: Principal, cluster_id: str, *, now: datetime) -> Cluster:
         _may_change(principal)
-        for _ in range(RETRIES):
-            cluster = await self.visible(principal, cluster_id)
-            confirmed = clustering.confirm(cluster, actor=principal.username, now=now)
-            if await self.store.save(cluster, confirmed):
-                return confirmed
-        raise Conflict(CHANGED)
+        cluster = await self.visible(principal, cluster_id)
+
+        def confirming(current: Cluster) -> Rewrite:
+            if not _sees(principal, current):  # moved to another OPD meanwhile
+                raise NotFound(NOT_FOUND)
+            return Rewrite(current, clustering.confirm(current, actor=principal.username, now=now))
+
+        written = await self._apply(cluster, confirming)
+        if written is None or written.after is None:
+            raise NotFound(NOT_FOUND)
+        return written.after
 
     async def remove_member(
         self, principal: Principal, cluster_id: str, code: str, *, now: datetime
@@ -216,20 +219,22 @@ class Clusters:
     async def _split(
         self, cluster: Cluster, code: str, *, actor: str, now: datetime
     ) -> Cluster | None:
-        for _ in range(RETRIES):
-            after = clustering.remove(cluster, code, actor=actor, now=now)
-            if await self.store.save(cluster, after):
-                await self._sync(None, [code])
-                if after is None:
-                    await self._sync(None, [c for c in cluster.everyone if c != code])
-                else:
-                    await self._sync(after, after.everyone)
-                return after
-            fresh = await self.store.get(cluster.id)
-            if fresh is None or code not in fresh.everyone:
-                return fresh
-            cluster = fresh
-        raise Conflict(CHANGED)
+
+        def splitting(current: Cluster) -> Rewrite | None:
+            if code not in current.everyone:
+                return None  # split off meanwhile
+            return Rewrite(current, clustering.remove(current, code, actor=actor, now=now))
+
+        written = await self._apply(cluster, splitting)
+        if written is None:  # gone, or the ticket left it meanwhile: the cluster as it is
+            return await self.store.get(cluster.id)
+        after = written.after
+        await self._sync(None, [code])
+        if after is None:
+            await self._sync(None, [c for c in written.before.everyone if c != code])
+        else:
+            await self._sync(after, after.everyone)
+        return after
 
     # -- one answer for all --------------------------------------------------------------------
 
@@ -245,15 +250,19 @@ class Clusters:
         return cluster, [c for c in cluster.members if c != ticket.tracking_code]
 
     async def moved(self, cluster: Cluster, opd: str, *, actor: str, now: datetime) -> None:
-        """The cluster followed its primary to another OPD."""
-        for _ in range(RETRIES):
-            after = clustering.move_to(cluster, opd, actor=actor, now=now)
-            if await self.store.save(cluster, after):
-                return
-            fresh = await self.store.get(cluster.id)
-            if fresh is None:
-                return
-            cluster = fresh
+        """The cluster followed its primary to another OPD (given up, logged, when it kept
+        changing: the transfer itself is written already)."""
+        try:
+            await self.store.apply(
+                cluster.id,
+                lambda current: Rewrite(
+                    current, clustering.move_to(current, opd, actor=actor, now=now)
+                ),
+                current=cluster,
+                attempts=RETRIES,
+            )
+        except ChangedMeanwhile:
+            log.warning("cluster %s kept changing while following its primary", cluster.id)
 
     async def split_if_member(self, ticket: Ticket, *, actor: str, now: datetime) -> None:
         """A member transferred on its own leaves its cluster (clusters are of one OPD)."""
@@ -262,6 +271,15 @@ class Clusters:
             await self._split(cluster, ticket.tracking_code, actor=actor, now=now)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _apply(
+        self, cluster: Cluster, make: Callable[[Cluster], Rewrite | None]
+    ) -> Rewrite | None:
+        """A staff change of a cluster, retried on lost races; 409 when it kept changing."""
+        try:
+            return await self.store.apply(cluster.id, make, current=cluster, attempts=RETRIES)
+        except ChangedMeanwhile as exc:
+            raise Conflict(CHANGED) from exc
 
     async def _visible_ticket(self, principal: Principal, code: str) -> Ticket:
         ticket = await self.tickets.get(code)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.routing.clustering import Cluster, Matcher, Profile
+from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.tickets import LOCKS
@@ -23,7 +23,7 @@ RECENT = "cluster_recent"
 SUPPORTERS = "supporters"  # intake's "dukung laporan ini" (only the count is read here)
 
 
-class ClusterRepository:
+class ClusterRepository(AppliesRewrites):
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[CLUSTERS]
         self._recent = db[RECENT]

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from services.routing.classification import text
+from shared.lifecycle.repository import MAX_ATTEMPTS, apply_versioned
 
 DATA_FILE = Path(__file__).parent / "data" / "clustering.json"
 DEFAULT_THRESHOLD = 0.45
@@ -253,6 +255,70 @@ class Cluster:
             updated_at=doc["updated_at"],
             version=int(doc.get("version", 1)),
             history=tuple(doc.get("history") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A change of a cluster: its new state (None: dissolved) over the version it was made
+    from, written only if the stored cluster is still at that version."""
+
+    before: Cluster
+    after: Cluster | None
+
+
+class ClusterWrites(Protocol):
+    async def get(self, cluster_id: str) -> Cluster | None: ...
+
+    async def save(self, before: Cluster, after: Cluster | None) -> bool: ...
+
+
+class ClusterStore(ClusterWrites, Protocol):
+    """What the cluster use cases need of their store (cluster_store.ClusterRepository; the
+    fake in tests)."""
+
+    async def supporters(self, tracking_code: str) -> int: ...
+
+    async def add(self, cluster: Cluster) -> None: ...
+
+    async def apply(
+        self,
+        cluster_id: str,
+        make: Callable[[Cluster], Rewrite | None],
+        *,
+        current: Cluster | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Rewrite | None: ...
+
+    def proposing(self, opd: str) -> AbstractAsyncContextManager[None]: ...
+
+    async def remember(
+        self, profile: Profile, *, matcher: Matcher, cap: int, now: datetime
+    ) -> list[Profile]: ...
+
+
+class AppliesRewrites:
+    """Gives a cluster store (with `get` and a version-checked `save`) the method `apply`."""
+
+    async def apply(
+        self: ClusterWrites,
+        cluster_id: str,
+        make: Callable[[Cluster], Rewrite | None],
+        *,
+        current: Cluster | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> Rewrite | None:
+        """Make the change from the cluster as read (or `current`) and save it
+        version-checked, read again and made anew after a lost race (the one loop of
+        shared.lifecycle.repository). The change as written; None when the cluster is gone or
+        `make` found nothing to do; ChangedMeanwhile after `attempts` lost races."""
+        store = self
+
+        async def write(before: Cluster, change: Rewrite) -> Rewrite | None:
+            return change if await store.save(before, change.after) else None
+
+        return await apply_versioned(
+            self.get, write, cluster_id, make, current=current, attempts=attempts
         )
 
 

@@ -371,9 +371,10 @@ def triage_candidates(
 ) -> list[dict[str, Any]]:
     """The router's candidate OPDs for a ticket, best first.
 
-    First what the stored decision tells (its OPD, alternatives if stored, and the OPD codes its
-    reasons name, with the percentage that follows a code), then `fresh`, the router's answer
-    now (staff.dry_run: its OPD and alternatives), then the default OPD of the category.
+    First what the stored decision tells (its OPD and its alternatives; a ticket routed before
+    alternatives were stored has only its reasons, so the OPD codes they name, with the
+    percentage that follows a code), then `fresh`, the router's answer now (staff.dry_run: its
+    OPD and alternatives), then the default OPD of the category.
     """
     routing = view.get("routing") or {}
     found: dict[str, dict[str, Any]] = {}
@@ -391,7 +392,7 @@ def triage_candidates(
         add(str(routing["opd"]), routing.get("confidence"), "router")
     for alternative in routing.get("alternatives") or []:
         add(str(alternative.get("opd", "")), alternative.get("confidence"), "router")
-    for reason in routing.get("reasons") or []:
+    for reason in [] if routing.get("alternatives") else routing.get("reasons") or []:
         for match in _CODE.finditer(str(reason)):
             percent = _PERCENT.match(str(reason)[match.end() :])
             add(match.group(), int(percent.group(1)) / 100 if percent else None, "reason")

@@ -208,6 +208,9 @@ def _routing(
             "confidence": result.confidence,
             "reasons": result.reasons,
             "model": result.model,
+            "alternatives": [
+                {"opd": a.opd, "confidence": a.confidence} for a in result.alternatives
+            ],
         },
         "due_at": due_at,
         "updated_at": now,

@@ -17,7 +17,7 @@ from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter, TicketQueries
-from services.routing.repository import AccountRepository, TicketRepository, Transcripts
+from services.routing.repository import AccountRepository, Transcripts
 from services.routing.settings import RoutingSettings
 from shared import publication
 from shared.auth import Principal, Role
@@ -25,6 +25,7 @@ from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound, conflict_when_changing
 from shared.events import ClusterAnswer, EventType, TicketCommented, utcnow
 from shared.lifecycle.changes import Change, Step, change
+from shared.lifecycle.repository import Tickets
 from shared.statistics.store import StatisticsReader
 from shared.tickets import Comment, Publication, Ticket, TicketStatus
 
@@ -36,7 +37,7 @@ NOT_FOUND = "Laporan tidak ditemukan. (Ticket not found.)"
 @dataclass(frozen=True)
 class RoutingContext:
     settings: RoutingSettings
-    tickets: TicketRepository
+    tickets: Tickets  # repository.TicketRepository; the in-memory fake in unit tests
     queries: TicketQueries
     accounts: AccountRepository
     catalogue: CatalogueStore

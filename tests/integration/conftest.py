@@ -1,11 +1,15 @@
-"""Fixtures of the integration tests of routing's staff API: the app, the database, tickets."""
+"""Fixtures of the integration tests: the one settings factory (`settings_for`), the stored
+database (`stored`, or `module_stored` for a module whose tests share one app), routing's
+staff API and tickets put straight into the store."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,31 +19,71 @@ from services.intake import complaints
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from shared.events import utcnow
+from shared.settings import ServiceSettings
 from shared.tickets import Kind, Location, Reporter
 from tests.conftest import Infra
 
+CLOSED_PORT_KAFKA = "127.0.0.1:1"  # nothing listens there: Kafka is "down" (or not needed)
+AnySettings = TypeVar("AnySettings", bound=ServiceSettings)
 
-@pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
+
+def settings_for(
+    kind: type[AnySettings], infra: Infra, database: str, **changes: Any
+) -> AnySettings:
+    """A service's settings on the test's MongoDB database; `changes` override.
+
+    Intake and notify get no broker (CLOSED_PORT_KAFKA; pass `kafka_bootstrap_servers` for the
+    real one); routing gets the real broker, a consumer group of its own, the dev accounts,
+    three failed logins before a lock-out, and no statistics consumer (stopping it mid-join
+    can take 40 s; tested on its own).
+    """
+    values: dict[str, Any] = {
+        "mongodb_url": infra.mongodb_url,
+        "mongodb_database": database,
+        "kafka_bootstrap_servers": CLOSED_PORT_KAFKA,
+    }
+    if issubclass(kind, RoutingSettings):
+        values.update(
+            kafka_bootstrap_servers=infra.kafka_bootstrap,
+            seed_dev_accounts=True,
+            consumer_group=f"routing-{database}",
+            login_max_failures=3,
+            statistics_consumer=False,
+        )
+    return kind(**(values | changes))
+
+
+@contextlib.contextmanager
+def stored_database(infra: Infra, name: str) -> Iterator[Any]:
+    """Database `name` through a synchronous client (tests seed and read the store with it),
+    dropped afterwards."""
     client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
     try:
-        yield client[db_name]
+        yield client[name]
     finally:
-        client.drop_database(db_name)
+        client.drop_database(name)
         client.close()
 
 
 @pytest.fixture
+def stored(infra: Infra, db_name: str) -> Iterator[Any]:
+    """The test's database (`db_name`)."""
+    with stored_database(infra, db_name) as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def module_stored(infra: Infra, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One database for a module whose tests share one app (and one seeding of the dev
+    accounts): each test creates what it needs and changes nothing the others rely on."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    with stored_database(infra, f"{module}_{uuid.uuid4().hex[:8]}") as database:
+        yield database
+
+
+@pytest.fixture
 def api(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    settings = RoutingSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        seed_dev_accounts=True,
-        consumer_group=f"routing-{db_name}",
-        login_max_failures=3,
-        statistics_consumer=False,  # stopping it mid-join can take 40 s; tested on its own
-    )
+    settings = settings_for(RoutingSettings, infra, db_name)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         accounts: Any = MongoClient(infra.mongodb_url)[db_name].accounts
         deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start

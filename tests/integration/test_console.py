@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from gridfs import GridFSBucket
 from httpx2 import Response
-from pymongo import MongoClient
 
 from services.intake import complaints
 from services.routing.app import create_app
@@ -23,6 +22,7 @@ from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
 from shared.tickets import Kind, Location, Reporter
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.integration
@@ -32,32 +32,10 @@ DEV_ACCOUNTS = 2 + 2 * len(packaged_catalogue().opds)
 
 
 @pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
-
-
-def _settings(infra: Infra, db_name: str, **changes: Any) -> RoutingSettings:
-    values: dict[str, Any] = {
-        "mongodb_url": infra.mongodb_url,
-        "mongodb_database": db_name,
-        "kafka_bootstrap_servers": infra.kafka_bootstrap,
-        "seed_dev_accounts": True,
-        "consumer_group": f"routing-{db_name}",
-        "login_max_failures": 3,
-        "statistics_consumer": False,  # stopping it mid-join can take 40 s; tested on its own
-        **changes,
-    }
-    return RoutingSettings(**values)
-
-
-@pytest.fixture
 def web(infra: Infra, db_name: str, stored: Any) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(infra, db_name)), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(settings_for(RoutingSettings, infra, db_name)), raise_server_exceptions=False
+    ) as client:
         deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
         while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -192,7 +170,8 @@ def test_session_cookie_is_secure_in_production(infra: Infra, db_name: str, stor
             "active": True,
         }
     )
-    settings = _settings(
+    settings = settings_for(
+        RoutingSettings,
         infra,
         db_name,
         environment="production",

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.events import utcnow
-from tests.integration.test_console import put_ticket, signed_in, stored, web
+from tests.integration.test_console import put_ticket, signed_in, web
 
 pytestmark = pytest.mark.integration
-__all__ = ["stored", "web"]  # fixtures
+__all__ = ["web"]  # a fixture
 
 PHONE = "+6281234567890"
 

@@ -12,7 +12,6 @@ from tests.integration.test_console import (  # noqa: F401 (fixtures)
     csrf,
     put_ticket,
     signed_in,
-    stored,
     web,
 )
 
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def test_bulk_verify_from_the_queue_reports_each_ticket(
     web: TestClient,  # noqa: F811
-    stored: Any,  # noqa: F811
+    stored: Any,
 ) -> None:
     a, b = put_ticket(stored), put_ticket(stored, status="verified")
     client = signed_in(web, "dpupr")
@@ -41,7 +40,7 @@ def test_bulk_verify_from_the_queue_reports_each_ticket(
 
 def test_cluster_confirmed_and_split_from_the_ticket_page(
     web: TestClient,  # noqa: F811
-    stored: Any,  # noqa: F811
+    stored: Any,
 ) -> None:
     codes = [put_ticket(stored) for _ in range(3)]
     now = utcnow()

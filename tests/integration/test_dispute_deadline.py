@@ -13,6 +13,7 @@ from services.intake.settings import IntakeSettings
 from shared.catalogue import COLLECTIONS, packaged_catalogue
 from shared.events import utcnow
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 CATEGORY = "drainase"
@@ -36,11 +37,7 @@ def test_a_dispute_reopens_with_the_categorys_resolution_days(
     infra: Infra, db_name: str, stored: Any
 ) -> None:
     _store_catalogue(stored)
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers="127.0.0.1:1",
-    )
+    settings = settings_for(IntakeSettings, infra, db_name)
     calendar = settings.calendar()
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         body = {

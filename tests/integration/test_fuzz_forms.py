@@ -17,13 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from pymongo import MongoClient
 
 from services.intake.app import create_app
 from services.intake.chat import whatsapp
 from services.intake.settings import DEV_SMS_SECRET, DEV_WHATSAPP_APP_SECRET, IntakeSettings
 from tests.conftest import Infra
 from tests.fuzzing import cases_per_service
+from tests.integration.conftest import settings_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -42,20 +42,16 @@ def examples() -> int:
 
 
 @pytest.fixture(scope="module")
-def client(infra: Infra) -> Iterator[TestClient]:
-    name = f"test_fuzz_forms_{uuid.uuid4().hex[:8]}"
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=name,
-        kafka_bootstrap_servers="127.0.0.1:1",
+def client(infra: Infra, module_stored: Any) -> Iterator[TestClient]:
+    settings = settings_for(
+        IntakeSettings,
+        infra,
+        module_stored.name,
         rate_limit_per_minute=1_000_000,
         whatsapp={"graph_url": "http://127.0.0.1:1/v21.0", "access_token": "dev-token"},
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
-    mongo: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url)
-    mongo.drop_database(name)
-    mongo.close()
 
 
 def _csrf(client: TestClient, page: str) -> str:

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import itertools
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
 from schemathesis.generation.case import Case
 
 from services.intake.app import create_app as create_intake
@@ -23,12 +20,13 @@ from services.intake.settings import IntakeSettings
 from services.notify.app import create_app as create_notify
 from services.notify.settings import NotifySettings
 from services.routing.app import create_app as create_routing
+from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY
 from tests.conftest import Infra
 from tests.fuzzing import cases_per_service, fuzz
-from tests.integration.conftest import auth, put_ticket
-from tests.integration.test_console import DEV_ACCOUNTS, _settings
+from tests.integration.conftest import auth, put_ticket, settings_for
+from tests.integration.test_console import DEV_ACCOUNTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -36,17 +34,6 @@ BODY = {
     "description": "Jalan berlubang di depan sekolah, sudah dua minggu belum diperbaiki.",
     "reporter": {"name": "Siti", "email": "siti@example.com", "phone": "081234567890"},
 }
-
-
-@pytest.fixture
-def database(infra: Infra) -> Iterator[Any]:
-    name = f"test_fuzz_{uuid.uuid4().hex[:8]}"
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[name]
-    finally:
-        client.drop_database(name)
-        client.close()
 
 
 def _known(codes: list[str]) -> Any:
@@ -68,17 +55,12 @@ def _check(report: Any) -> None:
     assert not report.failures, "\n".join(report.failures[:20])
 
 
-def test_fuzz_intake(infra: Infra, database: Any) -> None:
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=database.name,
-        kafka_bootstrap_servers="127.0.0.1:1",
-        rate_limit_per_minute=1_000_000,
-    )
+def test_fuzz_intake(infra: Infra, stored: Any) -> None:
+    settings = settings_for(IntakeSettings, infra, stored.name, rate_limit_per_minute=1_000_000)
     with TestClient(create_intake(settings), raise_server_exceptions=False) as client:
         created = [client.post("/api/v1/complaints", json=BODY).json() for _ in range(3)]
         codes = [c["tracking_code"] for c in created]
-        database.tickets.update_many({}, {"$set": {"status": "verified"}})
+        stored.tickets.update_many({}, {"$set": {"status": "verified"}})
         report = fuzz(
             client,
             "intake",
@@ -89,16 +71,20 @@ def test_fuzz_intake(infra: Infra, database: Any) -> None:
     _check(report)
 
 
-def test_fuzz_routing(infra: Infra, database: Any) -> None:
+def test_fuzz_routing(infra: Infra, stored: Any) -> None:
     # The fuzzed sign-ins fail by the hundred from one address: no throttle for the admin's.
-    settings = _settings(
-        infra, database.name, login_max_failures=10**6, login_max_failures_per_address=10**6
+    settings = settings_for(
+        RoutingSettings,
+        infra,
+        stored.name,
+        login_max_failures=10**6,
+        login_max_failures_per_address=10**6,
     )
     with TestClient(create_routing(settings), raise_server_exceptions=False) as client:
         deadline = time.monotonic() + 30
-        while database.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
+        while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
             time.sleep(0.1)
-        codes = [put_ticket(database, opd=opd) for opd in ("DPUPR", "DLH", None)]
+        codes = [put_ticket(stored, opd=opd) for opd in ("DPUPR", "DLH", None)]
         report = fuzz(
             client,
             "routing",
@@ -112,15 +98,15 @@ def test_fuzz_routing(infra: Infra, database: Any) -> None:
     _check(report)
 
 
-def test_fuzz_notify(infra: Infra, database: Any) -> None:
-    settings = NotifySettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=database.name,
-        kafka_bootstrap_servers="127.0.0.1:1",
+def test_fuzz_notify(infra: Infra, stored: Any) -> None:
+    settings = settings_for(
+        NotifySettings,
+        infra,
+        stored.name,
         email={"transport": "off"},
         whatsapp={"transport": "off"},
     )
-    database.accounts.insert_one({"_id": "admin", "role": "admin", "opd": None, "active": True})
+    stored.accounts.insert_one({"_id": "admin", "role": "admin", "opd": None, "active": True})
     codec = TokenCodec(DEV_AUTH_PUBLIC_KEY, private=DEV_AUTH_PRIVATE_KEY, ttl_seconds=3600)
     token = codec.issue(Principal(username="admin", role=Role.ADMIN))
     with TestClient(create_notify(settings), raise_server_exceptions=False) as client:

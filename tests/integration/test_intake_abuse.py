@@ -4,19 +4,18 @@ headers on every HTML page, CORS closed."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
 
 from services.intake.app import create_app
 from services.intake.schemas import ComplaintIn
 from services.intake.settings import IntakeSettings
 from shared.settings import DEV_OPEN311_API_KEY
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,24 +39,8 @@ HARDENING = {
 
 
 @pytest.fixture(scope="module")
-def stored(infra: Infra) -> Iterator[Any]:
-    name = f"test_intake_abuse_{uuid.uuid4().hex[:8]}"
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[name]
-    finally:
-        client.drop_database(name)
-        client.close()
-
-
-@pytest.fixture(scope="module")
-def client(infra: Infra, stored: Any) -> Iterator[TestClient]:
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=stored.name,
-        kafka_bootstrap_servers="127.0.0.1:1",
-        rate_limit_per_minute=10_000,
-    )
+def client(infra: Infra, module_stored: Any) -> Iterator[TestClient]:
+    settings = settings_for(IntakeSettings, infra, module_stored.name, rate_limit_per_minute=10_000)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -84,10 +67,12 @@ def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
     return body
 
 
-def test_operators_in_every_body_field_are_422_naming_it(client: TestClient, stored: Any) -> None:
+def test_operators_in_every_body_field_are_422_naming_it(
+    client: TestClient, module_stored: Any
+) -> None:
     fields = _fields()
     assert ("reporter", "phone") in fields and ("location", "lat") in fields
-    before = stored.tickets.count_documents({})
+    before = module_stored.tickets.count_documents({})
     for path in fields:
         for value in OPERATORS:
             answer = client.post("/api/v1/complaints", json=_with(path, value))
@@ -96,7 +81,7 @@ def test_operators_in_every_body_field_are_422_naming_it(client: TestClient, sto
             assert any(loc[: len(path)] == path for loc in locs), (path, value, locs)
     for extra in ({"$where": "1"}, {"reporter.name": "x"}, {"$set": {"status": "closed"}}):
         assert client.post("/api/v1/complaints", json={**BODY, **extra}).status_code == 422
-    assert stored.tickets.count_documents({}) == before, "nothing stored"
+    assert module_stored.tickets.count_documents({}) == before, "nothing stored"
 
 
 def test_operators_in_follow_ups_and_paths_find_nothing(client: TestClient) -> None:
@@ -188,9 +173,9 @@ def test_cors_is_closed(client: TestClient) -> None:
     assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
 
 
-def test_text_no_store_can_keep_is_422_not_500(client: TestClient, stored: Any) -> None:
+def test_text_no_store_can_keep_is_422_not_500(client: TestClient, module_stored: Any) -> None:
     """NUL (which PostgreSQL's JSONB refuses) and lone surrogates (not UTF-8) were 500s."""
-    before = stored.tickets.count_documents({})
+    before = module_stored.tickets.count_documents({})
     json_headers = {"Content-Type": "application/json"}
     for escaped in (rb"\u0000", rb"\ud800", rb"\udfff"):
         body = b'{"description": "Jalan rusak parah sekali di desa ' + escaped + b'"}'
@@ -201,4 +186,4 @@ def test_text_no_store_can_keep_is_422_not_500(client: TestClient, stored: Any) 
     assert emoji.status_code == 201
     assert client.get("/api/v1/complaints/LP-%00").status_code == 422
     assert client.get("/open311/v2/requests.json?service_code=a%00").status_code == 422
-    assert stored.tickets.count_documents({}) == before + 1
+    assert module_stored.tickets.count_documents({}) == before + 1

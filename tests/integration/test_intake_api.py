@@ -8,15 +8,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from tests.conftest import Infra
+from tests.integration.conftest import CLOSED_PORT_KAFKA, settings_for
 
 pytestmark = pytest.mark.integration
 
-CLOSED_PORT_KAFKA = "127.0.0.1:1"  # nothing listens there: Kafka is "down"
 VALID: dict[str, Any] = {
     "description": "Jalan berlubang di depan SDN 1 Ciruas, sudah sebulan tidak diperbaiki.",
     "title": "Jalan berlubang",
@@ -28,22 +27,8 @@ VALID: dict[str, Any] = {
 
 
 @pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
-
-
-@pytest.fixture
 def client(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers=CLOSED_PORT_KAFKA,
-    )
+    settings = settings_for(IntakeSettings, infra, db_name)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
 

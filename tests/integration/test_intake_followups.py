@@ -18,6 +18,7 @@ from services.intake.settings import IntakeSettings
 from shared.events import utcnow
 from shared.photos import PhotoStore
 from tests.conftest import Infra, start_of_a_rate_window
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -28,26 +29,9 @@ BODY: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
-
-
 def _client(infra: Infra, db_name: str, **settings: Any) -> TestClient:
     return TestClient(
-        create_app(
-            IntakeSettings(
-                mongodb_url=infra.mongodb_url,
-                mongodb_database=db_name,
-                kafka_bootstrap_servers="127.0.0.1:1",
-                **settings,
-            )
-        ),
+        create_app(settings_for(IntakeSettings, infra, db_name, **settings)),
         raise_server_exceptions=False,
     )
 

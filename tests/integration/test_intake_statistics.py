@@ -19,6 +19,7 @@ from shared.mongo import Document
 from shared.statistics.service import Projector
 from shared.statistics.store import StatisticsStore
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 from tests.statistics_history import CALENDAR, History, expected, generate
 
 pytestmark = pytest.mark.integration
@@ -39,10 +40,10 @@ async def projected(db: AsyncDatabase[Document], history: History) -> AsyncDatab
 
 @pytest.fixture
 def client(infra: Infra, projected: AsyncDatabase[Document]) -> Iterator[TestClient]:
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=projected.name,
-        kafka_bootstrap_servers="127.0.0.1:1",
+    settings = settings_for(
+        IntakeSettings,
+        infra,
+        projected.name,
         public_base_url="https://pengaduan.example",
         statistics={"cache_seconds": 0},
     )

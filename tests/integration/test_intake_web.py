@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from pymongo import MongoClient
 
 from services.intake.app import create_app
 from services.intake.i18n import EN, ID
 from services.intake.settings import IntakeSettings
 from shared.tickets import history_entry
 from tests.conftest import Infra, start_of_a_rate_window
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
-CLOSED_PORT_KAFKA = "127.0.0.1:1"  # nothing listens there: Kafka is "down"
 DESCRIPTION = "Jalan berlubang di depan SDN 1 Ciruas, sudah sebulan tidak diperbaiki."
 FORM: dict[str, str] = {
     "kind": "complaint",
@@ -40,27 +39,8 @@ FORM: dict[str, str] = {
 
 
 @pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
-
-
-def _settings(infra: Infra, db_name: str, **changes: Any) -> IntakeSettings:
-    return IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers=CLOSED_PORT_KAFKA,
-        **changes,
-    )
-
-
-@pytest.fixture
 def client(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    app = create_app(_settings(infra, db_name))
+    app = create_app(settings_for(IntakeSettings, infra, db_name))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -300,7 +280,7 @@ def test_a_file_that_is_not_an_image_sends_the_form_back(client: TestClient, sto
 
 def test_too_many_posts_from_one_address_are_slowed_down(infra: Infra, db_name: str) -> None:
     start_of_a_rate_window()
-    app = create_app(_settings(infra, db_name, rate_limit_per_minute=1))
+    app = create_app(settings_for(IntakeSettings, infra, db_name, rate_limit_per_minute=1))
     with TestClient(app, raise_server_exceptions=False) as client:
         answers = [_submit(client, description=f"{DESCRIPTION} ({n})") for n in range(3)]
     refused = [a for a in answers if a.status_code == 429]

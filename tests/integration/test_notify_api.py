@@ -20,18 +20,15 @@ from shared.events import utcnow
 from shared.mongo import Document
 from shared.signing import DEV_AUTH_PRIVATE_KEY
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def settings(infra: Infra, db_name: str) -> NotifySettings:
-    return NotifySettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers="127.0.0.1:1",  # the API needs no broker
-        email={"transport": "off"},
-        whatsapp={"transport": "off"},
+    return settings_for(  # the API needs no broker
+        NotifySettings, infra, db_name, email={"transport": "off"}, whatsapp={"transport": "off"}
     )
 
 

@@ -13,6 +13,7 @@ from devstack.sink import Sink
 from services.notify.app import create_app
 from services.notify.settings import NotifySettings
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -55,10 +56,10 @@ def sink() -> Iterator[Sink]:
 
 
 def notify_app(infra: Infra, db_name: str, sink: Sink, **oncall: Any) -> TestClient:
-    settings = NotifySettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers="127.0.0.1:1",  # the webhook needs no broker
+    settings = settings_for(
+        NotifySettings,
+        infra,
+        db_name,  # the webhook needs no broker
         email={"transport": "off"},
         whatsapp={"transport": "http", "url": f"{sink.url}/whatsapp"},
         oncall=oncall,

@@ -20,7 +20,6 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from pymongo import MongoClient
 
 from services.intake import api_keys
 from services.intake.app import create_app
@@ -28,10 +27,10 @@ from services.intake.settings import IntakeSettings, Open311Settings
 from shared.catalogue import packaged_catalogue
 from shared.settings import Environment
 from tests.conftest import Infra, start_of_a_rate_window
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
-CLOSED_PORT_KAFKA = "127.0.0.1:1"  # nothing listens there: Kafka is "down"
 BASE_URL = "https://pengaduan.serangkab.example"
 V2 = "/open311/v2"
 KEY = "dev-open311-key"
@@ -106,29 +105,9 @@ ITEMS = {
 }
 
 
-def _settings(infra: Infra, db_name: str, **changes: Any) -> IntakeSettings:
-    return IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers=CLOSED_PORT_KAFKA,
-        public_base_url=BASE_URL,
-        **changes,
-    )
-
-
-@pytest.fixture
-def stored(infra: Infra, db_name: str) -> Iterator[Any]:
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.drop_database(db_name)
-        client.close()
-
-
 @pytest.fixture
 def client(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    app = create_app(_settings(infra, db_name))
+    app = create_app(settings_for(IntakeSettings, infra, db_name, public_base_url=BASE_URL))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -464,7 +443,11 @@ def test_post_that_is_not_form_encoded_is_415(client: TestClient, stored: Any) -
 
 def test_post_is_rate_limited_per_address(infra: Infra, db_name: str, stored: Any) -> None:
     start_of_a_rate_window()
-    app = create_app(_settings(infra, db_name, rate_limit_per_minute=2))
+    app = create_app(
+        settings_for(
+            IntakeSettings, infra, db_name, public_base_url=BASE_URL, rate_limit_per_minute=2
+        )
+    )
     with TestClient(app, raise_server_exceptions=False) as limited:
         assert post(limited).status_code == 201
         assert post(limited, api_key="wrong").status_code == 403  # counted too
@@ -731,17 +714,27 @@ def test_bad_dates_are_400(
     assert_error(client.get(f"{V2}/requests.{fmt}", params=params), fmt, 400, field)
 
 
+def _small_lists(infra: Infra, db_name: str) -> TestClient:
+    """Intake whose Open311 lists hold at most two requests."""
+    settings = settings_for(
+        IntakeSettings,
+        infra,
+        db_name,
+        public_base_url=BASE_URL,
+        open311=Open311Settings(max_requests=2),
+    )
+    return TestClient(create_app(settings), raise_server_exceptions=False)
+
+
 def test_lists_stop_at_the_configured_limit(infra: Infra, db_name: str, stored: Any) -> None:
-    app = create_app(_settings(infra, db_name, open311=Open311Settings(max_requests=2)))
-    with TestClient(app, raise_server_exceptions=False) as small:
+    with _small_lists(infra, db_name) as small:
         codes = [published_id(small, stored) for _ in range(3)]
         found = [r["service_request_id"] for r in small.get(f"{V2}/requests.json").json()]
     assert found == codes[:0:-1]
 
 
 def test_the_limit_applies_across_categories(infra: Infra, db_name: str, stored: Any) -> None:
-    app = create_app(_settings(infra, db_name, open311=Open311Settings(max_requests=2)))
-    with TestClient(app, raise_server_exceptions=False) as small:
+    with _small_lists(infra, db_name) as small:
         codes = [
             published_id(small, stored, service_code=code)
             for code in ("jalan-rusak", "sampah", "jalan-rusak", "sampah")
@@ -806,7 +799,7 @@ def test_openapi_documents_every_call_and_its_errors(client: TestClient) -> None
 def test_issued_key_is_stored_hashed_works_and_can_be_revoked(
     infra: Infra, db_name: str, client: TestClient, stored: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = _settings(infra, db_name)
+    settings = settings_for(IntakeSettings, infra, db_name, public_base_url=BASE_URL)
     assert (
         api_keys.main(["create", "--name", "Aplikasi Lapor", "--contact", "a@b.id"], settings) == 0
     )
@@ -830,7 +823,7 @@ def test_dev_key_is_seeded_in_development_and_refused_in_production(
     seeded = stored.open311_api_keys.find_one({"_id": hashlib.sha256(KEY.encode()).hexdigest()})
     assert seeded is not None, "dev key not seeded"
     assert seeded["name"] and seeded.get("revoked_at") is None
-    production = _settings(infra, db_name).model_copy(
+    production = settings_for(IntakeSettings, infra, db_name, public_base_url=BASE_URL).model_copy(
         update={"environment": Environment.PRODUCTION}
     )
     assert production.is_production

@@ -23,6 +23,7 @@ from shared.mongo import Document
 from shared.tickets import Kind, Location, Reporter
 from shared.workdays import WorkCalendar
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -80,14 +81,7 @@ async def test_concurrent_routing_of_one_ticket_changes_it_once(
 
 @pytest.fixture
 def routing_client(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    settings = RoutingSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        seed_dev_accounts=True,
-        consumer_group=f"routing-{db_name}",
-        statistics_consumer=False,  # stopping it mid-join can take minutes; tested on its own
-    )
+    settings = settings_for(RoutingSettings, infra, db_name)
     with TestClient(create_routing(settings), raise_server_exceptions=False) as client:
         yield client
 
@@ -125,11 +119,7 @@ def test_delivery_log_is_for_admins_with_contacts_masked(
 ) -> None:
     admin = _token(routing_client, "admin", "admin")
     officer = _token(routing_client, "dlh", "officer")
-    settings = NotifySettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers="127.0.0.1:1",
-    )
+    settings = settings_for(NotifySettings, infra, db_name)
     with TestClient(create_notify(settings), raise_server_exceptions=False) as client:
         url = "/api/v1/notifications?tracking_code=LP-2222-2222"
         assert client.get(url).status_code == 401

@@ -15,23 +15,19 @@ from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from shared.events import utcnow
 from tests.conftest import Infra
-from tests.integration.conftest import auth, put_ticket
+from tests.integration.conftest import CLOSED_PORT_KAFKA, auth, put_ticket, settings_for
 
 pytestmark = pytest.mark.integration
-
-CLOSED_PORT_KAFKA = "127.0.0.1:1"
 
 
 @pytest.fixture
 def no_kafka(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    settings = RoutingSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
+    settings = settings_for(
+        RoutingSettings,
+        infra,
+        db_name,
         kafka_bootstrap_servers=CLOSED_PORT_KAFKA,
-        seed_dev_accounts=True,
-        consumer_group=f"routing-{db_name}",
         deadline_interval_s=0.5,
-        statistics_consumer=False,
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client

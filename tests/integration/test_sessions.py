@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 
 from services.routing.app import create_app
 from services.routing.console import SESSION_COOKIE
+from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY
 from tests.conftest import Infra
-from tests.integration.conftest import auth
-from tests.integration.test_console import DEV_ACCOUNTS, _settings, csrf, signed_in
+from tests.integration.conftest import auth, settings_for
+from tests.integration.test_console import DEV_ACCOUNTS, csrf, signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,9 @@ ME = "/api/v1/auth/me"
 
 @pytest.fixture
 def web(infra: Infra, db_name: str, stored: Any) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(infra, db_name)), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(settings_for(RoutingSettings, infra, db_name)), raise_server_exceptions=False
+    ) as client:
         deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
         while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
             time.sleep(0.1)

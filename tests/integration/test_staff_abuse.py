@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,16 +13,16 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
 
 from services.routing.app import create_app
+from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.settings import DEV_AUTH_SECRET
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY, generate, private_key
 from tests.conftest import Infra
-from tests.integration.conftest import auth, put_ticket
-from tests.integration.test_console import DEV_ACCOUNTS, _settings, csrf, signed_in
+from tests.integration.conftest import auth, put_ticket, settings_for
+from tests.integration.test_console import DEV_ACCOUNTS, csrf, signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -43,28 +42,14 @@ HARDENING = {
 
 
 @pytest.fixture(scope="module")
-def shared_db_name() -> str:
-    return f"test_abuse_{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def stored(infra: Infra, shared_db_name: str) -> Iterator[Any]:
-    """One database for the module: its tests create tickets of their own and change no
-    account, so one app (and one seeding of the dev accounts) serves them all."""
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        yield client[shared_db_name]
-    finally:
-        client.drop_database(shared_db_name)
-        client.close()
-
-
-@pytest.fixture(scope="module")
-def web(infra: Infra, shared_db_name: str, stored: Any) -> Iterator[TestClient]:
-    app = create_app(_settings(infra, shared_db_name))
+def web(infra: Infra, module_stored: Any) -> Iterator[TestClient]:
+    app = create_app(settings_for(RoutingSettings, infra, module_stored.name))
     with TestClient(app, raise_server_exceptions=False) as client:
         deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
-        while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
+        while (
+            module_stored.accounts.count_documents({}) < DEV_ACCOUNTS
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         yield client
 
@@ -90,8 +75,10 @@ def _call(client: TestClient, method: str, path: str, code: str, headers: dict[s
     return client.request(method.upper(), url, headers=headers, json=body)
 
 
-def test_every_ticket_endpoint_hides_other_opds_tickets(web: TestClient, stored: Any) -> None:
-    code = put_ticket(stored, opd="DPUPR")
+def test_every_ticket_endpoint_hides_other_opds_tickets(
+    web: TestClient, module_stored: Any
+) -> None:
+    code = put_ticket(module_stored, opd="DPUPR")
     endpoints = _ticket_endpoints(web.app)
     assert len(endpoints) >= 5, endpoints
     tokens = {user: auth(web, user) for user in ("dlh", "dlh-kepala", "dpupr-kepala")}
@@ -101,13 +88,17 @@ def test_every_ticket_endpoint_hides_other_opds_tickets(web: TestClient, stored:
             assert answer.status_code == 404, (outsider, method, path, answer.text)
         own = _call(web, method, path, code, tokens["dpupr-kepala"])
         assert own.status_code != 404, (method, path, own.text)
-    ticket = stored.tickets.find_one({"_id": code})
+    ticket = module_stored.tickets.find_one({"_id": code})
     assert ticket["status"] == "verified", "only the OPD's own verify went through"
     assert all(c["author"] == "dpupr-kepala" for c in ticket.get("comments", []))
 
 
-def test_lists_and_counts_never_show_other_opds_tickets(web: TestClient, stored: Any) -> None:
-    theirs = put_ticket(stored, opd="DPUPR", description="Jalan berlubang di Desa Rahasia Sekali")
+def test_lists_and_counts_never_show_other_opds_tickets(
+    web: TestClient, module_stored: Any
+) -> None:
+    theirs = put_ticket(
+        module_stored, opd="DPUPR", description="Jalan berlubang di Desa Rahasia Sekali"
+    )
     officer = auth(web, "dlh")
     for params in (
         {},
@@ -125,8 +116,10 @@ def test_lists_and_counts_never_show_other_opds_tickets(web: TestClient, stored:
     assert counts.status_code == 200 and "DPUPR" not in counts.text
 
 
-def test_console_pages_hide_other_opds_tickets(web: TestClient, stored: Any) -> None:
-    code = put_ticket(stored, opd="DPUPR", description="Jembatan retak di Desa Rahasia Sekali")
+def test_console_pages_hide_other_opds_tickets(web: TestClient, module_stored: Any) -> None:
+    code = put_ticket(
+        module_stored, opd="DPUPR", description="Jembatan retak di Desa Rahasia Sekali"
+    )
     signed_in(web, "dlh")
     token = csrf(web)
     base = f"/konsol/tiket/{code}"
@@ -144,12 +137,12 @@ def test_console_pages_hide_other_opds_tickets(web: TestClient, stored: Any) -> 
     assert web.get("/konsol/triase").status_code in (403, 404)
     month = utcnow().strftime("%Y-%m")
     assert web.get(f"/konsol/laporan/{month}/DPUPR").status_code in (403, 404)
-    ticket = stored.tickets.find_one({"_id": code})
+    ticket = module_stored.tickets.find_one({"_id": code})
     assert ticket["status"] == "routed" and not ticket.get("comments")
     assert not ticket.get("publication")
 
 
-def test_roles_cannot_be_raised(web: TestClient, stored: Any) -> None:
+def test_roles_cannot_be_raised(web: TestClient, module_stored: Any) -> None:
     officer, supervisor, auditor = (auth(web, u) for u in ("dlh", "dlh-kepala", "auditor"))
     account = {"username": "x-admin", "password": "x" * 12, "role": "admin", "opd": None}
     for who in (officer, supervisor, auditor):
@@ -162,8 +155,8 @@ def test_roles_cannot_be_raised(web: TestClient, stored: Any) -> None:
         assert web.post("/api/v1/routing/retrain", headers=who).status_code == 403
     for field in ({"role": "admin"}, {"opd": "DPUPR"}, {"active": True}):
         assert web.patch("/api/v1/auth/me", headers=officer, json=field).status_code == 422
-    assert stored.accounts.find_one({"_id": "dlh"})["role"] == "officer"
-    code = put_ticket(stored, opd="DLH")
+    assert module_stored.accounts.find_one({"_id": "dlh"})["role"] == "officer"
+    code = put_ticket(module_stored, opd="DLH")
     url = f"/api/v1/tickets/{code}/transitions"
     rejected = web.post(
         url, headers=officer, json={"action": "reject", "reason": "spam", "note": "x"}
@@ -173,7 +166,7 @@ def test_roles_cannot_be_raised(web: TestClient, stored: Any) -> None:
 
 
 def test_a_token_claiming_more_than_its_account_gets_the_account_s_role(
-    web: TestClient, stored: Any
+    web: TestClient, module_stored: Any
 ) -> None:
     """Even a validly signed token's role and OPD are not believed: the account decides."""
     codec = TokenCodec(DEV_AUTH_PUBLIC_KEY, private=DEV_AUTH_PRIVATE_KEY, ttl_seconds=600)
@@ -182,7 +175,7 @@ def test_a_token_claiming_more_than_its_account_gets_the_account_s_role(
     me = web.get("/api/v1/auth/me", headers=headers)
     assert me.status_code == 200 and me.json()["role"] == "officer"
     assert web.get("/api/v1/accounts", headers=headers).status_code == 403
-    code = put_ticket(stored, opd="DPUPR")
+    code = put_ticket(module_stored, opd="DPUPR")
     assert web.get(f"/api/v1/tickets/{code}", headers=headers).status_code == 404
 
 
@@ -222,8 +215,8 @@ INJECTED_BODIES: list[dict[str, Any]] = [
 ]
 
 
-def test_operators_and_dotted_keys_in_bodies_are_422(web: TestClient, stored: Any) -> None:
-    code = put_ticket(stored, opd="DPUPR")
+def test_operators_and_dotted_keys_in_bodies_are_422(web: TestClient, module_stored: Any) -> None:
+    code = put_ticket(module_stored, opd="DPUPR")
     officer = auth(web, "dpupr")
     for body in INJECTED_BODIES:
         answer = web.post(f"/api/v1/tickets/{code}/transitions", headers=officer, json=body)
@@ -233,11 +226,13 @@ def test_operators_and_dotted_keys_in_bodies_are_422(web: TestClient, stored: An
         web.post(f"/api/v1/tickets/{code}/comments", headers=officer, json=comment).status_code
         == 422
     )
-    assert stored.tickets.find_one({"_id": code})["status"] == "routed"
+    assert module_stored.tickets.find_one({"_id": code})["status"] == "routed"
 
 
-def test_operators_in_the_path_and_sign_in_find_nothing(web: TestClient, stored: Any) -> None:
-    put_ticket(stored, opd="DPUPR")
+def test_operators_in_the_path_and_sign_in_find_nothing(
+    web: TestClient, module_stored: Any
+) -> None:
+    put_ticket(module_stored, opd="DPUPR")
     admin = auth(web, "admin")
     for code in ('{"$ne": null}', "LP-$ne", "LP.x", "$where"):
         assert web.get(f"/api/v1/tickets/{code}", headers=admin).status_code == 404, code
@@ -260,8 +255,8 @@ def test_oversized_and_deeply_nested_bodies_are_refused_cleanly(web: TestClient)
         assert "Traceback" not in answer.text
 
 
-def test_console_pages_carry_the_hardening_headers(web: TestClient, stored: Any) -> None:
-    code = put_ticket(stored, opd="DLH")
+def test_console_pages_carry_the_hardening_headers(web: TestClient, module_stored: Any) -> None:
+    code = put_ticket(module_stored, opd="DLH")
     assert _hardened(web.get("/konsol/masuk"))
     signed_in(web, "dlh")
     month = utcnow().strftime("%Y-%m")
@@ -305,8 +300,8 @@ def test_cors_is_closed(web: TestClient) -> None:
     assert "access-control-allow-credentials" not in answer.headers
 
 
-def test_explicit_nulls_cannot_break_an_account(web: TestClient, stored: Any) -> None:
-    """Found by fuzzing: `{"notify_mode": null}` was stored, and every later read of the
+def test_explicit_nulls_cannot_break_an_account(web: TestClient, module_stored: Any) -> None:
+    """Found by fuzzing: `{"notify_mode": null}` was module_stored, and every later read of the
     account (the admin's account list too) answered 500."""
     officer, admin = auth(web, "dlh-kepala"), auth(web, "admin")
     assert (

@@ -24,6 +24,7 @@ from shared.statistics.service import Generations
 from shared.statistics.store import StatisticsStore
 from shared.topics import KEEP_FOREVER, TopicSpec
 from tests.conftest import Infra
+from tests.integration.conftest import settings_for
 from tests.statistics_history import differences, generate
 
 pytestmark = pytest.mark.integration
@@ -36,15 +37,6 @@ async def topic(infra: Infra) -> str:
         infra.kafka_bootstrap, [TopicSpec(name, 6, KEEP_FOREVER), TopicSpec(f"{name}.dlq", 1)]
     )
     return name
-
-
-def _settings(infra: Infra, db: AsyncDatabase[Document]) -> RoutingSettings:
-    return RoutingSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db.name,
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        consumer_group=f"routing-{db.name}",
-    )
 
 
 async def _publish(infra: Infra, topic: str, events: list[Envelope]) -> None:
@@ -77,7 +69,9 @@ async def test_the_live_consumer_projects_the_topic_and_ignores_duplicates(
     history = generate(120, seed=31)
     duplicates = history.events[::7]  # a producer's retries: the same events again
     await _publish(infra, topic, history.events + duplicates)
-    settings = _settings(infra, db)
+    settings = settings_for(
+        RoutingSettings, infra, db.name, seed_dev_accounts=False, statistics_consumer=True
+    )
     store = StatisticsStore(db)
     publisher = KafkaPublisher(infra.kafka_bootstrap, client_id="test-statistics")
     loop = statistics.consumer(settings, statistics.projector(settings, db), publisher, topic=topic)
@@ -104,7 +98,9 @@ async def test_the_rebuild_reads_the_whole_topic_into_a_new_generation(
 ) -> None:
     history = generate(600, seed=32)
     await _publish(infra, topic, history.events + history.events[::5])
-    settings = _settings(infra, db)
+    settings = settings_for(
+        RoutingSettings, infra, db.name, seed_dev_accounts=False, statistics_consumer=True
+    )
     store = StatisticsStore(db)
     months = tuple(sorted({t.month for t in history.truths}))
     assert await store.summaries(months) == {}
@@ -137,7 +133,12 @@ async def test_a_rebuild_refuses_a_topic_whose_start_was_deleted(
     finally:
         await admin.close()
     with pytest.raises(statistics.TruncatedLog):
-        await statistics.rebuild(_settings(infra, db), topic=topic)
+        await statistics.rebuild(
+            settings_for(
+                RoutingSettings, infra, db.name, seed_dev_accounts=False, statistics_consumer=True
+            ),
+            topic=topic,
+        )
     assert await StatisticsStore(db).generations() == Generations(active=1), "nothing begun"
 
 

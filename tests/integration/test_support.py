@@ -13,19 +13,14 @@ from fastapi.testclient import TestClient
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from tests.conftest import Infra, start_of_a_rate_window
-from tests.integration.conftest import put_ticket
+from tests.integration.conftest import put_ticket, settings_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def client(infra: Infra, db_name: str) -> Iterator[TestClient]:
-    settings = IntakeSettings(
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=db_name,
-        kafka_bootstrap_servers="127.0.0.1:1",
-        support_per_minute=6,
-    )
+    settings = settings_for(IntakeSettings, infra, db_name, support_per_minute=6)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
 

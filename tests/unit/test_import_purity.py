@@ -40,6 +40,8 @@ PURE = sorted(
         *(_module(p) for p in (ROOT / "shared" / "lifecycle").glob("*.py")),
         "services.routing.workflow",
         "services.routing.pauses",
+        "services.intake.stores",
+        "services.intake.views",
         *MODELS,
     }
 )

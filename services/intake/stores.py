@@ -1,0 +1,87 @@
+"""What intake's use cases need of their stores, as Protocols: the MongoDB adapters
+(`repository.py`, `support.py`, `shared.photos`, `shared.catalogue`) satisfy them, and so do
+the in-memory fakes of `tests/fakes.py`. Pure: importing this module loads no driver."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.catalogue import Catalogue
+from shared.documents import Document
+from shared.tickets import Ticket
+
+
+class Catalogues(Protocol):
+    async def get(self) -> Catalogue: ...
+
+
+class IdempotencyRecords(Protocol):
+    """One record per Idempotency-Key (hashed): the body's hash and the answer to replay."""
+
+    async def claim(self, record: Document) -> Document | None: ...
+
+    async def forget(self, key_hash: str) -> None: ...
+
+
+class DuplicateKeys(Protocol):
+    """The latest ticket per duplicate key."""
+
+    async def mark(
+        self, key: str, tracking_code: str, now: datetime
+    ) -> tuple[str, datetime] | None: ...
+
+    async def forget(self, key: str, tracking_code: str) -> None: ...
+
+
+class PhotoFiles(Protocol):
+    async def put(self, data: bytes, *, content_type: str, tracking_code: str) -> str: ...
+
+    async def get(self, photo_id: str) -> bytes | None: ...
+
+    async def delete(self, photo_id: str) -> None: ...
+
+
+class Supported(Protocol):
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def new(self) -> bool: ...
+
+
+class Supporters(Protocol):
+    """The supporters of public reports ("dukung laporan ini")."""
+
+    async def cluster_size(self, ticket: Ticket) -> int: ...
+
+    async def count(self, tracking_code: str) -> int: ...
+
+    async def add(
+        self,
+        tracking_code: str,
+        *,
+        email: str | None,
+        phone: str | None,
+        lang: str,
+        now: datetime,
+    ) -> Supported: ...
+
+
+class Nearby(Protocol):
+    async def find(
+        self,
+        *,
+        opd: str,
+        category: str | None,
+        kecamatan: str | None,
+        desa: str | None,
+        lat: float | None,
+        lon: float | None,
+        text: str,
+        limit: int = 5,
+    ) -> list[dict[str, Any]]: ...
+
+
+class StatisticsSummaries(Protocol):
+    async def summaries(self, months: tuple[str, ...]) -> dict[str, Document]: ...
