@@ -14,13 +14,14 @@ from PIL import Image
 from pymongo import MongoClient
 
 from services.intake.app import create_app
-from services.intake.i18n import EN, ID
 from services.intake.settings import IntakeSettings
+from services.intake.web.page import KIT
 from shared.tickets import history_entry
 from tests.conftest import Infra, start_of_a_rate_window
 
 pytestmark = pytest.mark.integration
 
+ID, EN = KIT.catalogues.messages("id"), KIT.catalogues.messages("en")
 CLOSED_PORT_KAFKA = "127.0.0.1:1"  # nothing listens there: Kafka is "down"
 DESCRIPTION = "Jalan berlubang di depan SDN 1 Ciruas, sudah sebulan tidak diperbaiki."
 FORM: dict[str, str] = {
