@@ -16,8 +16,9 @@ from pymongo import MongoClient
 
 from services.intake import domain as intake_domain
 from services.routing.app import create_app
-from services.routing.console import CSRF_COOKIE, SESSION_COOKIE, triage_candidates
 from services.routing.settings import RoutingSettings
+from services.routing.web.page import CSRF_COOKIE, SESSION_COOKIE
+from services.routing.web.views import triage_candidates
 from shared.auth import Role, hash_password
 from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
