@@ -153,7 +153,7 @@ def write_template(sources: PageSources, directory: Path) -> Path:
     """The service's literal msgids as a gettext template (`.pot`), with where each is used."""
     catalog = Catalog(project=f"layanan-pengaduan {sources.name}", fuzzy=False)
     for key, path in sources.used():
-        catalog.add(key, locations=[(str(path.relative_to(ROOT)), None)])
+        catalog.add(key, locations=[(str(path.relative_to(ROOT)), 0)])
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{sources.name}.pot"
     with target.open("wb") as file:
