@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists \
+.PHONY: run up down status test lint setup lock clean help eval-routing bench bench-lists messages \
 	rebuild-statistics test-fuzz
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make up     - the same in the background (idempotent); make down stops it"
 	@echo "make test   - ruff, mypy and every test against a fresh Kafka and FerretDB on free ports"
 	@echo "make status - what runs from make up"
+	@echo "make messages - check the pages' translation catalogues (docs/translations.md)"
 	@echo "make test-fuzz - schemathesis, 1,000 cases per service, and the forms' and webhooks' fuzzing"
 	@echo "make eval-routing - train the router on part of the labelled examples, report on the rest"
 	@echo "make bench  - the router's classifications per core, then the front door, pipeline and"
@@ -74,6 +75,11 @@ bench-lists: $(STAMP)
 # Against the servers of the environment (ROUTING_*/MONGODB_URL/KAFKA_BOOTSTRAP_SERVERS; make up's by default).
 rebuild-statistics: $(STAMP)
 	@$(PY) -m services.routing.statistics rebuild
+
+# The pages' gettext catalogues: parse, compare the languages, words for every message used
+# (docs/translations.md); also writes var/messages/<service>.pot.
+messages: $(STAMP)
+	@$(PY) -m shared.pages.check --pot var/messages
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,6 +1,5 @@
-"""What the server-rendered pages share: hardening headers, static files, templates, CSRF, gzip.
-
-Used by intake's citizen pages and routing's officers' console.
+"""What the server-rendered pages share at the HTTP level: hardening headers, static files, CSRF,
+gzip. The pages themselves (language, templates, words) are shared/pages/.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -72,19 +70,6 @@ class StaticUrls:
 
     def __call__(self, name: str) -> str:
         return f"{self._prefix}/{name}?v={self._version(name)}"
-
-
-def template_environment(directory: Path, **globals_: Any) -> jinja2.Environment:
-    """Jinja2 with autoescape on (citizen text is always rendered escaped)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals.update(globals_)
-    return env
 
 
 class Csrf:

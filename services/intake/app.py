@@ -33,8 +33,8 @@ from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.intake.statistics import router as statistics_router
 from services.intake.support import NearbyReports, SupportRepository
-from services.intake.web import WEB_UPLOAD_PATH, static_files, web_upload_limit
-from services.intake.web import router as web_router
+from services.intake.web.page import WEB_UPLOAD_PATH, static_files, web_upload_limit
+from services.intake.web.routes import router as web_router
 from shared import topics
 from shared.catalogue import CatalogueStore
 from shared.events import utcnow

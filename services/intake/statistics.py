@@ -20,12 +20,12 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from services.intake.deps import IntakeDep
-from services.intake.i18n import Translator
 from services.intake.service import IntakeContext
-from services.intake.web import PageDep
+from services.intake.web.page import PageDep
 from shared.catalogue import TRIASE, Catalogue
 from shared.errors import InvalidField
 from shared.events import utcnow
+from shared.pages.i18n import Translator
 from shared.statistics import charts, figures
 from shared.statistics.figures import FIGURE_FIELDS, Selection, Statistics
 from shared.statistics.projection import month_of

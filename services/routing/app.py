@@ -19,9 +19,6 @@ from services.routing.cluster_api import router as cluster_router
 from services.routing.cluster_service import Clusters
 from services.routing.cluster_store import ClusterRepository
 from services.routing.clustering import Matcher
-from services.routing.console import STATIC_PATH, static_files
-from services.routing.console import router as console_router
-from services.routing.console_work import router as console_work_router
 from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.housekeeping import Housekeeping
@@ -35,6 +32,8 @@ from services.routing.staff import RoutingContext
 from services.routing.startup import Startup
 from services.routing.supporter_purge import SupporterContactPurge
 from services.routing.throughput_api import router as throughput_router
+from services.routing.web.page import STATIC_PATH, static_files
+from services.routing.web.routes import router as console_router
 from shared import topics
 from shared.auth import PasswordHashing
 from shared.catalogue import CatalogueStore, seed_catalogue
@@ -252,7 +251,6 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     app.include_router(throughput_router)  # first: /tickets/forecast before /tickets/{code}
     app.include_router(router)
     app.include_router(cluster_router)
-    app.include_router(console_work_router)
     app.include_router(console_router)
     app.include_router(reports_router)
     app.mount(STATIC_PATH, static_files(), name="console-static")

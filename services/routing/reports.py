@@ -18,13 +18,13 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from services.routing.console import PREFIX, Console, StaffDep, not_found
-from services.routing.console_i18n import Translator
 from services.routing.staff import RoutingContext
+from services.routing.web.page import PREFIX, Console, StaffDep, not_found
 from shared.auth import Principal, Role
 from shared.catalogue import TRIASE, Catalogue
 from shared.errors import NotFound
 from shared.events import utcnow
+from shared.pages.i18n import Translator
 from shared.statistics import charts, figures
 from shared.statistics.figures import Figures, Selection, Statistics
 from shared.statistics.projection import month_of

@@ -26,7 +26,7 @@ from devstack.sink import Sink
 from devstack.stack import Ports, Stack
 from services.intake.chat import whatsapp
 from services.intake.settings import DEV_WHATSAPP_APP_SECRET
-from services.routing.console import CSRF_COOKIE
+from services.routing.web.page import CSRF_COOKIE
 from tests.conftest import Infra
 
 pytestmark = pytest.mark.e2e

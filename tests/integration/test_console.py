@@ -15,8 +15,9 @@ from httpx2 import Response
 
 from services.intake import complaints
 from services.routing.app import create_app
-from services.routing.console import CSRF_COOKIE, SESSION_COOKIE, triage_candidates
 from services.routing.settings import RoutingSettings
+from services.routing.web.page import CSRF_COOKIE, SESSION_COOKIE
+from services.routing.web.views import triage_candidates
 from shared.auth import Role, hash_password
 from shared.catalogue import packaged_catalogue
 from shared.events import utcnow

@@ -13,14 +13,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from services.intake.app import create_app
-from services.intake.i18n import EN, ID
 from services.intake.settings import IntakeSettings
+from services.intake.web.page import KIT
 from shared.tickets import history_entry
 from tests.conftest import Infra, start_of_a_rate_window
 from tests.integration.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
+ID, EN = KIT.catalogues.messages("id"), KIT.catalogues.messages("en")
 DESCRIPTION = "Jalan berlubang di depan SDN 1 Ciruas, sudah sebulan tidak diperbaiki."
 FORM: dict[str, str] = {
     "kind": "complaint",

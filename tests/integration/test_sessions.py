@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.routing.app import create_app
-from services.routing.console import SESSION_COOKIE
 from services.routing.settings import RoutingSettings
+from services.routing.web.page import SESSION_COOKIE
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY

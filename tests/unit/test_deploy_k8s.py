@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
-from services.intake.web import web_upload_limit
+from services.intake.web.page import web_upload_limit
 from services.notify.app import create_app as create_notify
 from services.notify.settings import NotifySettings
 from services.routing.app import create_app as create_routing

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from services.routing import throughput
-from services.routing.console import PREFIX, StaffDep, not_found
 from services.routing.throughput import BulkItem
+from services.routing.web.page import PREFIX, StaffDep, not_found
 from shared.errors import AppError, NotFound
 from shared.events import utcnow
 
