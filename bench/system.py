@@ -53,6 +53,7 @@ from devstack.tools import ROOT
 from services.intake import domain as intake_domain
 from services.routing.classification.examples import original_examples as packaged_examples
 from shared import topics
+from shared.catalogue import packaged_catalogue
 from shared.events import EventType, utcnow
 from shared.kafka import ensure_topics
 from shared.mongo import Document, connect
@@ -572,11 +573,15 @@ async def bare_loop(run: Run, ends: dict[int, int], *, per_message: bool) -> dic
 def seed_tickets(n: int) -> tuple[list[Document], list[bytes]]:
     """n submitted tickets (as intake stores them, outbox already published) and their events."""
     examples = [e for e in packaged_examples() if len(e.text) >= 10]
+    # A kecamatan and one of its desa each, as citizens give them: routing then remembers every
+    # ticket for its cluster proposals (a ticket without a place is never compared).
+    places = [(r.code, d) for r in packaged_catalogue().regions for d in r.desa]
     rng = random.Random(7)
     now = utcnow()
     docs, events = [], []
     for i in range(n):
         example = rng.choice(examples)
+        kecamatan, desa = rng.choice(places)
         ticket, event = intake_domain.new_ticket(
             tracking_code=intake_domain.new_tracking_code("LP"),
             reply_token=f"token-{i}",
@@ -586,7 +591,7 @@ def seed_tickets(n: int) -> tuple[list[Document], list[bytes]]:
             description=example.text[:4000],
             title=None,
             category=None,
-            location=Location(kecamatan=None),
+            location=Location(kecamatan=kecamatan, desa=desa),
             reporter=Reporter(name="Warga", email=f"warga{i}@contoh.id"),
             anonymous=False,
             confidential=False,
