@@ -12,8 +12,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake import domain as intake_domain
 from services.intake.support import NearbyReports, SupportRepository
+from services.routing import clustering
+from services.routing.cluster_service import Clusters
 from services.routing.cluster_store import RECENT, RECENT_LOG, SNAPSHOT_EVERY, ClusterRepository
 from services.routing.clustering import Matcher, Profile
+from services.routing.repository import TicketRepository
 from shared.events import utcnow
 from shared.mongo import Document
 from shared.tickets import Kind, Location, Reporter
@@ -167,3 +170,53 @@ async def test_nearby_reports_read_what_routing_remembered_after_its_snapshot(
         text="jembatan ambrol",
     )
     assert elsewhere == []
+
+
+async def test_a_match_read_before_the_lock_joins_the_cluster_a_later_ticket_started_meanwhile(
+    db: AsyncDatabase[Document],
+) -> None:
+    """X matched Y without a lock; before X took the OPD's lock, a later Z matched X and
+    started a cluster with it. Y joins that cluster: one cluster, as if X had gone first."""
+    y, x, z = [await _routed_ticket(db, n) for n in range(3)]
+    tickets = TicketRepository(db)
+    clusters = Clusters(tickets=tickets, store=ClusterRepository(db))
+    started = clustering.new_cluster(
+        cluster_id="KL-TEST",
+        opd="DPUPR",
+        primary=x,
+        members=[x, z],
+        status=clustering.ClusterStatus.PROPOSED,
+        actor="sistem:router",
+        now=utcnow(),
+    )
+    await clusters.store.add(started)
+    await clusters._sync(started, started.everyone)
+    mine = await tickets.get(x)
+    assert mine is not None
+    joined = await clusters._join_or_start(mine, [clustering.Match(y, 0.9)], utcnow())
+    assert joined is not None and joined.id == "KL-TEST"
+    assert sorted(joined.members) == sorted([x, y, z])
+    assert [d["_id"] for d in await db.clusters.find({}).to_list()] == ["KL-TEST"]
+    other = await tickets.get(y)
+    assert other is not None and other.cluster_id == "KL-TEST"
+
+
+async def _routed_ticket(db: AsyncDatabase[Document], n: int) -> str:
+    ticket, _ = intake_domain.new_ticket(
+        tracking_code=intake_domain.new_tracking_code("LP"),
+        reply_token="t",
+        now=utcnow(),
+        correlation_id="c",
+        kind=Kind.COMPLAINT,
+        description=f"Jembatan ambrol di Citerep, motor tidak bisa lewat ({n})",
+        title=None,
+        category="jalan-rusak",
+        location=Location(kecamatan="KEC-CIRUAS", desa="Citerep"),
+        reporter=Reporter(name="Siti", email="siti@example.com"),
+        anonymous=False,
+        confidential=False,
+    )
+    doc = ticket.to_document()
+    doc.update(status="routed", opd="DPUPR", outbox=[])
+    await db.tickets.insert_one(doc)
+    return ticket.tracking_code
