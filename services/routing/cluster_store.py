@@ -133,7 +133,9 @@ class ClusterRepository:
         opd, code = profile.opd, profile.tracking_code
         async with self._local.setdefault(opd, asyncio.Lock()):
             known = await self._current(opd, now)
-            day = day_of(now)
+            # Never back to an earlier day (another process's clock, or an older `now`): its
+            # positions after ours would be read by no one.
+            day = max(day_of(now), known.day)
             if known.day < day:
                 await self._walk(known, opd, known.day)
                 known.day, known.n = day, 0

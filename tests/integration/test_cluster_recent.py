@@ -118,6 +118,22 @@ async def test_a_new_day_and_an_old_snapshot_carry_the_list_over(
     assert [e["code"] for e in snapshot["entries"]] == ["LP-OLD", "LP-YDAY", "LP-TODAY"]
 
 
+async def test_a_clock_behind_the_list_adds_to_its_day_not_to_the_one_before(
+    db: AsyncDatabase[Document],
+) -> None:
+    now = utcnow()
+    ahead, behind = ClusterRepository(db), ClusterRepository(db)
+    await ahead.remember(_profile("LP-AHEAD"), matcher=MATCHER, cap=300, now=now)
+    yesterday = now - timedelta(days=1)
+    pool = await behind.remember(_profile("LP-BEHIND"), matcher=MATCHER, cap=300, now=yesterday)
+    assert [p.tracking_code for p in pool] == ["LP-AHEAD"]
+    docs = await db[RECENT_LOG].find({"opd": "DPUPR"}).to_list()
+    today = now.date().isoformat()
+    assert sorted((d["day"], d["n"]) for d in docs) == [(today, 1), (today, 2)]
+    listed = await ClusterRepository(db).recent("DPUPR", now)
+    assert [p.tracking_code for p in listed] == ["LP-AHEAD", "LP-BEHIND"]
+
+
 async def test_nearby_reports_read_what_routing_remembered_after_its_snapshot(
     db: AsyncDatabase[Document],
 ) -> None:
