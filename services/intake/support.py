@@ -17,13 +17,18 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared import publication
+from shared.events import utcnow
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.search import words
 from shared.tickets import LOCKS, Ticket, TicketStatus
 
 COLLECTION = "supporters"
-RECENT = "cluster_recent"  # routing's recent tickets per OPD (services/routing/cluster_store.py)
+# Routing's recent tickets per OPD (services/routing/cluster_store.py): a snapshot per OPD and
+# the log of entries after it.
+RECENT = "cluster_recent"
+RECENT_LOG = "cluster_recent_log"
+MAX_TAIL = 100  # log entries read after the snapshot at most (routing snapshots every 10)
 CLUSTERS = "clusters"  # routing's clusters of related tickets (read only here)
 NEARBY_M = 1000.0
 # Supporters with contact kept per ticket (notify tells each); beyond that only counted.
@@ -165,12 +170,34 @@ def nearby_item(ticket: Ticket, supporters: int) -> dict[str, Any]:
 
 class NearbyReports:
     """Public open reports like the one being typed: routing's recent list of the category's
-    OPD (one read by `_id`), then each candidate ticket by `_id`; no filter over `tickets`."""
+    OPD (its snapshot and the few log entries after it, each read by `_id`), then each
+    candidate ticket by `_id`; no filter over `tickets`."""
 
     def __init__(self, db: AsyncDatabase[Document], supporters: SupportRepository) -> None:
         self._recent = db[RECENT]
+        self._log = db[RECENT_LOG]
         self._tickets = db["tickets"]
         self._supporters = supporters
+
+    async def recent(self, opd: str, now: datetime) -> list[dict[str, Any]]:
+        """The OPD's recent entries, newest last: the snapshot, then the log after its
+        position (of its day, then of today), each ticket once."""
+        doc = await self._recent.find_one({"_id": opd}) or {}
+        entries: list[dict[str, Any]] = list(doc.get("entries") or [])
+        day, n = str(doc.get("day", "")), int(doc.get("n", 0))
+        today = now.date().isoformat()
+        read = 0
+        for walk_day, start in ((day, n), (today, 0)) if day < today else ((day, n),):
+            position = start + 1
+            while read < MAX_TAIL:
+                found = await self._log.find_one({"_id": f"{opd}:{walk_day}:{position}"})
+                if found is None:
+                    break
+                entries.append(found["entry"])
+                read += 1
+                position += 1
+        last = {str(e["code"]): i for i, e in enumerate(entries)}
+        return [e for i, e in enumerate(entries) if last[str(e["code"])] == i]
 
     async def find(
         self,
@@ -184,9 +211,8 @@ class NearbyReports:
         text: str,
         limit: int = 5,
     ) -> list[dict[str, Any]]:
-        doc = await self._recent.find_one({"_id": opd})
         codes = rank_nearby(
-            list((doc or {}).get("entries") or []),
+            await self.recent(opd, utcnow()),
             category=category,
             kecamatan=kecamatan,
             desa=desa,

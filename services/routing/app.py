@@ -180,6 +180,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             database=[
                 ("database", lambda: prepare_database(settings, db, accounts, catalogue, queries)),
                 ("throttle-indexes", throttle.ensure_indexes),
+                ("cluster-indexes", clusters.store.ensure_indexes),
                 ("model", load_model),
             ],
             database_loops=[

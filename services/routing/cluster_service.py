@@ -66,8 +66,7 @@ class Clusters:
             return None
         now = now or utcnow()
         try:
-            async with self.store.proposing(ticket.opd):
-                return await self._propose(ticket, now)
+            return await self._propose(ticket, now)
         except (PyMongoError, LockTimeout) as exc:
             log.warning(
                 "cluster proposal for %s failed (%s)", ticket.tracking_code, type(exc).__name__
@@ -91,11 +90,36 @@ class Clusters:
             lon=loc.lon,
         )
         pool = await self.store.remember(new, matcher=self.matcher, cap=self.recent_cap, now=now)
-        for match in self.matcher.matches(new, pool)[:3]:
+        matches = self.matcher.matches(new, pool)[:3]
+        if not matches:
+            return None  # the usual case: no lock, one insert
+        async with self.store.proposing(ticket.opd):
+            return await self._join_or_start(ticket, matches, now)
+
+    async def _join_or_start(
+        self, ticket: Ticket, matches: list[clustering.Match], now: datetime
+    ) -> Cluster | None:
+        """Under the OPD's proposal lock: join the best open match's cluster, or start one.
+
+        The list was read before the lock, so a later ticket may have matched this one and
+        started a cluster with it meanwhile: then the match joins that cluster instead, as it
+        would had this proposal gone first."""
+        assert ticket.opd is not None
+        me = await self.tickets.get(ticket.tracking_code)
+        mine = await self._cluster_of(me) if me is not None else None
+        for match in matches:
             other = await self.tickets.get(match.tracking_code)
             if other is None or other.opd != ticket.opd or other.status not in GROUPABLE:
                 continue
             cluster = await self._cluster_of(other)
+            if mine is not None:
+                if cluster is not None:
+                    continue
+                joined = clustering.join(mine, other.tracking_code, actor=ROUTER_ACTOR, now=now)
+                if not await self.store.save(mine, joined):
+                    return None
+                await self._sync(joined, joined.everyone)
+                return joined
             if cluster is None:
                 cluster = clustering.new_cluster(
                     cluster_id=_new_id(),
