@@ -108,9 +108,10 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             window=timedelta(minutes=settings.login_lock_minutes),
         )
         models = ModelStore(db, cache_dir=settings.model_cache_dir)
+        cluster_store = ClusterRepository(db)
         clusters = Clusters(
             tickets=tickets,
-            store=ClusterRepository(db),
+            store=cluster_store,
             matcher=Matcher(
                 threshold=settings.cluster_threshold,
                 window=timedelta(days=settings.cluster_window_days),
@@ -180,7 +181,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             database=[
                 ("database", lambda: prepare_database(settings, db, accounts, catalogue, queries)),
                 ("throttle-indexes", throttle.ensure_indexes),
-                ("cluster-indexes", clusters.store.ensure_indexes),
+                ("cluster-indexes", cluster_store.ensure_indexes),
                 ("model", load_model),
             ],
             database_loops=[

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import domain as intake_domain
+from services.intake import complaints
 from services.intake.support import NearbyReports, SupportRepository
 from services.routing import clustering
 from services.routing.cluster_service import Clusters
@@ -139,8 +139,8 @@ async def test_nearby_reports_read_what_routing_remembered_after_its_snapshot(
 ) -> None:
     codes = []
     for n in range(SNAPSHOT_EVERY + 3):
-        ticket, _ = intake_domain.new_ticket(
-            tracking_code=intake_domain.new_tracking_code("LP"),
+        ticket, _ = complaints.new_ticket(
+            tracking_code=complaints.new_tracking_code("LP"),
             reply_token="t",
             now=utcnow(),
             correlation_id="c",
@@ -218,8 +218,8 @@ async def test_a_match_read_before_the_lock_joins_the_cluster_a_later_ticket_sta
 
 
 async def _routed_ticket(db: AsyncDatabase[Document], n: int) -> str:
-    ticket, _ = intake_domain.new_ticket(
-        tracking_code=intake_domain.new_tracking_code("LP"),
+    ticket, _ = complaints.new_ticket(
+        tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
         now=utcnow(),
         correlation_id="c",

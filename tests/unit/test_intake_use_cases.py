@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from services.intake import canary, domain, service
+from services.intake import canary, complaints, service
 from services.intake.schemas import ComplaintIn
 from services.intake.views import SupportCounted
 from shared.errors import (
@@ -49,7 +49,7 @@ def _complaint(**fields: object) -> ComplaintIn:
 def _mine(status: TicketStatus, **fields: object) -> InMemoryTickets:
     """The store with one ticket of the reporter holding TOKEN."""
     return InMemoryTickets(
-        a_ticket(status, CODE, reply_token_hash=domain.hash_reply_token(TOKEN), **fields)
+        a_ticket(status, CODE, reply_token_hash=complaints.hash_reply_token(TOKEN), **fields)
     )
 
 
@@ -70,7 +70,7 @@ async def test_a_complaint_is_stored_with_its_pending_event_in_one_write() -> No
     stored = tickets.stored(answer["tracking_code"])
     assert stored["status"] == "submitted"
     assert stored["location"]["kecamatan"] == "KEC-CIRUAS"  # the code, as typed in any case
-    assert stored["reply_token_hash"] == domain.hash_reply_token(answer["reply_token"])
+    assert stored["reply_token_hash"] == complaints.hash_reply_token(answer["reply_token"])
     [event] = stored["outbox"]
     assert event["event_type"] == EventType.TICKET_SUBMITTED and event["producer"] == "intake"
 
@@ -119,12 +119,12 @@ async def test_a_tracking_code_taken_already_gets_a_new_one() -> None:
     tickets = InMemoryTickets(taken)
     ctx = intake_context(tickets)
     codes = iter(["LP-TAKE-NNNN", "LP-FREE-CODE"])
-    original = domain.new_tracking_code
-    domain.new_tracking_code = lambda _prefix: next(codes)  # type: ignore[assignment]
+    original = complaints.new_tracking_code
+    complaints.new_tracking_code = lambda _prefix: next(codes)  # type: ignore[assignment]
     try:
         answer = await service.submit_complaint(ctx, _complaint())
     finally:
-        domain.new_tracking_code = original
+        complaints.new_tracking_code = original
     assert answer["tracking_code"] == "LP-FREE-CODE"
     assert set(tickets.docs) == {"LP-TAKE-NNNN", "LP-FREE-CODE"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.routing import service
-from services.routing.console import triage_candidates
+from services.routing.web.views import triage_candidates
 from shared.catalogue import packaged_catalogue
 from shared.tickets import TicketStatus
 from shared.workdays import WorkCalendar
