@@ -21,6 +21,9 @@ from shared.tickets import TicketStatus
 from shared.workdays import JAKARTA, WorkCalendar
 
 CATALOGUE = packaged_catalogue()
+# The first test that needs the packaged model trains it when the model cache lacks this
+# corpus's version: about 30 s alone, over 120 s on a loaded machine.
+pytestmark = pytest.mark.timeout(300)
 
 
 def _classify(

@@ -405,6 +405,14 @@ def _model_name(book: RuleBook, model: TextModel | None) -> str:
     return f"{book.version}+{model.version}" if model is not None else book.version
 
 
+def _quote(match: Match, surface: Sequence[str]) -> str:
+    """The citizen's words of a match; a pair found apart as 'object … state'."""
+    words = surface[match.start : match.end]
+    if len(words) > len(match.phrase.stems) == 2:
+        return f"{words[0]} … {words[-1]}"
+    return " ".join(words)
+
+
 def _reasons(
     *,
     best: str,
@@ -430,7 +438,7 @@ def _reasons(
             )
     supporting = [m for m in matches if m.phrase.target == best]
     names = [" ".join(surface[m.start : m.end]) for m in supporting if m.phrase.kind == "nama"]
-    keywords = [" ".join(surface[m.start : m.end]) for m in supporting if m.phrase.kind != "nama"]
+    keywords = [_quote(m, surface) for m in supporting if m.phrase.kind != "nama"]
     if names:
         reasons.append(f"OPD disebut dalam teks: {_quoted(dict.fromkeys(names))} → {label}")
     if keywords:

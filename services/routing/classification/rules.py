@@ -5,6 +5,8 @@ programmes, documents and institutions (`data/lexicon.json`) and `data/rules.jso
 into one rule book per catalogue. Of overlapping matches the longest phrase wins (`kis pbi`
 over `kis`); per unit the strongest phrase counts fully and each further one half; a phrase
 right after a locative (`depan rumah sakit`) names the place, not the matter, and counts half.
+Pairs (`rules.json` "pairs") find an object and its state a few words apart: citizens put the
+place between them (`jalan depan SMA negeri yang rusak`), which no adjacent phrase sees.
 """
 
 from __future__ import annotations
@@ -53,6 +55,31 @@ class Match:
     end: int
 
 
+@dataclass(frozen=True)
+class Pair:
+    """An object and its state within `window` stems (`jalan ... rusak`), for one target; a
+    stem of `unless` near them means another matter (`lampu jalan ... rusak` is street light)."""
+
+    target: str
+    objects: frozenset[str]
+    states: frozenset[str]
+    weight: float
+    window: int
+    unless: frozenset[str] = frozenset()
+
+    def find(self, stems: Sequence[str]) -> tuple[int, int] | None:
+        """The first (object, state) positions, object first, or None."""
+        for i, stem in enumerate(stems):
+            if stem not in self.objects:
+                continue
+            for j in range(i + 1, min(len(stems), i + 1 + self.window)):
+                if stems[j] in self.states:
+                    if not self.unless.intersection(stems[max(0, i - 2) : j]):
+                        return i, j
+                    break
+        return None
+
+
 def _contains(stems: Sequence[str], cue: tuple[str, ...]) -> bool:
     """Whether the stem sequence holds `cue` as consecutive stems."""
     if cue[0] not in stems:
@@ -71,6 +98,7 @@ class RuleBook:
     kecamatan_names: Mapping[tuple[str, ...], str]
     desa_names: Mapping[tuple[str, ...], str]  # desa names found in one kecamatan only
     referrals: Mapping[str, Referral]
+    pairs: tuple[Pair, ...] = ()
 
     def match(self, stems: Sequence[str]) -> list[Match]:
         """Matches in text order; of overlapping ones the longest (then heaviest) wins."""
@@ -93,8 +121,24 @@ class RuleBook:
             for k in range(m.start, m.end):
                 taken[k] = True
             kept.append(m)
+        kept.extend(self._pair_matches(stems, kept))
         kept.sort(key=lambda m: (m.start, -m.phrase.weight))
         return kept
+
+    def _pair_matches(self, stems: Sequence[str], phrases: Sequence[Match]) -> list[Match]:
+        """Pairs found apart, not where one phrase of their target already holds both."""
+        found: list[Match] = []
+        for pair in self.pairs:
+            where = pair.find(stems)
+            if where is None:
+                continue
+            i, j = where
+            if any(m.phrase.target == pair.target and m.start <= i and j < m.end for m in phrases):
+                continue
+            text = f"{stems[i]} … {stems[j]}"
+            phrase = Phrase(text, (stems[i], stems[j]), pair.target, pair.weight, "kata kunci")
+            found.append(Match(phrase, i, j + 1))
+        return found
 
     def penalties_in(self, stems: Sequence[str]) -> list[Penalty]:
         return [p for p in self.penalties if _contains(stems, p.stems)]
@@ -180,6 +224,19 @@ def compile_rules(
         Penalty(p["cue"], _phrase_stems(p["cue"]), p["opd"], float(p["weight"]))
         for p in rules.get("penalties", [])
     )
+    known_pairs = tuple(
+        Pair(
+            target=code,
+            objects=frozenset(s for w in p["objects"] for s in _phrase_stems(w)),
+            states=frozenset(s for w in p["states"] for s in _phrase_stems(w)),
+            weight=float(p["weight"]),
+            window=int(p["window"]),
+            unless=frozenset(s for w in p.get("unless", []) for s in _phrase_stems(w)),
+        )
+        for code, pairs in rules.get("pairs", {}).items()
+        if code in known
+        for p in pairs
+    )
     kecamatan_names: dict[tuple[str, ...], str] = {}
     desa: dict[tuple[str, ...], set[str]] = {}
     for region in catalogue.regions:
@@ -195,6 +252,7 @@ def compile_rules(
         kecamatan_names=kecamatan_names,
         desa_names={name: next(iter(codes)) for name, codes in desa.items() if len(codes) == 1},
         referrals={r.code: r for r in catalogue.referrals},
+        pairs=known_pairs,
     )
 
 
