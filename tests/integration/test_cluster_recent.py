@@ -139,24 +139,7 @@ async def test_nearby_reports_read_what_routing_remembered_after_its_snapshot(
 ) -> None:
     codes = []
     for n in range(SNAPSHOT_EVERY + 3):
-        ticket, _ = complaints.new_ticket(
-            tracking_code=complaints.new_tracking_code("LP"),
-            reply_token="t",
-            now=utcnow(),
-            correlation_id="c",
-            kind=Kind.COMPLAINT,
-            description=f"Jembatan ambrol di Citerep, motor tidak bisa lewat ({n})",
-            title=None,
-            category="jalan-rusak",
-            location=Location(kecamatan="KEC-CIRUAS", desa="Citerep"),
-            reporter=Reporter(name="Siti", email="siti@example.com"),
-            anonymous=False,
-            confidential=False,
-        )
-        doc = ticket.to_document()
-        doc.update(status="verified", opd="DPUPR", outbox=[])
-        await db.tickets.insert_one(doc)
-        codes.append(ticket.tracking_code)
+        codes.append(await _routed_ticket(db, n, status="verified"))
     repo = ClusterRepository(db)
     for code in codes:
         await repo.remember(_profile(code), matcher=MATCHER, cap=300, now=utcnow())
@@ -217,7 +200,7 @@ async def test_a_match_read_before_the_lock_joins_the_cluster_a_later_ticket_sta
     assert other is not None and other.cluster_id == "KL-TEST"
 
 
-async def _routed_ticket(db: AsyncDatabase[Document], n: int) -> str:
+async def _routed_ticket(db: AsyncDatabase[Document], n: int, *, status: str = "routed") -> str:
     ticket, _ = complaints.new_ticket(
         tracking_code=complaints.new_tracking_code("LP"),
         reply_token="t",
@@ -233,6 +216,6 @@ async def _routed_ticket(db: AsyncDatabase[Document], n: int) -> str:
         confidential=False,
     )
     doc = ticket.to_document()
-    doc.update(status="routed", opd="DPUPR", outbox=[])
+    doc.update(status=status, opd="DPUPR", outbox=[])
     await db.tickets.insert_one(doc)
     return ticket.tracking_code
