@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import publication
+from shared import publication, recent_list
 from shared.events import utcnow
 from shared.locks import DocumentLocks
 from shared.mongo import Document
@@ -24,10 +24,6 @@ from shared.search import words
 from shared.tickets import LOCKS, Ticket, TicketStatus
 
 COLLECTION = "supporters"
-# Routing's recent tickets per OPD (services/routing/cluster_store.py): a snapshot per OPD and
-# the log of entries after it.
-RECENT = "cluster_recent"
-RECENT_LOG = "cluster_recent_log"
 MAX_TAIL = 100  # log entries read after the snapshot at most (routing snapshots every 10)
 CLUSTERS = "clusters"  # routing's clusters of related tickets (read only here)
 NEARBY_M = 1000.0
@@ -174,30 +170,16 @@ class NearbyReports:
     candidate ticket by `_id`; no filter over `tickets`."""
 
     def __init__(self, db: AsyncDatabase[Document], supporters: SupportRepository) -> None:
-        self._recent = db[RECENT]
-        self._log = db[RECENT_LOG]
+        self._recent = db[recent_list.SNAPSHOTS]
+        self._log = db[recent_list.LOG]
         self._tickets = db["tickets"]
         self._supporters = supporters
 
     async def recent(self, opd: str, now: datetime) -> list[dict[str, Any]]:
-        """The OPD's recent entries, newest last: the snapshot, then the log after its
-        position (of its day, then of today), each ticket once."""
-        doc = await self._recent.find_one({"_id": opd}) or {}
-        entries: list[dict[str, Any]] = list(doc.get("entries") or [])
-        day, n = str(doc.get("day", "")), int(doc.get("n", 0))
-        today = now.date().isoformat()
-        read = 0
-        for walk_day, start in ((day, n), (today, 0)) if day < today else ((day, n),):
-            position = start + 1
-            while read < MAX_TAIL:
-                found = await self._log.find_one({"_id": f"{opd}:{walk_day}:{position}"})
-                if found is None:
-                    break
-                entries.append(found["entry"])
-                read += 1
-                position += 1
-        last = {str(e["code"]): i for i, e in enumerate(entries)}
-        return [e for i, e in enumerate(entries) if last[str(e["code"])] == i]
+        """The OPD's recent entries, newest last (its snapshot and the log after it)."""
+        return await recent_list.stored_entries(
+            self._recent, self._log, opd, now, max_tail=MAX_TAIL
+        )
 
     async def find(
         self,

@@ -38,27 +38,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
+from shared import recent_list
 from shared.locks import DocumentLocks
 from shared.mongo import Document
+from shared.recent_list import day_of, log_id
 from shared.tickets import LOCKS
 
 CLUSTERS = "clusters"
-RECENT = "cluster_recent"
-RECENT_LOG = "cluster_recent_log"
+RECENT = recent_list.SNAPSHOTS
+RECENT_LOG = recent_list.LOG
 SUPPORTERS = "supporters"  # intake's "dukung laporan ini" (only the count is read here)
 SNAPSHOT_EVERY = 10
 # A list not extended by this process for this long is refreshed from the snapshot first, so
 # catching up on what other processes added costs one read, not two round trips per entry.
 IDLE_S = 5.0
 MAX_TAIL = 10_000  # positions walked at most in one call (bounded loops)
-
-
-def log_id(opd: str, day: str, n: int) -> str:
-    return f"{opd}:{day}:{n}"
-
-
-def day_of(at: datetime) -> str:
-    return at.date().isoformat()
 
 
 def latest_by_code(profiles: Iterable[Profile]) -> list[Profile]:
@@ -161,14 +155,11 @@ class ClusterRepository(AppliesRewrites):
         raise RuntimeError(f"the recent list of {opd} did not settle")
 
     async def recent(self, opd: str, now: datetime) -> list[Profile]:
-        """The OPD's recent list as stored (the snapshot, then the log after it: of the
-        snapshot's day and of today), newest last, as another process reads it."""
-        known = _from_snapshot(await self._recent.find_one({"_id": opd}))
-        await self._walk(known, opd, known.day)
-        if known.day < day_of(now):
-            known.day, known.n = day_of(now), 0
-            await self._walk(known, opd, known.day)
-        return latest_by_code(known.entries)
+        """The OPD's recent list as stored, newest last, as another process reads it."""
+        entries = await recent_list.stored_entries(
+            self._recent, self._log, opd, now, max_tail=MAX_TAIL
+        )
+        return [Profile.from_document(e) for e in entries]
 
     async def _current(self, opd: str, now: datetime) -> _Known:
         """This process's list, refreshed from the snapshot when it is missing or idle."""
