@@ -33,6 +33,7 @@ from services.intake.chat import whatsapp
 from services.intake.settings import DEV_SMS_SECRET, DEV_WHATSAPP_APP_SECRET
 from shared import topics
 from shared.events import utcnow
+from tests.e2e.kafka_lag import tickets_lag
 
 CHANNELS = ("api", "web", "open311", "sms", "whatsapp")
 OPEN311_KEY = "dev-open311-key"
@@ -596,14 +597,22 @@ def run(cluster: Cluster, scale: Scale) -> Outcome:
         t = time.monotonic()
         # Bounded, and long enough for the backlog a long run leaves on a busy machine.
         settle_s = max(240.0, 1.0 * scale.complaints)
-        settled = wait_until(lambda: _settled(db, outcome), timeout_s=settle_s, every_s=2)
+        settled = wait_until(
+            lambda: _settled(db, outcome, bootstrap, f"notify-{cluster.run}"),
+            timeout_s=settle_s,
+            every_s=2,
+        )
         outcome.seconds["settling"] = time.monotonic() - t
         if settled:
             t = time.monotonic()
             outcome.escalated = _overdue(db, count=min(10, scale.complaints // 5))
             wait_until(lambda: _all_escalated(db, outcome.escalated), timeout_s=60, every_s=1)
             time.sleep(3)  # more deadline passes of both routing instances: nothing twice
-            wait_until(lambda: _settled(db, outcome), timeout_s=60, every_s=1)
+            wait_until(
+                lambda: _settled(db, outcome, bootstrap, f"notify-{cluster.run}"),
+                timeout_s=60,
+                every_s=1,
+            )
             outcome.seconds["deadline"] = time.monotonic() - t
         outcome.tickets = list(db.tickets.find({}, {"outbox": 0}))
         outcome.deliveries = list(db.deliveries.find({}, {"message": 0}))
@@ -652,8 +661,10 @@ def _poison(bootstrap: str) -> list[str]:
     raise AssertionError("could not publish the poison messages")
 
 
-def _settled(db: Any, outcome: Outcome) -> bool:
-    """Every accepted complaint has a routed ticket, no outbox waits, every delivery is done."""
+def _settled(db: Any, outcome: Outcome, bootstrap: str, notify_group: str) -> bool:
+    """Every accepted complaint has a routed ticket, no outbox waits, notify has handled every
+    ticket event published (else an event's deliveries are not even recorded yet), every
+    delivery is done."""
     accepted = {s.marker for s in outcome.submissions if s.accepted}
     tickets = list(db.tickets.find({}, {"description": 1, "status": 1, "outbox": 1}))
     markers = set()
@@ -664,6 +675,11 @@ def _settled(db: Any, outcome: Outcome) -> bool:
         if match:
             markers.add(match.group(0))
     if not accepted <= markers:
+        return False
+    try:
+        if asyncio.run(tickets_lag(bootstrap, notify_group)) > 0:
+            return False
+    except Exception:  # noqa: BLE001 (the broker just restarted: not settled yet)
         return False
     if db.deliveries.count_documents({"status": {"$in": ["pending", "retrying"]}}):
         return False
