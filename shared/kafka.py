@@ -18,6 +18,7 @@ from shared import correlation, metrics, tracing
 from shared.events import Envelope, utcnow
 from shared.kafka_connection import KafkaConnection, connection, raise_if_refused, refusal
 from shared.locks import LockTimeout
+from shared.supervise import raise_if_stopping
 from shared.topics import ALL_TOPICS, TopicSpec
 
 log = logging.getLogger(__name__)
@@ -248,6 +249,7 @@ class ConsumeLoop:
             watching = asyncio.create_task(self._watch_lag(consumer, committed))
             try:
                 while True:
+                    raise_if_stopping()  # a handler may have swallowed the cancellation
                     batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
                     if not batch:
                         await self._record_lag(consumer, committed)
@@ -264,6 +266,7 @@ class ConsumeLoop:
                     handled.clear()
                     await self._record_lag(consumer, committed)
             except KafkaError as exc:
+                raise_if_stopping()
                 log.warning("consumer %s lost Kafka (%s); reconnecting", self._group_id, exc)
             finally:
                 self.connected.clear()
@@ -286,6 +289,7 @@ class ConsumeLoop:
             try:
                 await self._record_lag(consumer, committed)
             except KafkaError as exc:
+                raise_if_stopping()
                 log.debug("consumer %s: lag not measured (%s)", self._group_id, exc)
 
     async def _record_lag(
@@ -343,6 +347,8 @@ class ConsumeLoop:
             try:
                 await handler(envelope)
             except Exception as exc:
+                # Cancelled inside the handler: stop, neither retry nor dead-letter the event.
+                raise_if_stopping()
                 metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
                 if is_transient(exc):
                     # The database (or a lock) is unavailable: not this message's fault. Wait

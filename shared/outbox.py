@@ -42,6 +42,7 @@ from shared.events import Envelope, utcnow
 from shared.kafka import KafkaPublisher, gather_all
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
+from shared.supervise import raise_if_stopping, run_together
 from shared.tickets import outbox_entry as outbox_entry
 from shared.tickets import outbox_flag
 
@@ -128,7 +129,7 @@ class OutboxRelay:
         return len(self._published)
 
     async def run(self) -> None:
-        await asyncio.gather(self._publishing(), self._removing())
+        await run_together(self._publishing(), self._removing())
 
     async def _publishing(self) -> None:
         delay = self._poll_interval_s
@@ -142,6 +143,7 @@ class OutboxRelay:
                 await self.publish_pending()
                 delay = self._poll_interval_s
             except FAILURES as exc:
+                raise_if_stopping()
                 log.warning(
                     "outbox relay %s: %s: %s; will retry", self._producer, type(exc).__name__, exc
                 )
@@ -164,6 +166,7 @@ class OutboxRelay:
             try:
                 await self._remove_batch()
             except FAILURES as exc:
+                raise_if_stopping()
                 log.warning(
                     "outbox relay %s cannot remove published events yet: %s",
                     self._producer,

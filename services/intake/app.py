@@ -44,7 +44,7 @@ from shared.mongo import Document, connect, ping
 from shared.outbox import OutboxRelay
 from shared.photos import PhotoStore
 from shared.statistics.store import StatisticsReader, StatisticsStore
-from shared.supervise import keep_running, stop
+from shared.supervise import keep_running, raise_if_stopping, stop
 from shared.tickets import COLLECTION
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ async def _housekeeping(
                 now - timedelta(minutes=settings.duplicate_window_minutes)
             )
             await conversations.purge_before(now - timedelta(days=settings.contact_retention_days))
+        raise_if_stopping()
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:

@@ -15,6 +15,7 @@ from services.intake import metrics
 from services.intake.schemas import ComplaintIn
 from services.intake.service import IntakeContext, submit_complaint
 from shared import correlation
+from shared.supervise import raise_if_stopping
 
 log = logging.getLogger(__name__)
 
@@ -51,4 +52,5 @@ async def run(ctx: IntakeContext, *, interval_s: float) -> None:
         try:
             await file_canary(ctx)
         except PyMongoError as exc:
+            raise_if_stopping()
             log.warning("canary not filed (%s)", type(exc).__name__)

@@ -48,7 +48,7 @@ from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher
 from shared.mongo import Document, connect, ping
-from shared.supervise import keep_running, stop
+from shared.supervise import keep_running, raise_if_stopping, stop
 
 DESCRIPTION = """Notify of Layanan Pengaduan: every outbound message (email, WhatsApp, SMS,
 webhooks), exactly once per event, recipient and channel, with retries, a delivery log and
@@ -172,6 +172,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
                 with contextlib.suppress(PyMongoError):
                     await anonymise_deliveries(db, before=cutoff, mask=recipients.mask, pause_s=1.0)
                     await anonymise_digest_items(db, before=cutoff)
+                raise_if_stopping()
                 await asyncio.sleep(3600)
 
         loops: dict[str, Callable[[], Awaitable[None]]] = {

@@ -16,6 +16,7 @@ from services.notify.recipients import Notice, Recipient
 from services.notify.rendering import DigestLine, Renderer, TicketFacts
 from services.notify.repository import DeliveryRepository, DigestRepository, StaffDirectory
 from shared.events import utcnow
+from shared.supervise import raise_if_stopping
 
 log = logging.getLogger(__name__)
 
@@ -128,5 +129,6 @@ class DigestBuilder:
                 if await self.build_due():
                     self._dispatcher.wake()
             except PyMongoError as exc:
+                raise_if_stopping()
                 log.warning("digest builder: %s: %s", type(exc).__name__, exc)
             await asyncio.sleep(self._poll_s)

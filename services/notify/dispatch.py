@@ -26,6 +26,7 @@ from shared import correlation, topics
 from shared.events import utcnow
 from shared.kafka import KafkaPublisher
 from shared.mongo import Document
+from shared.supervise import raise_if_stopping
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class Dispatcher:
                     log.warning("delivery %s: lease lost before recording the outcome", key)
                     return False
                 except PyMongoError as exc:
+                    raise_if_stopping()
                     log.warning("delivery %s: cannot record outcome yet (%s)", key, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -316,9 +318,11 @@ class Dispatcher:
             try:
                 busy = await work(name) > 0
             except (PyMongoError, OSError, TimeoutError) as exc:
+                raise_if_stopping()
                 log.warning("retry loop %s: %s: %s", name, type(exc).__name__, exc)
                 busy = False
             except Exception:
+                raise_if_stopping()
                 log.exception("retry loop %s failed; going on", name)
                 busy = False
             if busy:

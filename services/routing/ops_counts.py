@@ -20,6 +20,7 @@ from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, CatalogueStore
 from shared.events import utcnow
 from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.mongo import Document
+from shared.supervise import raise_if_stopping
 from shared.tickets import COLLECTION
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class OpsCounts:
             try:
                 await self.count(await catalogue.get())
             except PyMongoError as exc:
+                raise_if_stopping()
                 log.warning(
                     "ops counts failed (%s); next try in %.0fs", type(exc).__name__, interval_s
                 )

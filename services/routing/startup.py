@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from shared.supervise import keep_running
+from shared.supervise import keep_running, raise_if_stopping, run_together
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Startup:
             try:
                 await work()
             except Exception as exc:
+                raise_if_stopping()
                 self.failing[name] = type(exc).__name__
                 log.warning(
                     "start-up step %s failed (%s); retrying in %.1fs",
@@ -75,13 +76,13 @@ class Startup:
                 await self.step(name, work)
             self.prepared.set()
             log.info("start-up: database ready")
-            await asyncio.gather(*(keep_running(name, loop) for name, loop in database_loops))
+            await run_together(*(keep_running(name, loop) for name, loop in database_loops))
 
         async def kafka_branch() -> None:
             for name, work in kafka:
                 await self.step(name, work)
             await self.prepared.wait()
             log.info("start-up: Kafka ready")
-            await asyncio.gather(*(keep_running(name, loop) for name, loop in kafka_loops))
+            await run_together(*(keep_running(name, loop) for name, loop in kafka_loops))
 
-        await asyncio.gather(database_branch(), kafka_branch())
+        await run_together(database_branch(), kafka_branch())
