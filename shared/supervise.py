@@ -58,8 +58,12 @@ async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
     try:
         await asyncio.gather(*tasks)
     except BaseException:
+        # A cancelled gather has cancelled each child already. Cancelling one twice in a row
+        # breaks Python 3.11's `asyncio.wait_for`, which then returns before the operation it
+        # wraps has ended: PyMongo's server selection left its topology lock held that way.
         for task in tasks:
-            task.cancel()
+            if not task.cancelling():
+                task.cancel()
         while not all(task.done() for task in tasks):
             try:
                 await asyncio.wait(tasks)

@@ -41,6 +41,7 @@ from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import KafkaPublisher, kafka_answers
 from shared.mongo import Document, connect, ping
+from shared.mongo import close as close_client
 from shared.outbox import OutboxRelay
 from shared.photos import PhotoStore
 from shared.statistics.store import StatisticsReader, StatisticsStore
@@ -186,7 +187,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             await stop(background)
             await http.aclose()
             await publisher.close()
-            await client.close()
+            await close_client(client)
 
     app = build_app(
         settings=settings,

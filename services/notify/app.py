@@ -48,6 +48,7 @@ from shared.events import utcnow
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher
 from shared.mongo import Document, connect, ping
+from shared.mongo import close as close_client
 from shared.supervise import keep_running, raise_if_stopping, stop
 
 DESCRIPTION = """Notify of Layanan Pengaduan: every outbound message (email, WhatsApp, SMS,
@@ -201,7 +202,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             await stop(background)
             await http.aclose()
             await publisher.close()
-            await client.close()
+            await close_client(client)
 
     app = build_app(
         settings=settings,

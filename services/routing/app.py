@@ -40,6 +40,7 @@ from shared.catalogue import CatalogueStore, seed_catalogue
 from shared.http import build_app
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.mongo import Document, connect, ping
+from shared.mongo import close as close_client
 from shared.outbox import OutboxRelay
 from shared.statistics.store import StatisticsReader, StatisticsStore
 from shared.supervise import stop
@@ -240,7 +241,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         finally:
             await stop([background])
             await publisher.close()
-            await client.close()
+            await close_client(client)
 
     app = build_app(
         settings=settings,
