@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.photos import PhotoGate
@@ -26,14 +27,30 @@ from services.intake.repository import TicketRepository
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.intake.support import Supported, contact_key
+from services.routing import ops_counts
 from services.routing.cluster_service import Clusters
 from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
+from services.routing.queries import (
+    SORTS,
+    TicketFilter,
+    after_cursor,
+    build_clauses,
+    build_query,
+    encode_cursor,
+    merge,
+    open_deadlines_query,
+    resolved_since_query,
+    scope,
+)
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
+from services.routing.stores import ActiveAccounts, Backlog, TicketLists
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
+from shared.principals import Principal, Role
 from shared.tickets import Ticket, TicketStatus
+from tests.matching import matches, ordered
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
 CODE = "LP-ABCD-EFGH"
@@ -367,18 +384,135 @@ def routing_context(
     *,
     clusters: InMemoryClusters | None = None,
     models: RecordedCorrections | None = None,
+    queries: InMemoryQueries | None = None,
+    accounts: InMemoryAccounts | None = None,
 ) -> RoutingContext:
     """Routing's staff context on the in-memory stores: tickets, the packaged catalogue, the
-    corrections the model store is given, clusters if any; queries, accounts and statistics
-    are not for the staff actions tested here."""
+    corrections the model store is given, clusters, lists and accounts if given; what is not
+    given (and statistics) the use case under test must not touch."""
     parts: dict[str, Any] = {
         "settings": RoutingSettings(),
         "tickets": tickets,
-        "queries": NotUsed("queries"),
-        "accounts": NotUsed("accounts"),
+        "queries": queries if queries is not None else NotUsed("queries"),
+        "accounts": accounts if accounts is not None else NotUsed("accounts"),
         "catalogue": FixedCatalogue(),
         "models": models or RecordedCorrections(),  # of the model store, only add_correction
         "statistics": NotUsed("statistics"),
         "clusters": Clusters(tickets=tickets, store=clusters) if clusters is not None else None,
     }
     return RoutingContext(**parts)
+
+
+class InMemoryQueries:
+    """The officers' lists and counts (`services.routing.stores.TicketLists`) over the
+    in-memory tickets: the filters, scope and cursors are the very query documents
+    `TicketQueries` sends, evaluated with MongoDB's semantics (tests/matching.py)."""
+
+    def __init__(self, tickets: InMemoryTickets) -> None:
+        self._tickets = tickets
+
+    def _found(self, query: Document) -> list[Document]:
+        return [copy.deepcopy(d) for d in self._tickets.docs.values() if matches(d, query)]
+
+    async def page(
+        self,
+        principal: Principal,
+        f: TicketFilter,
+        *,
+        now: datetime,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Ticket], str | None]:
+        clauses = build_clauses(principal, f, now)
+        if cursor:
+            clauses.append(after_cursor(sort, cursor))
+        field, direction = SORTS[sort]
+        docs = ordered(self._found(merge(clauses)), field, descending=direction == DESCENDING)[
+            : limit + 1
+        ]
+        tickets = [Ticket.from_document(d) for d in docs[:limit]]
+        next_cursor = None
+        if len(docs) > limit:
+            last = docs[limit - 1]
+            next_cursor = encode_cursor(last.get(field), str(last["_id"]))
+        return tickets, next_cursor
+
+    async def counts(self, principal: Principal, now: datetime) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for doc in self._found(scope(principal)):
+            result[doc["status"]] = result.get(doc["status"], 0) + 1
+        result["overdue"] = len(
+            self._found(build_query(principal, TicketFilter(overdue=True), now))
+        )
+        return result
+
+    async def open_deadlines(self, opd: str, *, limit: int = 2000) -> list[tuple[str, datetime]]:
+        docs = ordered(self._found(open_deadlines_query(opd)), "due_at", descending=False)
+        return [(str(d["_id"]), d["due_at"]) for d in docs[:limit]]
+
+    async def resolved_since(self, opd: str, since: datetime) -> int:
+        return len(self._found(resolved_since_query(opd, since)))
+
+
+def an_account(username: str, role: Role, opd: str | None, **fields: object) -> Document:
+    """An account document as `AccountRepository` stores it (no password hash)."""
+    return {
+        "_id": username,
+        "role": role.value,
+        "opd": opd,
+        "active": True,
+        "notify_mode": "immediate",
+        **fields,
+    }
+
+
+class InMemoryAccounts:
+    """Accounts by username; `get` answers active accounts only, as `AccountRepository.get`."""
+
+    def __init__(self, *accounts: Document) -> None:
+        self.docs = {a["_id"]: copy.deepcopy(a) for a in accounts}
+
+    async def get(self, username: str) -> Document | None:
+        doc = self.docs.get(username)
+        return copy.deepcopy(doc) if doc is not None and doc.get("active") is True else None
+
+
+class InMemoryBacklog:
+    """The backlog's figures (`services.routing.stores.Backlog`) over the in-memory tickets and
+    accounts, with `ops_counts`' own match documents."""
+
+    def __init__(self, tickets: InMemoryTickets, accounts: InMemoryAccounts) -> None:
+        self._tickets = tickets
+        self._accounts = accounts
+
+    def _grouped(self, query: Document, key: Callable[[Document], Any]) -> dict[Any, int]:
+        found: dict[Any, int] = {}
+        for doc in self._tickets.docs.values():
+            if matches(doc, query):
+                found[key(doc)] = found.get(key(doc), 0) + 1
+        return found
+
+    async def by_status_and_opd(self) -> dict[tuple[str, str], int]:
+        return self._grouped(
+            ops_counts.NOT_SYNTHETIC,
+            lambda d: (str(d["status"]), str(d.get("opd") or ops_counts.NO_OPD)),
+        )
+
+    async def overdue_by_opd(self, now: datetime) -> dict[str, int]:
+        return self._grouped(
+            ops_counts.overdue_match(now), lambda d: str(d.get("opd") or ops_counts.NO_OPD)
+        )
+
+    async def reaching_accounts(self) -> list[Document]:
+        return [
+            copy.deepcopy(a)
+            for a in self._accounts.docs.values()
+            if a["role"] in ops_counts.REACHING_ROLES
+        ]
+
+
+# The fakes satisfy the Protocols the MongoDB adapters do (checked by mypy).
+_LISTS: type[TicketLists] = InMemoryQueries
+_ACCOUNTS: type[ActiveAccounts] = InMemoryAccounts
+_BACKLOG: type[Backlog] = InMemoryBacklog

@@ -16,9 +16,10 @@ from services.routing import journey, workflow
 from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
-from services.routing.queries import TicketFilter, TicketQueries
+from services.routing.queries import TicketFilter
 from services.routing.repository import AccountRepository, Transcripts
 from services.routing.settings import RoutingSettings
+from services.routing.stores import TicketLists
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
@@ -38,7 +39,9 @@ NOT_FOUND = "Laporan tidak ditemukan. (Ticket not found.)"
 class RoutingContext:
     settings: RoutingSettings
     tickets: Tickets  # repository.TicketRepository; the in-memory fake in unit tests
-    queries: TicketQueries
+    queries: TicketLists  # queries.TicketQueries; the in-memory fake in unit tests
+    # The whole repository: the accounts use cases need all of it (assignment only
+    # `stores.ActiveAccounts`).
     accounts: AccountRepository
     catalogue: CatalogueStore
     models: ModelStore
