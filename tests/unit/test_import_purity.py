@@ -41,6 +41,7 @@ PURE = sorted(
         "services.routing.workflow",
         "services.routing.pauses",
         "services.intake.stores",
+        "services.routing.stores",
         "services.intake.views",
         *MODELS,
     }
