@@ -16,16 +16,18 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.api_keys import hash_key
 from services.intake.photos import PhotoGate
 from services.intake.ratelimit import AddressLimiter
-from services.intake.repository import TicketRepository
+from services.intake.repository import search_query
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
+from services.intake.stores import ApiKeys, IntakeTickets
 from services.intake.support import Supported, contact_key
 from services.routing import ops_counts
 from services.routing.cluster_service import Clusters
@@ -50,7 +52,7 @@ from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
 from shared.principals import Principal, Role
 from shared.tickets import Ticket, TicketStatus
-from tests.matching import matches, ordered
+from tests.matching import matches, ordered, sort_key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
 CODE = "LP-ABCD-EFGH"
@@ -125,6 +127,30 @@ class InMemoryTickets(AppliesChanges):
     ) -> list[Document]:
         found = [d for d in self.docs.values() if keep(d)][:limit]
         return [{"_id": d["_id"], **{f: d[f] for f in fields if f in d}} for d in found]
+
+    async def search(
+        self,
+        *,
+        codes: list[str] | None = None,
+        categories: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        statuses: list[str] | None = None,
+        include_confidential: bool = False,
+        limit: int = 1000,
+    ) -> list[Ticket]:
+        """Intake's search (Open311): the query `TicketRepository.search` sends, newest first."""
+        query = search_query(
+            codes=codes,
+            categories=categories,
+            start=start,
+            end=end,
+            statuses=statuses,
+            include_confidential=include_confidential,
+        )
+        found = [d for d in self.docs.values() if matches(d, query)]
+        newest = sorted(found, key=lambda d: sort_key(d, "submitted_at"), reverse=True)
+        return [Ticket.from_document(copy.deepcopy(d)) for d in newest[:limit]]
 
     async def due_before(self, status: str, before: datetime, *, limit: int) -> list[Document]:
         return self._scan(
@@ -275,9 +301,7 @@ def intake_context(
     """Intake's use-case context on the in-memory fakes; `stores` replace any of them."""
     parts: dict[str, Any] = {
         "settings": settings or IntakeSettings(),
-        # IntakeContext names the concrete ticket store (Open311's routes search it); the use
-        # cases under test need only what the fake has.
-        "tickets": cast(TicketRepository, tickets),
+        "tickets": tickets,
         "catalogue": FixedCatalogue(),
         "idempotency": InMemoryIdempotency(),
         "duplicates": InMemoryDuplicateMarkers(),
@@ -512,7 +536,39 @@ class InMemoryBacklog:
         ]
 
 
+@dataclasses.dataclass(frozen=True)
+class KeyHolder:
+    """The client application a key was issued to (`api_keys.ApiClient`'s fields)."""
+
+    id: str
+    name: str
+
+
+class InMemoryApiKeys:
+    """Open311 keys by their hash, as `api_keys.ApiKeyRepository` keeps them: `ensure` never
+    un-revokes a key, `revoke` stops one, `find` answers issued keys not revoked."""
+
+    def __init__(self, **clients: str) -> None:
+        self.keys: dict[str, Document] = {}
+        for key, name in clients.items():
+            self.keys[hash_key(key)] = {"name": name, "revoked": False}
+
+    async def find(self, key: str) -> KeyHolder | None:
+        doc = self.keys.get(hash_key(key))
+        if doc is None or doc["revoked"]:
+            return None
+        return KeyHolder(id=hash_key(key)[:12], name=doc["name"])
+
+    async def ensure(self, key: str, *, name: str, contact: str, now: datetime) -> None:
+        self.keys.setdefault(hash_key(key), {"name": name, "revoked": False})
+
+    def revoke(self, key: str) -> None:
+        self.keys[hash_key(key)]["revoked"] = True
+
+
 # The fakes satisfy the Protocols the MongoDB adapters do (checked by mypy).
+_INTAKE_TICKETS: type[IntakeTickets] = InMemoryTickets
+_API_KEYS: type[ApiKeys] = InMemoryApiKeys
 _LISTS: type[TicketLists] = InMemoryQueries
 _ACCOUNTS: type[ActiveAccounts] = InMemoryAccounts
 _BACKLOG: type[Backlog] = InMemoryBacklog

@@ -1,6 +1,7 @@
 """What intake's use cases need of their stores, as Protocols: the MongoDB adapters
-(`repository.py`, `support.py`, `shared.photos`, `shared.catalogue`) satisfy them, and so do
-the in-memory fakes of `tests/fakes.py`. Pure: importing this module loads no driver."""
+(`repository.py`, `api_keys.py`, `support.py`, `shared.photos`, `shared.catalogue`) satisfy
+them, and so do the in-memory fakes of `tests/fakes.py`. Pure: importing this module loads no
+driver."""
 
 from __future__ import annotations
 
@@ -9,7 +10,45 @@ from typing import Any, Protocol
 
 from shared.catalogue import Catalogue
 from shared.documents import Document
+from shared.lifecycle.repository import Tickets
 from shared.tickets import Ticket
+
+
+class IntakeTickets(Tickets, Protocol):
+    """Intake's ticket store (repository.TicketRepository): the lifecycle's `Tickets`, with
+    `add` for a new complaint and Open311's `search`."""
+
+    async def add(self, ticket: Ticket) -> None: ...
+
+    async def search(
+        self,
+        *,
+        codes: list[str] | None = None,
+        categories: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        statuses: list[str] | None = None,
+        include_confidential: bool = False,
+        limit: int = 1000,
+    ) -> list[Ticket]: ...
+
+
+class ApiClientOf(Protocol):
+    """The client application an Open311 key was issued to (api_keys.ApiClient)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class ApiKeys(Protocol):
+    """Open311's API keys by the key presented (api_keys.ApiKeyRepository keeps their hashes)."""
+
+    async def find(self, key: str) -> ApiClientOf | None: ...
+
+    async def ensure(self, key: str, *, name: str, contact: str, now: datetime) -> None: ...
 
 
 class Catalogues(Protocol):
