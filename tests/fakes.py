@@ -14,7 +14,7 @@ import contextlib
 import copy
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,7 @@ from services.routing.queries import (
 )
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
-from services.routing.stores import ActiveAccounts, Backlog, TicketLists
+from services.routing.stores import ActiveAccounts, Backlog, ChatTranscripts, TicketLists
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
@@ -566,9 +566,26 @@ class InMemoryApiKeys:
         self.keys[hash_key(key)]["revoked"] = True
 
 
+class InMemoryTranscripts:
+    """Chat transcripts by tracking code (`services.routing.stores.ChatTranscripts`)."""
+
+    def __init__(self, **transcripts: list[Document]) -> None:
+        self.transcripts = transcripts
+
+    async def for_ticket(self, tracking_code: str, *, limit: int = 500) -> list[Document]:
+        return copy.deepcopy(self.transcripts.get(tracking_code, [])[:limit])
+
+
 # The fakes satisfy the Protocols the MongoDB adapters do (checked by mypy).
+_TRANSCRIPTS: type[ChatTranscripts] = InMemoryTranscripts
 _INTAKE_TICKETS: type[IntakeTickets] = InMemoryTickets
 _API_KEYS: type[ApiKeys] = InMemoryApiKeys
 _LISTS: type[TicketLists] = InMemoryQueries
 _ACCOUNTS: type[ActiveAccounts] = InMemoryAccounts
 _BACKLOG: type[Backlog] = InMemoryBacklog
+
+
+def read(view: object, name: str) -> Any:
+    """A use case's answer by field name, whether it is a mapping or a typed view (views are
+    becoming typed models one use case at a time; tests read either the same way)."""
+    return view[name] if isinstance(view, Mapping) else getattr(view, name)

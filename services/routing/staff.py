@@ -17,9 +17,9 @@ from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter
-from services.routing.repository import AccountRepository, Transcripts
+from services.routing.repository import AccountRepository
 from services.routing.settings import RoutingSettings
-from services.routing.stores import TicketLists
+from services.routing.stores import ChatTranscripts, TicketLists
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
@@ -114,7 +114,7 @@ async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> di
 
 
 async def transcript(
-    ctx: RoutingContext, principal: Principal, code: str, transcripts: Transcripts
+    ctx: RoutingContext, principal: Principal, code: str, transcripts: ChatTranscripts
 ) -> list[dict[str, Any]]:
     """The chat a ticket was filed in, as the citizen saw it (none for other tickets)."""
     ticket = await visible_ticket(ctx, principal, code)

@@ -53,3 +53,9 @@ class Backlog(Protocol):
     async def overdue_by_opd(self, now: datetime) -> dict[str, int]: ...
 
     async def reaching_accounts(self) -> list[Document]: ...
+
+
+class ChatTranscripts(Protocol):
+    """A chat ticket's conversation as the citizen saw it (repository.Transcripts)."""
+
+    async def for_ticket(self, tracking_code: str, *, limit: int = 500) -> list[Document]: ...
