@@ -29,6 +29,7 @@ from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
 from services.intake.stores import ApiKeys, IntakeTickets
 from services.intake.support import Supported, contact_key
+from services.notify.stores import TicketDeliveries, TicketDigests
 from services.routing import ops_counts
 from services.routing.cluster_service import Clusters
 from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
@@ -576,7 +577,42 @@ class InMemoryTranscripts:
         return copy.deepcopy(self.transcripts.get(tracking_code, [])[:limit])
 
 
+class InMemoryDeliveries:
+    """Notify's delivery records (`services.notify.stores.TicketDeliveries`): a ticket's
+    oldest first and without the message's text, as `DeliveryRepository.for_ticket` reads."""
+
+    def __init__(self, *records: Document) -> None:
+        self.records = [copy.deepcopy(r) for r in records]
+
+    async def for_ticket(self, tracking_code: str) -> list[Document]:
+        mine = [r for r in self.records if r["tracking_code"] == tracking_code]
+        return [
+            {k: copy.deepcopy(v) for k, v in r.items() if k != "message"}
+            for r in sorted(mine, key=lambda r: r["created_at"])
+        ]
+
+    async def statuses_of_events(self, event_ids: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for record in self.records:
+            if record["event_id"] in event_ids:
+                found.setdefault(record["event_id"], []).append(record["status"])
+        return found
+
+
+class InMemoryDigestItems:
+    """Messages kept for officers' digests (`services.notify.stores.TicketDigests`)."""
+
+    def __init__(self, *items: Document) -> None:
+        self.items = [copy.deepcopy(i) for i in items]
+
+    async def for_ticket(self, tracking_code: str) -> list[Document]:
+        mine = [i for i in self.items if i["tracking_code"] == tracking_code]
+        return copy.deepcopy(sorted(mine, key=lambda i: i["created_at"]))
+
+
 # The fakes satisfy the Protocols the MongoDB adapters do (checked by mypy).
+_DELIVERIES: type[TicketDeliveries] = InMemoryDeliveries
+_DIGESTS: type[TicketDigests] = InMemoryDigestItems
 _TRANSCRIPTS: type[ChatTranscripts] = InMemoryTranscripts
 _INTAKE_TICKETS: type[IntakeTickets] = InMemoryTickets
 _API_KEYS: type[ApiKeys] = InMemoryApiKeys

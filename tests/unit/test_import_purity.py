@@ -42,6 +42,7 @@ PURE = sorted(
         "services.routing.pauses",
         "services.intake.stores",
         "services.routing.stores",
+        "services.notify.stores",
         "services.intake.views",
         *MODELS,
     }
