@@ -22,12 +22,15 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.api_keys import hash_key
+from services.intake.chat.dialogue import Channel, Conversation
+from services.intake.chat.media import MediaSource, MediaUnavailable
+from services.intake.chat.repository import SEEN_KEPT, Stored
 from services.intake.photos import PhotoGate
 from services.intake.ratelimit import AddressLimiter
 from services.intake.repository import search_query
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
-from services.intake.stores import ApiKeys, IntakeTickets
+from services.intake.stores import ApiKeys, Conversations, IntakeTickets
 from services.intake.support import Supported, contact_key
 from services.notify.stores import TicketDeliveries, TicketDigests
 from services.routing import ops_counts
@@ -610,7 +613,124 @@ class InMemoryDigestItems:
         return copy.deepcopy(sorted(mine, key=lambda i: i["created_at"]))
 
 
+class InMemoryLocks:
+    """A lock per document id, held across awaits (`shared.locks.DocumentLocks.hold`)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, doc_id: str) -> AsyncIterator[None]:
+        async with self._locks.setdefault(doc_id, asyncio.Lock()):
+            yield
+
+
+class InMemoryConversations:
+    """The chat's conversations (`services.intake.stores.Conversations`) as
+    `ConversationRepository` keeps them: one per (channel, number), saved version-checked with
+    the ids already handled and the replies' outbox; transcript entries and delivery statuses
+    each stored once by id. `interfere(id)` makes the next save of a conversation lose its
+    race."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Document] = {}
+        self.messages: dict[str, Document] = {}
+        self.statuses: dict[str, Document] = {}
+        self.locks = InMemoryLocks()
+        self._interfering: set[str] = set()
+
+    def interfere(self, conversation_id: str) -> None:
+        self._interfering.add(conversation_id)
+
+    def of(self, phone: str) -> Document:
+        return copy.deepcopy(next(d for d in self.docs.values() if d["phone"] == phone))
+
+    async def open(self, channel: Channel, phone: str, now: datetime) -> str:
+        for doc in self.docs.values():
+            if (doc["channel"], doc["phone"]) == (channel.value, phone):
+                return str(doc["_id"])
+        conversation_id = "c" + uuid.uuid4().hex[:20]
+        self.docs[conversation_id] = {
+            "_id": conversation_id,
+            "channel": channel.value,
+            "phone": phone,
+            "state": Conversation(channel=channel).model_dump(mode="python"),
+            "seen": [],
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "outbox": [],
+        }
+        return conversation_id
+
+    async def get(self, conversation_id: str) -> Stored | None:
+        doc = self.docs.get(conversation_id)
+        if doc is None:
+            return None
+        return Stored(
+            id=doc["_id"],
+            version=doc["version"],
+            phone=doc["phone"],
+            state=Conversation.model_validate(copy.deepcopy(doc["state"])),
+            seen=tuple(doc["seen"]),
+            flood_warned_at=doc.get("flood_warned_at"),
+        )
+
+    async def save(
+        self,
+        stored: Stored,
+        *,
+        state: Conversation,
+        handled: str,
+        outbox: list[Document],
+        fields: Document,
+    ) -> bool:
+        doc = self.docs.get(stored.id)
+        if doc is not None and stored.id in self._interfering:
+            self._interfering.discard(stored.id)
+            doc["version"] += 1
+        if doc is None or doc["version"] != stored.version:
+            return False
+        doc.update(
+            state=state.model_dump(mode="python"),
+            seen=[*stored.seen, handled][-SEEN_KEPT:],
+            **copy.deepcopy(fields),
+        )
+        doc["outbox"].extend(copy.deepcopy(outbox))
+        doc["version"] += 1
+        return True
+
+    async def add_messages(self, messages: list[Document]) -> None:
+        for message in messages:
+            self.messages.setdefault(message["_id"], copy.deepcopy(message))
+
+    async def tag_draft(self, conversation_id: str, draft_id: str, tracking_code: str) -> None:
+        for message in self.messages.values():
+            if (message["conversation"], message["draft"]) == (conversation_id, draft_id):
+                message["tracking_code"] = tracking_code
+
+    async def record_status(self, status: Document) -> bool:
+        if status["_id"] in self.statuses:
+            return False
+        self.statuses[status["_id"]] = copy.deepcopy(status)
+        return True
+
+
+class InMemoryMedia:
+    """The platform's media by id (`services.intake.chat.media.MediaSource`)."""
+
+    def __init__(self, **media: bytes) -> None:
+        self.media = media
+
+    async def fetch(self, media_id: str) -> bytes:
+        if media_id not in self.media:
+            raise MediaUnavailable(media_id)
+        return self.media[media_id]
+
+
 # The fakes satisfy the Protocols the MongoDB adapters do (checked by mypy).
+_CONVERSATIONS: type[Conversations] = InMemoryConversations
+_MEDIA: type[MediaSource] = InMemoryMedia
 _DELIVERIES: type[TicketDeliveries] = InMemoryDeliveries
 _DIGESTS: type[TicketDigests] = InMemoryDigestItems
 _TRANSCRIPTS: type[ChatTranscripts] = InMemoryTranscripts

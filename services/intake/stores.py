@@ -5,13 +5,18 @@ driver."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.catalogue import Catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import Tickets
 from shared.tickets import Ticket
+
+if TYPE_CHECKING:
+    from services.intake.chat.dialogue import Channel, Conversation
+    from services.intake.chat.repository import Stored
 
 
 class IntakeTickets(Tickets, Protocol):
@@ -124,3 +129,35 @@ class Nearby(Protocol):
 
 class StatisticsSummaries(Protocol):
     async def summaries(self, months: tuple[str, ...]) -> dict[str, Document]: ...
+
+
+class ConversationLocks(Protocol):
+    def hold(self, doc_id: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class Conversations(Protocol):
+    """The chat's conversations, their transcript and delivery statuses
+    (chat/repository.ConversationRepository); a step holds its conversation's lock."""
+
+    @property
+    def locks(self) -> ConversationLocks: ...
+
+    async def open(self, channel: Channel, phone: str, now: datetime) -> str: ...
+
+    async def get(self, conversation_id: str) -> Stored | None: ...
+
+    async def save(
+        self,
+        stored: Stored,
+        *,
+        state: Conversation,
+        handled: str,
+        outbox: list[Document],
+        fields: Document,
+    ) -> bool: ...
+
+    async def add_messages(self, messages: list[Document]) -> None: ...
+
+    async def tag_draft(self, conversation_id: str, draft_id: str, tracking_code: str) -> None: ...
+
+    async def record_status(self, status: Document) -> bool: ...
