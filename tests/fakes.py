@@ -14,26 +14,49 @@ import contextlib
 import copy
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
+from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.api_keys import hash_key
+from services.intake.chat.dialogue import Channel, Conversation
+from services.intake.chat.media import MediaSource, MediaUnavailable
+from services.intake.chat.repository import SEEN_KEPT, Stored
 from services.intake.photos import PhotoGate
 from services.intake.ratelimit import AddressLimiter
-from services.intake.repository import TicketRepository
+from services.intake.repository import search_query
 from services.intake.service import IntakeContext
 from services.intake.settings import IntakeSettings
+from services.intake.stores import ApiKeys, Conversations, IntakeTickets
 from services.intake.support import Supported, contact_key
+from services.notify.stores import TicketDeliveries, TicketDigests
+from services.routing import ops_counts
 from services.routing.cluster_service import Clusters
 from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
+from services.routing.queries import (
+    SORTS,
+    TicketFilter,
+    after_cursor,
+    build_clauses,
+    build_query,
+    encode_cursor,
+    merge,
+    open_deadlines_query,
+    resolved_since_query,
+    scope,
+)
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
+from services.routing.stores import ActiveAccounts, Backlog, ChatTranscripts, TicketLists
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
+from shared.principals import Principal, Role
 from shared.tickets import Ticket, TicketStatus
+from tests.matching import matches, ordered, sort_key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
 CODE = "LP-ABCD-EFGH"
@@ -108,6 +131,30 @@ class InMemoryTickets(AppliesChanges):
     ) -> list[Document]:
         found = [d for d in self.docs.values() if keep(d)][:limit]
         return [{"_id": d["_id"], **{f: d[f] for f in fields if f in d}} for d in found]
+
+    async def search(
+        self,
+        *,
+        codes: list[str] | None = None,
+        categories: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        statuses: list[str] | None = None,
+        include_confidential: bool = False,
+        limit: int = 1000,
+    ) -> list[Ticket]:
+        """Intake's search (Open311): the query `TicketRepository.search` sends, newest first."""
+        query = search_query(
+            codes=codes,
+            categories=categories,
+            start=start,
+            end=end,
+            statuses=statuses,
+            include_confidential=include_confidential,
+        )
+        found = [d for d in self.docs.values() if matches(d, query)]
+        newest = sorted(found, key=lambda d: sort_key(d, "submitted_at"), reverse=True)
+        return [Ticket.from_document(copy.deepcopy(d)) for d in newest[:limit]]
 
     async def due_before(self, status: str, before: datetime, *, limit: int) -> list[Document]:
         return self._scan(
@@ -258,9 +305,7 @@ def intake_context(
     """Intake's use-case context on the in-memory fakes; `stores` replace any of them."""
     parts: dict[str, Any] = {
         "settings": settings or IntakeSettings(),
-        # IntakeContext names the concrete ticket store (Open311's routes search it); the use
-        # cases under test need only what the fake has.
-        "tickets": cast(TicketRepository, tickets),
+        "tickets": tickets,
         "catalogue": FixedCatalogue(),
         "idempotency": InMemoryIdempotency(),
         "duplicates": InMemoryDuplicateMarkers(),
@@ -367,18 +412,336 @@ def routing_context(
     *,
     clusters: InMemoryClusters | None = None,
     models: RecordedCorrections | None = None,
+    queries: InMemoryQueries | None = None,
+    accounts: InMemoryAccounts | None = None,
 ) -> RoutingContext:
     """Routing's staff context on the in-memory stores: tickets, the packaged catalogue, the
-    corrections the model store is given, clusters if any; queries, accounts and statistics
-    are not for the staff actions tested here."""
+    corrections the model store is given, clusters, lists and accounts if given; what is not
+    given (and statistics) the use case under test must not touch."""
     parts: dict[str, Any] = {
         "settings": RoutingSettings(),
         "tickets": tickets,
-        "queries": NotUsed("queries"),
-        "accounts": NotUsed("accounts"),
+        "queries": queries if queries is not None else NotUsed("queries"),
+        "accounts": accounts if accounts is not None else NotUsed("accounts"),
         "catalogue": FixedCatalogue(),
         "models": models or RecordedCorrections(),  # of the model store, only add_correction
         "statistics": NotUsed("statistics"),
         "clusters": Clusters(tickets=tickets, store=clusters) if clusters is not None else None,
     }
     return RoutingContext(**parts)
+
+
+class InMemoryQueries:
+    """The officers' lists and counts (`services.routing.stores.TicketLists`) over the
+    in-memory tickets: the filters, scope and cursors are the very query documents
+    `TicketQueries` sends, evaluated with MongoDB's semantics (tests/matching.py)."""
+
+    def __init__(self, tickets: InMemoryTickets) -> None:
+        self._tickets = tickets
+
+    def _found(self, query: Document) -> list[Document]:
+        return [copy.deepcopy(d) for d in self._tickets.docs.values() if matches(d, query)]
+
+    async def page(
+        self,
+        principal: Principal,
+        f: TicketFilter,
+        *,
+        now: datetime,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Ticket], str | None]:
+        clauses = build_clauses(principal, f, now)
+        if cursor:
+            clauses.append(after_cursor(sort, cursor))
+        field, direction = SORTS[sort]
+        docs = ordered(self._found(merge(clauses)), field, descending=direction == DESCENDING)[
+            : limit + 1
+        ]
+        tickets = [Ticket.from_document(d) for d in docs[:limit]]
+        next_cursor = None
+        if len(docs) > limit:
+            last = docs[limit - 1]
+            next_cursor = encode_cursor(last.get(field), str(last["_id"]))
+        return tickets, next_cursor
+
+    async def counts(self, principal: Principal, now: datetime) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for doc in self._found(scope(principal)):
+            result[doc["status"]] = result.get(doc["status"], 0) + 1
+        result["overdue"] = len(
+            self._found(build_query(principal, TicketFilter(overdue=True), now))
+        )
+        return result
+
+    async def open_deadlines(self, opd: str, *, limit: int = 2000) -> list[tuple[str, datetime]]:
+        docs = ordered(self._found(open_deadlines_query(opd)), "due_at", descending=False)
+        return [(str(d["_id"]), d["due_at"]) for d in docs[:limit]]
+
+    async def resolved_since(self, opd: str, since: datetime) -> int:
+        return len(self._found(resolved_since_query(opd, since)))
+
+
+def an_account(username: str, role: Role, opd: str | None, **fields: object) -> Document:
+    """An account document as `AccountRepository` stores it (no password hash)."""
+    return {
+        "_id": username,
+        "role": role.value,
+        "opd": opd,
+        "active": True,
+        "notify_mode": "immediate",
+        **fields,
+    }
+
+
+class InMemoryAccounts:
+    """Accounts by username; `get` answers active accounts only, as `AccountRepository.get`."""
+
+    def __init__(self, *accounts: Document) -> None:
+        self.docs = {a["_id"]: copy.deepcopy(a) for a in accounts}
+
+    async def get(self, username: str) -> Document | None:
+        doc = self.docs.get(username)
+        return copy.deepcopy(doc) if doc is not None and doc.get("active") is True else None
+
+
+class InMemoryBacklog:
+    """The backlog's figures (`services.routing.stores.Backlog`) over the in-memory tickets and
+    accounts, with `ops_counts`' own match documents."""
+
+    def __init__(self, tickets: InMemoryTickets, accounts: InMemoryAccounts) -> None:
+        self._tickets = tickets
+        self._accounts = accounts
+
+    def _grouped(self, query: Document, key: Callable[[Document], Any]) -> dict[Any, int]:
+        found: dict[Any, int] = {}
+        for doc in self._tickets.docs.values():
+            if matches(doc, query):
+                found[key(doc)] = found.get(key(doc), 0) + 1
+        return found
+
+    async def by_status_and_opd(self) -> dict[tuple[str, str], int]:
+        return self._grouped(
+            ops_counts.NOT_SYNTHETIC,
+            lambda d: (str(d["status"]), str(d.get("opd") or ops_counts.NO_OPD)),
+        )
+
+    async def overdue_by_opd(self, now: datetime) -> dict[str, int]:
+        return self._grouped(
+            ops_counts.overdue_match(now), lambda d: str(d.get("opd") or ops_counts.NO_OPD)
+        )
+
+    async def reaching_accounts(self) -> list[Document]:
+        return [
+            copy.deepcopy(a)
+            for a in self._accounts.docs.values()
+            if a["role"] in ops_counts.REACHING_ROLES
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyHolder:
+    """The client application a key was issued to (`api_keys.ApiClient`'s fields)."""
+
+    id: str
+    name: str
+
+
+class InMemoryApiKeys:
+    """Open311 keys by their hash, as `api_keys.ApiKeyRepository` keeps them: `ensure` never
+    un-revokes a key, `revoke` stops one, `find` answers issued keys not revoked."""
+
+    def __init__(self, **clients: str) -> None:
+        self.keys: dict[str, Document] = {}
+        for key, name in clients.items():
+            self.keys[hash_key(key)] = {"name": name, "revoked": False}
+
+    async def find(self, key: str) -> KeyHolder | None:
+        doc = self.keys.get(hash_key(key))
+        if doc is None or doc["revoked"]:
+            return None
+        return KeyHolder(id=hash_key(key)[:12], name=doc["name"])
+
+    async def ensure(self, key: str, *, name: str, contact: str, now: datetime) -> None:
+        self.keys.setdefault(hash_key(key), {"name": name, "revoked": False})
+
+    def revoke(self, key: str) -> None:
+        self.keys[hash_key(key)]["revoked"] = True
+
+
+class InMemoryTranscripts:
+    """Chat transcripts by tracking code (`services.routing.stores.ChatTranscripts`)."""
+
+    def __init__(self, **transcripts: list[Document]) -> None:
+        self.transcripts = transcripts
+
+    async def for_ticket(self, tracking_code: str, *, limit: int = 500) -> list[Document]:
+        return copy.deepcopy(self.transcripts.get(tracking_code, [])[:limit])
+
+
+class InMemoryDeliveries:
+    """Notify's delivery records (`services.notify.stores.TicketDeliveries`): a ticket's
+    oldest first and without the message's text, as `DeliveryRepository.for_ticket` reads."""
+
+    def __init__(self, *records: Document) -> None:
+        self.records = [copy.deepcopy(r) for r in records]
+
+    async def for_ticket(self, tracking_code: str) -> list[Document]:
+        mine = [r for r in self.records if r["tracking_code"] == tracking_code]
+        return [
+            {k: copy.deepcopy(v) for k, v in r.items() if k != "message"}
+            for r in sorted(mine, key=lambda r: r["created_at"])
+        ]
+
+    async def statuses_of_events(self, event_ids: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for record in self.records:
+            if record["event_id"] in event_ids:
+                found.setdefault(record["event_id"], []).append(record["status"])
+        return found
+
+
+class InMemoryDigestItems:
+    """Messages kept for officers' digests (`services.notify.stores.TicketDigests`)."""
+
+    def __init__(self, *items: Document) -> None:
+        self.items = [copy.deepcopy(i) for i in items]
+
+    async def for_ticket(self, tracking_code: str) -> list[Document]:
+        mine = [i for i in self.items if i["tracking_code"] == tracking_code]
+        return copy.deepcopy(sorted(mine, key=lambda i: i["created_at"]))
+
+
+class InMemoryLocks:
+    """A lock per document id, held across awaits (`shared.locks.DocumentLocks.hold`)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, doc_id: str) -> AsyncIterator[None]:
+        async with self._locks.setdefault(doc_id, asyncio.Lock()):
+            yield
+
+
+class InMemoryConversations:
+    """The chat's conversations (`services.intake.stores.Conversations`) as
+    `ConversationRepository` keeps them: one per (channel, number), saved version-checked with
+    the ids already handled and the replies' outbox; transcript entries and delivery statuses
+    each stored once by id. `interfere(id)` makes the next save of a conversation lose its
+    race."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Document] = {}
+        self.messages: dict[str, Document] = {}
+        self.statuses: dict[str, Document] = {}
+        self.locks = InMemoryLocks()
+        self._interfering: set[str] = set()
+
+    def interfere(self, conversation_id: str) -> None:
+        self._interfering.add(conversation_id)
+
+    def of(self, phone: str) -> Document:
+        return copy.deepcopy(next(d for d in self.docs.values() if d["phone"] == phone))
+
+    async def open(self, channel: Channel, phone: str, now: datetime) -> str:
+        for doc in self.docs.values():
+            if (doc["channel"], doc["phone"]) == (channel.value, phone):
+                return str(doc["_id"])
+        conversation_id = "c" + uuid.uuid4().hex[:20]
+        self.docs[conversation_id] = {
+            "_id": conversation_id,
+            "channel": channel.value,
+            "phone": phone,
+            "state": Conversation(channel=channel).model_dump(mode="python"),
+            "seen": [],
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "outbox": [],
+        }
+        return conversation_id
+
+    async def get(self, conversation_id: str) -> Stored | None:
+        doc = self.docs.get(conversation_id)
+        if doc is None:
+            return None
+        return Stored(
+            id=doc["_id"],
+            version=doc["version"],
+            phone=doc["phone"],
+            state=Conversation.model_validate(copy.deepcopy(doc["state"])),
+            seen=tuple(doc["seen"]),
+            flood_warned_at=doc.get("flood_warned_at"),
+        )
+
+    async def save(
+        self,
+        stored: Stored,
+        *,
+        state: Conversation,
+        handled: str,
+        outbox: list[Document],
+        fields: Document,
+    ) -> bool:
+        doc = self.docs.get(stored.id)
+        if doc is not None and stored.id in self._interfering:
+            self._interfering.discard(stored.id)
+            doc["version"] += 1
+        if doc is None or doc["version"] != stored.version:
+            return False
+        doc.update(
+            state=state.model_dump(mode="python"),
+            seen=[*stored.seen, handled][-SEEN_KEPT:],
+            **copy.deepcopy(fields),
+        )
+        doc["outbox"].extend(copy.deepcopy(outbox))
+        doc["version"] += 1
+        return True
+
+    async def add_messages(self, messages: list[Document]) -> None:
+        for message in messages:
+            self.messages.setdefault(message["_id"], copy.deepcopy(message))
+
+    async def tag_draft(self, conversation_id: str, draft_id: str, tracking_code: str) -> None:
+        for message in self.messages.values():
+            if (message["conversation"], message["draft"]) == (conversation_id, draft_id):
+                message["tracking_code"] = tracking_code
+
+    async def record_status(self, status: Document) -> bool:
+        if status["_id"] in self.statuses:
+            return False
+        self.statuses[status["_id"]] = copy.deepcopy(status)
+        return True
+
+
+class InMemoryMedia:
+    """The platform's media by id (`services.intake.chat.media.MediaSource`)."""
+
+    def __init__(self, **media: bytes) -> None:
+        self.media = media
+
+    async def fetch(self, media_id: str) -> bytes:
+        if media_id not in self.media:
+            raise MediaUnavailable(media_id)
+        return self.media[media_id]
+
+
+# The fakes satisfy the Protocols the MongoDB adapters do (checked by mypy).
+_CONVERSATIONS: type[Conversations] = InMemoryConversations
+_MEDIA: type[MediaSource] = InMemoryMedia
+_DELIVERIES: type[TicketDeliveries] = InMemoryDeliveries
+_DIGESTS: type[TicketDigests] = InMemoryDigestItems
+_TRANSCRIPTS: type[ChatTranscripts] = InMemoryTranscripts
+_INTAKE_TICKETS: type[IntakeTickets] = InMemoryTickets
+_API_KEYS: type[ApiKeys] = InMemoryApiKeys
+_LISTS: type[TicketLists] = InMemoryQueries
+_ACCOUNTS: type[ActiveAccounts] = InMemoryAccounts
+_BACKLOG: type[Backlog] = InMemoryBacklog
+
+
+def read(view: object, name: str) -> Any:
+    """A use case's answer by field name, whether it is a mapping or a typed view (views are
+    becoming typed models one use case at a time; tests read either the same way)."""
+    return view[name] if isinstance(view, Mapping) else getattr(view, name)

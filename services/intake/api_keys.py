@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from services.intake.settings import IntakeSettings
+from services.intake.stores import ApiClientOf, ApiKeys
 from shared.events import utcnow
 from shared.mongo import Document, connect
 from shared.settings import DEV_OPEN311_API_KEY
@@ -133,8 +134,8 @@ async def seed_dev_key(db: AsyncDatabase[Document], settings: IntakeSettings) ->
 
 
 async def authenticate(
-    keys: ApiKeyRepository, key: str | None, settings: IntakeSettings
-) -> ApiClient | None:
+    keys: ApiKeys, key: str | None, settings: IntakeSettings
+) -> ApiClientOf | None:
     """The client application behind `key`, or None for a missing, unknown or revoked key."""
     if key is None or not key_acceptable(key, production=settings.is_production):
         return None

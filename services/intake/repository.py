@@ -19,6 +19,36 @@ TWINS_AT_ONCE = 8
 DUPLICATE_KEYS = "duplicate_keys"
 
 
+def search_query(
+    *,
+    codes: list[str] | None,
+    categories: list[str] | None,
+    start: datetime | None,
+    end: datetime | None,
+    statuses: list[str] | None,
+    include_confidential: bool,
+) -> Document:
+    """The query behind `TicketRepository.search` (its arguments, each optional)."""
+    query: Document = {}
+    if codes is not None:
+        query["_id"] = {"$in": codes}
+    if categories is not None:
+        query["category"] = {"$in": categories}
+    window: Document = {}
+    if start is not None:
+        window["$gte"] = start
+    if end is not None:
+        window["$lte"] = end
+    if window:
+        query["submitted_at"] = window
+    if statuses is not None:
+        query["status"] = {"$in": statuses}
+    if not include_confidential:
+        query["confidential"] = False
+        query["publication.hidden"] = {"$ne": True}  # an officer hid the content
+    return query
+
+
 class TicketRepository(TicketStore):
     """Intake's tickets: concurrent submissions share one insert round trip."""
 
@@ -42,23 +72,14 @@ class TicketRepository(TicketStore):
         """Tickets by code list, categories, submission window and status, newest first, at
         most `limit` in all; without `include_confidential`, neither confidential ones nor
         those an officer hid."""
-        query: Document = {}
-        if codes is not None:
-            query["_id"] = {"$in": codes}
-        if categories is not None:
-            query["category"] = {"$in": categories}
-        window: Document = {}
-        if start is not None:
-            window["$gte"] = start
-        if end is not None:
-            window["$lte"] = end
-        if window:
-            query["submitted_at"] = window
-        if statuses is not None:
-            query["status"] = {"$in": statuses}
-        if not include_confidential:
-            query["confidential"] = False
-            query["publication.hidden"] = {"$ne": True}  # an officer hid the content
+        query = search_query(
+            codes=codes,
+            categories=categories,
+            start=start,
+            end=end,
+            statuses=statuses,
+            include_confidential=include_confidential,
+        )
         cursor = self.collection.find(query, {"outbox": 0}).sort("submitted_at", DESCENDING)
         return [Ticket.from_document(doc) for doc in await cursor.limit(limit).to_list()]
 

@@ -19,13 +19,13 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from services.intake import complaints, metrics, sealing
 from services.intake.photos import GateFull, NotAnImage, PhotoGate, TooManyPixels
 from services.intake.ratelimit import AddressLimiter
-from services.intake.repository import TicketRepository
 from services.intake.schemas import ComplaintIn, LocationIn
 from services.intake.settings import IntakeSettings
 from services.intake.stores import (
     Catalogues,
     DuplicateKeys,
     IdempotencyRecords,
+    IntakeTickets,
     Nearby,
     PhotoFiles,
     StatisticsSummaries,
@@ -60,9 +60,7 @@ class IntakeContext:
     the Protocols of stores.py: tests build it on the in-memory fakes of tests/fakes.py)."""
 
     settings: IntakeSettings
-    # The concrete store still, as Open311's routes name it (they search); its use cases here
-    # need only `shared.lifecycle.repository.Tickets` with `add`.
-    tickets: TicketRepository
+    tickets: IntakeTickets  # repository.TicketRepository; the in-memory fake in unit tests
     catalogue: Catalogues
     idempotency: IdempotencyRecords
     duplicates: DuplicateKeys

@@ -1,15 +1,59 @@
 """What intake's use cases need of their stores, as Protocols: the MongoDB adapters
-(`repository.py`, `support.py`, `shared.photos`, `shared.catalogue`) satisfy them, and so do
-the in-memory fakes of `tests/fakes.py`. Pure: importing this module loads no driver."""
+(`repository.py`, `api_keys.py`, `support.py`, `shared.photos`, `shared.catalogue`) satisfy
+them, and so do the in-memory fakes of `tests/fakes.py`. Pure: importing this module loads no
+driver."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.catalogue import Catalogue
 from shared.documents import Document
+from shared.lifecycle.repository import Tickets
 from shared.tickets import Ticket
+
+if TYPE_CHECKING:
+    from services.intake.chat.dialogue import Channel, Conversation
+    from services.intake.chat.repository import Stored
+
+
+class IntakeTickets(Tickets, Protocol):
+    """Intake's ticket store (repository.TicketRepository): the lifecycle's `Tickets`, with
+    `add` for a new complaint and Open311's `search`."""
+
+    async def add(self, ticket: Ticket) -> None: ...
+
+    async def search(
+        self,
+        *,
+        codes: list[str] | None = None,
+        categories: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        statuses: list[str] | None = None,
+        include_confidential: bool = False,
+        limit: int = 1000,
+    ) -> list[Ticket]: ...
+
+
+class ApiClientOf(Protocol):
+    """The client application an Open311 key was issued to (api_keys.ApiClient)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class ApiKeys(Protocol):
+    """Open311's API keys by the key presented (api_keys.ApiKeyRepository keeps their hashes)."""
+
+    async def find(self, key: str) -> ApiClientOf | None: ...
+
+    async def ensure(self, key: str, *, name: str, contact: str, now: datetime) -> None: ...
 
 
 class Catalogues(Protocol):
@@ -85,3 +129,35 @@ class Nearby(Protocol):
 
 class StatisticsSummaries(Protocol):
     async def summaries(self, months: tuple[str, ...]) -> dict[str, Document]: ...
+
+
+class ConversationLocks(Protocol):
+    def hold(self, doc_id: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class Conversations(Protocol):
+    """The chat's conversations, their transcript and delivery statuses
+    (chat/repository.ConversationRepository); a step holds its conversation's lock."""
+
+    @property
+    def locks(self) -> ConversationLocks: ...
+
+    async def open(self, channel: Channel, phone: str, now: datetime) -> str: ...
+
+    async def get(self, conversation_id: str) -> Stored | None: ...
+
+    async def save(
+        self,
+        stored: Stored,
+        *,
+        state: Conversation,
+        handled: str,
+        outbox: list[Document],
+        fields: Document,
+    ) -> bool: ...
+
+    async def add_messages(self, messages: list[Document]) -> None: ...
+
+    async def tag_draft(self, conversation_id: str, draft_id: str, tracking_code: str) -> None: ...
+
+    async def record_status(self, status: Document) -> bool: ...

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from services.notify import recipients
 from services.notify.recipients import Status
-from services.notify.repository import DeliveryRepository, DigestRepository
+from services.notify.stores import TicketDeliveries, TicketDigests
 from shared.mongo import Document
 
 
@@ -55,7 +55,7 @@ def _digest_entry(item: Document, statuses: Sequence[str]) -> Document:
 
 
 async def delivery_log(
-    *, tracking_code: str, deliveries: DeliveryRepository, digests: DigestRepository
+    *, tracking_code: str, deliveries: TicketDeliveries, digests: TicketDigests
 ) -> list[Document]:
     """Every message of a ticket, including those waiting for (or sent in) a digest."""
     entries = [public_record(r) for r in await deliveries.for_ticket(tracking_code)]

@@ -23,7 +23,7 @@ from services.routing.deadlines import DeadlineScheduler
 from services.routing.handlers import build_handlers
 from services.routing.housekeeping import Housekeeping
 from services.routing.learning import ModelStore, retrain_loop
-from services.routing.ops_counts import OpsCounts
+from services.routing.ops_counts import BacklogQueries, OpsCounts
 from services.routing.queries import TicketQueries
 from services.routing.reports import router as reports_router
 from services.routing.repository import AccountRepository, LoginThrottle, TicketRepository
@@ -196,7 +196,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 ),
                 (
                     "routing-ops-counts",
-                    lambda: OpsCounts(db).run(catalogue, interval_s=settings.ops_count_interval_s),
+                    lambda: OpsCounts(BacklogQueries(db)).run(
+                        catalogue, interval_s=settings.ops_count_interval_s
+                    ),
                 ),
                 (
                     "routing-retrain",

@@ -1,6 +1,7 @@
 """The periodic counts behind the backlog gauges: tickets by status and OPD, overdue tickets
 per OPD and the OPDs nobody can be reached at. One pass every `ops_count_interval_s` (two
-aggregates over the tickets, one read of the accounts), never a scan per scrape."""
+aggregates over the tickets, one read of the accounts: `BacklogQueries`, behind
+`stores.Backlog`), never a scan per scrape."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from services.routing.repository import ACCOUNTS
+from services.routing.stores import Backlog
 from shared import metrics
 from shared.catalogue import LUAR_KEWENANGAN, TRIASE, Catalogue, CatalogueStore
 from shared.events import utcnow
@@ -46,19 +48,26 @@ def unreachable_opds(catalogue: Catalogue, accounts: Iterable[Mapping[str, Any]]
     ]
 
 
-class OpsCounts:
+# The canary's tickets are not backlog.
+NOT_SYNTHETIC: Document = {"synthetic": {"$ne": True}}
+
+
+def overdue_match(now: datetime) -> Document:
+    """Open tickets past their deadline (the canary's left out)."""
+    return {"status": {"$in": OPEN}, "due_at": {"$lt": now}, **NOT_SYNTHETIC}
+
+
+class BacklogQueries:
+    """The backlog's figures on MongoDB (`stores.Backlog`): two aggregates over the tickets,
+    one read of the accounts that may be told."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._tickets = db[COLLECTION]
         self._accounts = db[ACCOUNTS]
-        self._counted_at: float | None = None
-        metrics.TICKET_COUNT_AGE.set_function(self._age)
-
-    def _age(self) -> float:
-        return 0.0 if self._counted_at is None else time.monotonic() - self._counted_at
 
     async def by_status_and_opd(self) -> dict[tuple[str, str], int]:
         pipeline: list[Document] = [
-            {"$match": {"synthetic": {"$ne": True}}},  # the canary's are not backlog
+            {"$match": NOT_SYNTHETIC},
             {"$group": {"_id": {"status": "$status", "opd": "$opd"}, "n": {"$sum": 1}}},
         ]
         found: dict[tuple[str, str], int] = {}
@@ -69,13 +78,7 @@ class OpsCounts:
 
     async def overdue_by_opd(self, now: datetime) -> dict[str, int]:
         pipeline: list[Document] = [
-            {
-                "$match": {
-                    "status": {"$in": OPEN},
-                    "due_at": {"$lt": now},
-                    "synthetic": {"$ne": True},
-                }
-            },
+            {"$match": overdue_match(now)},
             {"$group": {"_id": "$opd", "n": {"$sum": 1}}},
         ]
         return {
@@ -83,12 +86,28 @@ class OpsCounts:
             async for row in await self._tickets.aggregate(pipeline)
         }
 
+    async def reaching_accounts(self) -> list[Document]:
+        """Officers' and supervisors' accounts: their OPD, whether active, how to reach them."""
+        fields = {"opd": 1, "role": 1, "active": 1, "email": 1, "whatsapp": 1}
+        return [a async for a in self._accounts.find({"role": {"$in": REACHING_ROLES}}, fields)]
+
+
+class OpsCounts:
+    """The periodic pass that publishes the backlog's figures as gauges."""
+
+    def __init__(self, backlog: Backlog) -> None:
+        self._backlog = backlog
+        self._counted_at: float | None = None
+        metrics.TICKET_COUNT_AGE.set_function(self._age)
+
+    def _age(self) -> float:
+        return 0.0 if self._counted_at is None else time.monotonic() - self._counted_at
+
     async def count(self, catalogue: Catalogue) -> None:
         """Count once and publish the figures as the gauges."""
-        by_status = await self.by_status_and_opd()
-        overdue = await self.overdue_by_opd(utcnow())
-        fields = {"opd": 1, "role": 1, "active": 1, "email": 1, "whatsapp": 1}
-        accounts = [a async for a in self._accounts.find({"role": {"$in": REACHING_ROLES}}, fields)]
+        by_status = await self._backlog.by_status_and_opd()
+        overdue = await self._backlog.overdue_by_opd(utcnow())
+        accounts = await self._backlog.reaching_accounts()
         unreachable = set(unreachable_opds(catalogue, accounts))
         # No await from here on: a scrape sees the old figures or the new, never a mix.
         metrics.TICKETS.clear()

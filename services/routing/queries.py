@@ -140,7 +140,19 @@ def after_cursor(sort: str, cursor: str) -> Document:
     }
 
 
+def open_deadlines_query(opd: str) -> Document:
+    """The OPD's open tickets with a running deadline (the breach forecast's queue)."""
+    return {"opd": opd, "status": {"$in": list(OPEN_STATUSES)}, "due_at": {"$ne": None}}
+
+
+def resolved_since_query(opd: str, since: datetime) -> Document:
+    """The OPD's tickets resolved since then (its pace)."""
+    return {"opd": opd, "resolved_at": {"$gte": since}}
+
+
 class TicketQueries:
+    """The officers' lists and counts on MongoDB (`stores.TicketLists`)."""
+
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._tickets = collection
 
@@ -189,15 +201,14 @@ class TicketQueries:
 
     async def open_deadlines(self, opd: str, *, limit: int = 2000) -> list[tuple[str, datetime]]:
         """(code, deadline) of the OPD's open tickets with a running deadline, soonest first."""
-        cursor = self._tickets.find(
-            {"opd": opd, "status": {"$in": list(OPEN_STATUSES)}, "due_at": {"$ne": None}},
-            {"due_at": 1},
-        ).sort([("due_at", ASCENDING), ("_id", ASCENDING)])
+        cursor = self._tickets.find(open_deadlines_query(opd), {"due_at": 1}).sort(
+            [("due_at", ASCENDING), ("_id", ASCENDING)]
+        )
         return [(str(d["_id"]), d["due_at"]) for d in await cursor.limit(limit).to_list()]
 
     async def resolved_since(self, opd: str, since: datetime) -> int:
         """How many of the OPD's tickets were resolved since then (the OPD's pace)."""
-        return await self._tickets.count_documents({"opd": opd, "resolved_at": {"$gte": since}})
+        return await self._tickets.count_documents(resolved_since_query(opd, since))
 
     async def counts(self, principal: Principal, now: datetime) -> dict[str, int]:
         """Tickets per status in the caller's scope, plus `overdue`."""

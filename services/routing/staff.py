@@ -16,9 +16,10 @@ from services.routing import journey, workflow
 from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
-from services.routing.queries import TicketFilter, TicketQueries
-from services.routing.repository import AccountRepository, Transcripts
+from services.routing.queries import TicketFilter
+from services.routing.repository import AccountRepository
 from services.routing.settings import RoutingSettings
+from services.routing.stores import ChatTranscripts, TicketLists
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
@@ -38,7 +39,9 @@ NOT_FOUND = "Laporan tidak ditemukan. (Ticket not found.)"
 class RoutingContext:
     settings: RoutingSettings
     tickets: Tickets  # repository.TicketRepository; the in-memory fake in unit tests
-    queries: TicketQueries
+    queries: TicketLists  # queries.TicketQueries; the in-memory fake in unit tests
+    # The whole repository: the accounts use cases need all of it (assignment only
+    # `stores.ActiveAccounts`).
     accounts: AccountRepository
     catalogue: CatalogueStore
     models: ModelStore
@@ -111,7 +114,7 @@ async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> di
 
 
 async def transcript(
-    ctx: RoutingContext, principal: Principal, code: str, transcripts: Transcripts
+    ctx: RoutingContext, principal: Principal, code: str, transcripts: ChatTranscripts
 ) -> list[dict[str, Any]]:
     """The chat a ticket was filed in, as the citizen saw it (none for other tickets)."""
     ticket = await visible_ticket(ctx, principal, code)

@@ -19,7 +19,7 @@ from services.intake.settings import IntakeSettings
 from services.notify.app import create_app as create_notify
 from services.notify.settings import NotifySettings
 from services.routing.app import create_app as create_routing
-from services.routing.ops_counts import OpsCounts
+from services.routing.ops_counts import BacklogQueries, OpsCounts
 from services.routing.settings import RoutingSettings
 from tests.conftest import Infra
 
@@ -133,7 +133,7 @@ async def test_the_backlog_counts_leave_the_canary_out(infra: Infra, db: Any) ->
             synthetic=synthetic,
         )
         await db.tickets.insert_one(ticket.to_document())
-    counts = OpsCounts(db)
-    assert await counts.by_status_and_opd() == {("submitted", "none"): 1}
-    await counts.count(packaged_catalogue())
+    backlog = BacklogQueries(db)
+    assert await backlog.by_status_and_opd() == {("submitted", "none"): 1}
+    await OpsCounts(backlog).count(packaged_catalogue())
     assert sample("pengaduan_tickets", status="submitted", opd="none") == 1.0

@@ -41,6 +41,8 @@ PURE = sorted(
         "services.routing.workflow",
         "services.routing.pauses",
         "services.intake.stores",
+        "services.routing.stores",
+        "services.notify.stores",
         "services.intake.views",
         *MODELS,
     }

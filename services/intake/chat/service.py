@@ -29,10 +29,11 @@ from services.intake.chat.lexicon import packaged_lexicon
 from services.intake.chat.media import MediaSource, MediaUnavailable
 from services.intake.chat.places import Gazetteer
 from services.intake.chat.replies import Reply, packaged_replies
-from services.intake.chat.repository import ConversationRepository, Stored
+from services.intake.chat.repository import Stored
 from services.intake.chat.whatsapp import StatusUpdate
 from services.intake.schemas import ComplaintIn, normalise_phone
 from services.intake.service import IntakeContext
+from services.intake.stores import Conversations
 from shared.catalogue import Region
 from shared.errors import AppError, Conflict, NotFound, ServiceUnavailable, TooManyRequests
 from shared.events import ChatReply, utcnow
@@ -59,7 +60,7 @@ class ChatContext:
     """What the chat use cases work with; built once in app.py's lifespan."""
 
     intake: IntakeContext
-    conversations: ConversationRepository
+    conversations: Conversations  # repository.ConversationRepository; a fake in unit tests
     media: MediaSource
     wake_relay: Callable[[], None]
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from services.intake import complaints
 from services.intake import service as intake
-from services.intake.api_keys import ApiKeyRepository, authenticate
+from services.intake.api_keys import authenticate
 from services.intake.open311 import mapping
 from services.intake.open311.errors import Open311Error
 from services.intake.open311.mapping import RequestQuery, blank_to_none
@@ -22,8 +22,8 @@ from services.intake.open311.schemas import (
     ServiceRequestOut,
     TokenOut,
 )
-from services.intake.repository import TicketRepository
 from services.intake.service import IntakeContext
+from services.intake.stores import ApiKeys, IntakeTickets
 from shared import publication
 from shared.tickets import Ticket
 
@@ -48,7 +48,7 @@ async def submit_request(
     ctx: IntakeContext,
     form: RequestForm,
     *,
-    keys: ApiKeyRepository,
+    keys: ApiKeys,
     client: str,
     idempotency_key: str | None,
 ) -> CreatedOut:
@@ -103,7 +103,7 @@ async def list_requests(
     return [mapping.service_request(t, cat, base_url=base) for t in tickets]
 
 
-async def find_requests(tickets: TicketRepository, query: RequestQuery) -> list[Ticket]:
+async def find_requests(tickets: IntakeTickets, query: RequestQuery) -> list[Ticket]:
     """Tickets by id (any: `service_request` shows what the policy allows), or by the filters:
     only tickets whose content is public (shared.publication)."""
     if query.ids is not None:
@@ -136,7 +136,7 @@ async def resolve_token(ctx: IntakeContext, *, token: str, jurisdiction_id: str 
     return TokenOut(service_request_id=ticket.tracking_code, token=token)
 
 
-async def _ticket(tickets: TicketRepository, raw_id: str) -> Ticket:
+async def _ticket(tickets: IntakeTickets, raw_id: str) -> Ticket:
     ticket = await tickets.get(complaints.normalise_tracking_code(raw_id))
     if ticket is None:
         raise Open311Error(
