@@ -28,6 +28,9 @@ from services.routing.schemas import (
     TicketPage,
     TokenOut,
     TransitionIn,
+    page_body,
+    ticket_body,
+    transition_body,
 )
 from services.routing.staff import RoutingContext
 from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, principal_of_account
@@ -253,7 +256,9 @@ async def list_tickets(
         assigned_to={"me": principal.username, "none": ""}.get(assigned or "", assigned),
     )
     assert sort in SORTS
-    return await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)
+    return page_body(
+        await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)
+    )
 
 
 @router.get(
@@ -277,7 +282,7 @@ async def ticket_counts(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str,
 async def get_ticket(
     tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await staff.get_ticket(ctx, principal, tracking_code)
+    return ticket_body(await staff.get_ticket(ctx, principal, tracking_code), with_cluster=True)
 
 
 @router.get(
@@ -316,9 +321,10 @@ async def transition(
     request = workflow.Request(
         action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
     )
-    return await staff.transition(
+    done = await staff.transition(
         ctx, principal, tracking_code, request, version=body.version, cluster=body.cluster
     )
+    return transition_body(done)
 
 
 @router.post(
@@ -354,7 +360,7 @@ async def add_comment(
 async def set_publication(
     tracking_code: str, body: PublicationIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await staff.set_publication(
+    view = await staff.set_publication(
         ctx,
         principal,
         tracking_code,
@@ -363,6 +369,7 @@ async def set_publication(
         reason=body.reason,
         version=body.version,
     )
+    return ticket_body(view)
 
 
 @router.post(

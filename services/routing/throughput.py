@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.routing import forecast, staff, workflow
 from services.routing.queries import TicketFilter
 from services.routing.staff import RoutingContext
+from services.routing.views import StaffTicket, Transitioned
 from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.errors import AppError, Conflict, Forbidden, InvalidField, NotFound
@@ -56,7 +57,7 @@ async def assign(
     *,
     officer: str | None,
     version: int | None,
-) -> dict[str, Any]:
+) -> StaffTicket:
     ticket = await staff.visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
@@ -154,6 +155,7 @@ async def _one(
     officer: str | None,
 ) -> dict[str, Any]:
     code = item.tracking_code
+    view: StaffTicket | Transitioned
     try:
         if action == "assign":
             view = await assign(ctx, principal, code, officer=officer, version=item.version)
@@ -172,8 +174,8 @@ async def _one(
     return {
         "tracking_code": code,
         "result": "done",
-        "status": view.get("status"),
-        "version": view.get("version"),
+        "status": view.status,
+        "version": view.version,
     }
 
 

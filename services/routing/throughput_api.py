@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from services.routing import staff, throughput
 from services.routing.api import JSON_BODY, SCOPE_404, RoutingDep, StaffPrincipal
 from services.routing.queries import TicketFilter
-from services.routing.schemas import AssignmentIn, BulkIn, CannedAnswerIn, TicketOut
+from services.routing.schemas import AssignmentIn, BulkIn, CannedAnswerIn, TicketOut, ticket_body
 from services.routing.throughput import BulkItem, CannedAnswers, canned_opd
 from shared.errors import NotFound
 from shared.events import utcnow
@@ -38,9 +38,10 @@ def _canned(request: Request) -> CannedAnswers:
 async def assign(
     tracking_code: str, body: AssignmentIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await throughput.assign(
+    view = await throughput.assign(
         ctx, principal, tracking_code, officer=body.officer, version=body.version
     )
+    return ticket_body(view)
 
 
 @router.get(

@@ -42,6 +42,7 @@ PURE = sorted(
         "services.routing.pauses",
         "services.intake.stores",
         "services.intake.views",
+        "services.routing.views",
         *MODELS,
     }
 )
