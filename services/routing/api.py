@@ -33,6 +33,7 @@ from services.routing.schemas import (
     transition_body,
 )
 from services.routing.staff import RoutingContext
+from services.routing.views import AccountView
 from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, principal_of_account
 from shared.errors import Forbidden, NotFound
 from shared.http import require_json
@@ -116,7 +117,7 @@ async def issue_token(
 
 
 @router.get("/auth/me", tags=["auth"], response_model=AccountOut, summary="Who am I")
-async def me(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+async def me(principal: StaffPrincipal, ctx: RoutingDep) -> AccountView:
     account = await ctx.accounts.find(principal.username)
     if account is None:
         raise NotFound("Akun tidak ditemukan. (Account not found.)")
@@ -130,7 +131,7 @@ async def me(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
     dependencies=JSON_BODY,
     summary="Change my contact details and notification preference",
 )
-async def update_me(body: ProfileIn, principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+async def update_me(body: ProfileIn, principal: StaffPrincipal, ctx: RoutingDep) -> AccountView:
     return await account_cases.update_account(
         accounts=ctx.accounts,
         catalogue=await ctx.catalogue.get(),
@@ -172,7 +173,7 @@ async def sign_out(principal: StaffPrincipal, ctx: RoutingDep) -> Response:
 @router.get(
     "/accounts", tags=["accounts"], response_model=list[AccountOut], summary="All accounts (admin)"
 )
-async def list_accounts(_: Admin, ctx: RoutingDep) -> list[dict[str, Any]]:
+async def list_accounts(_: Admin, ctx: RoutingDep) -> list[AccountView]:
     return [account_cases.public_account(a) for a in await ctx.accounts.all()]
 
 
@@ -184,7 +185,7 @@ async def list_accounts(_: Admin, ctx: RoutingDep) -> list[dict[str, Any]]:
     dependencies=JSON_BODY,
     summary="Create an account (admin)",
 )
-async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
+async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> AccountView:
     profile = body.model_dump(exclude={"username", "password", "role", "opd"}, exclude_none=True)
     return await account_cases.create_account(
         accounts=ctx.accounts,
@@ -206,7 +207,7 @@ async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> dict[str
 )
 async def patch_account(
     username: str, body: AccountPatch, _: Admin, ctx: RoutingDep
-) -> dict[str, Any]:
+) -> AccountView:
     return await account_cases.update_account(
         accounts=ctx.accounts,
         catalogue=await ctx.catalogue.get(),

@@ -8,7 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from services.routing.views import StaffTicket, TicketList, Transitioned
+from services.routing.views import (
+    BreachForecast,
+    BulkDone,
+    StaffTicket,
+    TicketList,
+    Transitioned,
+)
 from services.routing.workflow import Action
 from shared.auth import Role
 from shared.tickets import TicketStatus
@@ -268,7 +274,38 @@ def page_body(page: TicketList) -> dict[str, Any]:
     return {"items": [ticket_body(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
+def bulk_body(done: BulkDone) -> dict[str, Any]:
+    """A bulk action's report: a done ticket's status and version, or why not and its
+    version as it is now (null when unknown)."""
+    return {
+        "action": done.action,
+        "results": [
+            {
+                "tracking_code": r.tracking_code,
+                "result": r.result,
+                "status": r.status,
+                "version": r.version,
+            }
+            if r.result == "done"
+            else {
+                "tracking_code": r.tracking_code,
+                "result": r.result,
+                "detail": r.detail,
+                "version": r.version,
+            }
+            for r in done.results
+        ],
+        "counts": dict(done.counts),
+    }
+
+
+def forecast_body(forecast: BreachForecast) -> dict[str, Any]:
+    return dataclasses.asdict(forecast)
+
+
 class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from the use case's view (views.py)
+
     username: str
     role: Role
     opd: str | None

@@ -1,7 +1,8 @@
 """What routing's staff use cases answer, as typed values: a ticket as staff see it, a
-transition's outcome, a page of the list. The JSON API maps them to the contract's bodies
-(schemas.py: `ticket_body`, `transition_body`, `page_body`), the console's pages read their
-attributes."""
+transition's outcome, a page of the list, a bulk action's report, the breach forecast, an
+account. The JSON API maps them to the contract's bodies (schemas.py: `ticket_body`,
+`transition_body`, `page_body`, `bulk_body`; AccountOut reads accounts by attribute), the
+console's pages read their attributes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.routing.forecast import AtRisk
 from shared.tickets import (
     Comment,
     HistoryEntry,
@@ -111,3 +113,51 @@ class TicketList:
 
     items: tuple[StaffTicket, ...]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """One ticket of a bulk action: `done` (with its new status) or why not (`conflict`,
+    `not_allowed`, `forbidden`, `invalid`, `not_found`, with the refusal's detail); `version`
+    is the ticket's as it is now, when known."""
+
+    tracking_code: str
+    result: str
+    status: TicketStatus | None = None
+    version: int | None = None
+    detail: object = None
+
+
+@dataclass(frozen=True)
+class BulkDone:
+    """A bulk action's report: each ticket's result, and how many ended each way."""
+
+    action: str
+    results: tuple[BulkResult, ...]
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class BreachForecast:
+    """An OPD's open tickets that will miss their deadline at its recent pace."""
+
+    opd: str
+    resolved_recently: int
+    window_working_days: int
+    pace_per_working_day: float
+    at_risk: tuple[AtRisk, ...]
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """An account as the API and the console show it (never its password hash or tokens);
+    `role` as stored."""
+
+    username: str
+    role: str
+    opd: str | None
+    full_name: str | None
+    email: str | None
+    whatsapp: str | None
+    notify_mode: str
+    active: bool

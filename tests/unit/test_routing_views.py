@@ -1,6 +1,7 @@
 """Routing's typed staff views map to the contract's JSON as the use cases' dicts did: the
 ticket (`reporter` only where shown, `cluster` only in one ticket's view), a transition's
-answer in and out of the caller's scope, a cluster's member results, and a 409's `ticket`."""
+answer in and out of the caller's scope, a cluster's member results, a 409's `ticket`, a bulk
+action's report, the breach forecast and an account."""
 
 from __future__ import annotations
 
@@ -9,8 +10,27 @@ import dataclasses
 import pytest
 
 from services.routing import staff, workflow
-from services.routing.schemas import TicketOut, page_body, ticket_body, transition_body
-from services.routing.views import MemberResult, StaffTicket, TicketList, Transitioned
+from services.routing.accounts import public_account
+from services.routing.forecast import AtRisk
+from services.routing.schemas import (
+    AccountOut,
+    TicketOut,
+    bulk_body,
+    forecast_body,
+    page_body,
+    ticket_body,
+    transition_body,
+)
+from services.routing.views import (
+    AccountView,
+    BreachForecast,
+    BulkDone,
+    BulkResult,
+    MemberResult,
+    StaffTicket,
+    TicketList,
+    Transitioned,
+)
 from shared.catalogue import packaged_catalogue
 from shared.principals import Principal, Role
 from shared.tickets import Reporter, TicketStatus
@@ -99,3 +119,69 @@ async def test_a_conflicts_body_carries_the_ticket_as_the_api_shows_it() -> None
         )  # fmt: skip
     assert caught.value.extra == {"ticket": ticket_body(caught.value.ticket)}
     assert caught.value.status_code == 409
+
+
+def test_a_bulk_reports_body_names_each_tickets_result_as_before() -> None:
+    done = BulkDone(
+        action="verify",
+        results=(
+            BulkResult(tracking_code=CODE, result="done", status=S.VERIFIED, version=2),
+            BulkResult(tracking_code="LP-BBBB-BBBB", result="conflict", detail="diubah", version=3),
+            BulkResult(tracking_code="LP-CCCC-CCCC", result="not_found", detail="tidak ada"),
+        ),
+        counts={"done": 1, "conflict": 1, "not_found": 1},
+    )
+    assert bulk_body(done) == {
+        "action": "verify",
+        "results": [
+            {"tracking_code": CODE, "result": "done", "status": S.VERIFIED, "version": 2},
+            {"tracking_code": "LP-BBBB-BBBB", "result": "conflict", "detail": "diubah",
+             "version": 3},
+            {"tracking_code": "LP-CCCC-CCCC", "result": "not_found", "detail": "tidak ada",
+             "version": None},
+        ],
+        "counts": {"done": 1, "conflict": 1, "not_found": 1},
+    }  # fmt: skip
+
+
+def test_the_forecasts_body_lists_the_tickets_at_risk() -> None:
+    risky = AtRisk(tracking_code=CODE, due_at=NOW, expected_at=None)
+    body = forecast_body(BreachForecast("DPUPR", 2, 10, 0.2, (risky,)))
+    assert body == {
+        "opd": "DPUPR",
+        "resolved_recently": 2,
+        "window_working_days": 10,
+        "pace_per_working_day": 0.2,
+        "at_risk": ({"tracking_code": CODE, "due_at": NOW, "expected_at": None},),
+    }
+
+
+def test_an_account_shows_its_profile_never_its_secrets() -> None:
+    stored = {
+        "_id": "dpupr",
+        "role": "officer",
+        "opd": "DPUPR",
+        "password_hash": "$argon2id$...",
+        "token_version": 4,
+    }
+    view = public_account(stored)
+    assert view == AccountView(
+        username="dpupr",
+        role="officer",
+        opd="DPUPR",
+        full_name=None,
+        email=None,
+        whatsapp=None,
+        notify_mode="immediate",
+        active=True,
+    )
+    assert AccountOut.model_validate(view).model_dump(mode="json") == {
+        "username": "dpupr",
+        "role": "officer",
+        "opd": "DPUPR",
+        "full_name": None,
+        "email": None,
+        "whatsapp": None,
+        "notify_mode": "immediate",
+        "active": True,
+    }

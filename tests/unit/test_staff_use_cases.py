@@ -183,13 +183,13 @@ async def test_a_bulk_action_reports_each_ticket_on_its_own() -> None:
     done = await throughput.bulk(
         routing_context(tickets), OFFICER, action="verify", items=items, selection=None
     )
-    assert [(r["tracking_code"], r["result"]) for r in done["results"]] == [
-        (codes[0], "done"),
-        (codes[1], "conflict"),
-        (codes[2], "not_allowed"),
-        (codes[3], "not_found"),
+    assert [(r.tracking_code, r.result, r.status, r.version) for r in done.results] == [
+        (codes[0], "done", S.VERIFIED, 2),
+        (codes[1], "conflict", None, 1),  # the version it is at now, to try again
+        (codes[2], "not_allowed", None, 1),
+        (codes[3], "not_found", None, None),
     ]
-    assert done["counts"] == {"done": 1, "conflict": 1, "not_allowed": 1, "not_found": 1}
+    assert done.counts == {"done": 1, "conflict": 1, "not_allowed": 1, "not_found": 1}
     assert [tickets.stored(c)["status"] for c in codes] == [
         "verified",
         "routed",

@@ -229,7 +229,7 @@ def account_page(
     done: str | None = None,
 ) -> Response:
     account = account_cases.public_account(console.account or {"_id": "", "role": ""})
-    shown = {name: str(account.get(name) or "") for name in PROFILE_FIELDS}
+    shown = {name: str(getattr(account, name) or "") for name in PROFILE_FIELDS}
     return console.render(
         "account.html",
         status=status,
