@@ -23,7 +23,7 @@ from services.intake.schemas import (
     SupportIn,
     SupportOut,
 )
-from services.intake.views import FollowUpDone, PhotoAdded, SupportCounted
+from services.intake.views import ComplaintTaken, FollowUpDone, PhotoAdded, SupportCounted
 from shared.http import require_json
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -66,7 +66,7 @@ async def submit_complaint(
     ctx: IntakeDep,
     client: ClientDep,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> ComplaintTaken:
     return await service.submit_complaint(
         ctx, complaint, idempotency_key=idempotency_key, client=client
     )
@@ -103,8 +103,8 @@ async def nearby(
 )
 async def get_complaint(
     tracking_code: str, ctx: IntakeDep, x_reply_token: ReplyTokenHeader = None
-) -> dict[str, Any]:
-    return await service.public_complaint(ctx, tracking_code, x_reply_token)
+) -> PublicComplaint:
+    return PublicComplaint.of(await service.public_complaint(ctx, tracking_code, x_reply_token))
 
 
 @router.post(

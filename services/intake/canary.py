@@ -40,7 +40,7 @@ async def file_canary(ctx: IntakeContext) -> str:
             ctx, canary_complaint(), client="canary", source=SOURCE, synthetic=True
         )
     metrics.CANARY_SUBMITTED.inc()
-    code = str(answer["tracking_code"])
+    code = answer.tracking_code
     log.info("canary %s filed", code)
     return code
 

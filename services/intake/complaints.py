@@ -3,6 +3,7 @@ view, duplicate keys and the citizen's follow-ups, rating and choice of OPD as l
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -10,6 +11,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from services.intake.views import (
+    ComplaintContent,
+    OpdNamed,
+    PhotoAdded,
+    PublicAnswer,
+    PublicationShown,
+    ReporterDetails,
+    TimelineItem,
+    TrackedComplaint,
+)
 from shared import publication
 from shared.catalogue import Catalogue
 from shared.events import (
@@ -137,59 +148,58 @@ def new_ticket(
     return ticket, event
 
 
-def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> dict[str, object]:
+def public_view(ticket: Ticket, catalogue: Catalogue, *, is_reporter: bool) -> TrackedComplaint:
     """The tracking view under the publication policy (shared.publication): before
     verification, once rejected, or when confidential or hidden, only status, OPD and dates;
     the reporter with their token sees everything."""
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
-    view: dict[str, object] = {
-        "tracking_code": ticket.tracking_code,
-        "status": ticket.status,
-        "opd": {"code": opd.code, "name": opd.name} if opd else None,
-        "submitted_at": ticket.submitted_at,
-        "updated_at": ticket.updated_at,
-        "due_at": ticket.due_at,
-    }
-    shown = publication.shows_content(ticket)
-    if not shown and not is_reporter:
+    view = TrackedComplaint(
+        tracking_code=ticket.tracking_code,
+        status=ticket.status,
+        opd=OpdNamed(code=opd.code, name=opd.name) if opd else None,
+        submitted_at=ticket.submitted_at,
+        updated_at=ticket.updated_at,
+        due_at=ticket.due_at,
+    )
+    if not publication.shows_content(ticket) and not is_reporter:
         return view
-    view.update(
+    content = ComplaintContent(
         kind=ticket.kind,
         category=ticket.category,
         public_text=publication.public_text(ticket),
-        timeline=[
-            {
-                "at": h.at,
-                "status": h.to_status,
-                "note": h.note if is_reporter else publication.public_note(h.note),
-            }
+        timeline=tuple(
+            TimelineItem(
+                at=h.at,
+                status=h.to_status,
+                note=h.note if is_reporter else publication.public_note(h.note),
+            )
             for h in ticket.history
             if h.public or is_reporter
-        ],
+        ),
         replies=public_replies(ticket, catalogue, redacted=not is_reporter),
-        photos=[
-            {
-                "id": p.id,
-                "content_type": p.content_type,
-                "size": p.size,
-                "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{p.id}",
-            }
+        photos=tuple(
+            PhotoAdded(
+                id=p.id,
+                content_type=p.content_type,
+                size=p.size,
+                url=f"/api/v1/complaints/{ticket.tracking_code}/photos/{p.id}",
+            )
             for p in ticket.photos
-        ],
+        ),
     )
+    mine = None
     if is_reporter:
-        view.update(
+        mine = ReporterDetails(
             title=ticket.title,
             description=ticket.description,
-            location=ticket.location.model_dump(),
-            reporter=ticket.reporter.model_dump() if ticket.reporter else None,
-            rating=ticket.rating.model_dump() if ticket.rating else None,
-            publication={
-                "exposure": publication.exposure(ticket).value,
-                "text": publication.draft_text(ticket),
-            },
+            location=ticket.location,
+            reporter=ticket.reporter,
+            rating=ticket.rating,
+            publication=PublicationShown(
+                exposure=publication.exposure(ticket).value, text=publication.draft_text(ticket)
+            ),
         )
-    return view
+    return dataclasses.replace(view, content=content, mine=mine)
 
 
 def duplicate_key(
@@ -333,20 +343,23 @@ def opd_choice(ticket: Ticket, *, opd: str | None, now: datetime) -> Change:
 
 def public_replies(
     ticket: Ticket, catalogue: Catalogue, *, redacted: bool = True
-) -> list[dict[str, object]]:
+) -> tuple[PublicAnswer, ...]:
     """The OPD's public answers: resolution notes and public comments, oldest first; redacted
     for the public (an answer may quote the reporter)."""
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
     by = opd.name if opd else "Admin Layanan Pengaduan"
-    shown = publication.public_note if redacted else (lambda text: text)
-    replies: list[dict[str, object]] = [
-        {"at": h.at, "by": by, "message": shown(h.note)}
+
+    def shown(text: str) -> str:
+        return publication.redact(text) if redacted and text else text
+
+    replies = [
+        PublicAnswer(at=h.at, by=by, message=shown(h.note))
         for h in ticket.history
         if h.action == "resolve" and h.public and h.note
     ]
     replies += [
-        {"at": c.at, "by": by, "message": shown(c.body)}
+        PublicAnswer(at=c.at, by=by, message=shown(c.body))
         for c in ticket.comments
         if c.public and c.author != CITIZEN
     ]
-    return sorted(replies, key=lambda r: str(r["at"]))
+    return tuple(sorted(replies, key=lambda r: str(r.at)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from services.intake.views import TrackedComplaint
 from shared.tickets import Kind, TicketStatus
 
 Description = Annotated[
@@ -184,6 +185,8 @@ class OpdOut(BaseModel):
 
 
 class ComplaintCreated(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from the use case's view (views.py)
+
     tracking_code: str
     status: TicketStatus
     submitted_at: datetime
@@ -191,23 +194,31 @@ class ComplaintCreated(BaseModel):
 
 
 class OpdRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from views.py
+
     code: str
     name: str
 
 
 class TimelineEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from views.py
+
     at: datetime
     status: str
     note: str | None = None
 
 
 class PublicReply(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from views.py
+
     at: datetime
     by: str
     message: str
 
 
 class PublicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from views.py
+
     exposure: str = Field(
         description="`public`, or why not: `not_verified`, `rejected`, `confidential`, `hidden`."
     )
@@ -243,3 +254,39 @@ class PublicComplaint(BaseModel):
     publication: PublicationOut | None = Field(
         default=None, description="Only with the token: what the public sees of it, and why."
     )
+
+    @classmethod
+    def of(cls, view: TrackedComplaint) -> PublicComplaint:
+        """The view's JSON: a part the view does not show is left unset, so that the route
+        (`response_model_exclude_unset`) leaves its fields out rather than sending nulls."""
+        shown: dict[str, Any] = {
+            "tracking_code": view.tracking_code,
+            "status": view.status,
+            "opd": view.opd,
+            "submitted_at": view.submitted_at,
+            "updated_at": view.updated_at,
+            "due_at": view.due_at,
+        }
+        if view.supporters is not None:
+            shown["supporters"] = view.supporters
+        if view.content is not None:
+            content = view.content
+            shown.update(
+                kind=content.kind,
+                category=content.category,
+                public_text=content.public_text,
+                timeline=content.timeline,
+                replies=content.replies,
+                photos=content.photos,
+            )
+        if view.mine is not None:
+            mine = view.mine
+            shown.update(
+                title=mine.title,
+                description=mine.description,
+                location=mine.location.model_dump(),
+                reporter=mine.reporter.model_dump() if mine.reporter else None,
+                rating=mine.rating.model_dump() if mine.rating else None,
+                publication=mine.publication,
+            )
+        return cls.model_validate(shown)

@@ -6,6 +6,7 @@ The HTTP API, the web form and Open311 all call these, so every door follows the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -32,7 +33,13 @@ from services.intake.stores import (
     Supporters,
 )
 from services.intake.support import supportable
-from services.intake.views import FollowUpDone, PhotoAdded, SupportCounted
+from services.intake.views import (
+    ComplaintTaken,
+    FollowUpDone,
+    PhotoAdded,
+    SupportCounted,
+    TrackedComplaint,
+)
 from shared import correlation, publication
 from shared.catalogue import Catalogue
 from shared.errors import (
@@ -49,7 +56,7 @@ from shared.errors import (
 )
 from shared.events import utcnow
 from shared.lifecycle import sla
-from shared.tickets import Location, Photo, Reporter, Ticket, queue_weight
+from shared.tickets import Location, Photo, Reporter, Ticket, TicketStatus, queue_weight
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +151,7 @@ async def submit_complaint(
     source: str = "api",
     conversation_id: str | None = None,
     synthetic: bool = False,
-) -> dict[str, Any]:
+) -> ComplaintTaken:
     """Store the ticket with its pending event in one write; return the 201 body.
 
     With an Idempotency-Key, a replay of the same body within the window returns the same body
@@ -160,12 +167,12 @@ async def submit_complaint(
         requested=complaint.confidential, category_opd=category.opd if category else None
     )
     now = utcnow()
-    answer: dict[str, Any] = {
-        "tracking_code": complaints.new_tracking_code(ctx.settings.tracking_prefix),
-        "status": "submitted",
-        "submitted_at": now,
-        "reply_token": complaints.new_reply_token(),
-    }
+    answer = ComplaintTaken(
+        tracking_code=complaints.new_tracking_code(ctx.settings.tracking_prefix),
+        status=TicketStatus.SUBMITTED,
+        submitted_at=now,
+        reply_token=complaints.new_reply_token(),
+    )
     if idempotency_key is not None:
         answer = await _claim_idempotency_key(ctx, idempotency_key, complaint, answer, now)
     reporter = (
@@ -174,12 +181,12 @@ async def submit_complaint(
     dup_key = complaints.duplicate_key(
         complaint.description, reporter, client, anonymous=complaint.anonymous
     )
-    earlier = await _earlier_twin(ctx, dup_key, answer["tracking_code"], now)
+    earlier = await _earlier_twin(ctx, dup_key, answer.tracking_code, now)
     for attempt in range(3):
         ticket, _ = complaints.new_ticket(
-            tracking_code=answer["tracking_code"],
-            reply_token=answer["reply_token"],
-            now=answer["submitted_at"],
+            tracking_code=answer.tracking_code,
+            reply_token=answer.reply_token,
+            now=answer.submitted_at,
             correlation_id=correlation.current_or_new(),
             kind=complaint.kind,
             description=complaint.description,
@@ -212,7 +219,9 @@ async def submit_complaint(
                 break  # a concurrent replay stored this very ticket: nothing is lost or doubled
             if attempt == 2:
                 raise
-            answer["tracking_code"] = complaints.new_tracking_code(ctx.settings.tracking_prefix)
+            answer = dataclasses.replace(
+                answer, tracking_code=complaints.new_tracking_code(ctx.settings.tracking_prefix)
+            )
             continue
         metrics.COMPLAINTS_SUBMITTED.labels(ticket.kind.value).inc()
         log.info("complaint %s stored (%s)", ticket.tracking_code, source)
@@ -236,8 +245,10 @@ async def _earlier_twin(
 
 
 async def _claim_idempotency_key(
-    ctx: IntakeContext, key: str, complaint: ComplaintIn, answer: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+    ctx: IntakeContext, key: str, complaint: ComplaintIn, answer: ComplaintTaken, now: datetime
+) -> ComplaintTaken:
+    """Claim the key for this body and answer, or return the answer stored with it (the
+    reply token unsealed); 409 for the same key with another body."""
     key_hash = _hash(key)
     body = json.dumps(
         complaint.model_dump(mode="json", exclude_unset=True),
@@ -246,10 +257,12 @@ async def _claim_idempotency_key(
         ensure_ascii=False,
     )
     # The reply token is stored sealed with the key: the database alone cannot reveal it.
-    stored_answer = {k: v for k, v in answer.items() if k != "reply_token"}
-    stored_answer["reply_token_sealed"] = sealing.seal(
-        key, answer["reply_token"], bound_to=key_hash
-    )
+    stored_answer = {
+        "tracking_code": answer.tracking_code,
+        "status": answer.status.value,
+        "submitted_at": answer.submitted_at,
+        "reply_token_sealed": sealing.seal(key, answer.reply_token, bound_to=key_hash),
+    }
     record = {
         "_id": key_hash,
         "body_hash": _hash(body),
@@ -271,17 +284,25 @@ async def _claim_idempotency_key(
                 "Idempotency-Key ini sudah dipakai untuk laporan lain. "
                 "(This Idempotency-Key was used with a different body.)"
             )
-        stored: dict[str, Any] = dict(existing["answer"])
-        sealed = stored.pop("reply_token_sealed", None)
-        if sealed is not None:
-            try:
-                stored["reply_token"] = sealing.unseal(key, sealed, bound_to=key_hash)
-            except sealing.Unsealable as exc:
-                raise Conflict(
-                    "Idempotency-Key ini sudah dipakai untuk laporan lain. "
-                    "(This Idempotency-Key was used with a different body.)"
-                ) from exc
-        return stored
+        stored: dict[str, Any] = existing["answer"]
+        sealed = stored.get("reply_token_sealed")
+        try:
+            reply_token: str = (
+                sealing.unseal(key, sealed, bound_to=key_hash)
+                if sealed is not None
+                else stored["reply_token"]  # a record from before tokens were sealed
+            )
+        except (KeyError, sealing.Unsealable) as exc:
+            raise Conflict(
+                "Idempotency-Key ini sudah dipakai untuk laporan lain. "
+                "(This Idempotency-Key was used with a different body.)"
+            ) from exc
+        return ComplaintTaken(
+            tracking_code=stored["tracking_code"],
+            status=TicketStatus(stored["status"]),
+            submitted_at=stored["submitted_at"],
+            reply_token=reply_token,
+        )
     raise Conflict("Idempotency-Key sedang dipakai; coba lagi. (Idempotency-Key in use.)")
 
 
@@ -298,7 +319,8 @@ async def _ticket_for_reporter(ctx: IntakeContext, tracking_code: str, token: st
 
 async def public_complaint(
     ctx: IntakeContext, tracking_code: str, reply_token: str | None = None
-) -> dict[str, Any]:
+) -> TrackedComplaint:
+    """A ticket by its tracking code, as the public or (with its token) its reporter sees it."""
     ticket = await ctx.tickets.get(complaints.normalise_tracking_code(tracking_code))
     if ticket is None:
         raise NotFound("Kode pelacakan tidak ditemukan. (Tracking code not found.)")
@@ -307,7 +329,9 @@ async def public_complaint(
     # Only where the content is public (or for the reporter): otherwise a ticket shows status,
     # OPD and dates alone, and it cannot be supported anyway.
     if ctx.supporters is not None and (is_reporter or publication.shows_content(ticket)):
-        view["supporters"] = await ctx.supporters.count(ticket.tracking_code)
+        view = dataclasses.replace(
+            view, supporters=await ctx.supporters.count(ticket.tracking_code)
+        )
     return view
 
 

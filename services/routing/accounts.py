@@ -15,6 +15,7 @@ from typing import Any
 
 from services.routing.repository import AccountExists, AccountRepository, LoginThrottle
 from services.routing.settings import RoutingSettings
+from services.routing.views import AccountView
 from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.errors import Conflict, InvalidField, NotFound, TooManyRequests, Unauthorized
@@ -103,17 +104,18 @@ async def sign_out(*, principal: Principal, accounts: AccountRepository) -> None
     await accounts.update(principal.username, {}, revoke_tokens=True)
 
 
-def public_account(doc: Document) -> dict[str, Any]:
-    return {
-        "username": doc["_id"],
-        "role": doc["role"],
-        "opd": doc.get("opd"),
-        "full_name": doc.get("full_name"),
-        "email": doc.get("email"),
-        "whatsapp": doc.get("whatsapp"),
-        "notify_mode": doc.get("notify_mode", "immediate"),
-        "active": doc.get("active", True),
-    }
+def public_account(doc: Document) -> AccountView:
+    """What an account shows of itself: never its password hash or token version."""
+    return AccountView(
+        username=doc["_id"],
+        role=doc["role"],
+        opd=doc.get("opd"),
+        full_name=doc.get("full_name"),
+        email=doc.get("email"),
+        whatsapp=doc.get("whatsapp"),
+        notify_mode=doc.get("notify_mode", "immediate"),
+        active=doc.get("active", True),
+    )
 
 
 def _check_role_opd(role: Role, opd: str | None, catalogue: Catalogue) -> None:
@@ -140,7 +142,7 @@ async def create_account(
     role: Role,
     opd: str | None,
     profile: dict[str, Any],
-) -> dict[str, Any]:
+) -> AccountView:
     _check_role_opd(role, opd, catalogue)
     _check_new_password(password, "password")
     try:
@@ -164,7 +166,7 @@ async def update_account(
     catalogue: Catalogue,
     username: str,
     fields: dict[str, Any],
-) -> dict[str, Any]:
+) -> AccountView:
     current = await accounts.find(username)
     if current is None:
         raise NotFound("Akun tidak ditemukan. (Account not found.)")

@@ -28,8 +28,12 @@ from services.routing.schemas import (
     TicketPage,
     TokenOut,
     TransitionIn,
+    page_body,
+    ticket_body,
+    transition_body,
 )
 from services.routing.staff import RoutingContext
+from services.routing.views import AccountView
 from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, principal_of_account
 from shared.errors import Forbidden, NotFound
 from shared.http import require_json
@@ -113,7 +117,7 @@ async def issue_token(
 
 
 @router.get("/auth/me", tags=["auth"], response_model=AccountOut, summary="Who am I")
-async def me(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+async def me(principal: StaffPrincipal, ctx: RoutingDep) -> AccountView:
     account = await ctx.accounts.find(principal.username)
     if account is None:
         raise NotFound("Akun tidak ditemukan. (Account not found.)")
@@ -127,7 +131,7 @@ async def me(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
     dependencies=JSON_BODY,
     summary="Change my contact details and notification preference",
 )
-async def update_me(body: ProfileIn, principal: StaffPrincipal, ctx: RoutingDep) -> dict[str, Any]:
+async def update_me(body: ProfileIn, principal: StaffPrincipal, ctx: RoutingDep) -> AccountView:
     return await account_cases.update_account(
         accounts=ctx.accounts,
         catalogue=await ctx.catalogue.get(),
@@ -169,7 +173,7 @@ async def sign_out(principal: StaffPrincipal, ctx: RoutingDep) -> Response:
 @router.get(
     "/accounts", tags=["accounts"], response_model=list[AccountOut], summary="All accounts (admin)"
 )
-async def list_accounts(_: Admin, ctx: RoutingDep) -> list[dict[str, Any]]:
+async def list_accounts(_: Admin, ctx: RoutingDep) -> list[AccountView]:
     return [account_cases.public_account(a) for a in await ctx.accounts.all()]
 
 
@@ -181,7 +185,7 @@ async def list_accounts(_: Admin, ctx: RoutingDep) -> list[dict[str, Any]]:
     dependencies=JSON_BODY,
     summary="Create an account (admin)",
 )
-async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
+async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> AccountView:
     profile = body.model_dump(exclude={"username", "password", "role", "opd"}, exclude_none=True)
     return await account_cases.create_account(
         accounts=ctx.accounts,
@@ -203,7 +207,7 @@ async def create_account(body: AccountIn, _: Admin, ctx: RoutingDep) -> dict[str
 )
 async def patch_account(
     username: str, body: AccountPatch, _: Admin, ctx: RoutingDep
-) -> dict[str, Any]:
+) -> AccountView:
     return await account_cases.update_account(
         accounts=ctx.accounts,
         catalogue=await ctx.catalogue.get(),
@@ -253,7 +257,9 @@ async def list_tickets(
         assigned_to={"me": principal.username, "none": ""}.get(assigned or "", assigned),
     )
     assert sort in SORTS
-    return await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)
+    return page_body(
+        await staff.list_tickets(ctx, principal, f, sort=sort, limit=limit, cursor=cursor)
+    )
 
 
 @router.get(
@@ -277,7 +283,7 @@ async def ticket_counts(principal: StaffPrincipal, ctx: RoutingDep) -> dict[str,
 async def get_ticket(
     tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await staff.get_ticket(ctx, principal, tracking_code)
+    return ticket_body(await staff.get_ticket(ctx, principal, tracking_code), with_cluster=True)
 
 
 @router.get(
@@ -316,9 +322,10 @@ async def transition(
     request = workflow.Request(
         action=body.action, note=body.note, to_opd=body.to_opd, reason=body.reason
     )
-    return await staff.transition(
+    done = await staff.transition(
         ctx, principal, tracking_code, request, version=body.version, cluster=body.cluster
     )
+    return transition_body(done)
 
 
 @router.post(
@@ -354,7 +361,7 @@ async def add_comment(
 async def set_publication(
     tracking_code: str, body: PublicationIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await staff.set_publication(
+    view = await staff.set_publication(
         ctx,
         principal,
         tracking_code,
@@ -363,6 +370,7 @@ async def set_publication(
         reason=body.reason,
         version=body.version,
     )
+    return ticket_body(view)
 
 
 @router.post(

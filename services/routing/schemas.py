@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from services.routing.views import (
+    BreachForecast,
+    BulkDone,
+    StaffTicket,
+    TicketList,
+    Transitioned,
+)
 from services.routing.workflow import Action
 from shared.auth import Role
 from shared.tickets import TicketStatus
@@ -200,7 +208,104 @@ class TicketPage(BaseModel):
     next_cursor: str | None
 
 
+def ticket_body(view: StaffTicket, *, with_cluster: bool = False) -> dict[str, Any]:
+    """The ticket's JSON (TicketOut, and the `ticket` of a 409): `reporter` only where the view
+    shows one, `cluster` (null or not) only in one ticket's view (`with_cluster`)."""
+    body: dict[str, Any] = {
+        "tracking_code": view.tracking_code,
+        "status": view.status,
+        "version": view.version,
+        "kind": view.kind,
+        "category": view.category,
+        "opd": view.opd,
+        "opd_name": view.opd_name,
+        "title": view.title,
+        "description": view.description,
+        "location": view.location.model_dump(),
+        "routing": view.routing.model_dump() if view.routing else None,
+        "due_at": view.due_at,
+        "overdue": view.overdue,
+        "submitted_at": view.submitted_at,
+        "updated_at": view.updated_at,
+        "anonymous": view.anonymous,
+        "confidential": view.confidential,
+        "possible_duplicate_of": view.possible_duplicate_of,
+        "cluster_id": view.cluster_id,
+        "weight": view.weight,
+        "assigned_to": view.assigned_to,
+        "history": [h.model_dump(by_alias=True) for h in view.history],
+        "comments": [c.model_dump() for c in view.comments],
+        "photos": [dataclasses.asdict(p) for p in view.photos],
+        "rating": view.rating.model_dump() if view.rating else None,
+        "source": view.source,
+        "publication": dataclasses.asdict(view.publication),
+        "allowed_actions": list(view.allowed_actions),
+    }
+    if view.reporter is not None:
+        body["reporter"] = view.reporter.model_dump()
+    if with_cluster:
+        body["cluster"] = view.cluster
+    return body
+
+
+def transition_body(done: Transitioned) -> dict[str, Any]:
+    """A transition's answer: the ticket, or what the caller still sees of one that left their
+    scope; with each member's result for a cluster transition."""
+    if done.ticket is not None:
+        body = ticket_body(done.ticket)
+    else:
+        body = {
+            "tracking_code": done.tracking_code,
+            "status": done.status,
+            "version": done.version,
+            "opd": done.opd,
+        }
+    if done.cluster_results is not None:
+        body["cluster_results"] = [
+            {"tracking_code": r.tracking_code, "result": r.result, "status": r.status}
+            if r.result == "done"
+            else {"tracking_code": r.tracking_code, "result": r.result, "detail": r.detail}
+            for r in done.cluster_results
+        ]
+    return body
+
+
+def page_body(page: TicketList) -> dict[str, Any]:
+    return {"items": [ticket_body(t) for t in page.items], "next_cursor": page.next_cursor}
+
+
+def bulk_body(done: BulkDone) -> dict[str, Any]:
+    """A bulk action's report: a done ticket's status and version, or why not and its
+    version as it is now (null when unknown)."""
+    return {
+        "action": done.action,
+        "results": [
+            {
+                "tracking_code": r.tracking_code,
+                "result": r.result,
+                "status": r.status,
+                "version": r.version,
+            }
+            if r.result == "done"
+            else {
+                "tracking_code": r.tracking_code,
+                "result": r.result,
+                "detail": r.detail,
+                "version": r.version,
+            }
+            for r in done.results
+        ],
+        "counts": dict(done.counts),
+    }
+
+
+def forecast_body(forecast: BreachForecast) -> dict[str, Any]:
+    return dataclasses.asdict(forecast)
+
+
 class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from the use case's view (views.py)
+
     username: str
     role: Role
     opd: str | None

@@ -18,8 +18,17 @@ from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter
 from services.routing.repository import AccountRepository
+from services.routing.schemas import ticket_body
 from services.routing.settings import RoutingSettings
 from services.routing.stores import ChatTranscripts, TicketLists
+from services.routing.views import (
+    MemberResult,
+    PublicationPreview,
+    StaffPhoto,
+    StaffTicket,
+    TicketList,
+    Transitioned,
+)
 from shared import publication
 from shared.auth import Principal, Role
 from shared.catalogue import LUAR_KEWENANGAN, Catalogue, CatalogueStore
@@ -49,53 +58,66 @@ class RoutingContext:
     clusters: Clusters | None = None
 
 
-def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> dict[str, Any]:
+def staff_view(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> StaffTicket:
     """A ticket as staff see it; the reporter is left out of anonymous tickets for everyone."""
     now = utcnow()
     opd = catalogue.opd(ticket.opd) if ticket.opd else None
-    view: dict[str, Any] = {
-        "tracking_code": ticket.tracking_code,
-        "status": ticket.status,
-        "version": ticket.version,
-        "kind": ticket.kind,
-        "category": ticket.category,
-        "opd": ticket.opd,
-        "opd_name": opd.name if opd else None,
-        "title": ticket.title,
-        "description": ticket.description,
-        "location": ticket.location.model_dump(),
-        "routing": ticket.routing.model_dump() if ticket.routing else None,
-        "due_at": ticket.due_at,
-        "overdue": workflow.is_overdue(ticket, now),
-        "submitted_at": ticket.submitted_at,
-        "updated_at": ticket.updated_at,
-        "anonymous": ticket.anonymous,
-        "confidential": ticket.confidential,
-        "possible_duplicate_of": ticket.possible_duplicate_of,
-        "cluster_id": ticket.cluster_id,
-        "weight": ticket.weight,
-        "assigned_to": ticket.assigned_to,
-        "history": [h.model_dump(by_alias=True) for h in ticket.history],
-        "comments": [c.model_dump() for c in ticket.comments],
-        "photos": [
-            {**p.model_dump(), "url": f"/api/v1/complaints/{ticket.tracking_code}/photos/{p.id}"}
+    return StaffTicket(
+        tracking_code=ticket.tracking_code,
+        status=ticket.status,
+        version=ticket.version,
+        kind=ticket.kind,
+        category=ticket.category,
+        opd=ticket.opd,
+        opd_name=opd.name if opd else None,
+        title=ticket.title,
+        description=ticket.description,
+        location=ticket.location,
+        routing=ticket.routing,
+        due_at=ticket.due_at,
+        overdue=workflow.is_overdue(ticket, now),
+        submitted_at=ticket.submitted_at,
+        updated_at=ticket.updated_at,
+        anonymous=ticket.anonymous,
+        confidential=ticket.confidential,
+        possible_duplicate_of=ticket.possible_duplicate_of,
+        cluster_id=ticket.cluster_id,
+        weight=ticket.weight,
+        assigned_to=ticket.assigned_to,
+        history=tuple(ticket.history),
+        comments=tuple(ticket.comments),
+        photos=tuple(
+            StaffPhoto(
+                id=p.id,
+                content_type=p.content_type,
+                size=p.size,
+                uploaded_at=p.uploaded_at,
+                url=f"/api/v1/complaints/{ticket.tracking_code}/photos/{p.id}",
+            )
             for p in ticket.photos
-        ],
-        "rating": ticket.rating.model_dump() if ticket.rating else None,
-        "source": ticket.source,
-        "publication": publication_view(ticket),
-        "allowed_actions": [a.value for a in workflow.allowed_actions(principal, ticket)],
-    }
-    if not ticket.anonymous and ticket.reporter is not None:
-        view["reporter"] = ticket.reporter.model_dump()
-    return view
+        ),
+        rating=ticket.rating,
+        source=ticket.source,
+        publication=publication_view(ticket),
+        allowed_actions=tuple(a.value for a in workflow.allowed_actions(principal, ticket)),
+        reporter=ticket.reporter if not ticket.anonymous else None,
+    )
+
+
+class TicketConflict(Conflict):
+    """409 with the ticket as it is now: the body's `ticket`, and `ticket` the typed view for
+    the console, which shows it to decide again."""
+
+    def __init__(self, detail: str, ticket: StaffTicket) -> None:
+        super().__init__(detail, extra={"ticket": ticket_body(ticket)})
+        self.ticket = ticket
 
 
 def changed_meanwhile(ticket: Ticket, principal: Principal, catalogue: Catalogue) -> Conflict:
     """409 with the ticket as it is now: someone else changed it first."""
-    return Conflict(
+    return TicketConflict(
         "Laporan sudah diubah orang lain. (The ticket changed meanwhile.)",
-        extra={"ticket": staff_view(ticket, principal, catalogue)},
+        staff_view(ticket, principal, catalogue),
     )
 
 
@@ -106,11 +128,12 @@ async def visible_ticket(ctx: RoutingContext, principal: Principal, code: str) -
     return ticket
 
 
-async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> dict[str, Any]:
+async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> StaffTicket:
+    """One ticket in the caller's scope, with its cluster."""
     ticket = await visible_ticket(ctx, principal, code)
     view = staff_view(ticket, principal, await ctx.catalogue.get())
-    view["cluster"] = await ctx.clusters.view_of(ticket) if ctx.clusters else None
-    return view
+    cluster = await ctx.clusters.view_of(ticket) if ctx.clusters else None
+    return dataclasses.replace(view, cluster=cluster)
 
 
 async def transcript(
@@ -131,7 +154,7 @@ async def list_tickets(
     sort: str,
     limit: int,
     cursor: str | None,
-) -> dict[str, Any]:
+) -> TicketList:
     try:
         tickets, next_cursor = await ctx.queries.page(
             principal, f, now=utcnow(), sort=sort, limit=limit, cursor=cursor
@@ -139,10 +162,9 @@ async def list_tickets(
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidField(("query", "cursor"), "Kursor tidak sah. (Invalid cursor.)") from exc
     catalogue = await ctx.catalogue.get()
-    return {
-        "items": [staff_view(t, principal, catalogue) for t in tickets],
-        "next_cursor": next_cursor,
-    }
+    return TicketList(
+        items=tuple(staff_view(t, principal, catalogue) for t in tickets), next_cursor=next_cursor
+    )
 
 
 async def transition(
@@ -154,7 +176,7 @@ async def transition(
     version: int | None,
     cluster: bool = False,
     answer: ClusterAnswer | None = None,
-) -> dict[str, Any]:
+) -> Transitioned:
     """Apply one transition; a stale `version` (or a lost race) is 409 with the current ticket.
 
     With `cluster`, on the primary of a confirmed cluster, the same transition then applies to
@@ -189,9 +211,7 @@ async def transition(
             "Peran Anda tidak boleh melakukan tindakan ini. (Your role may not do this.)"
         ) from exc
     except workflow.NotAllowed as exc:
-        raise Conflict(
-            str(exc), extra={"ticket": staff_view(ticket, principal, catalogue)}
-        ) from exc
+        raise TicketConflict(str(exc), staff_view(ticket, principal, catalogue)) from exc
     except workflow.Missing as exc:
         field = str(exc.args[0])
         raise InvalidField(
@@ -218,18 +238,15 @@ async def transition(
         answer=answer,
     )
     # The ticket may have left the caller's scope (a transfer): show what they may still see.
-    if not workflow.can_see(principal, updated):
-        view: dict[str, Any] = {
-            "tracking_code": updated.tracking_code,
-            "status": updated.status,
-            "version": updated.version,
-            "opd": updated.opd,
-        }
-    else:
-        view = staff_view(updated, principal, catalogue)
-    if results is not None:
-        view["cluster_results"] = results
-    return view
+    seen = workflow.can_see(principal, updated)
+    return Transitioned(
+        tracking_code=updated.tracking_code,
+        status=updated.status,
+        version=updated.version,
+        opd=updated.opd,
+        ticket=staff_view(updated, principal, catalogue) if seen else None,
+        cluster_results=results,
+    )
 
 
 async def _apply_to_cluster(
@@ -242,7 +259,7 @@ async def _apply_to_cluster(
     cluster: bool,
     moved_to: str | None,
     answer: ClusterAnswer | None,
-) -> list[dict[str, Any]] | None:
+) -> tuple[MemberResult, ...] | None:
     """The primary's transition for each member, reported item by item (None: not a cluster
     transition)."""
     clusters = ctx.clusters
@@ -256,7 +273,7 @@ async def _apply_to_cluster(
     if not (cluster or transfer):
         return None
     group, members = fan_out
-    results: list[dict[str, Any]] = []
+    results: list[MemberResult] = []
     member_request = dataclasses.replace(request, cluster_primary=ticket.tracking_code)
     for member in members:
         try:
@@ -264,12 +281,12 @@ async def _apply_to_cluster(
                 ctx, principal, member, member_request, version=None, answer=answer
             )
         except (Conflict, Forbidden, NotFound, InvalidField) as exc:
-            results.append({"tracking_code": member, "result": "skipped", "detail": exc.detail})
+            results.append(MemberResult(tracking_code=member, result="skipped", detail=exc.detail))
             continue
-        results.append({"tracking_code": member, "result": "done", "status": done["status"]})
+        results.append(MemberResult(tracking_code=member, result="done", status=done.status))
     if transfer and moved_to:
         await clusters.moved(group, moved_to, actor=principal.username, now=utcnow())
-    return results
+    return tuple(results)
 
 
 async def _answer_for(
@@ -378,18 +395,18 @@ async def comment(
     return note.model_dump()
 
 
-def publication_view(ticket: Ticket) -> dict[str, Any]:
+def publication_view(ticket: Ticket) -> PublicationPreview:
     """What the public sees of the ticket (shared.publication), for the officers' preview."""
     chosen = ticket.publication or Publication()
-    return {
-        "exposure": publication.exposure(ticket).value,
-        "text": publication.draft_text(ticket),
-        "edited": chosen.text is not None,
-        "hidden": chosen.hidden,
-        "reason": chosen.reason,
-        "by": chosen.by,
-        "at": chosen.at,
-    }
+    return PublicationPreview(
+        exposure=publication.exposure(ticket).value,
+        text=publication.draft_text(ticket),
+        edited=chosen.text is not None,
+        hidden=chosen.hidden,
+        reason=chosen.reason,
+        by=chosen.by,
+        at=chosen.at,
+    )
 
 
 def publication_note(before: Publication, after: Publication) -> str:
@@ -412,7 +429,7 @@ async def set_publication(
     hidden: bool,
     reason: str,
     version: int | None,
-) -> dict[str, Any]:
+) -> StaffTicket:
     """An officer edits or hides the public text; the reason is kept in the internal history."""
     if principal.role is Role.AUDITOR:
         raise Forbidden("Auditor tidak mengubah laporan. (Auditors change nothing.)")

@@ -19,6 +19,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.routing import forecast, staff, workflow
 from services.routing.queries import TicketFilter
 from services.routing.staff import RoutingContext
+from services.routing.views import (
+    BreachForecast,
+    BulkDone,
+    BulkResult,
+    StaffTicket,
+    Transitioned,
+)
 from shared.auth import Principal, Role
 from shared.catalogue import Catalogue
 from shared.errors import AppError, Conflict, Forbidden, InvalidField, NotFound
@@ -56,7 +63,7 @@ async def assign(
     *,
     officer: str | None,
     version: int | None,
-) -> dict[str, Any]:
+) -> StaffTicket:
     ticket = await staff.visible_ticket(ctx, principal, code)
     catalogue = await ctx.catalogue.get()
     if version is not None and version != ticket.version:
@@ -121,7 +128,7 @@ async def bulk(
     note: str | None = None,
     to_opd: str | None = None,
     officer: str | None = None,
-) -> dict[str, Any]:
+) -> BulkDone:
     """One action over a selection (codes with the versions the caller saw) or a filter (at
     most 200 tickets, each at its current version); every item is checked and written on its
     own and reported: `done`, or why not (`conflict`, `not_allowed`, `forbidden`, `invalid`,
@@ -140,8 +147,8 @@ async def bulk(
         results.append(await _one(ctx, principal, item, action, note, to_opd, officer))
     counts: dict[str, int] = {}
     for r in results:
-        counts[r["result"]] = counts.get(r["result"], 0) + 1
-    return {"action": action, "results": results, "counts": counts}
+        counts[r.result] = counts.get(r.result, 0) + 1
+    return BulkDone(action=action, results=tuple(results), counts=counts)
 
 
 async def _one(
@@ -152,8 +159,9 @@ async def _one(
     note: str | None,
     to_opd: str | None,
     officer: str | None,
-) -> dict[str, Any]:
+) -> BulkResult:
     code = item.tracking_code
+    view: StaffTicket | Transitioned
     try:
         if action == "assign":
             view = await assign(ctx, principal, code, officer=officer, version=item.version)
@@ -162,19 +170,9 @@ async def _one(
             view = await staff.transition(ctx, principal, code, request, version=item.version)
     except AppError as exc:
         result = _reason(exc)
-        current = (exc.extra or {}).get("ticket") or {}
-        return {
-            "tracking_code": code,
-            "result": result,
-            "detail": exc.detail,
-            "version": current.get("version"),
-        }
-    return {
-        "tracking_code": code,
-        "result": "done",
-        "status": view.get("status"),
-        "version": view.get("version"),
-    }
+        current = exc.ticket.version if isinstance(exc, staff.TicketConflict) else None
+        return BulkResult(tracking_code=code, result=result, detail=exc.detail, version=current)
+    return BulkResult(tracking_code=code, result="done", status=view.status, version=view.version)
 
 
 def _reason(exc: AppError) -> str:
@@ -185,7 +183,7 @@ def _reason(exc: AppError) -> str:
     if isinstance(exc, InvalidField):
         return "invalid"
     if isinstance(exc, Conflict):
-        changed = "ticket" in (exc.extra or {}) and "diubah" in str(exc.detail)
+        changed = isinstance(exc, staff.TicketConflict) and "diubah" in str(exc.detail)
         return "conflict" if changed else "not_allowed"
     return "error"
 
@@ -195,7 +193,7 @@ def _reason(exc: AppError) -> str:
 
 async def breach_forecast(
     ctx: RoutingContext, principal: Principal, opd: str | None
-) -> dict[str, Any]:
+) -> BreachForecast:
     """The caller's OPD's (an admin's or auditor's chosen OPD's) tickets at risk."""
     if principal.role in (Role.ADMIN, Role.AUDITOR):
         if not opd:
@@ -212,16 +210,13 @@ async def breach_forecast(
     risky = forecast.at_risk(
         await ctx.queries.open_deadlines(code), per_day=per_day, now=now, calendar=calendar
     )
-    return {
-        "opd": code,
-        "resolved_recently": resolved,
-        "window_working_days": forecast.WINDOW_WORKING_DAYS,
-        "pace_per_working_day": round(per_day, 2),
-        "at_risk": [
-            {"tracking_code": r.tracking_code, "due_at": r.due_at, "expected_at": r.expected_at}
-            for r in risky
-        ],
-    }
+    return BreachForecast(
+        opd=code,
+        resolved_recently=resolved,
+        window_working_days=forecast.WINDOW_WORKING_DAYS,
+        pace_per_working_day=round(per_day, 2),
+        at_risk=tuple(risky),
+    )
 
 
 def _working_days_before(now: datetime, days: int, calendar: WorkCalendar) -> datetime:

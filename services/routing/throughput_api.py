@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query, Request, Response, status
 from services.routing import staff, throughput
 from services.routing.api import JSON_BODY, SCOPE_404, RoutingDep, StaffPrincipal
 from services.routing.queries import TicketFilter
-from services.routing.schemas import AssignmentIn, BulkIn, CannedAnswerIn, TicketOut
+from services.routing.schemas import (
+    AssignmentIn,
+    BulkIn,
+    CannedAnswerIn,
+    TicketOut,
+    bulk_body,
+    forecast_body,
+    ticket_body,
+)
 from services.routing.throughput import BulkItem, CannedAnswers, canned_opd
 from shared.errors import NotFound
 from shared.events import utcnow
@@ -38,9 +46,10 @@ def _canned(request: Request) -> CannedAnswers:
 async def assign(
     tracking_code: str, body: AssignmentIn, principal: StaffPrincipal, ctx: RoutingDep
 ) -> dict[str, Any]:
-    return await throughput.assign(
+    view = await throughput.assign(
         ctx, principal, tracking_code, officer=body.officer, version=body.version
     )
+    return ticket_body(view)
 
 
 @router.get(
@@ -53,7 +62,7 @@ async def breach_forecast(
     ctx: RoutingDep,
     opd: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    return await throughput.breach_forecast(ctx, principal, opd)
+    return forecast_body(await throughput.breach_forecast(ctx, principal, opd))
 
 
 @router.post(
@@ -78,7 +87,7 @@ async def bulk(body: BulkIn, principal: StaffPrincipal, ctx: RoutingDep) -> dict
             q=f.q,
             overdue=f.overdue,
         )
-    return await throughput.bulk(
+    done = await throughput.bulk(
         ctx,
         principal,
         action=body.action,
@@ -88,6 +97,7 @@ async def bulk(body: BulkIn, principal: StaffPrincipal, ctx: RoutingDep) -> dict
         to_opd=body.to_opd,
         officer=body.officer,
     )
+    return bulk_body(done)
 
 
 @router.get(

@@ -21,7 +21,7 @@ from services.routing.web.views import triage_candidates
 from shared.auth import Role, hash_password
 from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
-from shared.tickets import Kind, Location, Reporter
+from shared.tickets import Kind, Location, Reporter, RoutingDecision
 from tests.conftest import Infra
 from tests.integration.conftest import settings_for
 from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
@@ -539,14 +539,16 @@ def test_only_admins_open_triage(web: TestClient) -> None:
 
 
 def test_triage_candidates_come_from_the_stored_decision() -> None:
-    view = {"routing": TRIAGE_ROUTING, "category": "jalan-rusak"}
-    candidates = triage_candidates(view, packaged_catalogue())
+    decision = RoutingDecision.model_validate(TRIAGE_ROUTING)
+    candidates = triage_candidates(decision, "jalan-rusak", packaged_catalogue())
     assert [(c["code"], c["confidence"], c["via"]) for c in candidates] == [
         ("DLH", 0.41, "reason"),
         ("DPUPR", 0.38, "reason"),
     ]
-    bare = {"routing": {**TRIAGE_ROUTING, "reasons": []}, "category": "jalan-rusak"}
-    assert [c["code"] for c in triage_candidates(bare, packaged_catalogue())] == ["DPUPR"]
+    bare = decision.model_copy(update={"reasons": []})
+    assert [c["code"] for c in triage_candidates(bare, "jalan-rusak", packaged_catalogue())] == [
+        "DPUPR"
+    ]
     asked_again = {
         "opd": "TRIASE",
         "confidence": 0.4,
@@ -555,13 +557,13 @@ def test_triage_candidates_come_from_the_stored_decision() -> None:
             {"opd": "DISPERKIM", "confidence": 0.2},
         ],
     }
-    merged = triage_candidates(view, packaged_catalogue(), asked_again)
+    merged = triage_candidates(decision, "jalan-rusak", packaged_catalogue(), asked_again)
     assert [(c["code"], c["confidence"]) for c in merged] == [
         ("DLH", 0.41),
         ("DPUPR", 0.38),
         ("DISPERKIM", 0.2),
     ]
-    only_now = triage_candidates(bare, packaged_catalogue(), asked_again)
+    only_now = triage_candidates(bare, "jalan-rusak", packaged_catalogue(), asked_again)
     assert [(c["code"], c["via"]) for c in only_now] == [
         ("DPUPR", "router"),
         ("DISPERKIM", "router"),

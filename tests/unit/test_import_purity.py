@@ -44,6 +44,7 @@ PURE = sorted(
         "services.routing.stores",
         "services.notify.stores",
         "services.intake.views",
+        "services.routing.views",
         *MODELS,
     }
 )

@@ -3,14 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.intake import complaints
+from services.intake.views import PublicationShown
 from shared.catalogue import packaged_catalogue
 from shared.events import EventType
 from shared.tickets import Kind, Location, Reporter, Ticket, TicketStatus
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-STATUS_ONLY = {"tracking_code", "status", "opd", "submitted_at", "updated_at", "due_at"}
 
 
 def _ticket(*, confidential: bool = False, status: TicketStatus | None = None) -> Ticket:
@@ -67,10 +65,11 @@ def test_submitted_event_carries_no_personal_data() -> None:
 def test_public_view_never_shows_the_reporter_and_redacts_the_text() -> None:
     verified = _ticket(status=TicketStatus.VERIFIED)
     view = complaints.public_view(verified, packaged_catalogue(), is_reporter=False)
-    assert "reporter" not in view and "description" not in view
-    assert view["timeline"]
+    assert view.mine is None  # neither the reporter nor the description
+    assert view.content is not None and view.content.timeline
     assert (
-        view["public_text"] == "Lampu jalan mati sudah seminggu, kata Pak [nama] ([nomor telepon])"
+        view.content.public_text
+        == "Lampu jalan mati sudah seminggu, kata Pak [nama] ([nomor telepon])"
     )
 
 
@@ -79,26 +78,27 @@ def test_unverified_and_rejected_tickets_show_only_status_opd_and_dates() -> Non
         view = complaints.public_view(
             _ticket(status=status), packaged_catalogue(), is_reporter=False
         )
-        assert set(view) == STATUS_ONLY, status
+        assert (view.content, view.mine, view.supporters) == (None, None, None), status
 
 
 def test_confidential_ticket_shows_status_only_to_the_public() -> None:
     confidential = _ticket(confidential=True, status=TicketStatus.IN_PROGRESS)
     view = complaints.public_view(confidential, packaged_catalogue(), is_reporter=False)
-    assert set(view) == STATUS_ONLY
+    assert (view.status, view.content, view.mine) == (TicketStatus.IN_PROGRESS, None, None)
 
 
 def test_reporter_sees_the_whole_confidential_ticket() -> None:
     view = complaints.public_view(
         _ticket(confidential=True), packaged_catalogue(), is_reporter=True
     )
-    assert view["description"] == "Lampu jalan mati sudah seminggu, kata Pak Darto (0812-3456-7890)"
-    assert view["publication"] == {
-        "exposure": "confidential",
-        "text": "Lampu jalan mati sudah seminggu, kata Pak [nama] ([nomor telepon])",
-    }
-    assert view["reporter"] == {
-        "name": "Siti",
-        "email": "siti@example.com",
-        "phone": "+6281234567890",
-    }
+    assert view.mine is not None and view.content is not None
+    assert view.mine.description == (
+        "Lampu jalan mati sudah seminggu, kata Pak Darto (0812-3456-7890)"
+    )
+    assert view.mine.publication == PublicationShown(
+        exposure="confidential",
+        text="Lampu jalan mati sudah seminggu, kata Pak [nama] ([nomor telepon])",
+    )
+    assert view.mine.reporter == Reporter(
+        name="Siti", email="siti@example.com", phone="+6281234567890"
+    )

@@ -66,11 +66,11 @@ async def test_a_complaint_is_stored_with_its_pending_event_in_one_write() -> No
     tickets = InMemoryTickets()
     ctx = intake_context(tickets)
     answer = await service.submit_complaint(ctx, _complaint(), client="10.0.0.1")
-    assert answer["status"] == "submitted" and answer["reply_token"]
-    stored = tickets.stored(answer["tracking_code"])
+    assert answer.status is S.SUBMITTED and answer.reply_token
+    stored = tickets.stored(answer.tracking_code)
     assert stored["status"] == "submitted"
     assert stored["location"]["kecamatan"] == "KEC-CIRUAS"  # the code, as typed in any case
-    assert stored["reply_token_hash"] == complaints.hash_reply_token(answer["reply_token"])
+    assert stored["reply_token_hash"] == complaints.hash_reply_token(answer.reply_token)
     [event] = stored["outbox"]
     assert event["event_type"] == EventType.TICKET_SUBMITTED and event["producer"] == "intake"
 
@@ -96,12 +96,12 @@ async def test_a_replay_with_its_idempotency_key_returns_the_same_answer_and_sto
     ctx = intake_context(tickets)
     first = await service.submit_complaint(ctx, _complaint(), idempotency_key="k-1")
     again = await service.submit_complaint(ctx, _complaint(), idempotency_key="k-1")
-    assert again == first and list(tickets.docs) == [first["tracking_code"]]
+    assert again == first and list(tickets.docs) == [first.tracking_code]
     with pytest.raises(Conflict):
         await service.submit_complaint(ctx, _complaint(title="Lain"), idempotency_key="k-1")
     # The reply token is not kept in the clear with the key.
     [record] = ctx.idempotency.records.values()  # type: ignore[attr-defined]
-    assert first["reply_token"] not in str(record)
+    assert first.reply_token not in str(record)
 
 
 async def test_the_same_words_from_the_same_address_point_at_the_earlier_ticket() -> None:
@@ -110,8 +110,8 @@ async def test_the_same_words_from_the_same_address_point_at_the_earlier_ticket(
     first = await service.submit_complaint(ctx, _complaint(), client="10.0.0.7")
     twin = await service.submit_complaint(ctx, _complaint(), client="10.0.0.7")
     other = await service.submit_complaint(ctx, _complaint(), client="10.0.0.8")
-    assert tickets.stored(twin["tracking_code"])["possible_duplicate_of"] == first["tracking_code"]
-    assert tickets.stored(other["tracking_code"])["possible_duplicate_of"] is None
+    assert tickets.stored(twin.tracking_code)["possible_duplicate_of"] == first.tracking_code
+    assert tickets.stored(other.tracking_code)["possible_duplicate_of"] is None
 
 
 async def test_a_tracking_code_taken_already_gets_a_new_one() -> None:
@@ -125,7 +125,7 @@ async def test_a_tracking_code_taken_already_gets_a_new_one() -> None:
         answer = await service.submit_complaint(ctx, _complaint())
     finally:
         complaints.new_tracking_code = original
-    assert answer["tracking_code"] == "LP-FREE-CODE"
+    assert answer.tracking_code == "LP-FREE-CODE"
     assert set(tickets.docs) == {"LP-TAKE-NNNN", "LP-FREE-CODE"}
 
 
@@ -148,10 +148,10 @@ async def test_the_public_sees_a_verified_ticket_without_its_reporter_the_report
     reporter = Reporter(name="Siti", email="siti@example.org")
     ctx = intake_context(_mine(S.VERIFIED, reporter=reporter))
     public = await service.public_complaint(ctx, CODE.lower())  # codes as people type them
-    assert public["tracking_code"] == CODE and public["supporters"] == 0
-    assert "reporter" not in public and "description" not in public
+    assert public.tracking_code == CODE and public.supporters == 0
+    assert public.content is not None and public.mine is None  # no reporter, no description
     own = await service.public_complaint(ctx, CODE, reply_token=TOKEN)
-    assert own["reporter"]["email"] == "siti@example.org"
+    assert own.mine is not None and own.mine.reporter == reporter
     with pytest.raises(NotFound):
         await service.public_complaint(ctx, "LP-NONE-NONE")
 
@@ -159,8 +159,8 @@ async def test_the_public_sees_a_verified_ticket_without_its_reporter_the_report
 async def test_before_verification_the_public_sees_status_and_dates_only() -> None:
     ctx = intake_context(_mine(S.ROUTED))
     public = await service.public_complaint(ctx, CODE)
-    assert "timeline" not in public and "supporters" not in public
-    assert public["status"] == "routed" and public["opd"]["code"] == "DPUPR"
+    assert public.content is None and public.mine is None and public.supporters is None
+    assert public.status is S.ROUTED and public.opd is not None and public.opd.code == "DPUPR"
 
 
 # -- the reporter's follow-ups -------------------------------------------------------------------
@@ -367,7 +367,7 @@ async def test_support_counts_a_contact_once_and_weighs_the_ticket() -> None:
         (2, True),
     ]
     assert tickets.stored(CODE)["weight"] > 1
-    assert (await service.public_complaint(ctx, CODE))["supporters"] == 2
+    assert (await service.public_complaint(ctx, CODE)).supporters == 2
 
 
 async def test_only_public_open_reports_can_be_supported() -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from services.routing import service
 from services.routing.web.views import triage_candidates
 from shared.catalogue import packaged_catalogue
-from shared.tickets import TicketStatus
+from shared.tickets import RoutingDecision, TicketStatus
 from shared.workdays import WorkCalendar
 from tests.fakes import CODE, NOW, InMemoryTickets, a_ticket
 
@@ -51,15 +51,15 @@ def test_triage_candidates_come_from_the_stored_alternatives_not_the_reasons() -
         "model": "nb-test",
         "alternatives": [{"opd": "DISHUB", "confidence": 0.41}, {"opd": "DLH", "confidence": 0.2}],
     }
-    view = {"routing": routing, "category": None}
+    decision = RoutingDecision.model_validate(routing)
     assert [
         (c["code"], c["confidence"], c["via"])
-        for c in triage_candidates(view, packaged_catalogue())
+        for c in triage_candidates(decision, None, packaged_catalogue())
     ] == [("DISHUB", 0.41, "router"), ("DLH", 0.2, "router")]
-    stored_before = {"routing": {**routing, "alternatives": []}, "category": None}
+    stored_before = decision.model_copy(update={"alternatives": []})
     assert [
         (c["code"], c["confidence"], c["via"])
-        for c in triage_candidates(stored_before, packaged_catalogue())
+        for c in triage_candidates(stored_before, None, packaged_catalogue())
     ] == [("DISPERKIM", 0.3, "reason")]
 
 

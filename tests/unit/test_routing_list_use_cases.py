@@ -177,7 +177,7 @@ async def test_at_a_slow_pace_the_forecast_names_the_tickets_that_will_be_late(
     fast = await throughput.breach_forecast(
         routing_context(quick, queries=InMemoryQueries(quick)), ADMIN, "dpupr"
     )
-    assert read(fast, "opd") == "DPUPR" and read(fast, "at_risk") == []
+    assert fast.opd == "DPUPR" and fast.at_risk == ()
 
 
 async def test_admins_must_name_the_opd_to_forecast(now: datetime) -> None:

@@ -43,8 +43,7 @@ async def test_the_opds_staff_read_the_ticket_and_its_reporter_however_the_code_
 async def test_an_anonymous_tickets_reporter_is_shown_to_nobody_not_even_an_admin() -> None:
     tickets = InMemoryTickets(a_ticket(S.VERIFIED, reporter=REPORTER, anonymous=True))
     view = await staff.get_ticket(routing_context(tickets), ADMIN, CODE)
-    fields = view if isinstance(view, dict) else view.model_dump(exclude_none=True)
-    assert "reporter" not in fields
+    assert view.reporter is None
 
 
 async def test_outside_the_callers_opd_a_ticket_does_not_exist() -> None:
@@ -55,7 +54,7 @@ async def test_outside_the_callers_opd_a_ticket_does_not_exist() -> None:
     with pytest.raises(NotFound):
         await staff.get_ticket(ctx, OFFICER, "LP-NONE-0000")
     auditor_view = await staff.get_ticket(ctx, AUDITOR, CODE)  # auditors read every OPD's
-    assert read(auditor_view, "allowed_actions") == []  # and change nothing
+    assert auditor_view.allowed_actions == ()  # and change nothing
 
 
 async def test_a_clustered_ticket_shows_its_cluster() -> None:

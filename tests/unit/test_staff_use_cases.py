@@ -8,7 +8,8 @@ import pytest
 
 from services.routing import staff, throughput, workflow
 from services.routing.throughput import BulkItem
-from shared.errors import Conflict, Forbidden, InvalidField, NotFound
+from services.routing.views import Transitioned
+from shared.errors import Forbidden, InvalidField, NotFound
 from shared.events import EventType
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
@@ -36,14 +37,16 @@ async def _act(
     *,
     by: Principal = OFFICER,
     version: int | None = None,
-) -> dict[str, object]:
+) -> Transitioned:
     return await staff.transition(routing_context(tickets), by, CODE, request, version=version)
 
 
 async def test_the_opds_officer_verifies_a_routed_ticket() -> None:
     tickets = InMemoryTickets(a_ticket(S.ROUTED))
-    view = await _act(tickets, workflow.Request(A.VERIFY), version=1)
-    assert (view["status"], view["version"]) == (S.VERIFIED, 2)
+    done = await _act(tickets, workflow.Request(A.VERIFY), version=1)
+    assert (done.status, done.version) == (S.VERIFIED, 2)
+    assert done.ticket is not None and done.ticket.version == 2 and done.cluster_results is None
+    assert "start" in done.ticket.allowed_actions  # what the officer may do next
     stored = tickets.stored(CODE)
     [entry] = stored["history"]
     assert (entry["action"], entry["actor"], entry["from"], entry["to"]) == (
@@ -58,18 +61,19 @@ async def test_the_opds_officer_verifies_a_routed_ticket() -> None:
 
 async def test_a_stale_version_is_a_conflict_with_the_ticket_as_it_is() -> None:
     tickets = InMemoryTickets(a_ticket(S.ROUTED))
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(staff.TicketConflict) as caught:
         await _act(tickets, workflow.Request(A.VERIFY), version=7)
-    assert caught.value.extra["ticket"]["version"] == 1
+    assert caught.value.ticket.version == 1 == caught.value.extra["ticket"]["version"]
     assert tickets.writes == 0
 
 
 async def test_a_race_lost_after_the_read_is_a_conflict_not_a_silent_retry() -> None:
     tickets = InMemoryTickets(a_ticket(S.ROUTED))
     tickets.interfere(CODE, 1)  # someone else wrote between the read and this write
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(staff.TicketConflict) as caught:
         await _act(tickets, workflow.Request(A.VERIFY))
-    assert caught.value.extra["ticket"]["version"] == 2  # the current one, to decide again
+    # The current one, to decide again: typed for the console, in the body for the API.
+    assert caught.value.ticket.version == 2 == caught.value.extra["ticket"]["version"]
     assert tickets.writes == 0
 
 
@@ -84,9 +88,9 @@ async def test_other_opds_do_not_see_the_ticket_and_auditors_change_nothing() ->
 
 async def test_what_the_table_does_not_allow_or_lacks_what_it_needs_is_refused() -> None:
     tickets = InMemoryTickets(a_ticket(S.ROUTED))
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(staff.TicketConflict) as caught:
         await _act(tickets, workflow.Request(A.START))  # verified first
-    assert caught.value.extra["ticket"]["status"] == S.ROUTED
+    assert caught.value.ticket.status is S.ROUTED == caught.value.extra["ticket"]["status"]
     resolving = InMemoryTickets(a_ticket(S.IN_PROGRESS))
     with pytest.raises(InvalidField):
         await _act(resolving, workflow.Request(A.RESOLVE))  # the public answer is needed
@@ -98,8 +102,11 @@ async def test_a_transfer_leaves_the_officers_scope_and_teaches_the_model() -> N
     corrections = RecordedCorrections()
     ctx = routing_context(tickets, models=corrections)
     request = workflow.Request(A.TRANSFER, note="Ini soal sampah", to_opd="DLH")
-    view = await staff.transition(ctx, OFFICER, CODE, request, version=None)
-    assert view == {"tracking_code": CODE, "status": S.ROUTED, "version": 2, "opd": "DLH"}
+    done = await staff.transition(ctx, OFFICER, CODE, request, version=None)
+    # Out of the officer's scope now: only what they may still see of it.
+    assert done == Transitioned(
+        tracking_code=CODE, status=S.ROUTED, version=2, opd="DLH", ticket=None
+    )
     assert corrections.examples == [(CODE, "DLH", "transfer", "dpupr")]
 
 
@@ -114,12 +121,13 @@ async def test_a_transition_on_a_clusters_primary_answers_every_open_member_once
     assert ctx.clusters is not None
     await ctx.clusters.create(ADMIN, primary=codes[0], members=codes[1:], now=NOW)
     request = workflow.Request(A.RESOLVE, note="Jalan sudah ditambal")
-    view = await staff.transition(ctx, OFFICER, CODE, request, version=None, cluster=True)
-    assert view["status"] == S.RESOLVED
-    assert [(r["tracking_code"], r["result"]) for r in view["cluster_results"]] == [
-        (codes[1], "done"),
-        (codes[2], "skipped"),
+    done = await staff.transition(ctx, OFFICER, CODE, request, version=None, cluster=True)
+    assert done.status is S.RESOLVED and done.cluster_results is not None
+    assert [(r.tracking_code, r.result, r.status) for r in done.cluster_results] == [
+        (codes[1], "done", S.RESOLVED),
+        (codes[2], "skipped", None),
     ]
+    assert "resolve" in str(done.cluster_results[1].detail)  # why: not from `routed`
     answers = [tickets.stored(c)["outbox"][-1]["payload"]["cluster_answer"] for c in codes[:2]]
     assert answers[0] == answers[1] and answers[0]["members"] == codes[:2]
     assert tickets.stored(codes[2])["status"] == "routed" and not tickets.stored(codes[2]).get(
@@ -157,7 +165,8 @@ async def test_hiding_the_public_text_is_recorded_internally_with_its_reason() -
         reason="memuat data pribadi",
         version=1,
     )
-    assert view["publication"]["hidden"] is True and view["publication"]["by"] == "dpupr"
+    assert view.publication.hidden is True and view.publication.by == "dpupr"
+    assert view.version == 2 and view.history[-1].action == "publication"
     [entry] = tickets.stored(CODE)["history"]
     assert entry["public"] is False and "memuat data pribadi" in entry["internal_note"]
 
@@ -174,13 +183,13 @@ async def test_a_bulk_action_reports_each_ticket_on_its_own() -> None:
     done = await throughput.bulk(
         routing_context(tickets), OFFICER, action="verify", items=items, selection=None
     )
-    assert [(r["tracking_code"], r["result"]) for r in done["results"]] == [
-        (codes[0], "done"),
-        (codes[1], "conflict"),
-        (codes[2], "not_allowed"),
-        (codes[3], "not_found"),
+    assert [(r.tracking_code, r.result, r.status, r.version) for r in done.results] == [
+        (codes[0], "done", S.VERIFIED, 2),
+        (codes[1], "conflict", None, 1),  # the version it is at now, to try again
+        (codes[2], "not_allowed", None, 1),
+        (codes[3], "not_found", None, None),
     ]
-    assert done["counts"] == {"done": 1, "conflict": 1, "not_allowed": 1, "not_found": 1}
+    assert done.counts == {"done": 1, "conflict": 1, "not_allowed": 1, "not_found": 1}
     assert [tickets.stored(c)["status"] for c in codes] == [
         "verified",
         "routed",

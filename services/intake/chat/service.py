@@ -365,7 +365,7 @@ async def _file(
         return _not_filed(state, draft, reason, now)
     except AppError as exc:
         return _not_filed(state, draft, _indonesian(exc.detail), now)
-    code, token = str(answer["tracking_code"]), str(answer["reply_token"])
+    code, token = answer.tracking_code, answer.reply_token
     state = dialogue.filed(state, code=code, reply_token=token, at=now)
     said: list[Reply] = []
     ticket = await chat.intake.tickets.get(code)
@@ -409,19 +409,18 @@ async def _status(chat: ChatContext, state: Conversation, code: str) -> Reply:
         )
     except NotFound:
         return Reply("status_unknown", {"code": code[:20]})
-    opd = view.get("opd")
-    due = view.get("due_at")
+    opd, due = view.opd, view.due_at
     tz = JAKARTA
     channel = state.channel.value
-    opd_part = words.one(Reply("status_opd", {"opd": opd["name"]}), channel).text if opd else ""
+    opd_part = words.one(Reply("status_opd", {"opd": opd.name}), channel).text if opd else ""
     due_part = (
         words.one(Reply("status_due", {"due": words.date(due, tz)}), channel).text if due else ""
     )
     return Reply(
         "status",
         {
-            "code": str(view["tracking_code"]),
-            "status": words.status(str(view["status"])),
+            "code": view.tracking_code,
+            "status": words.status(view.status.value),
             "opd": opd_part,
             "due": due_part,
         },

@@ -64,12 +64,12 @@ async def submit_request(
     answer = await intake.submit_complaint(
         ctx, complaint, idempotency_key=idempotency_key, client=client, source="open311"
     )
-    code = answer["tracking_code"]
+    code = answer.tracking_code
     created = CreatedOut(
         service_request_id=code, service_notice=mapping.created_notice(code), account_id=None
     )
     if (blank_to_none(form.extensions) or "").lower() == "true":
-        extended = ExtendedAttributesOut(reply_token=answer["reply_token"])
+        extended = ExtendedAttributesOut(reply_token=answer.reply_token)
         created = created.model_copy(update={"extended_attributes": extended})
     return created
 

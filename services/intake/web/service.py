@@ -6,14 +6,14 @@ writes to the database on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from services.intake import complaints, service
 from services.intake.schemas import ComplaintIn
 from services.intake.service import IntakeContext
+from services.intake.views import TrackedComplaint
 from shared.errors import AppError, Conflict, InvalidField, PayloadTooLarge, UnsupportedMediaType
 from shared.lifecycle import sla
 from shared.lifecycle.statuses import NOT_FINAL_STATUSES
@@ -103,9 +103,7 @@ async def submit_from_web(
         if form_key is None:
             raise
         answer = await service.submit_complaint(ctx, complaint, client=client, source="web")
-    code: str = answer["tracking_code"]
-    token: str = answer["reply_token"]
-    submitted_at: datetime = answer["submitted_at"]
+    code, token, submitted_at = answer.tracking_code, answer.reply_token, answer.submitted_at
     added, failures = 0, []
     ticket = await ctx.tickets.get(code)
     already = len(ticket.photos) if ticket else 0
@@ -139,7 +137,7 @@ async def add_photos(
 ) -> int:
     """The reporter attaches photos later; all are checked before the first is stored."""
     view = await service.public_complaint(ctx, tracking_code, reply_token)
-    room = ctx.settings.photo_max_count - len(_photos(view))
+    room = ctx.settings.photo_max_count - len(view.photos)
     cleaned = await check_photos(ctx, photos, room=room)
     for data, ready in zip(photos, cleaned, strict=True):
         await service.add_photo(
@@ -156,31 +154,27 @@ async def reporter_flags(ctx: IntakeContext, tracking_code: str) -> dict[str, bo
     return {"anonymous": ticket.anonymous, "confidential": ticket.confidential}
 
 
-def _photos(view: Mapping[str, Any]) -> list[Any]:
-    photos = view.get("photos")
-    return list(photos) if isinstance(photos, list) else []
-
-
-def dispute_deadline(view: Mapping[str, Any], calendar: WorkCalendar) -> datetime | None:
+def dispute_deadline(view: TrackedComplaint, calendar: WorkCalendar) -> datetime | None:
     """The last day the reporter may dispute the resolution, from the reporter's timeline."""
-    resolved = [e["at"] for e in view.get("timeline") or [] if e.get("status") == "resolved"]
+    timeline = view.content.timeline if view.content is not None else ()
+    resolved = [e.at for e in timeline if e.status == "resolved"]
     if not resolved:
         return None
     return sla.dispute_deadline(max(resolved), calendar)
 
 
 def allowed_actions(
-    view: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, photo_max_count: int
+    view: TrackedComplaint, *, now: datetime, calendar: WorkCalendar, photo_max_count: int
 ) -> frozenset[str]:
     """Which of the reporter's forms the tracking page offers in the ticket's current status.
 
     The use cases check the same rules again; this only avoids offering what would be refused.
     """
-    status = TicketStatus(view["status"])
+    status = view.status
     actions: set[str] = set()
     if status in NOT_FINAL_STATUSES:
         actions.add("info")
-        if len(_photos(view)) < photo_max_count:
+        if len(view.photos) < photo_max_count:
             actions.add("photo")
     if status is TicketStatus.RESOLVED:
         actions.add("confirm")
@@ -188,6 +182,6 @@ def allowed_actions(
         deadline = dispute_deadline(view, calendar)
         if deadline is not None and calendar.working_days_between(deadline, now) == 0:
             actions.add("dispute")
-        if view.get("rating") is None:
+        if view.mine is None or view.mine.rating is None:
             actions.add("rate")
     return frozenset(actions)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from services.intake import service
 from services.intake.service import IntakeContext
+from services.intake.views import TrackedComplaint
 from services.intake.web import service as web_service
 from services.intake.web.forms import COMPLAINT_FIELDS
 from services.intake.web.page import Page
@@ -77,14 +78,14 @@ async def track_page(
 ) -> HTMLResponse:
     """The lookup form, and the ticket: public, or whole with the forms the status allows."""
     errors = dict(errors or {})
-    view: dict[str, Any] | None = None
+    view: TrackedComplaint | None = None
     if code:
         try:
             view = await service.public_complaint(ctx, code, token)
         except NotFound:
             errors.setdefault("kode", page.t("err.not_found"))
             status = 404
-    mine = view is not None and "description" in view
+    mine = view is not None and view.mine is not None
     if view is not None and token and not mine:
         errors.setdefault("token", page.t("err.token"))
         status = max(status, 403)
@@ -92,15 +93,15 @@ async def track_page(
     calendar = ctx.settings.calendar()
     actions: frozenset[str] = frozenset()
     dispute_until = None
-    flags = {"anonymous": False, "confidential": view is not None and "timeline" not in view}
+    flags = {"anonymous": False, "confidential": view is not None and view.content is None}
     if view is not None and mine:
-        flags = await web_service.reporter_flags(ctx, view["tracking_code"])
+        flags = await web_service.reporter_flags(ctx, view.tracking_code)
         actions = web_service.allowed_actions(
             view, now=utcnow(), calendar=calendar, photo_max_count=ctx.settings.photo_max_count
         )
         dispute_until = web_service.dispute_deadline(view, calendar)
         page.headers["X-Robots-Tag"] = "noindex"
-    switch = page.switch_link("/lacak", **({"kode": view["tracking_code"]} if view else {}))
+    switch = page.switch_link("/lacak", **({"kode": view.tracking_code} if view else {}))
     if mine:
         # A link would lose the token: the reporter's page switches by posting it again.
         switch = {"post": "/lacak", "lang": page.t("lang.other_code")}
@@ -109,7 +110,7 @@ async def track_page(
         status=status,
         private=mine,
         switch=switch,
-        code=view["tracking_code"] if view else (code or ""),
+        code=view.tracking_code if view else (code or ""),
         view=view,
         mine=mine,
         token=token if mine else "",
@@ -121,7 +122,7 @@ async def track_page(
         banner=banner,
         done=done,
         names=_names(cat, page.lang),
-        photo_room=ctx.settings.photo_max_count - len((view or {}).get("photos") or []),
+        photo_room=ctx.settings.photo_max_count - len(view.photos if view else ()),
         photo_max_mb=ctx.settings.photo_max_bytes // 1024 // 1024,
     )
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from services.routing import staff, throughput
 from services.routing.queries import SORTS, TicketFilter
+from services.routing.views import TicketList
 from services.routing.web import views
 from services.routing.web.page import PREFIX, StaffDep, not_found
 from shared.auth import Role
@@ -42,15 +43,15 @@ async def queue(console: StaffDep, selesai: str | None = None) -> Response:
             limit=OVERDUE_SECTION,
             cursor=None,
         )
-        if late["items"]:
+        if late.items:
             more = views.queue_url(query.values, overdue="1", urut="due_at")
             sections.append(
                 {
                     "id": "lewat",
                     "title": t("section.overdue"),
                     "hint": t("section.overdue_hint"),
-                    "tickets": late["items"],
-                    "more": more if late["next_cursor"] else None,
+                    "tickets": late.items,
+                    "more": more if late.next_cursor else None,
                     "next": None,
                 }
             )
@@ -62,16 +63,16 @@ async def queue(console: StaffDep, selesai: str | None = None) -> Response:
             ctx, principal, rest_filter, sort=query.sort, limit=QUEUE_PAGE, cursor=query.cursor
         )
     except InvalidField:
-        rest, banner = {"items": [], "next_cursor": None}, t("err.cursor")
+        rest, banner = TicketList(items=(), next_cursor=None), t("err.cursor")
     sections.append(
         {
             "id": "lainnya",
             "title": t("section.rest") if sections else t("section.all"),
             "hint": None,
-            "tickets": rest["items"],
+            "tickets": rest.items,
             "more": None,
-            "next": views.queue_url(query.values, cursor=rest["next_cursor"])
-            if rest["next_cursor"]
+            "next": views.queue_url(query.values, cursor=rest.next_cursor)
+            if rest.next_cursor
             else None,
         }
     )
@@ -127,17 +128,17 @@ async def triage(console: StaffDep, cursor: str | None = None) -> Response:
             cursor=(cursor or "")[:500] or None,
         )
     except InvalidField:
-        page, banner = {"items": [], "next_cursor": None}, t("err.cursor")
+        page, banner = TicketList(items=(), next_cursor=None), t("err.cursor")
     items = [
         {"view": view, "candidates": await views.router_candidates(ctx, view)}
-        for view in page["items"]
+        for view in page.items
     ]
     params = console.request.query_params
     done = None
     if params.get("selesai") == "transfer":
         opd = cat.opd(params.get("ke") or "")
         done = t("done.transfer", code=(params.get("kode") or "")[:40], opd=opd.name if opd else "")
-    next_page = page["next_cursor"]
+    next_page = page.next_cursor
     return console.render(
         "triage.html",
         items=items,

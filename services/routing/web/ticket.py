@@ -34,8 +34,8 @@ async def ticket(code: str, console: StaffDep, selesai: str | None = None) -> Re
         "cluster_split",
     }:
         cat = await console.ctx.catalogue.get()
-        opd = cat.opd(view.get("opd") or "")
-        done = console.t(f"done.{selesai}", code=view["tracking_code"], opd=opd.name if opd else "")
+        opd = cat.opd(view.opd or "")
+        done = console.t(f"done.{selesai}", code=view.tracking_code, opd=opd.name if opd else "")
     return await views.ticket_page(console, view, done=done)
 
 
@@ -86,8 +86,8 @@ async def act(code: str, console: StaffDep) -> Response:
         errors = forms.messages(t, app_error_details(exc), prefix)
         return await views.ticket_page(console, current, status=422, errors=errors, values=values)
     except Conflict as exc:
-        latest = exc.extra.get("ticket") or current
-        changed = str(latest.get("version")) != values["version"]
+        latest = exc.ticket if isinstance(exc, staff.TicketConflict) else current
+        changed = str(latest.version) != values["version"]
         banner = t("err.conflict") if changed else t.pick(str(exc.detail))
         return await views.ticket_page(console, latest, status=409, values=values, banner=banner)
     except Forbidden:
@@ -98,13 +98,13 @@ async def act(code: str, console: StaffDep) -> Response:
         return not_found(console)
     outcome = {"selesai": body.action.value}
     if body.action is workflow.Action.TRANSFER:
-        outcome |= {"kode": result["tracking_code"], "ke": str(result.get("opd") or "")}
+        outcome |= {"kode": result.tracking_code, "ke": result.opd or ""}
     if back_to_triage:
         return console.redirect(f"{PREFIX}/triase?{urlencode(outcome)}")
-    if "allowed_actions" not in result:  # transferred out of the caller's scope
+    if result.ticket is None:  # transferred out of the caller's scope
         return console.redirect(f"{PREFIX}?{urlencode(outcome)}")
     return console.redirect(
-        f"{PREFIX}/tiket/{result['tracking_code']}?selesai={body.action.value}#selesai"
+        f"{PREFIX}/tiket/{result.tracking_code}?selesai={body.action.value}#selesai"
     )
 
 
@@ -139,7 +139,7 @@ async def comment(code: str, console: StaffDep) -> Response:
         )
     except NotFound:
         return not_found(console)
-    return console.redirect(f"{PREFIX}/tiket/{current['tracking_code']}?selesai=comment#selesai")
+    return console.redirect(f"{PREFIX}/tiket/{current.tracking_code}?selesai=comment#selesai")
 
 
 @router.post("/tiket/{code}/publikasi", response_class=HTMLResponse)
@@ -186,15 +186,13 @@ async def set_publication(code: str, console: StaffDep) -> Response:
     except Forbidden:
         return await views.ticket_page(console, current, status=403, banner=t("err.auditor"))
     except Conflict as exc:
-        latest = exc.extra.get("ticket") or current
+        latest = exc.ticket if isinstance(exc, staff.TicketConflict) else current
         return await views.ticket_page(
             console, latest, status=409, values=values, banner=t("err.conflict")
         )
     except NotFound:
         return not_found(console)
-    return console.redirect(
-        f"{PREFIX}/tiket/{current['tracking_code']}?selesai=publication#selesai"
-    )
+    return console.redirect(f"{PREFIX}/tiket/{current.tracking_code}?selesai=publication#selesai")
 
 
 @router.get("/tiket/{code}/foto/{photo_id}")
@@ -204,11 +202,11 @@ async def photo(code: str, photo_id: str, console: StaffDep) -> Response:
         view = await staff.get_ticket(console.ctx, console.staff, code[:40])
     except NotFound:
         return not_found(console)
-    listed = next((p for p in view.get("photos") or [] if p.get("id") == photo_id), None)
+    listed = next((p for p in view.photos if p.id == photo_id), None)
     data = await PhotoStore(console.request.state.db).get(photo_id) if listed else None
     if listed is None or data is None:
         return not_found(console)
-    response = Response(data, media_type=str(listed["content_type"]))
+    response = Response(data, media_type=listed.content_type)
     console.finish(response)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

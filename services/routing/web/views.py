@@ -18,6 +18,7 @@ from services.routing.classification import router as classification
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import Transcripts
 from services.routing.staff import RoutingContext
+from services.routing.views import StaffTicket
 from services.routing.web.forms import PROFILE_FIELDS, day
 from services.routing.web.page import PREFIX, Console
 from shared.auth import Role
@@ -25,7 +26,7 @@ from shared.catalogue import Catalogue, Opd
 from shared.chat import CHAT_SOURCES
 from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.pages.i18n import Lang
-from shared.tickets import TicketStatus
+from shared.tickets import RoutingDecision, TicketStatus
 
 OPEN = "open"  # the status filter "not finished yet"
 OPD_GROUPS = ("dinas", "badan", "other", "kecamatan")
@@ -55,16 +56,18 @@ _PERCENT = re.compile(r"^\s*(\d{1,3})\s?%")
 
 
 def triage_candidates(
-    view: Mapping[str, Any], cat: Catalogue, fresh: Mapping[str, Any] | None = None
+    routing: RoutingDecision | None,
+    category_code: str | None,
+    cat: Catalogue,
+    fresh: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The router's candidate OPDs for a ticket, best first.
+    """The router's candidate OPDs for a ticket (its stored decision and category), best first.
 
     First what the stored decision tells (its OPD and its alternatives; a ticket routed before
     alternatives were stored has only its reasons, so the OPD codes they name, with the
     percentage that follows a code), then `fresh`, the router's answer now (staff.dry_run: its
     OPD and alternatives), then the default OPD of the category.
     """
-    routing = view.get("routing") or {}
     found: dict[str, dict[str, Any]] = {}
 
     def add(code: str, confidence: float | None, source: str) -> None:
@@ -76,36 +79,33 @@ def triage_candidates(
         elif found[code]["confidence"] is None:
             found[code]["confidence"] = confidence
 
-    if cat.opd(str(routing.get("opd", ""))):
-        add(str(routing["opd"]), routing.get("confidence"), "router")
-    for alternative in routing.get("alternatives") or []:
-        add(str(alternative.get("opd", "")), alternative.get("confidence"), "router")
-    for reason in [] if routing.get("alternatives") else routing.get("reasons") or []:
+    alternatives = routing.alternatives if routing is not None else []
+    if routing is not None and cat.opd(routing.opd):
+        add(routing.opd, routing.confidence, "router")
+    for alternative in alternatives:
+        add(alternative.opd, alternative.confidence, "router")
+    for reason in [] if alternatives or routing is None else routing.reasons:
         for match in _CODE.finditer(str(reason)):
             percent = _PERCENT.match(str(reason)[match.end() :])
             add(match.group(), int(percent.group(1)) / 100 if percent else None, "reason")
     for answer in [fresh or {}, *(fresh or {}).get("alternatives", [])]:
         add(str(answer.get("opd", "")), answer.get("confidence"), "router")
-    category = cat.category(view.get("category") or "")
+    category = cat.category(category_code or "")
     if category is not None:
         add(category.opd, None, "category")
     return list(found.values())
 
 
-async def router_candidates(ctx: RoutingContext, view: Mapping[str, Any]) -> list[dict[str, Any]]:
+async def router_candidates(ctx: RoutingContext, view: StaffTicket) -> list[dict[str, Any]]:
     """A triage ticket's candidates, with the router asked again (a dry run, no change)."""
     fresh = await staff.dry_run(
         ctx,
-        text=classification.complaint_text(view.get("title"), str(view.get("description", ""))),
-        category=view.get("category"),
-        kecamatan=(view.get("location") or {}).get("kecamatan"),
-        desa=(view.get("location") or {}).get("desa"),
+        text=classification.complaint_text(view.title, view.description),
+        category=view.category,
+        kecamatan=view.location.kecamatan,
+        desa=view.location.desa,
     )
-    return triage_candidates(view, await ctx.catalogue.get(), fresh)
-
-
-def history(view: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return list(view.get("history") or [])
+    return triage_candidates(view.routing, view.category, await ctx.catalogue.get(), fresh)
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def queue_url(values: Mapping[str, str], **changes: str) -> str:
 
 async def ticket_page(
     console: Console,
-    view: Mapping[str, Any],
+    view: StaffTicket,
     *,
     status: int = 200,
     errors: Mapping[str, str] | None = None,
@@ -174,21 +174,19 @@ async def ticket_page(
 ) -> Response:
     cat = await console.ctx.catalogue.get()
     candidates = (
-        await router_candidates(console.ctx, view) if view.get("status") == "triage" else []
+        await router_candidates(console.ctx, view) if view.status is TicketStatus.TRIAGE else []
     )
     chat = []
-    if view.get("source") in CHAT_SOURCES:
+    if view.source in CHAT_SOURCES:
         transcripts = Transcripts(console.request.state.db)
-        chat = await staff.transcript(
-            console.ctx, console.staff, view["tracking_code"], transcripts
-        )
+        chat = await staff.transcript(console.ctx, console.staff, view.tracking_code, transcripts)
     return console.render(
         "ticket.html",
         transcript=chat,
         status=status,
-        here=f"{PREFIX}/tiket/{view['tracking_code']}",
+        here=f"{PREFIX}/tiket/{view.tracking_code}",
         view=view,
-        history=history(view),
+        history=view.history,
         candidates=candidates,
         guess=candidates[0]["code"] if candidates else "",
         errors=dict(errors or {}),
@@ -201,19 +199,19 @@ async def ticket_page(
         can_comment=console.staff.role is not Role.AUDITOR,
         canned=await canned(console, view),
         cluster_primary=bool(
-            view.get("cluster")
-            and view["cluster"]["status"] == "confirmed"
-            and view["cluster"]["primary"] == view["tracking_code"]
+            view.cluster
+            and view.cluster["status"] == "confirmed"
+            and view.cluster["primary"] == view.tracking_code
         ),
     )
 
 
-async def canned(console: Console, view: Mapping[str, Any]) -> list[dict[str, Any]]:
+async def canned(console: Console, view: StaffTicket) -> list[dict[str, Any]]:
     """The ticket's OPD's canned answers, filled for it (services/routing/throughput.py)."""
-    opd = view.get("opd")
+    opd = view.opd
     if not opd or console.staff.role is Role.AUDITOR:
         return []
-    ticket = await console.ctx.tickets.get(view["tracking_code"])
+    ticket = await console.ctx.tickets.get(view.tracking_code)
     if ticket is None:
         return []
     cat = await console.ctx.catalogue.get()
@@ -231,7 +229,7 @@ def account_page(
     done: str | None = None,
 ) -> Response:
     account = account_cases.public_account(console.account or {"_id": "", "role": ""})
-    shown = {name: str(account.get(name) or "") for name in PROFILE_FIELDS}
+    shown = {name: str(getattr(account, name) or "") for name in PROFILE_FIELDS}
     return console.render(
         "account.html",
         status=status,

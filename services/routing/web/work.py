@@ -79,6 +79,6 @@ async def bulk(console: StaffDep) -> Response:
         "bulk.html",
         title=t("bulk.result_title"),
         action=action,
-        results=result["results"],
-        counts=result["counts"],
+        results=result.results,
+        counts=result.counts,
     )
