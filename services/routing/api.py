@@ -33,7 +33,7 @@ from services.routing.schemas import (
     transition_body,
 )
 from services.routing.staff import RoutingContext
-from services.routing.views import AccountView
+from services.routing.views import AccountView, Classified
 from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, principal_of_account
 from shared.errors import Forbidden, NotFound
 from shared.http import require_json
@@ -380,7 +380,7 @@ async def set_publication(
     dependencies=JSON_BODY,
     summary="Dry run of the router (admin): the same code path and model as live routing",
 )
-async def classify(body: ClassifyIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
+async def classify(body: ClassifyIn, _: Admin, ctx: RoutingDep) -> Classified:
     return await staff.dry_run(
         ctx, text=body.text, category=body.category, kecamatan=body.kecamatan, desa=body.desa
     )

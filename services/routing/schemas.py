@@ -94,12 +94,16 @@ class ClassifyIn(_Strict):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     opd: str
     confidence: float
 
 
 class ClassifyOut(BaseModel):
     """The router's answer: `TRIASE` when unsure, `LUAR_KEWENANGAN` with a `referral`."""
+
+    model_config = ConfigDict(from_attributes=True)  # from the dry run's view (views.py)
 
     opd: str
     confidence: float = Field(ge=0, le=1)

@@ -17,11 +17,11 @@ from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter
-from services.routing.repository import AccountRepository
 from services.routing.schemas import ticket_body
 from services.routing.settings import RoutingSettings
-from services.routing.stores import ChatTranscripts, TicketLists
+from services.routing.stores import Accounts, ChatTranscripts, TicketLists
 from services.routing.views import (
+    Classified,
     MemberResult,
     PublicationPreview,
     StaffPhoto,
@@ -37,7 +37,7 @@ from shared.events import ClusterAnswer, EventType, TicketCommented, utcnow
 from shared.lifecycle.changes import Change, Step, change
 from shared.lifecycle.repository import Tickets
 from shared.statistics.store import StatisticsReader
-from shared.tickets import Comment, Publication, Ticket, TicketStatus
+from shared.tickets import Comment, Publication, RoutingAlternative, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ class RoutingContext:
     settings: RoutingSettings
     tickets: Tickets  # repository.TicketRepository; the in-memory fake in unit tests
     queries: TicketLists  # queries.TicketQueries; the in-memory fake in unit tests
-    # The whole repository: the accounts use cases need all of it (assignment only
-    # `stores.ActiveAccounts`).
-    accounts: AccountRepository
+    # repository.AccountRepository; the accounts use cases need all of `stores.Accounts`
+    # (assignment only its `get`); the in-memory fake in unit tests.
+    accounts: Accounts
     catalogue: CatalogueStore
     models: ModelStore
     statistics: StatisticsReader
@@ -482,7 +482,7 @@ async def dry_run(
     category: str | None,
     kecamatan: str | None,
     desa: str | None = None,
-) -> dict[str, Any]:
+) -> Classified:
     """The router's answer without a ticket: the same code path and model as live routing."""
     result = router.classify(
         text=text,
@@ -493,11 +493,13 @@ async def dry_run(
         threshold=ctx.settings.confidence_threshold,
         model=await ctx.models.active_model(),
     )
-    return {
-        "opd": result.opd,
-        "confidence": result.confidence,
-        "reasons": result.reasons,
-        "alternatives": [{"opd": a.opd, "confidence": a.confidence} for a in result.alternatives],
-        "referral": result.referral,
-        "model": result.model,
-    }
+    return Classified(
+        opd=result.opd,
+        confidence=result.confidence,
+        reasons=tuple(result.reasons),
+        alternatives=tuple(
+            RoutingAlternative(opd=a.opd, confidence=a.confidence) for a in result.alternatives
+        ),
+        referral=result.referral,
+        model=result.model,
+    )

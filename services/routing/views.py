@@ -1,8 +1,8 @@
 """What routing's staff use cases answer, as typed values: a ticket as staff see it, a
 transition's outcome, a page of the list, a bulk action's report, the breach forecast, an
-account. The JSON API maps them to the contract's bodies (schemas.py: `ticket_body`,
-`transition_body`, `page_body`, `bulk_body`; AccountOut reads accounts by attribute), the
-console's pages read their attributes."""
+account, the classifier's dry run. The JSON API maps them to the contract's bodies (schemas.py:
+`ticket_body`, `transition_body`, `page_body`, `bulk_body`; AccountOut and ClassifyOut read
+theirs by attribute), the console's pages read their attributes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from shared.tickets import (
     Location,
     Rating,
     Reporter,
+    RoutingAlternative,
     RoutingDecision,
     TicketStatus,
 )
@@ -161,3 +162,17 @@ class AccountView:
     whatsapp: str | None
     notify_mode: str
     active: bool
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The router's answer to a text without a ticket (the classifier's dry run): `opd` is
+    `TRIASE` when it is not sure, `LUAR_KEWENANGAN` with a `referral`; the runners-up best
+    first; `model` the version that answered."""
+
+    opd: str
+    confidence: float
+    reasons: tuple[str, ...]
+    alternatives: tuple[RoutingAlternative, ...]
+    referral: str | None
+    model: str

@@ -18,7 +18,7 @@ from services.routing.classification import router as classification
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import Transcripts
 from services.routing.staff import RoutingContext
-from services.routing.views import StaffTicket
+from services.routing.views import Classified, StaffTicket
 from services.routing.web.forms import PROFILE_FIELDS, day
 from services.routing.web.page import PREFIX, Console
 from shared.auth import Role
@@ -59,7 +59,7 @@ def triage_candidates(
     routing: RoutingDecision | None,
     category_code: str | None,
     cat: Catalogue,
-    fresh: Mapping[str, Any] | None = None,
+    fresh: Classified | None = None,
 ) -> list[dict[str, Any]]:
     """The router's candidate OPDs for a ticket (its stored decision and category), best first.
 
@@ -88,8 +88,10 @@ def triage_candidates(
         for match in _CODE.finditer(str(reason)):
             percent = _PERCENT.match(str(reason)[match.end() :])
             add(match.group(), int(percent.group(1)) / 100 if percent else None, "reason")
-    for answer in [fresh or {}, *(fresh or {}).get("alternatives", [])]:
-        add(str(answer.get("opd", "")), answer.get("confidence"), "router")
+    if fresh is not None:
+        add(fresh.opd, fresh.confidence, "router")
+        for alternative in fresh.alternatives:
+            add(alternative.opd, alternative.confidence, "router")
     category = cat.category(category_code or "")
     if category is not None:
         add(category.opd, None, "category")
