@@ -14,7 +14,7 @@ import contextlib
 import copy
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -860,9 +860,3 @@ _LISTS: type[TicketLists] = InMemoryQueries
 _ACCOUNTS: type[Accounts] = InMemoryAccounts
 _THROTTLE: type[SignInThrottle] = InMemoryThrottle
 _BACKLOG: type[Backlog] = InMemoryBacklog
-
-
-def read(view: object, name: str) -> Any:
-    """A use case's answer by field name, whether it is a mapping or a typed view (views are
-    becoming typed models one use case at a time; tests read either the same way)."""
-    return view[name] if isinstance(view, Mapping) else getattr(view, name)

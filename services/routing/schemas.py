@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from services.routing.views import (
     BreachForecast,
     BulkDone,
+    ClusterView,
     StaffTicket,
     TicketList,
+    TranscriptEntry,
     Transitioned,
 )
 from services.routing.workflow import Action
@@ -248,8 +251,38 @@ def ticket_body(view: StaffTicket, *, with_cluster: bool = False) -> dict[str, A
     if view.reporter is not None:
         body["reporter"] = view.reporter.model_dump()
     if with_cluster:
-        body["cluster"] = view.cluster
+        body["cluster"] = cluster_body(view.cluster) if view.cluster is not None else None
     return body
+
+
+def cluster_body(view: ClusterView) -> dict[str, Any]:
+    """A cluster's JSON (ClusterOut; a ticket's `cluster`)."""
+    return {
+        "id": view.id,
+        "primary": view.primary,
+        "members": list(view.members),
+        "status": view.status,
+        "proposed": list(view.proposed),
+        "opd": view.opd,
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+    }
+
+
+def transcript_body(entries: Sequence[TranscriptEntry]) -> dict[str, Any]:
+    """A chat ticket's transcript: `{"items": [{"at", "from", "channel", "text", "status"}]}`."""
+    return {
+        "items": [
+            {
+                "at": e.at,
+                "from": e.sender,
+                "channel": e.channel,
+                "text": e.text,
+                "status": e.status,
+            }
+            for e in entries
+        ]
+    }
 
 
 def transition_body(done: Transitioned) -> dict[str, Any]:

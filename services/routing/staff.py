@@ -27,6 +27,7 @@ from services.routing.views import (
     StaffPhoto,
     StaffTicket,
     TicketList,
+    TranscriptEntry,
     Transitioned,
 )
 from shared import publication
@@ -138,12 +139,21 @@ async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> St
 
 async def transcript(
     ctx: RoutingContext, principal: Principal, code: str, transcripts: ChatTranscripts
-) -> list[dict[str, Any]]:
+) -> tuple[TranscriptEntry, ...]:
     """The chat a ticket was filed in, as the citizen saw it (none for other tickets)."""
     ticket = await visible_ticket(ctx, principal, code)
     if ticket.conversation_id is None:
-        return []
-    return await transcripts.for_ticket(ticket.tracking_code)
+        return ()
+    return tuple(
+        TranscriptEntry(
+            at=e["at"],
+            sender=e["from"],
+            channel=e.get("channel"),
+            text=e.get("text") or "",
+            status=e.get("status"),
+        )
+        for e in await transcripts.for_ticket(ticket.tracking_code)
+    )
 
 
 async def list_tickets(
@@ -345,7 +355,7 @@ async def comment(
     public: bool,
     cluster: bool = False,
     answer: ClusterAnswer | None = None,
-) -> dict[str, Any]:
+) -> Comment:
     """Comment on a ticket; with `cluster` (public comments on a confirmed cluster's primary)
     the same comment goes to every member, each contact hearing it once (`answer`)."""
     if principal.role is Role.AUDITOR:
@@ -392,7 +402,7 @@ async def comment(
         updated = await ctx.tickets.apply(ticket.tracking_code, add, current=ticket)
     if updated is None:
         raise NotFound(NOT_FOUND)
-    return note.model_dump()
+    return note
 
 
 def publication_view(ticket: Ticket) -> PublicationPreview:

@@ -1,8 +1,9 @@
 """What routing's staff use cases answer, as typed values: a ticket as staff see it, a
 transition's outcome, a page of the list, a bulk action's report, the breach forecast, an
-account, the classifier's dry run. The JSON API maps them to the contract's bodies (schemas.py:
-`ticket_body`, `transition_body`, `page_body`, `bulk_body`; AccountOut and ClassifyOut read
-theirs by attribute), the console's pages read their attributes."""
+account, the classifier's dry run, a cluster, a chat's transcript. The JSON API maps them to
+the contract's bodies (schemas.py: `ticket_body`, `transition_body`, `page_body`, `bulk_body`,
+`cluster_body`, `transcript_body`; AccountOut and ClassifyOut read theirs by attribute), the
+console's pages read their attributes."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ class PublicationPreview:
 
 
 @dataclass(frozen=True)
+class ClusterView:
+    """Related tickets answered as one (the contract's `{"id", "primary", "members"}`):
+    `members` includes the primary; `status` proposed, confirmed or dissolved; `proposed` the
+    router's matches waiting for confirmation."""
+
+    id: str
+    primary: str | None
+    members: tuple[str, ...]
+    status: str
+    proposed: tuple[str, ...] = ()
+    opd: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class StaffTicket:
     """A ticket as staff see it. `reporter` is None for an anonymous ticket, for everyone;
     `cluster` (the cluster's contract view) is looked up for one ticket's view only."""
@@ -80,7 +97,7 @@ class StaffTicket:
     publication: PublicationPreview
     allowed_actions: tuple[str, ...]
     reporter: Reporter | None = None
-    cluster: Mapping[str, object] | None = None
+    cluster: ClusterView | None = None
 
 
 @dataclass(frozen=True)
@@ -176,3 +193,16 @@ class Classified:
     alternatives: tuple[RoutingAlternative, ...]
     referral: str | None
     model: str
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One message of a chat ticket's conversation as the citizen saw it: `sender` is
+    `citizen`, `chat` (the chat's reply) or `notify` (news sent to the chat, with its
+    delivery `status`)."""
+
+    at: datetime
+    sender: str
+    channel: str | None
+    text: str
+    status: str | None = None

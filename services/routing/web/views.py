@@ -18,7 +18,7 @@ from services.routing.classification import router as classification
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import Transcripts
 from services.routing.staff import RoutingContext
-from services.routing.views import Classified, StaffTicket
+from services.routing.views import Classified, StaffTicket, TranscriptEntry
 from services.routing.web.forms import PROFILE_FIELDS, day
 from services.routing.web.page import PREFIX, Console
 from shared.auth import Role
@@ -178,7 +178,7 @@ async def ticket_page(
     candidates = (
         await router_candidates(console.ctx, view) if view.status is TicketStatus.TRIAGE else []
     )
-    chat = []
+    chat: tuple[TranscriptEntry, ...] = ()
     if view.source in CHAT_SOURCES:
         transcripts = Transcripts(console.request.state.db)
         chat = await staff.transcript(console.ctx, console.staff, view.tracking_code, transcripts)
@@ -202,8 +202,8 @@ async def ticket_page(
         canned=await canned(console, view),
         cluster_primary=bool(
             view.cluster
-            and view.cluster["status"] == "confirmed"
-            and view.cluster["primary"] == view.tracking_code
+            and view.cluster.status == "confirmed"
+            and view.cluster.primary == view.tracking_code
         ),
     )
 
