@@ -56,6 +56,7 @@ from services.routing.stores import (
     AccountExists,
     Accounts,
     Backlog,
+    CannedAnswerStore,
     ChatTranscripts,
     SignInThrottle,
     TicketLists,
@@ -626,6 +627,45 @@ class InMemoryThrottle:
         self.attempts = [a for a in self.attempts if a[0] != key]
 
 
+class InMemoryCannedAnswers:
+    """Each OPD's canned answers (`services.routing.stores.CannedAnswerStore`) as
+    `throughput.CannedAnswers` keeps them: by title (case-insensitive), one per id."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[Document]] = {}
+
+    async def of(self, opd: str) -> list[Document]:
+        answers = copy.deepcopy(self.answers.get(opd, []))
+        return sorted(answers, key=lambda a: str(a.get("title", "")).lower())
+
+    async def put(
+        self,
+        opd: str,
+        *,
+        answer_id: str | None,
+        title: str,
+        body: str,
+        by: str,
+        now: datetime,
+    ) -> Document:
+        answer = {
+            "id": answer_id or uuid.uuid4().hex[:12],
+            "title": title,
+            "body": body,
+            "updated_by": by,
+            "updated_at": now,
+        }
+        kept = [a for a in self.answers.get(opd, []) if a["id"] != answer["id"]]
+        self.answers[opd] = [*kept, copy.deepcopy(answer)]
+        return answer
+
+    async def delete(self, opd: str, answer_id: str) -> bool:
+        answers = self.answers.get(opd, [])
+        kept = [a for a in answers if a["id"] != answer_id]
+        self.answers[opd] = kept
+        return len(kept) != len(answers)
+
+
 class InMemoryBacklog:
     """The backlog's figures (`services.routing.stores.Backlog`) over the in-memory tickets and
     accounts, with `ops_counts`' own match documents."""
@@ -860,3 +900,4 @@ _LISTS: type[TicketLists] = InMemoryQueries
 _ACCOUNTS: type[Accounts] = InMemoryAccounts
 _THROTTLE: type[SignInThrottle] = InMemoryThrottle
 _BACKLOG: type[Backlog] = InMemoryBacklog
+_CANNED: type[CannedAnswerStore] = InMemoryCannedAnswers

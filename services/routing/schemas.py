@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from services.routing.views import (
     BreachForecast,
     BulkDone,
+    CannedAnswer,
     ClusterView,
+    FilledAnswer,
+    OpdCannedAnswers,
     StaffTicket,
     TicketList,
     TranscriptEntry,
@@ -267,6 +270,26 @@ def cluster_body(view: ClusterView) -> dict[str, Any]:
         "created_at": view.created_at,
         "updated_at": view.updated_at,
     }
+
+
+def canned_body(answer: CannedAnswer) -> dict[str, Any]:
+    """A canned answer's JSON, as it is stored."""
+    return {
+        "id": answer.id,
+        "title": answer.title,
+        "body": answer.body,
+        "updated_by": answer.updated_by,
+        "updated_at": answer.updated_at,
+    }
+
+
+def canned_list_body(answers: OpdCannedAnswers) -> dict[str, Any]:
+    return {"opd": answers.opd, "items": [canned_body(a) for a in answers.items]}
+
+
+def filled_answers_body(filled: Sequence[FilledAnswer]) -> dict[str, Any]:
+    """A ticket's canned answers: each one's JSON with its `text` filled for the ticket."""
+    return {"items": [{**canned_body(f.answer), "text": f.text} for f in filled]}
 
 
 def transcript_body(entries: Sequence[TranscriptEntry]) -> dict[str, Any]:

@@ -99,6 +99,26 @@ class SignInThrottle(Protocol):
     async def succeeded(self, username: str, address: str) -> None: ...
 
 
+class CannedAnswerStore(Protocol):
+    """Each OPD's canned answers (throughput.CannedAnswers): `of` by title, `put` creates or
+    replaces one by id (answering it as stored), `delete` says whether there was one."""
+
+    async def of(self, opd: str) -> list[Document]: ...
+
+    async def put(
+        self,
+        opd: str,
+        *,
+        answer_id: str | None,
+        title: str,
+        body: str,
+        by: str,
+        now: datetime,
+    ) -> Document: ...
+
+    async def delete(self, opd: str, answer_id: str) -> bool: ...
+
+
 class Backlog(Protocol):
     """The figures behind the backlog gauges (services/routing/ops_counts.py)."""
 

@@ -1,9 +1,9 @@
 """What routing's staff use cases answer, as typed values: a ticket as staff see it, a
 transition's outcome, a page of the list, a bulk action's report, the breach forecast, an
-account, the classifier's dry run, a cluster, a chat's transcript. The JSON API maps them to
-the contract's bodies (schemas.py: `ticket_body`, `transition_body`, `page_body`, `bulk_body`,
-`cluster_body`, `transcript_body`; AccountOut and ClassifyOut read theirs by attribute), the
-console's pages read their attributes."""
+account, the classifier's dry run, a cluster, a chat's transcript, canned answers. The JSON API
+maps them to the contract's bodies (schemas.py: `ticket_body`, `transition_body`, `page_body`,
+`bulk_body`, `cluster_body`, `transcript_body`, `canned_body`; AccountOut and ClassifyOut read
+theirs by attribute), the console's pages read their attributes."""
 
 from __future__ import annotations
 
@@ -206,3 +206,31 @@ class TranscriptEntry:
     channel: str | None
     text: str
     status: str | None = None
+
+
+@dataclass(frozen=True)
+class CannedAnswer:
+    """One of an OPD's canned answers: `body` with its `{kode}`, `{tenggat}` and `{opd}`
+    placeholders; who changed it last, and when."""
+
+    id: str
+    title: str
+    body: str
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OpdCannedAnswers:
+    """An OPD's canned answers, by title."""
+
+    opd: str
+    items: tuple[CannedAnswer, ...]
+
+
+@dataclass(frozen=True)
+class FilledAnswer:
+    """A canned answer with its placeholders filled for one ticket (`text`)."""
+
+    answer: CannedAnswer
+    text: str

@@ -213,12 +213,11 @@ async def canned(console: Console, view: StaffTicket) -> list[dict[str, Any]]:
     opd = view.opd
     if not opd or console.staff.role is Role.AUDITOR:
         return []
-    ticket = await console.ctx.tickets.get(view.tracking_code)
-    if ticket is None:
-        return []
-    cat = await console.ctx.catalogue.get()
-    answers = await throughput.CannedAnswers(console.request.state.db).of(opd)
-    return [{"title": a["title"], "text": throughput.fill(a["body"], ticket, cat)} for a in answers]
+    store = throughput.CannedAnswers(console.request.state.db)
+    filled = await throughput.canned_for_ticket(
+        console.ctx, console.staff, view.tracking_code, store
+    )
+    return [{"title": f.answer.title, "text": f.text} for f in filled]
 
 
 def account_page(
