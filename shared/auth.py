@@ -101,8 +101,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    return _verify(_hasher, password_hash, password)
+
+
+def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -112,7 +116,15 @@ class PasswordHashing:
     flood of sign-ins waits its turn instead of exhausting memory. More than `max_waiting`
     waiting, or a wait past `wait_s`, is 503 with Retry-After."""
 
-    def __init__(self, *, concurrency: int = 1, max_waiting: int = 32, wait_s: float = 10.0):
+    def __init__(
+        self,
+        *,
+        concurrency: int = 1,
+        max_waiting: int = 32,
+        wait_s: float = 10.0,
+        hasher: PasswordHasher | None = None,
+    ):
+        self._hasher = hasher or _hasher  # unit tests give a cheap one (tests/fakes.py)
         self._slots = asyncio.Semaphore(concurrency)
         self._max_waiting = max_waiting
         self._wait_s = wait_s
@@ -136,7 +148,7 @@ class PasswordHashing:
             self._slots.release()
 
     async def hash(self, password: str) -> str:
-        return await self._run(lambda: hash_password(password))
+        return await self._run(lambda: self._hasher.hash(password))
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """Whether the password matches; None (an unknown user) is checked against a dummy
@@ -146,7 +158,7 @@ class PasswordHashing:
                 self._dummy = await self.hash("not-a-real-password")
             password_hash = self._dummy
         known = password_hash
-        return await self._run(lambda: verify_password(known, password))
+        return await self._run(lambda: _verify(self._hasher, known, password))
 
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

@@ -14,10 +14,11 @@ import contextlib
 import copy
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from argon2 import PasswordHasher
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -33,7 +34,8 @@ from services.intake.settings import IntakeSettings
 from services.intake.stores import ApiKeys, Conversations, IntakeTickets
 from services.intake.support import Supported, contact_key
 from services.notify.stores import TicketDeliveries, TicketDigests
-from services.routing import ops_counts
+from services.routing import model_cache, ops_counts
+from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.clustering import AppliesRewrites, Cluster, Matcher, Profile
 from services.routing.queries import (
@@ -50,7 +52,16 @@ from services.routing.queries import (
 )
 from services.routing.settings import RoutingSettings
 from services.routing.staff import RoutingContext
-from services.routing.stores import ActiveAccounts, Backlog, ChatTranscripts, TicketLists
+from services.routing.stores import (
+    AccountExists,
+    Accounts,
+    Backlog,
+    CannedAnswerStore,
+    ChatTranscripts,
+    SignInThrottle,
+    TicketLists,
+)
+from shared.auth import PasswordHashing
 from shared.catalogue import Catalogue, packaged_catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import AppliesChanges
@@ -397,6 +408,14 @@ class RecordedCorrections:
         self.examples.append((ticket.tracking_code, opd, source, actor))
 
 
+class PackagedModel(RecordedCorrections):
+    """The model store with no model promoted: `active_model` is the packaged one (the real
+    router's, from the model cache or trained once per process), as `ModelStore` answers."""
+
+    async def active_model(self) -> router.LinearTextModel:
+        return await asyncio.to_thread(model_cache.packaged_model)
+
+
 class NotUsed:
     """A store the use case under test must not touch: any use of it fails the test."""
 
@@ -495,15 +514,156 @@ def an_account(username: str, role: Role, opd: str | None, **fields: object) -> 
     }
 
 
+# argon2 itself, at its cheapest (the default costs 64 MiB and tens of milliseconds a hash).
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def a_password_hash(password: str) -> str:
+    """An argon2 hash of `password`, made cheaply (verified as any argon2 hash is)."""
+    return CHEAP_ARGON2.hash(password)
+
+
 class InMemoryAccounts:
-    """Accounts by username; `get` answers active accounts only, as `AccountRepository.get`."""
+    """Accounts by username as `AccountRepository` keeps them (`services.routing.stores
+    .Accounts`): `get` answers active accounts only, `find` any; `add` refuses a username
+    taken (the unique `_id`); `update` sets fields and, with `revoke_tokens`, bumps the token
+    version (`$inc`: a missing one counts as 0). `passwords` is the real bounded hashing on a
+    cheap argon2."""
 
     def __init__(self, *accounts: Document) -> None:
         self.docs = {a["_id"]: copy.deepcopy(a) for a in accounts}
+        self.passwords = PasswordHashing(hasher=CHEAP_ARGON2)
 
     async def get(self, username: str) -> Document | None:
         doc = self.docs.get(username)
         return copy.deepcopy(doc) if doc is not None and doc.get("active") is True else None
+
+    async def find(self, username: str) -> Document | None:
+        doc = self.docs.get(username)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def all(self) -> list[Document]:
+        return [
+            {k: copy.deepcopy(v) for k, v in self.docs[name].items() if k != "password_hash"}
+            for name in sorted(self.docs)
+        ]
+
+    async def usernames(self) -> set[str]:
+        return set(self.docs)
+
+    async def add(
+        self,
+        *,
+        username: str,
+        password_hash: str,
+        role: Role,
+        opd: str | None,
+        **profile: Any,
+    ) -> None:
+        if username in self.docs:
+            raise AccountExists(username)
+        self.docs[username] = {
+            "_id": username,
+            "password_hash": password_hash,
+            "role": role.value,
+            "opd": opd,
+            "active": True,
+            "notify_mode": "immediate",
+            **copy.deepcopy(profile),
+        }
+
+    async def update(
+        self, username: str, fields: Document, *, revoke_tokens: bool = False
+    ) -> Document | None:
+        doc = self.docs.get(username)
+        if doc is None:
+            return None
+        doc.update(copy.deepcopy(fields))
+        if revoke_tokens:
+            doc["token_version"] = int(doc.get("token_version", 0)) + 1
+        return copy.deepcopy(doc)
+
+
+class InMemoryThrottle:
+    """Sign-in attempts as `LoginThrottle` counts them (`services.routing.stores
+    .SignInThrottle`): each attempt is recorded before the password is checked; more than
+    `max_failures` for one (username, address), or `max_failures_per_address` for one address,
+    within `window` is the seconds until the oldest of them leaves the window."""
+
+    def __init__(
+        self,
+        *,
+        max_failures: int = 5,
+        window: timedelta = timedelta(minutes=15),
+        max_failures_per_address: int = 30,
+    ) -> None:
+        self.max_failures = max_failures
+        self.max_failures_per_address = max_failures_per_address
+        self.window = window
+        self.attempts: list[tuple[str, str, datetime]] = []  # (key, address, at)
+
+    @staticmethod
+    def _key(username: str, address: str) -> str:
+        return f"{username.lower()}|{address}"
+
+    async def attempt(self, username: str, address: str, now: datetime) -> int:
+        key = self._key(username, address)
+        self.attempts.append((key, address, now))
+        since = now - self.window
+        for recent, limit in (
+            ([at for k, _, at in self.attempts if k == key and at >= since], self.max_failures),
+            (
+                [at for _, a, at in self.attempts if a == address and at >= since],
+                self.max_failures_per_address,
+            ),
+        ):
+            if len(recent) > limit:
+                until = min(recent) + self.window
+                return max(1, int((until - now).total_seconds()) + 1)
+        return 0
+
+    async def succeeded(self, username: str, address: str) -> None:
+        key = self._key(username, address)
+        self.attempts = [a for a in self.attempts if a[0] != key]
+
+
+class InMemoryCannedAnswers:
+    """Each OPD's canned answers (`services.routing.stores.CannedAnswerStore`) as
+    `throughput.CannedAnswers` keeps them: by title (case-insensitive), one per id."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[Document]] = {}
+
+    async def of(self, opd: str) -> list[Document]:
+        answers = copy.deepcopy(self.answers.get(opd, []))
+        return sorted(answers, key=lambda a: str(a.get("title", "")).lower())
+
+    async def put(
+        self,
+        opd: str,
+        *,
+        answer_id: str | None,
+        title: str,
+        body: str,
+        by: str,
+        now: datetime,
+    ) -> Document:
+        answer = {
+            "id": answer_id or uuid.uuid4().hex[:12],
+            "title": title,
+            "body": body,
+            "updated_by": by,
+            "updated_at": now,
+        }
+        kept = [a for a in self.answers.get(opd, []) if a["id"] != answer["id"]]
+        self.answers[opd] = [*kept, copy.deepcopy(answer)]
+        return answer
+
+    async def delete(self, opd: str, answer_id: str) -> bool:
+        answers = self.answers.get(opd, [])
+        kept = [a for a in answers if a["id"] != answer_id]
+        self.answers[opd] = kept
+        return len(kept) != len(answers)
 
 
 class InMemoryBacklog:
@@ -737,11 +897,7 @@ _TRANSCRIPTS: type[ChatTranscripts] = InMemoryTranscripts
 _INTAKE_TICKETS: type[IntakeTickets] = InMemoryTickets
 _API_KEYS: type[ApiKeys] = InMemoryApiKeys
 _LISTS: type[TicketLists] = InMemoryQueries
-_ACCOUNTS: type[ActiveAccounts] = InMemoryAccounts
+_ACCOUNTS: type[Accounts] = InMemoryAccounts
+_THROTTLE: type[SignInThrottle] = InMemoryThrottle
 _BACKLOG: type[Backlog] = InMemoryBacklog
-
-
-def read(view: object, name: str) -> Any:
-    """A use case's answer by field name, whether it is a mapping or a typed view (views are
-    becoming typed models one use case at a time; tests read either the same way)."""
-    return view[name] if isinstance(view, Mapping) else getattr(view, name)
+_CANNED: type[CannedAnswerStore] = InMemoryCannedAnswers

@@ -13,8 +13,9 @@ import os
 import sys
 from typing import Any
 
-from services.routing.repository import AccountExists, AccountRepository, LoginThrottle
+from services.routing.repository import AccountRepository
 from services.routing.settings import RoutingSettings
+from services.routing.stores import AccountExists, Accounts, SignInThrottle
 from services.routing.views import AccountView
 from shared.auth import Principal, Role, TokenCodec
 from shared.catalogue import Catalogue, packaged_catalogue
@@ -31,8 +32,8 @@ async def authenticate(
     username: str,
     password: str,
     address: str,
-    accounts: AccountRepository,
-    throttle: LoginThrottle,
+    accounts: Accounts,
+    throttle: SignInThrottle,
 ) -> Principal:
     """The principal for valid credentials; the same 401 for unknown user and bad password;
     429 with Retry-After after repeated failures for one username from one address."""
@@ -61,8 +62,8 @@ async def sign_in(
     username: str,
     password: str,
     address: str,
-    accounts: AccountRepository,
-    throttle: LoginThrottle,
+    accounts: Accounts,
+    throttle: SignInThrottle,
     codec: TokenCodec,
 ) -> str:
     principal = await authenticate(
@@ -81,7 +82,7 @@ def _check_new_password(password: str, field: str = "new_password") -> None:
 
 
 async def change_password(
-    *, principal: Principal, current: str, new: str, accounts: AccountRepository
+    *, principal: Principal, current: str, new: str, accounts: Accounts
 ) -> Principal:
     """Change the password and revoke every token of the account issued before; the caller
     as a principal of the new token version (the console renews its own session with it)."""
@@ -99,7 +100,7 @@ async def change_password(
     return principal.model_copy(update={"token_version": int(updated["token_version"])})
 
 
-async def sign_out(*, principal: Principal, accounts: AccountRepository) -> None:
+async def sign_out(*, principal: Principal, accounts: Accounts) -> None:
     """Revoke every token of the account (all its sessions end)."""
     await accounts.update(principal.username, {}, revoke_tokens=True)
 
@@ -135,7 +136,7 @@ def _check_role_opd(role: Role, opd: str | None, catalogue: Catalogue) -> None:
 
 async def create_account(
     *,
-    accounts: AccountRepository,
+    accounts: Accounts,
     catalogue: Catalogue,
     username: str,
     password: str,
@@ -162,7 +163,7 @@ async def create_account(
 
 async def update_account(
     *,
-    accounts: AccountRepository,
+    accounts: Accounts,
     catalogue: Catalogue,
     username: str,
     fields: dict[str, Any],
@@ -205,7 +206,7 @@ def dev_accounts(catalogue: Catalogue) -> list[tuple[str, Role, str | None]]:
     return found
 
 
-async def seed_dev_accounts(*, accounts: AccountRepository, catalogue: Catalogue) -> int:
+async def seed_dev_accounts(*, accounts: Accounts, catalogue: Catalogue) -> int:
     """Create the missing dev accounts; one argon2 hash per role keeps the start quick."""
     existing = await accounts.usernames()
     missing = [a for a in dev_accounts(catalogue) if a[0] not in existing]

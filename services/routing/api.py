@@ -30,13 +30,15 @@ from services.routing.schemas import (
     TransitionIn,
     page_body,
     ticket_body,
+    transcript_body,
     transition_body,
 )
 from services.routing.staff import RoutingContext
-from services.routing.views import AccountView
+from services.routing.views import AccountView, Classified
 from shared.auth import CurrentPrincipal, Principal, Role, TokenCodec, principal_of_account
 from shared.errors import Forbidden, NotFound
 from shared.http import require_json
+from shared.tickets import Comment
 
 
 async def _context(request: Request) -> RoutingContext:
@@ -296,8 +298,8 @@ async def get_ticket(
 async def get_transcript(
     tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep, request: Request
 ) -> dict[str, Any]:
-    items = await staff.transcript(ctx, principal, tracking_code, Transcripts(request.state.db))
-    return {"items": items}
+    entries = await staff.transcript(ctx, principal, tracking_code, Transcripts(request.state.db))
+    return transcript_body(entries)
 
 
 @router.post(
@@ -339,7 +341,7 @@ async def transition(
 )
 async def add_comment(
     tracking_code: str, body: CommentIn, principal: StaffPrincipal, ctx: RoutingDep
-) -> dict[str, Any]:
+) -> Comment:
     return await staff.comment(
         ctx, principal, tracking_code, body=body.body, public=body.public, cluster=body.cluster
     )
@@ -380,7 +382,7 @@ async def set_publication(
     dependencies=JSON_BODY,
     summary="Dry run of the router (admin): the same code path and model as live routing",
 )
-async def classify(body: ClassifyIn, _: Admin, ctx: RoutingDep) -> dict[str, Any]:
+async def classify(body: ClassifyIn, _: Admin, ctx: RoutingDep) -> Classified:
     return await staff.dry_run(
         ctx, text=body.text, category=body.category, kecamatan=body.kecamatan, desa=body.desa
     )

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from services.routing.api import JSON_BODY, SCOPE_404, RoutingDep, StaffPrincipal
-from services.routing.cluster_service import Clusters, cluster_view
-from services.routing.schemas import ClusterIn, ClusterOut
+from services.routing.cluster_service import Clusters, cluster_view, dissolved_view
+from services.routing.schemas import ClusterIn, ClusterOut, cluster_body
 from shared.errors import ServiceUnavailable
 from shared.events import utcnow
 
@@ -40,14 +40,16 @@ async def create_cluster(
     cluster = await _clusters(ctx).create(
         principal, primary=body.primary, members=body.members, now=utcnow()
     )
-    return cluster_view(cluster)
+    return cluster_body(cluster_view(cluster))
 
 
 @router.get(
     "/clusters/{cluster_id}", response_model=ClusterOut, responses=SCOPE_404, summary="A cluster"
 )
-async def get_cluster(cluster_id: str, principal: StaffPrincipal, ctx: RoutingDep) -> Any:
-    return cluster_view(await _clusters(ctx).visible(principal, cluster_id))
+async def get_cluster(
+    cluster_id: str, principal: StaffPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    return cluster_body(cluster_view(await _clusters(ctx).visible(principal, cluster_id)))
 
 
 @router.post(
@@ -56,8 +58,11 @@ async def get_cluster(cluster_id: str, principal: StaffPrincipal, ctx: RoutingDe
     responses=CHANGES,
     summary="Confirm a proposed cluster (and tickets proposed to it): then it is acted on as one",
 )
-async def confirm_cluster(cluster_id: str, principal: StaffPrincipal, ctx: RoutingDep) -> Any:
-    return cluster_view(await _clusters(ctx).confirm(principal, cluster_id, now=utcnow()))
+async def confirm_cluster(
+    cluster_id: str, principal: StaffPrincipal, ctx: RoutingDep
+) -> dict[str, Any]:
+    cluster = await _clusters(ctx).confirm(principal, cluster_id, now=utcnow())
+    return cluster_body(cluster_view(cluster))
 
 
 @router.delete(
@@ -68,8 +73,6 @@ async def confirm_cluster(cluster_id: str, principal: StaffPrincipal, ctx: Routi
 )
 async def remove_member(
     cluster_id: str, tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep
-) -> Any:
+) -> dict[str, Any]:
     after = await _clusters(ctx).remove_member(principal, cluster_id, tracking_code, now=utcnow())
-    if after is None:
-        return {"id": cluster_id, "primary": None, "members": [], "status": "dissolved"}
-    return cluster_view(after)
+    return cluster_body(cluster_view(after) if after is not None else dissolved_view(cluster_id))

@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from pymongo.errors import PyMongoError
 
 from services.routing import clustering
 from services.routing.clustering import Cluster, ClusterStatus, ClusterStore, Matcher, Rewrite
+from services.routing.views import ClusterView
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.events import utcnow
@@ -36,18 +36,23 @@ GROUPABLE = frozenset(s for s in OPEN_STATUSES if s not in (TicketStatus.SUBMITT
 RETRIES = 5
 
 
-def cluster_view(cluster: Cluster) -> dict[str, Any]:
+def cluster_view(cluster: Cluster) -> ClusterView:
     """`{"id", "primary", "members"}` as the contract says, with the status and proposals."""
-    return {
-        "id": cluster.id,
-        "primary": cluster.primary,
-        "members": list(cluster.members),
-        "status": cluster.status.value,
-        "proposed": list(cluster.proposed),
-        "opd": cluster.opd,
-        "created_at": cluster.created_at,
-        "updated_at": cluster.updated_at,
-    }
+    return ClusterView(
+        id=cluster.id,
+        primary=cluster.primary,
+        members=tuple(cluster.members),
+        status=cluster.status.value,
+        proposed=tuple(cluster.proposed),
+        opd=cluster.opd,
+        created_at=cluster.created_at,
+        updated_at=cluster.updated_at,
+    )
+
+
+def dissolved_view(cluster_id: str) -> ClusterView:
+    """What is left of a cluster dissolved (fewer than two tickets left in it)."""
+    return ClusterView(id=cluster_id, primary=None, members=(), status="dissolved")
 
 
 @dataclass
@@ -157,7 +162,7 @@ class Clusters:
             return None
         return cluster
 
-    async def view_of(self, ticket: Ticket) -> dict[str, Any] | None:
+    async def view_of(self, ticket: Ticket) -> ClusterView | None:
         cluster = await self._cluster_of(ticket)
         return cluster_view(cluster) if cluster else None
 

@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.routing.stores import AccountExists
 from shared.auth import PasswordHashing, Role
 from shared.chat import MESSAGES
 from shared.locks import DocumentLocks
@@ -112,10 +113,6 @@ class Transcripts:
             async for d in news.limit(limit)
         ]
         return sorted(entries, key=lambda e: e["at"])
-
-
-class AccountExists(Exception):
-    pass
 
 
 class AccountRepository:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,8 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from services.routing.views import (
     BreachForecast,
     BulkDone,
+    CannedAnswer,
+    ClusterView,
+    FilledAnswer,
+    OpdCannedAnswers,
     StaffTicket,
     TicketList,
+    TranscriptEntry,
     Transitioned,
 )
 from services.routing.workflow import Action
@@ -94,12 +100,16 @@ class ClassifyIn(_Strict):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     opd: str
     confidence: float
 
 
 class ClassifyOut(BaseModel):
     """The router's answer: `TRIASE` when unsure, `LUAR_KEWENANGAN` with a `referral`."""
+
+    model_config = ConfigDict(from_attributes=True)  # from the dry run's view (views.py)
 
     opd: str
     confidence: float = Field(ge=0, le=1)
@@ -244,8 +254,58 @@ def ticket_body(view: StaffTicket, *, with_cluster: bool = False) -> dict[str, A
     if view.reporter is not None:
         body["reporter"] = view.reporter.model_dump()
     if with_cluster:
-        body["cluster"] = view.cluster
+        body["cluster"] = cluster_body(view.cluster) if view.cluster is not None else None
     return body
+
+
+def cluster_body(view: ClusterView) -> dict[str, Any]:
+    """A cluster's JSON (ClusterOut; a ticket's `cluster`)."""
+    return {
+        "id": view.id,
+        "primary": view.primary,
+        "members": list(view.members),
+        "status": view.status,
+        "proposed": list(view.proposed),
+        "opd": view.opd,
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+    }
+
+
+def canned_body(answer: CannedAnswer) -> dict[str, Any]:
+    """A canned answer's JSON, as it is stored."""
+    return {
+        "id": answer.id,
+        "title": answer.title,
+        "body": answer.body,
+        "updated_by": answer.updated_by,
+        "updated_at": answer.updated_at,
+    }
+
+
+def canned_list_body(answers: OpdCannedAnswers) -> dict[str, Any]:
+    return {"opd": answers.opd, "items": [canned_body(a) for a in answers.items]}
+
+
+def filled_answers_body(filled: Sequence[FilledAnswer]) -> dict[str, Any]:
+    """A ticket's canned answers: each one's JSON with its `text` filled for the ticket."""
+    return {"items": [{**canned_body(f.answer), "text": f.text} for f in filled]}
+
+
+def transcript_body(entries: Sequence[TranscriptEntry]) -> dict[str, Any]:
+    """A chat ticket's transcript: `{"items": [{"at", "from", "channel", "text", "status"}]}`."""
+    return {
+        "items": [
+            {
+                "at": e.at,
+                "from": e.sender,
+                "channel": e.channel,
+                "text": e.text,
+                "status": e.status,
+            }
+            for e in entries
+        ]
+    }
 
 
 def transition_body(done: Transitioned) -> dict[str, Any]:

@@ -17,16 +17,17 @@ from services.routing.classification import router
 from services.routing.cluster_service import Clusters
 from services.routing.learning import ModelStore
 from services.routing.queries import TicketFilter
-from services.routing.repository import AccountRepository
 from services.routing.schemas import ticket_body
 from services.routing.settings import RoutingSettings
-from services.routing.stores import ChatTranscripts, TicketLists
+from services.routing.stores import Accounts, ChatTranscripts, TicketLists
 from services.routing.views import (
+    Classified,
     MemberResult,
     PublicationPreview,
     StaffPhoto,
     StaffTicket,
     TicketList,
+    TranscriptEntry,
     Transitioned,
 )
 from shared import publication
@@ -37,7 +38,7 @@ from shared.events import ClusterAnswer, EventType, TicketCommented, utcnow
 from shared.lifecycle.changes import Change, Step, change
 from shared.lifecycle.repository import Tickets
 from shared.statistics.store import StatisticsReader
-from shared.tickets import Comment, Publication, Ticket, TicketStatus
+from shared.tickets import Comment, Publication, RoutingAlternative, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ class RoutingContext:
     settings: RoutingSettings
     tickets: Tickets  # repository.TicketRepository; the in-memory fake in unit tests
     queries: TicketLists  # queries.TicketQueries; the in-memory fake in unit tests
-    # The whole repository: the accounts use cases need all of it (assignment only
-    # `stores.ActiveAccounts`).
-    accounts: AccountRepository
+    # repository.AccountRepository; the accounts use cases need all of `stores.Accounts`
+    # (assignment only its `get`); the in-memory fake in unit tests.
+    accounts: Accounts
     catalogue: CatalogueStore
     models: ModelStore
     statistics: StatisticsReader
@@ -138,12 +139,21 @@ async def get_ticket(ctx: RoutingContext, principal: Principal, code: str) -> St
 
 async def transcript(
     ctx: RoutingContext, principal: Principal, code: str, transcripts: ChatTranscripts
-) -> list[dict[str, Any]]:
+) -> tuple[TranscriptEntry, ...]:
     """The chat a ticket was filed in, as the citizen saw it (none for other tickets)."""
     ticket = await visible_ticket(ctx, principal, code)
     if ticket.conversation_id is None:
-        return []
-    return await transcripts.for_ticket(ticket.tracking_code)
+        return ()
+    return tuple(
+        TranscriptEntry(
+            at=e["at"],
+            sender=e["from"],
+            channel=e.get("channel"),
+            text=e.get("text") or "",
+            status=e.get("status"),
+        )
+        for e in await transcripts.for_ticket(ticket.tracking_code)
+    )
 
 
 async def list_tickets(
@@ -345,7 +355,7 @@ async def comment(
     public: bool,
     cluster: bool = False,
     answer: ClusterAnswer | None = None,
-) -> dict[str, Any]:
+) -> Comment:
     """Comment on a ticket; with `cluster` (public comments on a confirmed cluster's primary)
     the same comment goes to every member, each contact hearing it once (`answer`)."""
     if principal.role is Role.AUDITOR:
@@ -392,7 +402,7 @@ async def comment(
         updated = await ctx.tickets.apply(ticket.tracking_code, add, current=ticket)
     if updated is None:
         raise NotFound(NOT_FOUND)
-    return note.model_dump()
+    return note
 
 
 def publication_view(ticket: Ticket) -> PublicationPreview:
@@ -482,7 +492,7 @@ async def dry_run(
     category: str | None,
     kecamatan: str | None,
     desa: str | None = None,
-) -> dict[str, Any]:
+) -> Classified:
     """The router's answer without a ticket: the same code path and model as live routing."""
     result = router.classify(
         text=text,
@@ -493,11 +503,13 @@ async def dry_run(
         threshold=ctx.settings.confidence_threshold,
         model=await ctx.models.active_model(),
     )
-    return {
-        "opd": result.opd,
-        "confidence": result.confidence,
-        "reasons": result.reasons,
-        "alternatives": [{"opd": a.opd, "confidence": a.confidence} for a in result.alternatives],
-        "referral": result.referral,
-        "model": result.model,
-    }
+    return Classified(
+        opd=result.opd,
+        confidence=result.confidence,
+        reasons=tuple(result.reasons),
+        alternatives=tuple(
+            RoutingAlternative(opd=a.opd, confidence=a.confidence) for a in result.alternatives
+        ),
+        referral=result.referral,
+        model=result.model,
+    )

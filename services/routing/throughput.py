@@ -19,10 +19,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.routing import forecast, staff, workflow
 from services.routing.queries import TicketFilter
 from services.routing.staff import RoutingContext
+from services.routing.stores import CannedAnswerStore
 from services.routing.views import (
     BreachForecast,
     BulkDone,
     BulkResult,
+    CannedAnswer,
+    FilledAnswer,
+    OpdCannedAnswers,
     StaffTicket,
     Transitioned,
 )
@@ -304,3 +308,62 @@ def canned_opd(principal: Principal, opd: str | None, *, change: bool) -> str:
         )
     assert principal.opd is not None
     return principal.opd
+
+
+def _answer(doc: Document) -> CannedAnswer:
+    return CannedAnswer(
+        id=doc["id"],
+        title=doc["title"],
+        body=doc["body"],
+        updated_by=doc["updated_by"],
+        updated_at=doc["updated_at"],
+    )
+
+
+async def canned_answers(
+    store: CannedAnswerStore, principal: Principal, opd: str | None
+) -> OpdCannedAnswers:
+    """The canned answers of the caller's OPD (any OPD's for admins and auditors)."""
+    code = canned_opd(principal, opd, change=False)
+    return OpdCannedAnswers(opd=code, items=tuple(_answer(a) for a in await store.of(code)))
+
+
+async def save_canned_answer(
+    store: CannedAnswerStore,
+    principal: Principal,
+    opd: str,
+    answer_id: str,
+    *,
+    title: str,
+    body: str,
+) -> CannedAnswer:
+    """Create or change one (the OPD's supervisor, or an admin); the id is cut to 40."""
+    code = canned_opd(principal, opd, change=True)
+    saved = await store.put(
+        code, answer_id=answer_id[:40], title=title, body=body, by=principal.username, now=utcnow()
+    )
+    return _answer(saved)
+
+
+async def delete_canned_answer(
+    store: CannedAnswerStore, principal: Principal, opd: str, answer_id: str
+) -> None:
+    """Delete one (the OPD's supervisor, or an admin); 404 when there is none."""
+    code = canned_opd(principal, opd, change=True)
+    if not await store.delete(code, answer_id):
+        raise NotFound("Jawaban tidak ditemukan. (Canned answer not found.)")
+
+
+async def canned_for_ticket(
+    ctx: RoutingContext, principal: Principal, code: str, store: CannedAnswerStore
+) -> tuple[FilledAnswer, ...]:
+    """The ticket's OPD's canned answers, filled for it (none for a ticket without an OPD);
+    404 outside the caller's scope."""
+    ticket = await staff.visible_ticket(ctx, principal, code)
+    if not ticket.opd:
+        return ()
+    catalogue = await ctx.catalogue.get()
+    return tuple(
+        FilledAnswer(answer=answer, text=fill(answer.body, ticket, catalogue))
+        for answer in (_answer(a) for a in await store.of(ticket.opd))
+    )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from services.routing import staff, throughput
+from services.routing import throughput
 from services.routing.api import JSON_BODY, SCOPE_404, RoutingDep, StaffPrincipal
 from services.routing.queries import TicketFilter
 from services.routing.schemas import (
@@ -15,12 +15,13 @@ from services.routing.schemas import (
     CannedAnswerIn,
     TicketOut,
     bulk_body,
+    canned_body,
+    canned_list_body,
+    filled_answers_body,
     forecast_body,
     ticket_body,
 )
-from services.routing.throughput import BulkItem, CannedAnswers, canned_opd
-from shared.errors import NotFound
-from shared.events import utcnow
+from services.routing.throughput import BulkItem, CannedAnswers
 
 router = APIRouter(prefix="/api/v1")
 
@@ -110,8 +111,7 @@ async def list_canned(
     request: Request,
     opd: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    code = canned_opd(principal, opd, change=False)
-    return {"opd": code, "items": await _canned(request).of(code)}
+    return canned_list_body(await throughput.canned_answers(_canned(request), principal, opd))
 
 
 @router.put(
@@ -123,15 +123,10 @@ async def list_canned(
 async def put_canned(
     opd: str, answer_id: str, body: CannedAnswerIn, principal: StaffPrincipal, request: Request
 ) -> dict[str, Any]:
-    code = canned_opd(principal, opd, change=True)
-    return await _canned(request).put(
-        code,
-        answer_id=answer_id[:40],
-        title=body.title,
-        body=body.body,
-        by=principal.username,
-        now=utcnow(),
+    saved = await throughput.save_canned_answer(
+        _canned(request), principal, opd, answer_id, title=body.title, body=body.body
     )
+    return canned_body(saved)
 
 
 @router.delete(
@@ -143,9 +138,7 @@ async def put_canned(
 async def delete_canned(
     opd: str, answer_id: str, principal: StaffPrincipal, request: Request
 ) -> Response:
-    code = canned_opd(principal, opd, change=True)
-    if not await _canned(request).delete(code, answer_id):
-        raise NotFound("Jawaban tidak ditemukan. (Canned answer not found.)")
+    await throughput.delete_canned_answer(_canned(request), principal, opd, answer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -158,11 +151,5 @@ async def delete_canned(
 async def canned_for_ticket(
     tracking_code: str, principal: StaffPrincipal, ctx: RoutingDep, request: Request
 ) -> dict[str, Any]:
-    ticket = await staff.visible_ticket(ctx, principal, tracking_code)
-    catalogue = await ctx.catalogue.get()
-    answers = await _canned(request).of(ticket.opd) if ticket.opd else []
-    return {
-        "items": [
-            {**a, "text": throughput.fill(str(a["body"]), ticket, catalogue)} for a in answers
-        ]
-    }
+    filled = await throughput.canned_for_ticket(ctx, principal, tracking_code, _canned(request))
+    return filled_answers_body(filled)

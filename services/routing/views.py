@@ -1,8 +1,9 @@
 """What routing's staff use cases answer, as typed values: a ticket as staff see it, a
 transition's outcome, a page of the list, a bulk action's report, the breach forecast, an
-account. The JSON API maps them to the contract's bodies (schemas.py: `ticket_body`,
-`transition_body`, `page_body`, `bulk_body`; AccountOut reads accounts by attribute), the
-console's pages read their attributes."""
+account, the classifier's dry run, a cluster, a chat's transcript, canned answers. The JSON API
+maps them to the contract's bodies (schemas.py: `ticket_body`, `transition_body`, `page_body`,
+`bulk_body`, `cluster_body`, `transcript_body`, `canned_body`; AccountOut and ClassifyOut read
+theirs by attribute), the console's pages read their attributes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shared.tickets import (
     Location,
     Rating,
     Reporter,
+    RoutingAlternative,
     RoutingDecision,
     TicketStatus,
 )
@@ -43,6 +45,22 @@ class PublicationPreview:
     reason: str | None
     by: str | None
     at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """Related tickets answered as one (the contract's `{"id", "primary", "members"}`):
+    `members` includes the primary; `status` proposed, confirmed or dissolved; `proposed` the
+    router's matches waiting for confirmation."""
+
+    id: str
+    primary: str | None
+    members: tuple[str, ...]
+    status: str
+    proposed: tuple[str, ...] = ()
+    opd: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,7 @@ class StaffTicket:
     publication: PublicationPreview
     allowed_actions: tuple[str, ...]
     reporter: Reporter | None = None
-    cluster: Mapping[str, object] | None = None
+    cluster: ClusterView | None = None
 
 
 @dataclass(frozen=True)
@@ -161,3 +179,58 @@ class AccountView:
     whatsapp: str | None
     notify_mode: str
     active: bool
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The router's answer to a text without a ticket (the classifier's dry run): `opd` is
+    `TRIASE` when it is not sure, `LUAR_KEWENANGAN` with a `referral`; the runners-up best
+    first; `model` the version that answered."""
+
+    opd: str
+    confidence: float
+    reasons: tuple[str, ...]
+    alternatives: tuple[RoutingAlternative, ...]
+    referral: str | None
+    model: str
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One message of a chat ticket's conversation as the citizen saw it: `sender` is
+    `citizen`, `chat` (the chat's reply) or `notify` (news sent to the chat, with its
+    delivery `status`)."""
+
+    at: datetime
+    sender: str
+    channel: str | None
+    text: str
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class CannedAnswer:
+    """One of an OPD's canned answers: `body` with its `{kode}`, `{tenggat}` and `{opd}`
+    placeholders; who changed it last, and when."""
+
+    id: str
+    title: str
+    body: str
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OpdCannedAnswers:
+    """An OPD's canned answers, by title."""
+
+    opd: str
+    items: tuple[CannedAnswer, ...]
+
+
+@dataclass(frozen=True)
+class FilledAnswer:
+    """A canned answer with its placeholders filled for one ticket (`text`)."""
+
+    answer: CannedAnswer
+    text: str

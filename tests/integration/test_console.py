@@ -16,12 +16,13 @@ from httpx2 import Response
 from services.intake import complaints
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
+from services.routing.views import Classified
 from services.routing.web.page import CSRF_COOKIE, SESSION_COOKIE
 from services.routing.web.views import triage_candidates
 from shared.auth import Role, hash_password
 from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
-from shared.tickets import Kind, Location, Reporter, RoutingDecision
+from shared.tickets import Kind, Location, Reporter, RoutingAlternative, RoutingDecision
 from tests.conftest import Infra
 from tests.integration.conftest import settings_for
 from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
@@ -549,14 +550,17 @@ def test_triage_candidates_come_from_the_stored_decision() -> None:
     assert [c["code"] for c in triage_candidates(bare, "jalan-rusak", packaged_catalogue())] == [
         "DPUPR"
     ]
-    asked_again = {
-        "opd": "TRIASE",
-        "confidence": 0.4,
-        "alternatives": [
-            {"opd": "DPUPR", "confidence": 0.4},
-            {"opd": "DISPERKIM", "confidence": 0.2},
-        ],
-    }
+    asked_again = Classified(
+        opd="TRIASE",
+        confidence=0.4,
+        reasons=(),
+        alternatives=(
+            RoutingAlternative(opd="DPUPR", confidence=0.4),
+            RoutingAlternative(opd="DISPERKIM", confidence=0.2),
+        ),
+        referral=None,
+        model="test",
+    )
     merged = triage_candidates(decision, "jalan-rusak", packaged_catalogue(), asked_again)
     assert [(c["code"], c["confidence"]) for c in merged] == [
         ("DLH", 0.41),

@@ -18,7 +18,6 @@ from tests.fakes import (
     InMemoryTickets,
     a_ticket,
     an_account,
-    read,
     routing_context,
 )
 
@@ -140,7 +139,7 @@ async def test_a_stale_version_or_a_lost_race_is_a_conflict_and_assigns_nobody()
     with pytest.raises(Conflict) as caught:
         await _assign(tickets, "dpupr")
     current = caught.value.extra["ticket"]  # the ticket as it is now, to decide again
-    assert read(current, "version") == 2 and read(current, "assigned_to") is None
+    assert current["version"] == 2 and current["assigned_to"] is None
     assert tickets.writes == 0 and tickets.stored(CODE)["assigned_to"] is None
 
 
@@ -163,7 +162,7 @@ async def test_a_supervisor_assigns_every_unhandled_ticket_a_filter_selects() ->
         selection=TicketFilter(status=["verified"], assigned_to=""),
         officer="dpupr.budi",
     )
-    results = [(read(r, "tracking_code"), read(r, "result")) for r in read(done, "results")]
+    results = [(r.tracking_code, r.result) for r in done.results]
     assert results == [(CODE, "done")]
     assert [tickets.stored(c).get("assigned_to") for c in codes] == [
         "dpupr.budi",

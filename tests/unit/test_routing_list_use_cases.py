@@ -23,7 +23,6 @@ from tests.fakes import (
     InMemoryTickets,
     a_ticket,
     an_account,
-    read,
     routing_context,
 )
 
@@ -69,7 +68,7 @@ async def _list(
     page = await staff.list_tickets(
         ctx, principal, f or TicketFilter(), sort=sort, limit=limit, cursor=cursor
     )
-    return [read(item, "tracking_code") for item in read(page, "items")], read(page, "next_cursor")
+    return [item.tracking_code for item in page.items], page.next_cursor
 
 
 async def test_officers_list_their_opds_tickets_only_and_admins_every_one() -> None:
@@ -166,13 +165,12 @@ async def test_at_a_slow_pace_the_forecast_names_the_tickets_that_will_be_late(
     tickets = _forecast_desk(now, resolved=5)  # 5 in 10 working days: one every two days
     ctx = routing_context(tickets, queries=InMemoryQueries(tickets))
     told = await throughput.breach_forecast(ctx, OFFICER, None)
-    fields = ("opd", "resolved_recently", "pace_per_working_day")
-    assert tuple(read(told, f) for f in fields) == (
+    assert (told.opd, told.resolved_recently, told.pace_per_working_day) == (
         "DPUPR",
         5,
         0.5,
     )
-    assert [read(r, "tracking_code") for r in read(told, "at_risk")] == [_code(1), _code(2)]
+    assert [r.tracking_code for r in told.at_risk] == [_code(1), _code(2)]
     quick = _forecast_desk(now, resolved=20)  # two a day: nothing at risk
     fast = await throughput.breach_forecast(
         routing_context(quick, queries=InMemoryQueries(quick)), ADMIN, "dpupr"

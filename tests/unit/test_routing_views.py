@@ -19,6 +19,7 @@ from services.routing.schemas import (
     forecast_body,
     page_body,
     ticket_body,
+    transcript_body,
     transition_body,
 )
 from services.routing.views import (
@@ -26,9 +27,11 @@ from services.routing.views import (
     BreachForecast,
     BulkDone,
     BulkResult,
+    ClusterView,
     MemberResult,
     StaffTicket,
     TicketList,
+    TranscriptEntry,
     Transitioned,
 )
 from shared.catalogue import packaged_catalogue
@@ -73,13 +76,29 @@ def test_a_named_tickets_body_shows_its_reporter_an_anonymous_ones_does_not() ->
 
 
 def test_only_one_tickets_view_names_its_cluster() -> None:
-    view = dataclasses.replace(_view(), cluster={"id": "K-1", "primary": CODE, "members": []})
+    cluster = ClusterView(
+        id="K-1",
+        primary=CODE,
+        members=(CODE, "LP-BBBB-BBBB"),
+        status="confirmed",
+        proposed=("LP-CCCC-CCCC",),
+        opd="DPUPR",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    view = dataclasses.replace(_view(), cluster=cluster)
     assert "cluster" not in ticket_body(view)
     assert ticket_body(view, with_cluster=True)["cluster"] == {
         "id": "K-1",
         "primary": CODE,
-        "members": [],
+        "members": [CODE, "LP-BBBB-BBBB"],
+        "status": "confirmed",
+        "proposed": ["LP-CCCC-CCCC"],
+        "opd": "DPUPR",
+        "created_at": NOW,
+        "updated_at": NOW,
     }
+    TicketOut.model_validate(ticket_body(view, with_cluster=True))
     assert ticket_body(_view(), with_cluster=True)["cluster"] is None
     assert page_body(TicketList(items=(view,), next_cursor="c2")) == {
         "items": [ticket_body(view)],
@@ -184,4 +203,29 @@ def test_an_account_shows_its_profile_never_its_secrets() -> None:
         "whatsapp": None,
         "notify_mode": "immediate",
         "active": True,
+    }
+
+
+def test_a_transcripts_body_names_who_wrote_each_message_from() -> None:
+    entries = (
+        TranscriptEntry(at=NOW, sender="citizen", channel="whatsapp", text="jalan rusak"),
+        TranscriptEntry(at=NOW, sender="notify", channel="whatsapp", text="Laporan", status="sent"),
+    )
+    assert transcript_body(entries) == {
+        "items": [
+            {
+                "at": NOW,
+                "from": "citizen",
+                "channel": "whatsapp",
+                "text": "jalan rusak",
+                "status": None,
+            },
+            {
+                "at": NOW,
+                "from": "notify",
+                "channel": "whatsapp",
+                "text": "Laporan",
+                "status": "sent",
+            },
+        ]
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from services.routing import staff, throughput
+from services.routing.views import TranscriptEntry
 from shared.errors import Forbidden, InvalidField, NotFound
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
@@ -18,7 +19,6 @@ from tests.fakes import (
     InMemoryTickets,
     InMemoryTranscripts,
     a_ticket,
-    read,
     routing_context,
 )
 
@@ -34,10 +34,10 @@ REPORTER = {"name": "Siti Aminah", "phone": "081234567890"}
 async def test_the_opds_staff_read_the_ticket_and_its_reporter_however_the_code_is_typed() -> None:
     tickets = InMemoryTickets(a_ticket(S.VERIFIED, reporter=REPORTER))
     view = await staff.get_ticket(routing_context(tickets), OFFICER, f"  {CODE.lower()} ")
-    assert read(view, "tracking_code") == CODE and read(view, "status") == S.VERIFIED
-    assert read(read(view, "reporter"), "name") == "Siti Aminah"
-    assert read(view, "cluster") is None
-    assert "start" in read(view, "allowed_actions")
+    assert view.tracking_code == CODE and view.status == S.VERIFIED
+    assert view.reporter is not None and view.reporter.name == "Siti Aminah"
+    assert view.cluster is None
+    assert "start" in view.allowed_actions
 
 
 async def test_an_anonymous_tickets_reporter_is_shown_to_nobody_not_even_an_admin() -> None:
@@ -63,21 +63,32 @@ async def test_a_clustered_ticket_shows_its_cluster() -> None:
     ctx = routing_context(tickets, clusters=InMemoryClusters())
     assert ctx.clusters is not None
     await ctx.clusters.create(ADMIN, primary=CODE, members=[other], now=NOW)
-    cluster = read(await staff.get_ticket(ctx, OFFICER, other), "cluster")
-    assert (read(cluster, "primary"), read(cluster, "members")) == (CODE, [CODE, other])
-    assert read(await staff.get_ticket(ctx, OFFICER, CODE), "cluster") == cluster
+    cluster = (await staff.get_ticket(ctx, OFFICER, other)).cluster
+    assert cluster is not None
+    assert (cluster.primary, cluster.members, cluster.status) == (CODE, (CODE, other), "confirmed")
+    assert (await staff.get_ticket(ctx, OFFICER, CODE)).cluster == cluster
 
 
 async def test_the_transcript_is_a_chat_tickets_own_and_in_scope_only() -> None:
-    chat = [{"at": NOW, "from": "citizen", "channel": "whatsapp", "text": "jalan rusak"}]
+    chat = [
+        {"at": NOW, "from": "citizen", "channel": "whatsapp", "text": "jalan rusak"},
+        {"at": NOW, "from": "chat", "channel": "whatsapp", "text": None},
+        {"at": NOW, "from": "notify", "channel": "whatsapp", "text": "Diproses", "status": "sent"},
+    ]
     transcripts = InMemoryTranscripts(**{CODE: chat, "LP-BBBB-BBBB": chat})
     tickets = InMemoryTickets(
         a_ticket(S.ROUTED, conversation_id="wa-1"), a_ticket(S.ROUTED, "LP-BBBB-BBBB")
     )
     ctx = routing_context(tickets)
-    assert await staff.transcript(ctx, OFFICER, CODE, transcripts) == chat
+    assert await staff.transcript(ctx, OFFICER, CODE, transcripts) == (
+        TranscriptEntry(at=NOW, sender="citizen", channel="whatsapp", text="jalan rusak"),
+        TranscriptEntry(at=NOW, sender="chat", channel="whatsapp", text=""),
+        TranscriptEntry(
+            at=NOW, sender="notify", channel="whatsapp", text="Diproses", status="sent"
+        ),
+    )
     # Filed on the web form: no conversation to show, whatever is stored under its code.
-    assert await staff.transcript(ctx, OFFICER, "LP-BBBB-BBBB", transcripts) == []
+    assert await staff.transcript(ctx, OFFICER, "LP-BBBB-BBBB", transcripts) == ()
     with pytest.raises(NotFound):
         await staff.transcript(ctx, DLH_OFFICER, CODE, transcripts)
 

@@ -142,8 +142,8 @@ async def test_comments_are_kept_internal_or_public_and_auditors_add_none() -> N
     public = await staff.comment(ctx, OFFICER, CODE, body="Tim sudah dijadwalkan", public=True)
     stored = tickets.stored(CODE)
     assert [(c["id"], c["public"]) for c in stored["comments"]] == [
-        (internal["id"], False),
-        (public["id"], True),
+        (internal.id, False),
+        (public.id, True),
     ]
     payloads = [e["payload"] for e in stored["outbox"]]
     assert [p["body"] for p in payloads] == [None, "Tim sudah dijadwalkan"]  # internal: no text

@@ -18,7 +18,7 @@ from services.routing.classification import router as classification
 from services.routing.queries import SORTS, TicketFilter
 from services.routing.repository import Transcripts
 from services.routing.staff import RoutingContext
-from services.routing.views import StaffTicket
+from services.routing.views import Classified, StaffTicket, TranscriptEntry
 from services.routing.web.forms import PROFILE_FIELDS, day
 from services.routing.web.page import PREFIX, Console
 from shared.auth import Role
@@ -59,7 +59,7 @@ def triage_candidates(
     routing: RoutingDecision | None,
     category_code: str | None,
     cat: Catalogue,
-    fresh: Mapping[str, Any] | None = None,
+    fresh: Classified | None = None,
 ) -> list[dict[str, Any]]:
     """The router's candidate OPDs for a ticket (its stored decision and category), best first.
 
@@ -88,8 +88,10 @@ def triage_candidates(
         for match in _CODE.finditer(str(reason)):
             percent = _PERCENT.match(str(reason)[match.end() :])
             add(match.group(), int(percent.group(1)) / 100 if percent else None, "reason")
-    for answer in [fresh or {}, *(fresh or {}).get("alternatives", [])]:
-        add(str(answer.get("opd", "")), answer.get("confidence"), "router")
+    if fresh is not None:
+        add(fresh.opd, fresh.confidence, "router")
+        for alternative in fresh.alternatives:
+            add(alternative.opd, alternative.confidence, "router")
     category = cat.category(category_code or "")
     if category is not None:
         add(category.opd, None, "category")
@@ -176,7 +178,7 @@ async def ticket_page(
     candidates = (
         await router_candidates(console.ctx, view) if view.status is TicketStatus.TRIAGE else []
     )
-    chat = []
+    chat: tuple[TranscriptEntry, ...] = ()
     if view.source in CHAT_SOURCES:
         transcripts = Transcripts(console.request.state.db)
         chat = await staff.transcript(console.ctx, console.staff, view.tracking_code, transcripts)
@@ -200,8 +202,8 @@ async def ticket_page(
         canned=await canned(console, view),
         cluster_primary=bool(
             view.cluster
-            and view.cluster["status"] == "confirmed"
-            and view.cluster["primary"] == view.tracking_code
+            and view.cluster.status == "confirmed"
+            and view.cluster.primary == view.tracking_code
         ),
     )
 
@@ -211,12 +213,11 @@ async def canned(console: Console, view: StaffTicket) -> list[dict[str, Any]]:
     opd = view.opd
     if not opd or console.staff.role is Role.AUDITOR:
         return []
-    ticket = await console.ctx.tickets.get(view.tracking_code)
-    if ticket is None:
-        return []
-    cat = await console.ctx.catalogue.get()
-    answers = await throughput.CannedAnswers(console.request.state.db).of(opd)
-    return [{"title": a["title"], "text": throughput.fill(a["body"], ticket, cat)} for a in answers]
+    store = throughput.CannedAnswers(console.request.state.db)
+    filled = await throughput.canned_for_ticket(
+        console.ctx, console.staff, view.tracking_code, store
+    )
+    return [{"title": f.answer.title, "text": f.text} for f in filled]
 
 
 def account_page(
