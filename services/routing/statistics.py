@@ -1,9 +1,10 @@
 """Routing keeps the public statistics: the projection's consumer and its rebuild command.
 
 The consumer is a `ConsumeLoop` of its own group (`<consumer_group>-statistics`) on the tickets
-topic, so the statistics lag or fail without holding up routing. The rebuild reads the whole
-topic again (it is kept without retention limits, shared.topics) into a new generation while
-the consumer goes on, then switches readers to it:
+topic, so the statistics lag or fail without holding up routing; it projects each batch it
+reads at once (`Projector.handle_batch`), event by event only if that fails. The rebuild
+reads the whole topic again (it is kept without retention limits, shared.topics) into a new
+generation while the consumer goes on, then switches readers to it:
 
     python -m services.routing.statistics rebuild
 """
@@ -66,6 +67,7 @@ def consumer(
         handlers={event_type: projection.handle for event_type in EventType},
         dead_letter_topic=topics.DLQ_ROUTING,
         publisher=publisher,
+        batch_handler=projection.handle_batch,
     )
 
 
