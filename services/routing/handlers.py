@@ -13,6 +13,12 @@ from shared.catalogue import CatalogueStore
 from shared.events import Envelope, EventType
 from shared.kafka import Handler
 
+# Tickets of one batch routed at once by the consume loop (each ticket's events in order):
+# their ticket locks share round trips (TicketStore's batched locks), and their reads and
+# writes overlap. Each routing is a few database calls, the ticket's change at most
+# CHANGES_AT_ONCE (shared.ticket_store) at a time, well under what stalls FerretDB v1.
+CONSUMER_CONCURRENCY = 24
+
 
 def build_handlers(
     *,
