@@ -42,6 +42,11 @@ class TruncatedLog(Exception):
     """The topic no longer starts at offset 0: retention deleted events a rebuild needs."""
 
 
+# How long the statistics consumer lets a small batch fill: each batch reads and writes its
+# month's summary and cells once, so a few events more per batch cost little more.
+BATCH_LINGER_S = 0.5
+
+
 def projector(settings: RoutingSettings, db: AsyncDatabase[Document]) -> Projector:
     tickets = TicketRepository(db)
 
@@ -68,6 +73,7 @@ def consumer(
         dead_letter_topic=topics.DLQ_ROUTING,
         publisher=publisher,
         batch_handler=projection.handle_batch,
+        linger_s=BATCH_LINGER_S,
     )
 
 
