@@ -112,14 +112,14 @@ class StatisticsStore:
             found = await asyncio.gather(
                 *(bounded(collection.find_one({"_id": doc_id})) for doc_id in mine)
             )
-            new: list[Document] = []
+            new: dict[str, Document] = {}
             replaced: dict[str, Document] = {}
             for doc_id, before in zip(mine, found, strict=True):
                 doc, changed = changes[doc_id](before)
                 if not changed:
                     written[doc_id] = doc
                 elif before is None:
-                    new.append(doc)
+                    new[doc_id] = doc
                 else:
                     replaced[doc_id] = doc
             if new and loop.time() < until:
@@ -132,19 +132,22 @@ class StatisticsStore:
 
     @staticmethod
     async def _insert_new(
-        collection: AsyncCollection[Document], new: list[Document], written: dict[str, Document]
+        collection: AsyncCollection[Document],
+        new: dict[str, Document],
+        written: dict[str, Document],
     ) -> None:
         """Insert documents that did not exist; those refused are left out of `written`."""
+        ids = list(new)
         refused: set[int] = set()
         try:
-            await collection.insert_many(new, ordered=False)
+            await collection.insert_many([{**new[i], "_id": i} for i in ids], ordered=False)
         except BulkWriteError as exc:
             refused = {int(error["index"]) for error in exc.details.get("writeErrors", [])}
             if not refused:  # a write concern error: none is known to be written
-                refused = set(range(len(new)))
-        for i, doc in enumerate(new):
-            if i not in refused:
-                written[str(doc["_id"])] = doc
+                refused = set(range(len(ids)))
+        for index, doc_id in enumerate(ids):
+            if index not in refused:
+                written[doc_id] = new[doc_id]
 
     async def begin_rebuild(self) -> int:
         """A new generation, empty, that writers fill from now on beside the active one."""
