@@ -42,11 +42,10 @@ class TruncatedLog(Exception):
     """The topic no longer starts at offset 0: retention deleted events a rebuild needs."""
 
 
-# The statistics consumer's batches: each reads and writes its month's summary and every cell
-# its tickets touch once (a cell holds all its tickets' shares, kilobytes), so events more per
-# batch cost little more. A small batch waits up to BATCH_LINGER_S to fill; readers cache the
-# summaries for 30 to 60 s anyway.
-BATCH_SIZE = 500
+# The statistics consumer's batches (up to the consume loop's 200 records): each reads and
+# writes its month's summary and every cell its tickets touch once (a cell holds all its
+# tickets' shares, kilobytes), so events more per batch cost little more. A small batch waits
+# up to BATCH_LINGER_S to fill; readers cache the summaries for 30 to 60 s anyway.
 BATCH_LINGER_S = 2.0
 
 
@@ -76,7 +75,6 @@ def consumer(
         dead_letter_topic=topics.DLQ_ROUTING,
         publisher=publisher,
         batch_handler=projection.handle_batch,
-        batch_size=BATCH_SIZE,
         linger_s=BATCH_LINGER_S,
     )
 
