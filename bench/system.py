@@ -65,6 +65,11 @@ CLIENTS: Final = (1, 8, 64)
 NO_LIMIT: Final = "1000000000"
 DEFAULT_LIMIT: Final = "60"
 PROXY: Final = "127.0.0.1"
+# Whose CPU time a consumer's events cost: the service and the database behind it.
+CONSUMER_CPU: Final = {
+    "routing": ("routing", "ferretdb", "postgres"),
+    "notify": ("notify", "ferretdb", "postgres"),
+}
 KECAMATAN: Final = ("Ciruas", "Kragilan", "Cikande", "Kramatwatu", "Anyar", "Pontang")
 
 
@@ -96,6 +101,37 @@ def rss_mb(pid: int) -> float | None:
     except (FileNotFoundError, ProcessLookupError):
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """A process's CPU seconds (user + system) and its waited-for children's, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def stack_cpu(stack: Stack, names: Sequence[str]) -> dict[str, float]:
+    """CPU seconds so far of these components; PostgreSQL's with its backends (live ones
+    counted directly, ended ones through the postmaster's children's time)."""
+    found: dict[str, float] = {}
+    for name in names:
+        pid = stack.pid(name)
+        if not pid:
+            continue
+        try:
+            own, ended = cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total = own
+        if name == "postgres":
+            total += ended
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+                    rest = stat.read_text().rsplit(")", 1)[1].split()
+                    if int(rest[1]) == pid:
+                        total += cpu_seconds(int(stat.parent.name))[0]
+        found[name] = total
+    return found
 
 
 class MemorySampler:
@@ -392,7 +428,9 @@ async def submit_to_routed(
     consumer = await watching(run, topics.TICKETS)
     submitted: dict[str, float] = {}
     routed: dict[str, float] = {}
+    published: dict[str, float] = {}  # intake's `ticket.submitted` seen on the topic
     wanted = {EventType.TICKET_ROUTED.value.encode(), EventType.TICKET_TRIAGED.value.encode()}
+    intake_event = EventType.TICKET_SUBMITTED.value.encode()
 
     async def watch() -> None:
         while True:
@@ -401,8 +439,12 @@ async def submit_to_routed(
             for records in batches.values():
                 for record in records:
                     kind = dict(record.headers or ()).get("event_type")
-                    if kind in wanted and record.key is not None:
+                    if record.key is None:
+                        continue
+                    if kind in wanted:
                         routed.setdefault(record.key.decode(), now)
+                    elif kind == intake_event:
+                        published.setdefault(record.key.decode(), now)
 
     def answered(_: int, started: float, status: int, body: bytes) -> None:
         if status == 201:
@@ -423,12 +465,17 @@ async def submit_to_routed(
             await watcher
         await consumer.stop()
     latencies = [routed[c] - t for c, t in submitted.items() if c in routed]
+    # The two halves: intake's (POST to its event on the topic), routing's (that to routed).
+    intake_part = [published[c] - t for c, t in submitted.items() if c in published]
+    routing_part = [routed[c] - published[c] for c in submitted if c in routed and c in published]
     return {
         "per_second": per_second,
         "submitted": len(submitted),
         "routed_seen": len(latencies),
         "http": result.summary(),
         **load.percentiles_ms(latencies),
+        "intake_part": load.percentiles_ms(intake_part),
+        "routing_part": load.percentiles_ms(routing_part),
     }
 
 
@@ -504,14 +551,21 @@ async def end_offsets(run: Run, topic: str) -> dict[int, int]:
 
 
 async def committed_rate(
-    run: Run, group: str, ends: dict[int, int], timeout_s: float
+    run: Run,
+    group: str,
+    ends: dict[int, int],
+    timeout_s: float,
+    *,
+    cpu_of: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Watch a group's committed offsets until it reaches `ends`; events/s between 10 % and
-    90 % of them (start-up and the tail are left out)."""
+    90 % of them (start-up and the tail are left out), and the CPU milliseconds per event the
+    components `cpu_of` spent over that stretch."""
     total = sum(ends.values())
     admin = AIOKafkaAdminClient(bootstrap_servers=run.kafka)
     await admin.start()
     samples: list[tuple[float, int]] = []
+    cpu: list[tuple[int, dict[str, float]]] = []  # (events done, CPU seconds) at 10 % and 90 %
     try:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -522,6 +576,8 @@ async def committed_rate(
                 if tp.topic == topics.TICKETS and meta.offset >= 0
             )
             samples.append((time.perf_counter(), done))
+            if cpu_of and len(cpu) < 2 and done >= (0.1, 0.9)[len(cpu)] * total:
+                cpu.append((done, stack_cpu(run.stack, cpu_of)))
             if done >= total:
                 break
             await asyncio.sleep(0.05)
@@ -534,7 +590,21 @@ async def committed_rate(
 
     t10, t90 = first_at(0.1), first_at(0.9)
     rate = 0.8 * total / (t90 - t10) if t10 is not None and t90 is not None and t90 > t10 else None
-    return {"events": total, "committed": done, "per_second": round(rate, 1) if rate else None}
+    found: dict[str, Any] = {
+        "events": total,
+        "committed": done,
+        "per_second": round(rate, 1) if rate else None,
+    }
+    if len(cpu) == 2 and cpu[1][0] > cpu[0][0]:
+        (n0, at10), (n1, at90) = cpu
+        per_event = {
+            name: round(1000 * (at90[name] - at10[name]) / (n1 - n0), 2)
+            for name in at90
+            if name in at10
+        }
+        per_event["sum"] = round(sum(per_event.values()), 2)
+        found["cpu_ms_per_event"] = per_event
+    return found
 
 
 async def bare_loop(run: Run, ends: dict[int, int], *, per_message: bool) -> dict[str, Any]:
@@ -633,7 +703,9 @@ async def phase_consumers(run: Run) -> None:
     run.memory.phase = "consumer_routing"
     await run.start("routing", db_name)
     try:
-        routing = await committed_rate(run, "routing", submitted_ends, timeout_s=600)
+        routing = await committed_rate(
+            run, "routing", submitted_ends, timeout_s=600, cpu_of=CONSUMER_CPU["routing"]
+        )
         deadline = time.monotonic() + 120
         while sum((await end_offsets(run, topics.TICKETS)).values()) < 2 * n:
             if time.monotonic() > deadline:
@@ -645,7 +717,9 @@ async def phase_consumers(run: Run) -> None:
     run.memory.phase = "consumer_notify"
     await run.start("notify", db_name)
     try:
-        notify = await committed_rate(run, "notify", all_ends, timeout_s=600)
+        notify = await committed_rate(
+            run, "notify", all_ends, timeout_s=600, cpu_of=CONSUMER_CPU["notify"]
+        )
     finally:
         await run.stop("notify")
     batch = await bare_loop(run, all_ends, per_message=False)
@@ -781,6 +855,14 @@ def table(results: dict[str, Any]) -> str:
             f"| {b['seen']}/{b['messages']} |",
             f"| submit -> routed | {_fmt(p['p50_ms'])} | {_fmt(p['p99_ms'])} "
             f"| {p['routed_seen']}/{p['submitted']} |",
+            *[
+                f"| {label} | {_fmt(part['p50_ms'])} | {_fmt(part['p99_ms'])} | |"
+                for label, part in (
+                    ("of which submit -> ticket.submitted on the topic", p.get("intake_part")),
+                    ("of which ticket.submitted -> routed", p.get("routing_part")),
+                )
+                if part
+            ],
             f"| ratio | {_fmt(lat['p50_vs_broker'])} | {_fmt(lat['p99_vs_broker'])} | |",
             "",
         ]
@@ -797,6 +879,7 @@ def table(results: dict[str, Any]) -> str:
             f"| | {_fmt(c['bare_commit_per_message']['per_second'])} (per message) |",
             "",
         ]
+        out += _cpu_rows(c, _fmt)
     if "memory_peak_mb" in results:
         peaks = results["memory_peak_mb"]
         names = ("intake", "routing", "notify")
@@ -805,6 +888,23 @@ def table(results: dict[str, Any]) -> str:
             out.append(f"| {phase} | " + " | ".join(_fmt(values.get(n)) for n in names) + " |")
         out.append("")
     return "\n".join(out)
+
+
+def _cpu_rows(consumers: dict[str, Any], show: Callable[[Any], str]) -> list[str]:
+    """CPU milliseconds per event of each consumer's stack, where measured."""
+    rows: list[str] = []
+    for name in ("routing", "notify"):
+        cpu = (consumers.get(name) or {}).get("cpu_ms_per_event")
+        if not cpu:
+            continue
+        parts = [p for p in (name, "ferretdb", "postgres", "sum") if p in cpu]
+        rows += [
+            f"| CPU ms per {name} event | " + " | ".join(parts) + " |",
+            "|---|" + "---:|" * len(parts),
+            "| | " + " | ".join(show(cpu[p]) for p in parts) + " |",
+            "",
+        ]
+    return rows
 
 
 def _pair(before: Any, after: Any) -> str:
@@ -892,6 +992,17 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
                 f"| {label} | {_pair(b['p50_ms'], a['p50_ms'])} "
                 f"| {_pair(b['p99_ms'], a['p99_ms'])} |"
             )
+        for label, key in (
+            ("of which submit → ticket.submitted on the topic", "intake_part"),
+            ("of which ticket.submitted → routed", "routing_part"),
+        ):
+            b = before["latency"]["submit_to_routed"].get(key)
+            a = after["latency"]["submit_to_routed"].get(key)
+            if b and a:
+                out.append(
+                    f"| {label} | {_pair(b['p50_ms'], a['p50_ms'])} "
+                    f"| {_pair(b['p99_ms'], a['p99_ms'])} |"
+                )
         lb, la = before["latency"], after["latency"]
         out += [
             f"| ratio | {_pair(lb['p50_vs_broker'], la['p50_vs_broker'])} "
@@ -919,6 +1030,13 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
             for kind in ("message", "batch")
         }
         out += [f"| bare loop | per message {bare['message']}, per batch {bare['batch']} | | |", ""]
+        for name in ("routing", "notify"):
+            b, a = cb[name].get("cpu_ms_per_event"), ca[name].get("cpu_ms_per_event")
+            if b and a:
+                out += _cpu_rows(
+                    {name: {"cpu_ms_per_event": {k: (b.get(k), a[k]) for k in a}}},
+                    lambda pair: _pair(*pair),
+                )
     out += ["| peak RSS, MB | intake | routing | notify |", "|---|---:|---:|---:|"]
     for phase in after["memory_peak_mb"]:
         b, a = before["memory_peak_mb"].get(phase, {}), after["memory_peak_mb"][phase]

@@ -24,6 +24,8 @@ from shared.topics import ALL_TOPICS, TopicSpec
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+# Handles a whole batch's events at once (fewer round trips); see ConsumeLoop.
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 # Failures of the infrastructure rather than of the message: retried until they pass.
 TRANSIENT: tuple[type[BaseException], ...] = (ConnectionFailure, LockTimeout)
 # MongoDB's codes for a server that cannot serve just now (unreachable, shutting down,
@@ -183,6 +185,20 @@ class ConsumeLoop:
     batch's offsets are committed once all are handled. A handler that keeps failing after
     `max_attempts` sends the message to the dead-letter topic with the error and origin in
     headers; the loop goes on.
+
+    With `concurrency` above 1, a batch's records are handled by message key (ticket) instead:
+    each key's records one after another in offset order, up to `concurrency` keys at once
+    (one ticket's events stay in order; different tickets' overlap, and their database calls
+    can share round trips). A partition's offset is marked handled only once every record of
+    it in the batch is.
+
+    With a `batch_handler`, each batch's events of the handled types go to it in one call
+    (in offset order per partition), for handlers whose work can share round trips across
+    events (the statistics projection). If it raises, the batch is handled again event by
+    event through `handlers`, with their retries and dead-lettering, so the batch handler
+    must be idempotent, as every handler is. A batch with an unreadable record always goes
+    event by event. With `linger_s`, a batch smaller than `batch_size` waits that long for
+    more records first (the cost per batch is then shared by more events: the statistics').
     """
 
     def __init__(
@@ -199,6 +215,9 @@ class ConsumeLoop:
         batch_size: int = 200,
         parallel_partitions: bool = True,
         lag_interval_s: float = 5.0,
+        concurrency: int = 1,
+        batch_handler: BatchHandler | None = None,
+        linger_s: float = 0.0,
     ) -> None:
         self._kafka = connection(bootstrap_servers)
         self._group_id = group_id
@@ -211,6 +230,9 @@ class ConsumeLoop:
         self._batch_size = batch_size
         self._parallel = parallel_partitions
         self._lag_interval_s = lag_interval_s
+        self._concurrency = max(1, concurrency)
+        self._batch_handler = batch_handler
+        self._linger_s = linger_s
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
@@ -254,13 +276,9 @@ class ConsumeLoop:
                     if not batch:
                         await self._record_lag(consumer, committed)
                         continue
-                    if self._parallel:
-                        await gather_all(
-                            self._process_all(records, handled) for records in batch.values()
-                        )
-                    else:
-                        for records in batch.values():
-                            await self._process_all(records, handled)
+                    if self._linger_s:
+                        batch = await self._fuller(consumer, batch)
+                    await self._process_batch(batch, handled)
                     await consumer.commit(dict(handled))
                     committed.update(handled)
                     handled.clear()
@@ -312,6 +330,106 @@ class ConsumeLoop:
             metrics.CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(
                 max(0, highwater - committed[tp])
             )
+
+    async def _fuller(
+        self,
+        consumer: AIOKafkaConsumer,
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        """The batch with what arrives within `linger_s`, up to `batch_size` records."""
+        have = sum(map(len, batch.values()))
+        if have >= self._batch_size:
+            return batch
+        await asyncio.sleep(self._linger_s)
+        more = await consumer.getmany(timeout_ms=0, max_records=self._batch_size - have)
+        for tp, records in more.items():
+            batch.setdefault(tp, []).extend(records)
+        return batch
+
+    async def _process_batch(
+        self,
+        batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
+        handled: dict[TopicPartition, int],
+    ) -> None:
+        """Handle one `getmany` batch: through the batch handler, by key, or by partition."""
+        if self._batch_handler is not None and await self._handled_as_batch(batch):
+            for tp, records in batch.items():
+                if records:
+                    handled[tp] = records[-1].offset + 1
+            return
+        if self._concurrency > 1:
+            await self._process_by_key(batch, handled)
+        elif self._parallel:
+            await gather_all(self._process_all(records, handled) for records in batch.values())
+        else:
+            for records in batch.values():
+                await self._process_all(records, handled)
+
+    async def _handled_as_batch(
+        self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]]
+    ) -> bool:
+        """Give the batch's events to the batch handler; False when the batch must go event by
+        event instead (an unreadable record, or the batch handler failed)."""
+        assert self._batch_handler is not None
+        envelopes: list[Envelope] = []
+        ignored: list[str] = []
+        for records in batch.values():
+            for record in records:
+                try:
+                    envelope = Envelope.from_bytes(record.value or b"")
+                except ValidationError:
+                    return False  # dead-lettered on the way event by event
+                if envelope.event_type in self._handlers:
+                    envelopes.append(envelope)
+                else:
+                    ignored.append(envelope.event_type)
+        if envelopes:
+            now = utcnow()
+            for envelope in envelopes:
+                age = (now - envelope.occurred_at).total_seconds()
+                metrics.EVENT_AGE.labels(self._group_id).observe(max(0.0, age))
+            try:
+                await self._batch_handler(envelopes)
+            except Exception as exc:  # noqa: BLE001 - each event again, with retries and DLQ
+                metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
+                log.warning(
+                    "consumer %s: a batch of %d events failed (%s); handling them one by one",
+                    self._group_id,
+                    len(envelopes),
+                    type(exc).__name__,
+                )
+                return False
+        for envelope in envelopes:
+            metrics.EVENTS_CONSUMED.labels(self._group_id, envelope.event_type, "ok").inc()
+        for event_type in ignored:
+            metrics.EVENTS_CONSUMED.labels(self._group_id, event_type, "ignored").inc()
+        return True
+
+    async def _process_by_key(
+        self,
+        batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
+        handled: dict[TopicPartition, int],
+    ) -> None:
+        """Each key's records in order, up to `concurrency` keys at once; a partition counts
+        as handled once all its records of the batch are (never past one still running)."""
+        by_key: dict[tuple[TopicPartition, bytes | None], list[ConsumerRecord[bytes, bytes]]]
+        by_key = {}
+        left: dict[TopicPartition, int] = {}
+        for tp, records in batch.items():
+            for record in records:
+                by_key.setdefault((tp, record.key), []).append(record)
+            left[tp] = len(records)
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def run(tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+            async with slots:
+                for record in records:
+                    await self._process(record)
+                    left[tp] -= 1
+                    if left[tp] == 0:
+                        handled[tp] = batch[tp][-1].offset + 1
+
+        await gather_all(run(tp, records) for (tp, _), records in by_key.items())
 
     async def _process_all(
         self, records: Iterable[ConsumerRecord[bytes, bytes]], handled: dict[TopicPartition, int]

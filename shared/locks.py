@@ -6,6 +6,11 @@ version-checked updates can both "win" (measured here: 4 writers x 50 `$push` ke
 200). An insert with an existing `_id` is refused atomically, so every write to a shared
 document first inserts its lock and deletes it afterwards. On MongoDB the locks are merely
 redundant. A lock left by a crashed writer expires after its lease.
+
+With `batched`, concurrent `hold`s share round trips: their lock inserts go together in one
+`insert_many` (shared.batching, each caller still learns its own outcome) and their releases
+in one `delete_many`, while one such batch is on its way; a lone `hold` costs what it costs
+unbatched. For a busy writer whose work per lock is a round trip or two (routing's consumer).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import timedelta
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from shared.batching import InsertBatcher
 from shared.events import utcnow
 from shared.mongo import Document
 
@@ -36,10 +42,25 @@ class DocumentLocks:
         *,
         lease_s: float = 15.0,
         wait_s: float = 10.0,
+        batched: bool = False,
     ) -> None:
         self._locks = collection
         self._lease = timedelta(seconds=lease_s)
         self._wait_s = wait_s
+        self._inserts = InsertBatcher(collection, in_flight=1) if batched else None
+        self._releases = _ReleaseBatcher(collection) if batched else None
+
+    async def _take(self, lock: Document) -> None:
+        if self._inserts is not None:
+            await self._inserts.insert(lock)
+        else:
+            await self._locks.insert_one(lock)
+
+    async def _release(self, doc_id: str, token: str) -> None:
+        if self._releases is not None:
+            await self._releases.release(doc_id, token)
+        else:
+            await self._locks.delete_one({"_id": doc_id, "token": token})
 
     @contextlib.asynccontextmanager
     async def hold(self, doc_id: str) -> AsyncIterator[None]:
@@ -50,9 +71,7 @@ class DocumentLocks:
         while True:
             now = utcnow()
             try:
-                await self._locks.insert_one(
-                    {"_id": doc_id, "token": token, "expires_at": now + self._lease}
-                )
+                await self._take({"_id": doc_id, "token": token, "expires_at": now + self._lease})
                 break
             except DuplicateKeyError:
                 holder = await self._locks.find_one({"_id": doc_id})
@@ -66,7 +85,7 @@ class DocumentLocks:
         try:
             yield
         finally:
-            await self._locks.delete_one({"_id": doc_id, "token": token})
+            await self._release(doc_id, token)
 
     @property
     def lease_s(self) -> float:
@@ -107,3 +126,55 @@ class DocumentLocks:
         """Best effort, after a failed batch: what of it was taken (the lease ends it anyway)."""
         with contextlib.suppress(PyMongoError):
             await self._locks.delete_many({"token": token})
+
+
+class _ReleaseBatcher:
+    """Group commit of lock releases: while one `delete_many` is on its way, the releases
+    that arrive wait and go together in the next (each only its own token's lock)."""
+
+    def __init__(self, collection: AsyncCollection[Document], *, max_batch: int = 100) -> None:
+        self._locks = collection
+        self._max_batch = max_batch
+        self._waiting: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._flushing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def release(self, doc_id: str, token: str) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((doc_id, token, future))
+        if not self._flushing:
+            self._flushing = True
+            task = asyncio.create_task(self._flush())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        # Shielded: a caller that is cancelled must not cancel the others' release.
+        await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                await self._delete(batch)
+        finally:
+            self._flushing = False
+
+    async def _delete(self, batch: list[tuple[str, str, asyncio.Future[None]]]) -> None:
+        if len(batch) == 1:
+            query: Document = {"_id": batch[0][0], "token": batch[0][1]}
+        else:
+            query = {"$or": [{"_id": doc_id, "token": token} for doc_id, token, _ in batch]}
+        try:
+            await self._locks.delete_many(query)
+        except Exception as exc:  # noqa: BLE001 - handed to each caller, who sees it raised
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except BaseException:
+            for _, _, future in batch:
+                future.cancel()
+            raise
+        for _, _, future in batch:
+            if not future.done():
+                future.set_result(None)

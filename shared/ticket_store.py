@@ -30,9 +30,12 @@ class TicketStore(AppliesChanges):
     so the relay never has to search for them or read them back.
     """
 
-    def __init__(self, db: AsyncDatabase[Document], *, batch_inserts: bool = False) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], *, batch_inserts: bool = False, batch_locks: bool = False
+    ) -> None:
         self.collection = db[COLLECTION]
-        self.locks = DocumentLocks(db[LOCKS])
+        # Concurrent changes share their locks' round trips (shared.locks): routing's consumer.
+        self.locks = DocumentLocks(db[LOCKS], batched=batch_locks)
         self._outbox_listener: OutboxListener = lambda _code, _entries: None
         # Concurrent creations share one insert_many (shared.batching): the front door's.
         self._inserts = InsertBatcher(self.collection) if batch_inserts else None

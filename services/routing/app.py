@@ -20,7 +20,7 @@ from services.routing.cluster_service import Clusters
 from services.routing.cluster_store import ClusterRepository
 from services.routing.clustering import Matcher
 from services.routing.deadlines import DeadlineScheduler
-from services.routing.handlers import build_handlers
+from services.routing.handlers import CONSUMER_CONCURRENCY, build_handlers
 from services.routing.housekeeping import Housekeeping
 from services.routing.learning import ModelStore, retrain_loop
 from services.routing.ops_counts import BacklogQueries, OpsCounts
@@ -92,7 +92,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     async def lifespan(this: FastAPI) -> AsyncIterator[dict[str, Any]]:
         client = connect(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
         db = client[settings.mongodb_database]
-        tickets = TicketRepository(db)
+        tickets = TicketRepository(db, batch_locks=True)
         accounts = AccountRepository(
             db,
             passwords=PasswordHashing(
@@ -171,6 +171,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             ),
             dead_letter_topic=topics.DLQ_ROUTING,
             publisher=publisher,
+            concurrency=CONSUMER_CONCURRENCY,
         )
 
         async def load_model() -> None:

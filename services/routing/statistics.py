@@ -1,9 +1,10 @@
 """Routing keeps the public statistics: the projection's consumer and its rebuild command.
 
 The consumer is a `ConsumeLoop` of its own group (`<consumer_group>-statistics`) on the tickets
-topic, so the statistics lag or fail without holding up routing. The rebuild reads the whole
-topic again (it is kept without retention limits, shared.topics) into a new generation while
-the consumer goes on, then switches readers to it:
+topic, so the statistics lag or fail without holding up routing; it projects each batch it
+reads at once (`Projector.handle_batch`), event by event only if that fails. The rebuild
+reads the whole topic again (it is kept without retention limits, shared.topics) into a new
+generation while the consumer goes on, then switches readers to it:
 
     python -m services.routing.statistics rebuild
 """
@@ -41,6 +42,13 @@ class TruncatedLog(Exception):
     """The topic no longer starts at offset 0: retention deleted events a rebuild needs."""
 
 
+# The statistics consumer's batches (up to the consume loop's 200 records): each reads and
+# writes its month's summary and every cell its tickets touch once (a cell holds all its
+# tickets' shares, kilobytes), so events more per batch cost little more. A small batch waits
+# up to BATCH_LINGER_S to fill; readers cache the summaries for 30 to 60 s anyway.
+BATCH_LINGER_S = 2.0
+
+
 def projector(settings: RoutingSettings, db: AsyncDatabase[Document]) -> Projector:
     tickets = TicketRepository(db)
 
@@ -66,6 +74,8 @@ def consumer(
         handlers={event_type: projection.handle for event_type in EventType},
         dead_letter_topic=topics.DLQ_ROUTING,
         publisher=publisher,
+        batch_handler=projection.handle_batch,
+        linger_s=BATCH_LINGER_S,
     )
 
 

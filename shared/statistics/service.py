@@ -1,12 +1,15 @@
 """The statistics projection at work: ticket events in, stored documents up to date.
 
-`Projector.apply` is the whole write path, for the live consumer (one event at a time) and for
-a rebuild (large batches): each ticket's document takes the new events, then every cell the
-ticket counts (or counted) in takes its share, then each month's summary takes those cells'
-totals. Each step is a locked read-modify-write of one document by `_id` (FerretDB does not
-isolate updates); the merges (shared.statistics.projection) make a repeated or raced step a
-no-op. A rebuild writes a new generation beside the one readers use, while the live consumer
-writes both, then switches readers over.
+`Projector.apply` is the whole write path, for the live consumer (each batch the consume loop
+reads, `handle_batch`) and for a rebuild (large batches): each ticket's document takes the new
+events, then every cell the ticket counts (or counted) in takes its share, then each month's
+summary takes those cells' totals. Each step is a locked read-modify-write of one document by
+`_id` (FerretDB does not isolate updates), a month's documents of one step together
+(`change_many`: their locks and new documents in one round trip each); the merges
+(shared.statistics.projection) make a repeated or raced step a no-op, so a batch handled
+again (redelivery, a retry event by event) changes nothing twice. A rebuild writes a new
+generation beside the one readers use, while the live consumer writes both, then switches
+readers over.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,6 +52,12 @@ class ProjectionStore(Protocol):
         """Apply `change` to a document of one month's part (a ticket or a cell), locked."""
         ...
 
+    async def change_many(
+        self, generation: int, month: str, changes: Mapping[str, Change]
+    ) -> dict[str, Document]:
+        """`change` for many documents of one month's part; by id, each as written."""
+        ...
+
     async def change_summary(self, generation: int, month: str, change: Change) -> Document: ...
 
     async def begin_rebuild(self) -> int: ...
@@ -80,6 +89,10 @@ class Projector:
     async def handle(self, envelope: Envelope) -> None:
         """The consume loop's handler: one event, into every generation being written."""
         await self.apply([envelope])
+
+    async def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
+        """The consume loop's batch handler: a batch's events together."""
+        await self.apply(envelopes)
 
     async def apply(self, envelopes: Sequence[Envelope], *, generation: int | None = None) -> int:
         """Project the events; returns how many counted (the others are of no interest)."""
@@ -133,20 +146,24 @@ class Projector:
         return month
 
     async def _apply(self, generation: int, placed: dict[tuple[str, str], list[Document]]) -> None:
-        cell_updates: dict[tuple[str, str], dict[str, tuple[int, Document | None]]] = {}
+        tickets: dict[str, dict[str, Change]] = {}
         for (month, code), events in placed.items():
-            merge = functools.partial(
+            tickets.setdefault(month, {})[p.ticket_doc_id(code)] = functools.partial(
                 p.merge_ticket, code=code, events=events, calendar=self._calendar
             )
-            ticket = await self._store.change(generation, month, p.ticket_doc_id(code), merge)
-            for cell, update in p.placements(ticket).items():
-                cell_updates.setdefault((month, cell), {})[code] = update
-        summary_updates: dict[str, dict[str, tuple[int, Document]]] = {}
-        for (month, cell), updates in cell_updates.items():
-            members = functools.partial(p.merge_members, cell=cell, updates=updates)
-            held = await self._store.change(generation, month, p.cell_doc_id(cell), members)
-            summary_updates.setdefault(month, {})[cell] = (held["v"], held["totals"])
-        for month, totals in summary_updates.items():
+        cell_updates: dict[str, dict[str, dict[str, tuple[int, Document | None]]]] = {}
+        for month, changes in tickets.items():
+            written = await self._store.change_many(generation, month, changes)
+            for ticket in written.values():
+                for cell, update in p.placements(ticket).items():
+                    cell_updates.setdefault(month, {}).setdefault(cell, {})[ticket["code"]] = update
+        for month, by_cell in cell_updates.items():
+            members: dict[str, Change] = {
+                p.cell_doc_id(cell): functools.partial(p.merge_members, cell=cell, updates=updates)
+                for cell, updates in by_cell.items()
+            }
+            held = await self._store.change_many(generation, month, members)
+            totals = {doc["cell"]: (doc["v"], doc["totals"]) for doc in held.values()}
             cells = functools.partial(
                 p.merge_cells, generation=generation, month=month, updates=totals
             )

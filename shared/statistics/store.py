@@ -7,16 +7,22 @@ FerretDB v1 reads every document of a collection for any query, `_id` look-ups i
   an event reads and writes only its ticket's month, a bounded collection;
 - `statistics_meta`: which generation readers use and which a rebuild is filling;
 - `statistics_locks`: per-document locks (shared.locks), held only while writing.
+
+`change_many` writes many documents of one collection with few round trips (the live
+consumer's batches, a rebuild): the free locks taken in one insert and released in one delete,
+the reads and writes a few at a time between, new documents inserted together.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from shared.locks import DocumentLocks
 from shared.mongo import Document
@@ -28,6 +34,9 @@ MONTHS = "statistics_months"
 LOCKS = "statistics_locks"
 META_ID = "projection"
 _PART = re.compile(r"^statistics_g(\d+)_\d{6}$")
+# Reads and replaces of one `change_many` running at once (FerretDB v1 stalls when as many
+# commands wait at once as its PostgreSQL pool has connections).
+CALLS_AT_ONCE = 8
 
 
 def part_name(generation: int, month: str) -> str:
@@ -52,6 +61,12 @@ class StatisticsStore:
     async def change(self, generation: int, month: str, doc_id: str, change: Change) -> Document:
         return await self._change(self._db[part_name(generation, month)], doc_id, change)
 
+    async def change_many(
+        self, generation: int, month: str, changes: Mapping[str, Change]
+    ) -> dict[str, Document]:
+        """`change` for many documents of one month's part; each one's document as written."""
+        return await self._change_many(self._db[part_name(generation, month)], changes)
+
     async def change_summary(self, generation: int, month: str, change: Change) -> Document:
         return await self._change(self._months, summary_doc_id(generation, month), change)
 
@@ -64,6 +79,75 @@ class StatisticsStore:
             if changed:
                 await collection.replace_one({"_id": doc_id}, doc, upsert=True)
         return doc
+
+    async def _change_many(
+        self, collection: AsyncCollection[Document], changes: Mapping[str, Change]
+    ) -> dict[str, Document]:
+        """Locked read-modify-writes of many documents with few round trips.
+
+        The locks nobody holds are taken in one insert (`hold_free`); their documents are read
+        a few at a time, changed, and written: the new ones in one `insert_many`, the others
+        replaced a few at a time, each write started only within the first third of the locks'
+        lease. What is left (a lock someone holds, a write refused or out of time) goes one
+        document at a time through `_change` afterwards."""
+        lock_of = {f"{collection.name}/{doc_id}": doc_id for doc_id in changes}
+        written: dict[str, Document] = {}
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self._locks.lease_s / 3
+        slots = asyncio.Semaphore(CALLS_AT_ONCE)
+
+        async def bounded(call: Awaitable[Document | None]) -> Document | None:
+            async with slots:
+                return await call
+
+        async def replace(doc_id: str, doc: Document) -> None:
+            async with slots:
+                if loop.time() < until:
+                    result = await collection.replace_one({"_id": doc_id}, doc)
+                    if result.matched_count:  # else gone meanwhile (a dropped generation)
+                        written[doc_id] = doc
+
+        async with self._locks.hold_free(lock_of) as held:
+            mine = [doc_id for lock, doc_id in lock_of.items() if lock in held]
+            found = await asyncio.gather(
+                *(bounded(collection.find_one({"_id": doc_id})) for doc_id in mine)
+            )
+            new: dict[str, Document] = {}
+            replaced: dict[str, Document] = {}
+            for doc_id, before in zip(mine, found, strict=True):
+                doc, changed = changes[doc_id](before)
+                if not changed:
+                    written[doc_id] = doc
+                elif before is None:
+                    new[doc_id] = doc
+                else:
+                    replaced[doc_id] = doc
+            if new and loop.time() < until:
+                await self._insert_new(collection, new, written)
+            await asyncio.gather(*(replace(doc_id, doc) for doc_id, doc in replaced.items()))
+        for doc_id, change in changes.items():
+            if doc_id not in written:
+                written[doc_id] = await self._change(collection, doc_id, change)
+        return written
+
+    @staticmethod
+    async def _insert_new(
+        collection: AsyncCollection[Document],
+        new: dict[str, Document],
+        written: dict[str, Document],
+    ) -> None:
+        """Insert documents that did not exist; those refused are left out of `written`."""
+        ids = list(new)
+        refused: set[int] = set()
+        try:
+            await collection.insert_many([{**new[i], "_id": i} for i in ids], ordered=False)
+        except BulkWriteError as exc:
+            refused = {int(error["index"]) for error in exc.details.get("writeErrors", [])}
+            if not refused:  # a write concern error: none is known to be written
+                refused = set(range(len(ids)))
+        for index, doc_id in enumerate(ids):
+            if index not in refused:
+                written[doc_id] = new[doc_id]
 
     async def begin_rebuild(self) -> int:
         """A new generation, empty, that writers fill from now on beside the active one."""

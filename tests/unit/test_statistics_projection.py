@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +48,14 @@ class FakeStore:
 
     async def change(self, generation: int, month: str, doc_id: str, change: Change) -> Document:
         return await self._change(("part", generation, month, doc_id), change)
+
+    async def change_many(
+        self, generation: int, month: str, changes: Mapping[str, Change]
+    ) -> dict[str, Document]:
+        return {
+            doc_id: await self.change(generation, month, doc_id, change)
+            for doc_id, change in changes.items()
+        }
 
     async def change_summary(self, generation: int, month: str, change: Change) -> Document:
         return await self._change(("summary", generation, month), change)
