@@ -391,6 +391,7 @@ class ConsumeLoop:
             try:
                 await self._batch_handler(envelopes)
             except Exception as exc:  # noqa: BLE001 - each event again, with retries and DLQ
+                raise_if_stopping()  # cancelled in the batch handler: stop, not one by one
                 metrics.CONSUMER_ERRORS.labels(self._group_id).inc()
                 log.warning(
                     "consumer %s: a batch of %d events failed (%s); handling them one by one",
