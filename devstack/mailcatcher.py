@@ -21,13 +21,13 @@ import ssl
 import threading
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from devstack.sink import now_iso, page, serve_http, wait_for_stop
+from devstack.sink import QuietHandler, now_iso, page, serve_http, stop_http, wait_for_stop
 
 MAX_KEPT = 1000
 
@@ -123,10 +123,8 @@ class MailCatcher:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        stop_http(self._http)
+        self._http = None
 
     @property
     def url(self) -> str:
@@ -188,24 +186,9 @@ class _SmtpHandler:
         return self._catcher.store(str(envelope.mail_from), list(envelope.rcpt_tos), raw)
 
 
-class _PageHandler(BaseHTTPRequestHandler):
+class _PageHandler(QuietHandler):
     owner: MailCatcher
     server_version = "pengaduan-mailcatcher/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the page lists what arrived."""
-
-    def _send(self, status: int, body: bytes, content_type: str, *extra: tuple[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, value: Any) -> None:
-        self._send(status, json.dumps(value, ensure_ascii=False).encode(), "application/json")
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -237,7 +220,7 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._json(404, {"detail": "not found"})
 
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self._body()
         if self.path.split("?", 1)[0] != "/_control":
             self._json(404, {"detail": "not found"})
             return

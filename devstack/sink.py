@@ -69,6 +69,41 @@ def serve_http(
     return server, thread
 
 
+def stop_http(server: ThreadingHTTPServer | None) -> None:
+    """Stop a `serve_http` server (None: nothing to stop) and free its port."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers JSON or any body: the dev servers' base."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the page lists what arrived."""
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        *extra: tuple[str, str],
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, json.dumps(value, ensure_ascii=False).encode())
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+
 def page(title: str, body: str, *, refresh: bool = True) -> bytes:
     """A plain HTML page that refreshes itself every few seconds (unless it has a form)."""
     return (
@@ -159,10 +194,8 @@ class Sink:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_http(self._server)
+        self._server = None
 
     @property
     def url(self) -> str:
@@ -347,25 +380,9 @@ class Sink:
         return page("Gateway sink", table)
 
 
-class _SinkHandler(BaseHTTPRequestHandler):
+class _SinkHandler(QuietHandler):
     owner: Sink
     server_version = "pengaduan-sink/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the page lists what arrived."""
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, value: Any) -> None:
-        self._send(status, json.dumps(value, ensure_ascii=False).encode())
-
-    def _body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
