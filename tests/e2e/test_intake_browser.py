@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +24,9 @@ from playwright.sync_api import (
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from devstack.stack import Ports, Stack
 from shared.tickets import history_entry
-from tests.conftest import Infra
-from tests.e2e.browser import PHONE, SCREENSHOTS
+from tests.conftest import Infra, running_services, stack_database
+from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS, browser_context
 
 pytestmark = pytest.mark.e2e
 
@@ -46,36 +43,18 @@ class Intake:
 @pytest.fixture(scope="module")
 def intake(infra: Infra) -> Iterator[Intake]:
     """Only the intake service, as a real process, on a database of its own."""
-    run = uuid.uuid4().hex[:8]
-    database = f"e2e_web_{run}"
-    stack = Stack(
-        f"e2e-web-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={"MONGODB_DATABASE": database},
-    )
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        for component in stack.services():
-            if component.name == "intake":
-                stack.start(component)
-        yield Intake(f"http://127.0.0.1:{stack.ports.intake}", client[database])
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
-        client.drop_database(database)
-        client.close()
+    with running_services(infra, "web", "intake") as stack:
+        client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
+        try:
+            yield Intake(f"http://127.0.0.1:{stack.ports.intake}", client[stack_database(stack)])
+        finally:
+            client.close()
 
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=PHONE, locale="id-ID")
-    context.set_default_timeout(10_000)
-    try:
+    with browser_context(browser, PHONE, locale="id-ID") as context:
         yield context
-    finally:
-        context.close()
 
 
 def _png() -> bytes:
@@ -189,9 +168,7 @@ def test_keyboard_alone_sends_a_report(intake: Intake, phone: BrowserContext) ->
 
 
 def test_pages_work_without_javascript(intake: Intake, browser: Browser) -> None:
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    try:
+    with browser_context(browser, PHONE, java_script_enabled=False) as context:
         page = context.new_page()
         page.goto(f"{intake.url}/?lang=en")
         page.get_by_label("Description").fill("too short")
@@ -218,17 +195,12 @@ def test_pages_work_without_javascript(intake: Intake, browser: Browser) -> None
         page.get_by_role("button", name="Open my report").click()
         expect(page.get_by_text(DESCRIPTION)).to_be_visible()
         expect(page.get_by_text("Ciruas, Ciruas")).to_be_visible()
-    finally:
-        context.close()
 
 
 def test_form_reads_well_on_a_wide_screen(intake: Intake, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
+    with browser_context(browser, DESKTOP) as context:
         page = context.new_page()
         page.goto(f"{intake.url}/?lang=en")
         width = page.locator("main").evaluate("el => el.getBoundingClientRect().width")
         assert width <= 42 * 16 + 1, "lines stay short enough to read"
         _shot(page, "form-wide-en")
-    finally:
-        context.close()
