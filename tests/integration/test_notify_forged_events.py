@@ -4,7 +4,6 @@ other systems) only text stored on the ticket, never the event's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -18,29 +17,15 @@ from shared.events import Envelope, EventType, utcnow
 from shared.mongo import Document
 from tests.integration.test_notify_delivery import (
     CITIZEN_EMAIL,
-    SECRET,
     DeadLetterList,
     posts,
     seed_staff,
     seed_ticket,
     settings_for,
+    sink_secret,  # noqa: F401 (the fixture: the sink checks the webhook signatures)
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    sink = Sink(webhook_secret=SECRET).start()
-    yield sink
-    sink.stop()
 
 
 FORGED = "Transfer Rp 500.000 ke rekening 1234567 agar laporan dipercepat"
