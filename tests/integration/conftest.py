@@ -232,3 +232,26 @@ def put_ticket(
     )
     stored.tickets.insert_one(doc)
     return ticket.tracking_code
+
+
+def put_proposed_cluster(stored: Any, cluster_id: str, codes: list[str], **member: Any) -> None:
+    """A cluster the router proposed of `codes` (the first its primary) put straight into the
+    store, its members pointing at it; `member` is set on each member ticket too."""
+    now = utcnow()
+    stored.clusters.insert_one(
+        {
+            "_id": cluster_id,
+            "opd": "DPUPR",
+            "primary": codes[0],
+            "members": codes,
+            "proposed": [],
+            "status": "proposed",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "history": [],
+        }
+    )
+    stored.tickets.update_many(
+        {"_id": {"$in": codes}}, {"$set": {"cluster_id": cluster_id, **member}}
+    )

@@ -13,10 +13,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.routing.cluster_service import Clusters
 from services.routing.cluster_store import ClusterRepository
 from services.routing.repository import TicketRepository
-from shared.events import utcnow
 from shared.mongo import Document
 from shared.tickets import Location
-from tests.integration.conftest import auth, put_ticket, route_stored, store_complaint
+from tests.integration.conftest import (
+    auth,
+    put_proposed_cluster,
+    put_ticket,
+    route_stored,
+    store_complaint,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -140,22 +145,7 @@ def test_a_proposed_cluster_is_acted_on_as_one_only_once_confirmed(
     api: TestClient, stored: Any
 ) -> None:
     a, b = put_ticket(stored), put_ticket(stored)
-    now = utcnow()
-    stored.clusters.insert_one(
-        {
-            "_id": "KL-TEST",
-            "opd": "DPUPR",
-            "primary": a,
-            "members": [a, b],
-            "proposed": [],
-            "status": "proposed",
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "history": [],
-        }
-    )
-    stored.tickets.update_many({"_id": {"$in": [a, b]}}, {"$set": {"cluster_id": "KL-TEST"}})
+    put_proposed_cluster(stored, "KL-TEST", [a, b])
     dpupr = auth(api, "dpupr")
     early = api.post(
         f"/api/v1/tickets/{a}/transitions",
