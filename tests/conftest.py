@@ -66,6 +66,14 @@ async def db(infra: Infra, db_name: str) -> AsyncIterator[AsyncDatabase[Document
         await client.close()
 
 
+def dev_password(username: str) -> str:
+    """The password of a dev account that routing seeds (README: admin, auditor, officers and
+    supervisors)."""
+    if username in ("admin", "auditor"):
+        return username
+    return "supervisor" if username.endswith("-kepala") else "officer"
+
+
 def dev_accounts_seeded(stored: Any) -> None:
     """Wait (30 s at most) until routing has seeded its dev accounts into the synchronous
     database `stored`: it does so in the background once it has started."""

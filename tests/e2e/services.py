@@ -1,4 +1,5 @@
-"""Intake and routing as real processes, on a database of their own, for end-to-end tests."""
+"""Intake and routing as real processes, on a database of their own, for end-to-end tests, and
+the dev accounts' sign-in over HTTP."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import Infra, running_services, stack_database
+import httpx
+
+from tests.conftest import Infra, dev_password, running_services, stack_database
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,16 @@ def intake_and_routing(infra: Infra, name: str, **env: str) -> Iterator[Running]
             stack_database(stack),
             stack.service_env["ROUTING_CONSUMER_GROUP"],
         )
+
+
+def staff_headers(routing: str, username: str) -> dict[str, str]:
+    """The bearer header of dev account `username`, signed in at routing's URL `routing`."""
+    response = httpx.post(
+        f"{routing}/api/v1/auth/token",
+        data={"username": username, "password": dev_password(username)},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def eventually(check: Callable[[], Any], timeout_s: float = 30.0) -> Any:

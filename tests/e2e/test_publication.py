@@ -21,7 +21,7 @@ from PIL import Image
 
 from shared import topics
 from tests.conftest import Infra
-from tests.e2e.services import eventually, intake_and_routing
+from tests.e2e.services import eventually, intake_and_routing, staff_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -194,10 +194,7 @@ def _png() -> bytes:
 
 
 def _staff(system: System) -> dict[str, str]:
-    token = httpx.post(
-        f"{system.routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return staff_headers(system.routing, "admin")
 
 
 def _act(system: System, auth: dict[str, str], code: str, **body: Any) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from tests.e2e.services import staff_headers
 from tests.e2e.test_console_browser import (  # noqa: F401 (fixtures)
     Routing,
     _shot,
@@ -24,14 +25,6 @@ pytestmark = pytest.mark.e2e
 BRIDGE = "Jembatan di Desa Ciruas ambrol, motor tidak bisa lewat."
 
 
-def _token(url: str, username: str, password: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{url}/api/v1/auth/token", data={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def test_cluster_confirmed_and_answered_once_with_a_canned_answer(
     routing: Routing,  # noqa: F811 (the fixture)
     desktop: BrowserContext,  # noqa: F811
@@ -44,7 +37,7 @@ def test_cluster_confirmed_and_answered_once_with_a_canned_answer(
             "title": "Jembatan sudah diperbaiki",
             "body": "Laporan {kode}: jembatan sudah diperbaiki oleh {opd}.",
         },
-        headers=_token(routing.url, "dpupr-kepala", "supervisor"),
+        headers=staff_headers(routing.url, "dpupr-kepala"),
     )
     assert saved.status_code == 200, saved.text
 

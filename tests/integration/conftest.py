@@ -30,7 +30,7 @@ from shared.mongo import Document
 from shared.settings import ServiceSettings
 from shared.tickets import Kind, Location, Reporter, Ticket
 from shared.workdays import WorkCalendar
-from tests.conftest import Infra, dev_accounts_seeded
+from tests.conftest import Infra, dev_accounts_seeded, dev_password
 
 CLOSED_PORT_KAFKA = "127.0.0.1:1"  # nothing listens there: Kafka is "down" (or not needed)
 AnySettings = TypeVar("AnySettings", bound=ServiceSettings)
@@ -134,10 +134,9 @@ def api(infra: Infra, stored: Any) -> Iterator[TestClient]:
 
 
 def auth(api: TestClient, username: str) -> dict[str, str]:
-    password = {"admin": "admin", "auditor": "auditor"}.get(
-        username, "supervisor" if username.endswith("-kepala") else "officer"
+    response = api.post(
+        "/api/v1/auth/token", data={"username": username, "password": dev_password(username)}
     )
-    response = api.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

@@ -20,14 +20,12 @@ from shared.auth import Role, hash_password
 from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
 from shared.tickets import Reporter, RoutingDecision
-from tests.conftest import Infra
+from tests.conftest import Infra, dev_password
 from tests.integration.conftest import put_ticket as stored_ticket
 from tests.integration.conftest import routing_client, settings_for
 from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.integration
-
-PASSWORDS = {"admin": "admin", "auditor": "auditor"}
 
 
 @pytest.fixture
@@ -64,12 +62,6 @@ def put_ticket(
     )
 
 
-def password_of(username: str) -> str:
-    if username in PASSWORDS:
-        return PASSWORDS[username]
-    return "supervisor" if username.endswith("-kepala") else "officer"
-
-
 def hidden(html: str, name: str) -> str:
     found = re.search(rf'name="{name}" value="([^"]*)"', html)
     assert found, f"no hidden field {name}"
@@ -83,7 +75,7 @@ def sign_in(web: TestClient, username: str, password: str | None = None) -> Resp
         data={
             "csrf": hidden(page.text, "csrf"),
             "username": username,
-            "password": password or password_of(username),
+            "password": password or dev_password(username),
             "next": "/konsol",
         },
         follow_redirects=False,
