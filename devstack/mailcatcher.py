@@ -192,13 +192,9 @@ class _PageHandler(QuietHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path == "/healthz":
-            self._json(200, {"status": "ok"})
-        elif path == "/messages":
-            self._json(200, {"items": self.owner.messages()})
-        elif path == "/":
-            self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
-        elif path.startswith("/messages/") and path.endswith(".html"):
+        if self._inbox_get(path):
+            return
+        if path.startswith("/messages/") and path.endswith(".html"):
             wanted = path.removeprefix("/messages/").removesuffix(".html")
             found = [m for m in self.owner.messages() if str(m["id"]) == wanted and m["html"]]
             if not found:
@@ -209,13 +205,6 @@ class _PageHandler(QuietHandler):
                 "sandbox; default-src 'none'; style-src 'unsafe-inline'",
             )
             self._send(200, found[0]["html"].encode(), "text/html; charset=utf-8", csp)
-        else:
-            self._json(404, {"detail": "not found"})
-
-    def do_DELETE(self) -> None:
-        if self.path.split("?", 1)[0] == "/messages":
-            self.owner.clear()
-            self._json(200, {"status": "cleared"})
         else:
             self._json(404, {"detail": "not found"})
 

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 MAX_KEPT = 2000
 MAX_MEDIA = 50
@@ -76,8 +76,21 @@ def stop_http(server: ThreadingHTTPServer | None) -> None:
         server.server_close()
 
 
+class Inbox(Protocol):
+    """What a dev server keeps: the messages it received, as JSON and as a page."""
+
+    def messages(self) -> list[dict[str, Any]]: ...
+
+    def clear(self) -> None: ...
+
+    def render_page(self) -> bytes: ...
+
+
 class QuietHandler(BaseHTTPRequestHandler):
-    """A request handler that logs nothing and answers JSON or any body: the dev servers' base."""
+    """A request handler that logs nothing and answers JSON or any body, and the routes every
+    dev server's inbox has (`/healthz`, `GET /`, `GET` and `DELETE /messages`)."""
+
+    owner: Inbox
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the page lists what arrived."""
@@ -102,6 +115,25 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _inbox_get(self, path: str) -> bool:
+        """Answer `GET path` if it is one of the inbox's routes; False when it is not."""
+        if path == "/healthz":
+            self._json(200, {"status": "ok"})
+        elif path == "/messages":
+            self._json(200, {"items": self.owner.messages()})
+        elif path == "/":
+            self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
+        else:
+            return False
+        return True
+
+    def do_DELETE(self) -> None:
+        if self.path.split("?", 1)[0] == "/messages":
+            self.owner.clear()
+            self._json(200, {"status": "cleared"})
+        else:
+            self._json(404, {"detail": "not found"})
 
 
 def page(title: str, body: str, *, refresh: bool = True) -> bytes:
@@ -387,13 +419,9 @@ class _SinkHandler(QuietHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         graph = GRAPH_PATH.match(path)
-        if path == "/healthz":
-            self._json(200, {"status": "ok"})
-        elif path == "/messages":
-            self._json(200, {"items": self.owner.messages()})
-        elif path == "/":
-            self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
-        elif path == "/percakapan":
+        if self._inbox_get(path):
+            return
+        if path == "/percakapan":
             self._send(200, self.owner.render_conversations(), "text/html; charset=utf-8")
         elif graph and (found := self.owner.media(graph.group(1))) is not None:
             self._json(
@@ -408,13 +436,6 @@ class _SinkHandler(QuietHandler):
             )
         elif path.startswith("/_media/") and (found := self.owner.media(path[8:])) is not None:
             self._send(200, found[0], found[1])
-        else:
-            self._json(404, {"detail": "not found"})
-
-    def do_DELETE(self) -> None:
-        if self.path.split("?", 1)[0] == "/messages":
-            self.owner.clear()
-            self._json(200, {"status": "cleared"})
         else:
             self._json(404, {"detail": "not found"})
 
