@@ -1,5 +1,5 @@
-"""Intake and routing as real processes, on a database of their own, for end-to-end tests, and
-the dev accounts' sign-in over HTTP."""
+"""Services as real processes, on a database of their own, for end-to-end tests (intake and
+routing, or one of them), and the dev accounts' sign-in over HTTP."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pymongo import MongoClient
+from pymongo.database import Database
 
 from tests.conftest import Infra, dev_password, running_services, stack_database
 
@@ -31,6 +33,24 @@ def intake_and_routing(infra: Infra, name: str, **env: str) -> Iterator[Running]
             stack_database(stack),
             stack.service_env["ROUTING_CONSUMER_GROUP"],
         )
+
+
+@dataclass(frozen=True)
+class OneService:
+    url: str
+    db: Database[dict[str, Any]]  # its database, through a synchronous client
+
+
+@contextlib.contextmanager
+def one_service(infra: Infra, name: str, service: str) -> Iterator[OneService]:
+    """Only `service` as a real process, on a database of its own (removed afterwards)."""
+    with running_services(infra, name, service) as stack:
+        client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
+        try:
+            url = f"http://127.0.0.1:{getattr(stack.ports, service)}"
+            yield OneService(url, client[stack_database(stack)])
+        finally:
+            client.close()
 
 
 def staff_headers(routing: str, username: str) -> dict[str, str]:

@@ -8,39 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from pymongo import MongoClient
-from pymongo.database import Database
 
-from tests.conftest import Infra, dev_accounts_seeded, running_services, stack_database
+from tests.conftest import Infra, dev_accounts_seeded
 from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS, browser_context
+from tests.e2e.services import OneService, one_service
 from tests.integration.test_console import TRIAGE_ROUTING, put_ticket
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass(frozen=True)
-class Routing:
-    url: str
-    db: Database[dict[str, Any]]
+Routing = OneService
 
 
 @pytest.fixture(scope="module")
 def routing(infra: Infra) -> Iterator[Routing]:
-    """Only the routing service, as a real process, on a database of its own."""
-    with running_services(infra, "console", "routing") as stack:
-        client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-        try:
-            db = client[stack_database(stack)]
-            dev_accounts_seeded(db)
-            yield Routing(f"http://127.0.0.1:{stack.ports.routing}", db)
-        finally:
-            client.close()
+    """Only the routing service, its dev accounts seeded."""
+    with one_service(infra, "console", "routing") as routing:
+        dev_accounts_seeded(routing.db)
+        yield routing
 
 
 @pytest.fixture

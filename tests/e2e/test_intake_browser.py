@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,12 +20,12 @@ from playwright.sync_api import (
     Page,
     expect,
 )
-from pymongo import MongoClient
 from pymongo.database import Database
 
 from shared.tickets import history_entry
-from tests.conftest import Infra, running_services, stack_database
+from tests.conftest import Infra
 from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS, browser_context
+from tests.e2e.services import OneService, one_service
 
 pytestmark = pytest.mark.e2e
 
@@ -34,21 +33,13 @@ CODE = re.compile(r"^LP-[2-9A-Z]{4}-[2-9A-Z]{4}$")
 DESCRIPTION = "Lampu jalan di depan pasar Ciruas mati sudah dua minggu, malam gelap sekali."
 
 
-@dataclass(frozen=True)
-class Intake:
-    url: str
-    db: Database[dict[str, Any]]
+Intake = OneService
 
 
 @pytest.fixture(scope="module")
 def intake(infra: Infra) -> Iterator[Intake]:
-    """Only the intake service, as a real process, on a database of its own."""
-    with running_services(infra, "web", "intake") as stack:
-        client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-        try:
-            yield Intake(f"http://127.0.0.1:{stack.ports.intake}", client[stack_database(stack)])
-        finally:
-            client.close()
+    with one_service(infra, "web", "intake") as intake:
+        yield intake
 
 
 @pytest.fixture
