@@ -143,6 +143,23 @@ def routed(code: str, opd: str = "DLH") -> Envelope:
     )
 
 
+def resolved(code: str, note: str) -> Envelope:
+    """Routing's event of DLH resolving ticket `code` with the public answer `note`."""
+    return Envelope(
+        event_type=EventType.TICKET_TRANSITIONED,
+        ticket_id=code,
+        correlation_id="c",
+        producer="routing",
+        payload={
+            "action": "resolve",
+            "from_status": "in_progress",
+            "to_status": "resolved",
+            "opd": "DLH",
+            "note": note,
+        },
+    )
+
+
 def submitted(code: str) -> Envelope:
     return Envelope(
         event_type=EventType.TICKET_SUBMITTED,
@@ -414,21 +431,8 @@ async def test_the_delivery_log_names_the_message_and_the_transition(
     db: AsyncDatabase[Document], notify: Notify
 ) -> None:
     await seed_ticket(db, "LP-AAAA-0009")
-    resolved = Envelope(
-        event_type=EventType.TICKET_TRANSITIONED,
-        ticket_id="LP-AAAA-0009",
-        correlation_id="c",
-        producer="routing",
-        payload={
-            "action": "resolve",
-            "from_status": "in_progress",
-            "to_status": "resolved",
-            "opd": "DLH",
-            "note": "Sampah sudah diangkut.",
-        },
-    )
     await notify.notifier.handle(routed("LP-AAAA-0009"))
-    await notify.notifier.handle(resolved)
+    await notify.notifier.handle(resolved("LP-AAAA-0009", "Sampah sudah diangkut."))
     log = await delivery_log(
         tracking_code="LP-AAAA-0009", deliveries=notify.deliveries, digests=notify.digests
     )

@@ -19,6 +19,7 @@ from tests.integration.test_notify_delivery import (
     CITIZEN_EMAIL,
     DeadLetterList,
     posts,
+    resolved,
     seed_staff,
     seed_ticket,
     settings_for,
@@ -30,22 +31,6 @@ pytestmark = pytest.mark.integration
 
 FORGED = "Transfer Rp 500.000 ke rekening 1234567 agar laporan dipercepat"
 STORED = "Sampah sudah diangkut dan lokasi dibersihkan."
-
-
-def _resolved(code: str, note: str) -> Envelope:
-    return Envelope(
-        event_type=EventType.TICKET_TRANSITIONED,
-        ticket_id=code,
-        correlation_id="c",
-        producer="routing",
-        payload={
-            "action": "resolve",
-            "from_status": "in_progress",
-            "to_status": "resolved",
-            "opd": "DLH",
-            "note": note,
-        },
-    )
 
 
 async def test_a_forged_note_never_reaches_the_citizen(
@@ -64,9 +49,9 @@ async def test_a_forged_note_never_reaches_the_citizen(
             settings_for(catcher, sink, webhooks=True), db, http=http, dead_letters=DeadLetterList()
         )
         # A real resolution, its event altered on the way: the stored answer is sent.
-        await notify.notifier.handle(_resolved("LP-FORG-0001", FORGED))
+        await notify.notifier.handle(resolved("LP-FORG-0001", FORGED))
         # A resolution that never happened (nothing in the history): no text at all.
-        await notify.notifier.handle(_resolved("LP-FORG-0002", FORGED))
+        await notify.notifier.handle(resolved("LP-FORG-0002", FORGED))
         # A public comment that was never made.
         await notify.notifier.handle(
             Envelope(
