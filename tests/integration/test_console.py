@@ -27,6 +27,8 @@ from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.integration
 
+SITI_AMINAH = Reporter(name="Siti Aminah", email="siti@example.com")
+
 
 @pytest.fixture
 def web(infra: Infra, stored: Any) -> Iterator[TestClient]:
@@ -35,31 +37,10 @@ def web(infra: Infra, stored: Any) -> Iterator[TestClient]:
         yield client
 
 
-def put_ticket(
-    stored: Any,
-    *,
-    status: str = "routed",
-    opd: str | None = "DPUPR",
-    description: str = "Jalan berlubang besar di depan sekolah dasar",
-    anonymous: bool = False,
-    due_in: timedelta | None = timedelta(days=3),
-    submitted_ago: timedelta = timedelta(0),
-    **fields: Any,
-) -> str:
+def put_ticket(stored: Any, *, due_in: timedelta | None = timedelta(days=3), **fields: Any) -> str:
     """`conftest.put_ticket` as the console tests see it: due in 3 days, from Siti Aminah of
     desa Ciruas."""
-    return stored_ticket(
-        stored,
-        status=status,
-        opd=opd,
-        description=description,
-        anonymous=anonymous,
-        due_in=due_in,
-        desa="Ciruas",
-        by=Reporter(name="Siti Aminah", email="siti@example.com"),
-        submitted_ago=submitted_ago,
-        **fields,
-    )
+    return stored_ticket(stored, due_in=due_in, desa="Ciruas", by=SITI_AMINAH, **fields)
 
 
 def hidden(html: str, name: str) -> str:
