@@ -21,13 +21,13 @@ import ssl
 import threading
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from devstack.sink import now_iso, page, serve_http, wait_for_stop
+from devstack.sink import QuietHandler, now_iso, page, serve_http, stop_http, wait_for_stop
 
 MAX_KEPT = 1000
 
@@ -123,10 +123,8 @@ class MailCatcher:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        stop_http(self._http)
+        self._http = None
 
     @property
     def url(self) -> str:
@@ -188,34 +186,15 @@ class _SmtpHandler:
         return self._catcher.store(str(envelope.mail_from), list(envelope.rcpt_tos), raw)
 
 
-class _PageHandler(BaseHTTPRequestHandler):
+class _PageHandler(QuietHandler):
     owner: MailCatcher
     server_version = "pengaduan-mailcatcher/1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the page lists what arrived."""
-
-    def _send(self, status: int, body: bytes, content_type: str, *extra: tuple[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, value: Any) -> None:
-        self._send(status, json.dumps(value, ensure_ascii=False).encode(), "application/json")
-
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path == "/healthz":
-            self._json(200, {"status": "ok"})
-        elif path == "/messages":
-            self._json(200, {"items": self.owner.messages()})
-        elif path == "/":
-            self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
-        elif path.startswith("/messages/") and path.endswith(".html"):
+        if self._inbox_get(path):
+            return
+        if path.startswith("/messages/") and path.endswith(".html"):
             wanted = path.removeprefix("/messages/").removesuffix(".html")
             found = [m for m in self.owner.messages() if str(m["id"]) == wanted and m["html"]]
             if not found:
@@ -229,15 +208,8 @@ class _PageHandler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"detail": "not found"})
 
-    def do_DELETE(self) -> None:
-        if self.path.split("?", 1)[0] == "/messages":
-            self.owner.clear()
-            self._json(200, {"status": "cleared"})
-        else:
-            self._json(404, {"detail": "not found"})
-
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self._body()
         if self.path.split("?", 1)[0] != "/_control":
             self._json(404, {"detail": "not found"})
             return

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 MAX_KEPT = 2000
 MAX_MEDIA = 50
@@ -67,6 +67,73 @@ def serve_http(
     thread = threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True)
     thread.start()
     return server, thread
+
+
+def stop_http(server: ThreadingHTTPServer | None) -> None:
+    """Stop a `serve_http` server (None: nothing to stop) and free its port."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+class Inbox(Protocol):
+    """What a dev server keeps: the messages it received, as JSON and as a page."""
+
+    def messages(self) -> list[dict[str, Any]]: ...
+
+    def clear(self) -> None: ...
+
+    def render_page(self) -> bytes: ...
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers JSON or any body, and the routes every
+    dev server's inbox has (`/healthz`, `GET /`, `GET` and `DELETE /messages`)."""
+
+    owner: Inbox
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the page lists what arrived."""
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        *extra: tuple[str, str],
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, json.dumps(value, ensure_ascii=False).encode())
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _inbox_get(self, path: str) -> bool:
+        """Answer `GET path` if it is one of the inbox's routes; False when it is not."""
+        if path == "/healthz":
+            self._json(200, {"status": "ok"})
+        elif path == "/messages":
+            self._json(200, {"items": self.owner.messages()})
+        elif path == "/":
+            self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
+        else:
+            return False
+        return True
+
+    def do_DELETE(self) -> None:
+        if self.path.split("?", 1)[0] == "/messages":
+            self.owner.clear()
+            self._json(200, {"status": "cleared"})
+        else:
+            self._json(404, {"detail": "not found"})
 
 
 def page(title: str, body: str, *, refresh: bool = True) -> bytes:
@@ -159,10 +226,8 @@ class Sink:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_http(self._server)
+        self._server = None
 
     @property
     def url(self) -> str:
@@ -347,36 +412,16 @@ class Sink:
         return page("Gateway sink", table)
 
 
-class _SinkHandler(BaseHTTPRequestHandler):
+class _SinkHandler(QuietHandler):
     owner: Sink
     server_version = "pengaduan-sink/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the page lists what arrived."""
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, value: Any) -> None:
-        self._send(status, json.dumps(value, ensure_ascii=False).encode())
-
-    def _body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         graph = GRAPH_PATH.match(path)
-        if path == "/healthz":
-            self._json(200, {"status": "ok"})
-        elif path == "/messages":
-            self._json(200, {"items": self.owner.messages()})
-        elif path == "/":
-            self._send(200, self.owner.render_page(), "text/html; charset=utf-8")
-        elif path == "/percakapan":
+        if self._inbox_get(path):
+            return
+        if path == "/percakapan":
             self._send(200, self.owner.render_conversations(), "text/html; charset=utf-8")
         elif graph and (found := self.owner.media(graph.group(1))) is not None:
             self._json(
@@ -391,13 +436,6 @@ class _SinkHandler(BaseHTTPRequestHandler):
             )
         elif path.startswith("/_media/") and (found := self.owner.media(path[8:])) is not None:
             self._send(200, found[0], found[1])
-        else:
-            self._json(404, {"detail": "not found"})
-
-    def do_DELETE(self) -> None:
-        if self.path.split("?", 1)[0] == "/messages":
-            self.owner.clear()
-            self._json(200, {"status": "cleared"})
         else:
             self._json(404, {"detail": "not found"})
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from pymongo import MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document, connect
@@ -64,6 +66,27 @@ async def db(infra: Infra, db_name: str) -> AsyncIterator[AsyncDatabase[Document
         await client.close()
 
 
+def dev_password(username: str) -> str:
+    """The password of a dev account that routing seeds (README: admin, auditor, officers and
+    supervisors)."""
+    if username in ("admin", "auditor"):
+        return username
+    return "supervisor" if username.endswith("-kepala") else "officer"
+
+
+def dev_accounts_seeded(stored: Any) -> None:
+    """Wait (30 s at most) until routing has seeded its dev accounts into the synchronous
+    database `stored`: it does so in the background once it has started."""
+    from shared.catalogue import packaged_catalogue
+
+    accounts = 2 + 2 * len(
+        packaged_catalogue().opds
+    )  # admin, auditor; an officer and a head per OPD
+    deadline = time.monotonic() + 30
+    while stored.accounts.count_documents({}) < accounts and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def services_stack(infra: Infra, name: str, **env: str) -> Stack:
     """The services as processes on free ports over the suite's Kafka and database, each run
     with its own database (`e2e_<name>_<run>`) and consumer groups; `env` is added."""
@@ -84,16 +107,36 @@ def services_stack(infra: Infra, name: str, **env: str) -> Stack:
     )
 
 
+def stack_database(stack: Stack) -> str:
+    """The database a `services_stack`'s services keep their data in."""
+    return stack.service_env["MONGODB_DATABASE"]
+
+
 @contextlib.contextmanager
-def all_services(infra: Infra, name: str, **env: str) -> Iterator[Ports]:
-    """The three services running on a `services_stack`; stopped afterwards."""
+def running_services(infra: Infra, name: str, *only: str, **env: str) -> Iterator[Stack]:
+    """The services named in `only` (all three when none is) running on a `services_stack`;
+    stopped afterwards, with the stack's files and its database removed."""
     stack = services_stack(infra, name, **env)
     try:
         for component in stack.services():
-            stack.start(component)
-        yield stack.ports
+            if not only or component.name in only:
+                stack.start(component)
+        yield stack
     finally:
         stack.down()
+        shutil.rmtree(stack.var, ignore_errors=True)
+        client: MongoClient[Document] = MongoClient(infra.mongodb_url)
+        try:
+            client.drop_database(stack_database(stack))
+        finally:
+            client.close()
+
+
+@contextlib.contextmanager
+def all_services(infra: Infra, name: str, **env: str) -> Iterator[Ports]:
+    """The three services running on a `services_stack`; stopped and removed afterwards."""
+    with running_services(infra, name, **env) as stack:
+        yield stack.ports
 
 
 def start_of_a_rate_window() -> None:

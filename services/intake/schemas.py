@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from services.intake.views import TrackedComplaint
+from shared.schemas import Email
 from shared.tickets import Kind, TicketStatus
 
 Description = Annotated[
@@ -25,15 +26,6 @@ Description = Annotated[
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Email = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
-    ),
-]
 
 
 def normalise_phone(raw: str) -> str:

@@ -23,6 +23,7 @@ from services.routing.views import (
 )
 from services.routing.workflow import Action
 from shared.auth import Role
+from shared.schemas import Email
 from shared.tickets import TicketStatus
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -30,15 +31,6 @@ Username = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"
-    ),
-]
-Email = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
     ),
 ]
 Whatsapp = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+62[0-9]{8,13}$")]

@@ -1,13 +1,16 @@
-"""Debian's Chromium driven by Playwright: the launch options and the module-scoped `browser`
-fixture every real-browser test uses (import the fixture into the test module)."""
+"""Debian's Chromium driven by Playwright: the launch options, the module-scoped `browser`
+fixture every real-browser test uses (import the fixture into the test module) and the
+`browser_context` each test opens its pages in."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ViewportSize, sync_playwright
 
 from devstack.tools import ROOT
 
@@ -37,3 +40,16 @@ def browser() -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
+
+
+@contextlib.contextmanager
+def browser_context(
+    browser: Browser, viewport: ViewportSize, *, timeout_ms: float = 10_000, **options: Any
+) -> Iterator[BrowserContext]:
+    """A fresh context (cookies, storage) of `browser` on a screen of `viewport`; closed after."""
+    context = browser.new_context(viewport=viewport, **options)
+    context.set_default_timeout(timeout_ms)
+    try:
+        yield context
+    finally:
+        context.close()

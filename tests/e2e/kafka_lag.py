@@ -20,7 +20,8 @@ async def tickets_lag(bootstrap: str, group: str) -> int:
         partitions = [TopicPartition(topics.TICKETS, p) for p in range(spec.partitions)]
         ends = await reader.end_offsets(partitions)
         done = await admin.list_consumer_group_offsets(group, partitions=partitions)
-        return sum(ends[tp] - (done[tp].offset if tp in done else 0) for tp in partitions)
+        # A partition the group never committed (offset -1) is behind only by what it holds.
+        return sum(ends[tp] - (max(0, done[tp].offset) if tp in done else 0) for tp in partitions)
     finally:
         await reader.stop()
         await admin.close()

@@ -7,73 +7,35 @@ its database. Screenshots go to var/screenshots/ (ignored by git) for a person t
 from __future__ import annotations
 
 import re
-import shutil
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from pymongo import MongoClient
-from pymongo.database import Database
 
-from devstack.stack import Ports, Stack
-from shared.catalogue import packaged_catalogue
-from tests.conftest import Infra
-from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS
+from tests.conftest import Infra, dev_accounts_seeded
+from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS, browser_context
+from tests.e2e.services import OneService, one_service
 from tests.integration.test_console import TRIAGE_ROUTING, put_ticket
 
 pytestmark = pytest.mark.e2e
 
-DEV_ACCOUNTS = 2 + 2 * len(packaged_catalogue().opds)
 
-
-@dataclass(frozen=True)
-class Routing:
-    url: str
-    db: Database[dict[str, Any]]
+Routing = OneService
 
 
 @pytest.fixture(scope="module")
 def routing(infra: Infra) -> Iterator[Routing]:
-    """Only the routing service, as a real process, on a database of its own."""
-    run = uuid.uuid4().hex[:8]
-    database = f"e2e_console_{run}"
-    stack = Stack(
-        f"e2e-console-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={"MONGODB_DATABASE": database},
-    )
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        for component in stack.services():
-            if component.name == "routing":
-                stack.start(component)
-        db = client[database]
-        deadline = time.monotonic() + 30  # the dev accounts are seeded in the background
-        while db.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield Routing(f"http://127.0.0.1:{stack.ports.routing}", db)
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
-        client.drop_database(database)
-        client.close()
+    """Only the routing service, its dev accounts seeded."""
+    with one_service(infra, "console", "routing") as routing:
+        dev_accounts_seeded(routing.db)
+        yield routing
 
 
 @pytest.fixture
 def desktop(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=DESKTOP, locale="id-ID")
-    context.set_default_timeout(10_000)
-    try:
+    with browser_context(browser, DESKTOP, locale="id-ID") as context:
         yield context
-    finally:
-        context.close()
 
 
 def _shot(page: Page, name: str) -> None:
@@ -179,9 +141,7 @@ def test_console_works_by_keyboard_and_without_javascript(
     routing: Routing, browser: Browser
 ) -> None:
     code = put_ticket(routing.db, description="Iklan obat kuat, bukan pengaduan sama sekali.")
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    try:
+    with browser_context(browser, PHONE, java_script_enabled=False) as context:
         page = context.new_page()
         page.goto(f"{routing.url}/konsol/masuk")
         page.keyboard.press("Tab")
@@ -209,5 +169,3 @@ def test_console_works_by_keyboard_and_without_javascript(
         reject.get_by_label("Penjelasan untuk pelapor").fill("Isinya iklan, bukan pengaduan.")
         reject.get_by_role("button", name="Tolak laporan").click()
         expect(page.get_by_role("status")).to_have_text("Laporan sudah ditolak.")
-    finally:
-        context.close()

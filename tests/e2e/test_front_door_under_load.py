@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from devstack.stack import Stack
-from tests.conftest import Infra, services_stack, start_of_a_rate_window
+from tests.conftest import Infra, running_services, start_of_a_rate_window
 
 pytestmark = pytest.mark.e2e
 
@@ -38,20 +38,16 @@ def peak_rss(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def stack(infra: Infra) -> Iterator[Stack]:
-    stack = services_stack(
+    with running_services(
         infra,
         "load",
+        "intake",
+        "routing",
         INTAKE_RATE_LIMIT_PER_MINUTE=str(LIMIT),
         ROUTING_LOGIN_MAX_FAILURES_PER_ADDRESS="10",
         FORWARDED_ALLOW_IPS="127.0.0.1",
-    )
-    try:
-        for component in stack.services():
-            if component.name in ("intake", "routing"):
-                stack.start(component)
+    ) as stack:
         yield stack
-    finally:
-        stack.down()
 
 
 async def _post_many(url: str, clients: int, each: int) -> list[httpx.Response]:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,13 +20,12 @@ from playwright.sync_api import (
     Page,
     expect,
 )
-from pymongo import MongoClient
 from pymongo.database import Database
 
-from devstack.stack import Ports, Stack
 from shared.tickets import history_entry
 from tests.conftest import Infra
-from tests.e2e.browser import PHONE, SCREENSHOTS
+from tests.e2e.browser import DESKTOP, PHONE, SCREENSHOTS, browser_context
+from tests.e2e.services import OneService, one_service
 
 pytestmark = pytest.mark.e2e
 
@@ -37,45 +33,19 @@ CODE = re.compile(r"^LP-[2-9A-Z]{4}-[2-9A-Z]{4}$")
 DESCRIPTION = "Lampu jalan di depan pasar Ciruas mati sudah dua minggu, malam gelap sekali."
 
 
-@dataclass(frozen=True)
-class Intake:
-    url: str
-    db: Database[dict[str, Any]]
+Intake = OneService
 
 
 @pytest.fixture(scope="module")
 def intake(infra: Infra) -> Iterator[Intake]:
-    """Only the intake service, as a real process, on a database of its own."""
-    run = uuid.uuid4().hex[:8]
-    database = f"e2e_web_{run}"
-    stack = Stack(
-        f"e2e-web-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={"MONGODB_DATABASE": database},
-    )
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, tz_aware=True)
-    try:
-        for component in stack.services():
-            if component.name == "intake":
-                stack.start(component)
-        yield Intake(f"http://127.0.0.1:{stack.ports.intake}", client[database])
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
-        client.drop_database(database)
-        client.close()
+    with one_service(infra, "web", "intake") as intake:
+        yield intake
 
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=PHONE, locale="id-ID")
-    context.set_default_timeout(10_000)
-    try:
+    with browser_context(browser, PHONE, locale="id-ID") as context:
         yield context
-    finally:
-        context.close()
 
 
 def _png() -> bytes:
@@ -189,9 +159,7 @@ def test_keyboard_alone_sends_a_report(intake: Intake, phone: BrowserContext) ->
 
 
 def test_pages_work_without_javascript(intake: Intake, browser: Browser) -> None:
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    try:
+    with browser_context(browser, PHONE, java_script_enabled=False) as context:
         page = context.new_page()
         page.goto(f"{intake.url}/?lang=en")
         page.get_by_label("Description").fill("too short")
@@ -218,17 +186,12 @@ def test_pages_work_without_javascript(intake: Intake, browser: Browser) -> None
         page.get_by_role("button", name="Open my report").click()
         expect(page.get_by_text(DESCRIPTION)).to_be_visible()
         expect(page.get_by_text("Ciruas, Ciruas")).to_be_visible()
-    finally:
-        context.close()
 
 
 def test_form_reads_well_on_a_wide_screen(intake: Intake, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
+    with browser_context(browser, DESKTOP) as context:
         page = context.new_page()
         page.goto(f"{intake.url}/?lang=en")
         width = page.locator("main").evaluate("el => el.getBoundingClientRect().width")
         assert width <= 42 * 16 + 1, "lines stay short enough to read"
         _shot(page, "form-wide-en")
-    finally:
-        context.close()

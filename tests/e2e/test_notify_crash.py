@@ -16,11 +16,10 @@ import pytest
 from pymongo import MongoClient
 
 from devstack.sink import Sink
-from devstack.stack import Ports, Stack
 from shared import topics
 from shared.events import Envelope, EventType
 from shared.kafka import KafkaPublisher, ensure_topics
-from tests.conftest import Infra
+from tests.conftest import Infra, services_stack, stack_database
 
 pytestmark = pytest.mark.e2e
 
@@ -68,25 +67,19 @@ def _wait_for(check: object, what: str, timeout_s: float) -> None:
 
 def test_killing_notify_mid_batch_sends_no_delivery_key_twice(infra: Infra, sink: Sink) -> None:
     run = uuid.uuid4().hex[:8]
-    database = f"e2e_notify_{run}"
-    stack = Stack(
-        f"e2e-notify-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={
-            "MONGODB_DATABASE": database,
-            "NOTIFY_CONSUMER_GROUP": f"notify-{run}",
-            "NOTIFY_EMAIL__TRANSPORT": "off",
-            "NOTIFY_WHATSAPP__TRANSPORT": "http",
-            "NOTIFY_WHATSAPP__URL": f"{sink.url}/whatsapp",
-            "NOTIFY_WHATSAPP__TIMEOUT_SECONDS": "1",
-            "NOTIFY_WHATSAPP__RATE_PER_SECOND": "1000",
-            "NOTIFY_RETRY__LEASE_SECONDS": "2",
-            "NOTIFY_RETRY__POLL_SECONDS": "0.2",
-            "NOTIFY_RETRY__BASE_SECONDS": "0.2",
-        },
+    stack = services_stack(
+        infra,
+        "notify",
+        NOTIFY_EMAIL__TRANSPORT="off",
+        NOTIFY_WHATSAPP__TRANSPORT="http",
+        NOTIFY_WHATSAPP__URL=f"{sink.url}/whatsapp",
+        NOTIFY_WHATSAPP__TIMEOUT_SECONDS="1",
+        NOTIFY_WHATSAPP__RATE_PER_SECOND="1000",
+        NOTIFY_RETRY__LEASE_SECONDS="2",
+        NOTIFY_RETRY__POLL_SECONDS="0.2",
+        NOTIFY_RETRY__BASE_SECONDS="0.2",
     )
+    database = stack_database(stack)
     [notify] = [c for c in stack.services() if c.name == "notify"]
     events = _events(run)
     mongo: MongoClient[dict[str, object]] = MongoClient(infra.mongodb_url)

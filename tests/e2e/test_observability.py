@@ -5,7 +5,6 @@ check metrics`; the real Prometheus (Debian's) scrapes them and answers through 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 
 from devstack.stack import SERVICES, Stack
 from devstack.tools import PROMTOOL
-from tests.conftest import Infra, services_stack
+from tests.conftest import Infra, running_services
 from tests.e2e.services import eventually
 
 pytestmark = pytest.mark.e2e
@@ -37,10 +36,7 @@ class Journey:
 @pytest.fixture(scope="module")
 def journey(infra: Infra) -> Iterator[Journey]:
     """The services and Prometheus started, and one complaint routed and notified."""
-    stack = services_stack(infra, "ops", ROUTING_OPS_COUNT_INTERVAL_S="1")
-    try:
-        for component in stack.services():
-            stack.start(component)
+    with running_services(infra, "ops", ROUTING_OPS_COUNT_INTERVAL_S="1") as stack:
         ops = stack.ops_tools(scrape_interval_s=1)
         assert [c.name for c in ops] == ["alertmanager", "prometheus"], (
             "Debian's prometheus and prometheus-alertmanager are missing (devstack installs them)"
@@ -65,9 +61,6 @@ def journey(infra: Infra) -> Iterator[Journey]:
             f"{routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
         ).json()["access_token"]
         yield Journey(stack, created.json()["tracking_code"], correlation_id, token)
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
 
 
 def delivered(journey: Journey, count: int) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ import pytest
 
 from devstack.stack import Ports
 from tests.conftest import Infra, all_services
-from tests.e2e.services import eventually
+from tests.e2e.services import eventually, staff_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def test_three_reports_and_a_supporter_hear_the_one_answer_once(system: Ports) -
         # One at a time, as citizens do: each is routed before the next arrives.
         assert eventually(functools.partial(_routed, intake, codes[-1])), codes[-1]
 
-    officer = _token(routing, "dpupr", "officer")
+    officer = staff_headers(routing, "dpupr")
     primary = codes[0]
     ticket = httpx.get(f"{routing}/api/v1/tickets/{primary}", headers=officer).json()
     cluster = ticket["cluster"]
@@ -88,7 +88,7 @@ def test_three_reports_and_a_supporter_hear_the_one_answer_once(system: Ports) -
     assert resolved["status"] == "resolved"
     assert [r["result"] for r in resolved["cluster_results"]] == ["done", "done"]
 
-    admin = _token(routing, "admin", "admin")
+    admin = staff_headers(routing, "admin")
 
     def resolution_messages() -> list[dict[str, Any]]:
         found = [
@@ -135,14 +135,6 @@ def _routed(intake: str, code: str) -> bool:
     return status == "routed"
 
 
-def _token(routing: str, username: str, password: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{routing}/api/v1/auth/token", data={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def _transition(
     routing: str, headers: dict[str, str], code: str, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -175,7 +167,7 @@ def test_a_contact_in_two_roles_of_one_cluster_hears_its_answer_once(system: Por
         assert created.status_code == 201, created.text
         codes.append(created.json()["tracking_code"])
         assert eventually(functools.partial(_routed, intake, codes[-1])), codes[-1]
-    officer = _token(routing, "dpupr", "officer")
+    officer = staff_headers(routing, "dpupr")
     for code in codes:  # the router may have proposed some of them: build the cluster by hand
         ticket = httpx.get(f"{routing}/api/v1/tickets/{code}", headers=officer).json()
         if ticket["cluster"] is not None:
@@ -210,7 +202,7 @@ def test_a_contact_in_two_roles_of_one_cluster_hears_its_answer_once(system: Por
         {"action": "resolve", "note": "Gorong-gorong sudah dibersihkan.", "cluster": True},
     )
     assert [r["result"] for r in resolved["cluster_results"]] == ["done", "done"]
-    admin = _token(routing, "admin", "admin")
+    admin = staff_headers(routing, "admin")
 
     def resolution_messages() -> list[dict[str, Any]]:
         return [

@@ -15,13 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from PIL import Image
 
-from shared import topics
 from tests.conftest import Infra
-from tests.e2e.services import eventually, intake_and_routing
+from tests.e2e.kafka_lag import tickets_lag
+from tests.e2e.services import eventually, intake_and_routing, staff_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -170,24 +168,10 @@ def caught_up(bootstrap: str, group: str) -> None:
     """Wait until the consumer group has handled everything on the tickets topic so far (the
     topic is shared with other tests: their tickets count in this run's statistics too)."""
 
-    async def lag() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-        await admin.start()
-        await reader.start()
-        try:
-            partitions = [TopicPartition(topics.TICKETS, p) for p in range(6)]
-            ends = await reader.end_offsets(partitions)
-            done = await admin.list_consumer_group_offsets(group, partitions=partitions)
-            # A partition the group never committed (offset -1) is behind only by what it holds.
-            return sum(
-                ends[tp] - (max(0, done[tp].offset) if tp in done else 0) for tp in partitions
-            )
-        finally:
-            await reader.stop()
-            await admin.close()
+    def lag() -> int:
+        return asyncio.run(tickets_lag(bootstrap, group))
 
-    assert eventually(lambda: asyncio.run(lag()) <= 0, timeout_s=120), f"{group} lags behind"
+    assert eventually(lambda: lag() <= 0, timeout_s=120), f"{group} lags behind"
 
 
 def _png() -> bytes:
@@ -197,10 +181,7 @@ def _png() -> bytes:
 
 
 def _staff(system: System) -> dict[str, str]:
-    token = httpx.post(
-        f"{system.routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return staff_headers(system.routing, "admin")
 
 
 def _act(system: System, auth: dict[str, str], code: str, **body: Any) -> None:

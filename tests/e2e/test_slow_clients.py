@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import socket
 import statistics
 import time
@@ -27,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Infra, services_stack
+from tests.conftest import Infra, running_services
 from tests.e2e.conftest import FIGURES
 
 pytestmark = pytest.mark.e2e
@@ -55,9 +54,10 @@ class Intake:
 
 @pytest.fixture(scope="module")
 def intake(infra: Infra) -> Iterator[Intake]:
-    stack = services_stack(
+    with running_services(
         infra,
         "slow",
+        "intake",
         INTAKE_HTTP__HEADER_TIMEOUT_SECONDS=str(HEADER_S),
         INTAKE_HTTP__BODY_TIMEOUT_SECONDS=str(BODY_S),
         INTAKE_HTTP__WRITE_TIMEOUT_SECONDS=str(WRITE_S),
@@ -65,20 +65,13 @@ def intake(infra: Infra) -> Iterator[Intake]:
         INTAKE_HTTP__MAX_HEADER_BYTES="16384",
         INTAKE_HTTP__BODY_MIN_RATE_BYTES=str(MIN_RATE),
         INTAKE_RATE_LIMIT_PER_MINUTE="100000",
-    )
-    try:
-        for component in stack.services():
-            if component.name == "intake":
-                stack.start(component)
+    ) as stack:
         pid = stack.pid("intake")
         assert pid is not None
         port = stack.ports.intake
         yield Intake(
             f"http://127.0.0.1:{port}", "127.0.0.1", port, pid, stack.log_dir / "intake.log"
         )
-    finally:
-        stack.down()
-        shutil.rmtree(stack.var, ignore_errors=True)
 
 
 def open_sockets(pid: int) -> int:

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from devstack.stack import Ports
 from tests.conftest import Infra, all_services
 from tests.e2e.browser import PHONE, SCREENSHOTS
-from tests.e2e.services import eventually
+from tests.e2e.services import eventually, staff_headers
 from tests.e2e.test_intake_browser import CODE
 
 pytestmark = pytest.mark.e2e
@@ -53,13 +53,10 @@ def published(system: Ports) -> str:
     assert created.status_code == 201, created.text
     code: str = created.json()["tracking_code"]
     assert eventually(functools.partial(_status_is, intake, code, "routed")), code
-    token = httpx.post(
-        f"{routing}/api/v1/auth/token", data={"username": "dpupr", "password": "officer"}
-    ).json()["access_token"]
     verified = httpx.post(
         f"{routing}/api/v1/tickets/{code}/transitions",
         json={"action": "verify"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=staff_headers(routing, "dpupr"),
     )
     assert verified.status_code == 200, verified.text
     assert _status_is(intake, code, "verified")

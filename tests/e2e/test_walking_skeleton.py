@@ -10,7 +10,7 @@ import pytest
 
 from devstack.stack import Ports
 from tests.conftest import Infra, all_services
-from tests.e2e.services import eventually
+from tests.e2e.services import eventually, staff_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -46,13 +46,11 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
     assert view["due_at"] is not None
     assert "timeline" not in view, "the content is public only once an officer verified it"
 
-    token = httpx.post(
-        f"{routing}/api/v1/auth/token", data={"username": "admin", "password": "admin"}
-    ).json()["access_token"]
+    admin = staff_headers(routing, "admin")
     verified = httpx.post(
         f"{routing}/api/v1/tickets/{code}/transitions",
         json={"action": "verify"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=admin,
     )
     assert verified.status_code == 200, verified.text
     view = httpx.get(f"{intake}/api/v1/complaints/{code}").json()
@@ -62,7 +60,7 @@ def test_complaint_is_routed_and_notified_through_all_three_services(system: Por
         items: list[dict[str, Any]] = httpx.get(
             f"{notify}/api/v1/notifications",
             params={"tracking_code": code},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=admin,
         ).json()["items"]
         # A delivery is listed from its claim on ("pending" while the mail is being sent).
         settled = all(i["status"] in ("sent", "dead") for i in items)

@@ -23,11 +23,11 @@ from PIL import Image
 from pymongo import MongoClient
 
 from devstack.sink import Sink
-from devstack.stack import Ports, Stack
+from devstack.stack import Ports
 from services.intake.chat import whatsapp
 from services.intake.settings import DEV_WHATSAPP_APP_SECRET
 from services.routing.web.page import CSRF_COOKIE
-from tests.conftest import Infra
+from tests.conftest import Infra, running_services, stack_database
 
 pytestmark = pytest.mark.e2e
 
@@ -50,34 +50,22 @@ class System:
 
 @pytest.fixture(scope="module")
 def system(infra: Infra) -> Iterator[System]:
-    run = uuid.uuid4().hex[:8]
     sink = Sink().start()
     graph = f"{sink.url}/whatsapp/v21.0"
-    stack = Stack(
-        f"e2e-chat-{run}",
-        Ports.free(),
-        kafka=infra.kafka_bootstrap,
-        mongodb=infra.mongodb_url,
-        service_env={
-            "MONGODB_DATABASE": f"e2e_chat_{run}",
-            "ROUTING_CONSUMER_GROUP": f"routing-{run}",
-            "NOTIFY_CONSUMER_GROUP": f"notify-{run}",
-            "NOTIFY_EMAIL__TRANSPORT": "off",
-            "NOTIFY_SMS__TRANSPORT": "off",
-            "NOTIFY_WHATSAPP__TRANSPORT": "cloud",
-            "NOTIFY_WHATSAPP__API_URL": graph,
-            "NOTIFY_WHATSAPP__PHONE_NUMBER_ID": PHONE_ID,
-            "NOTIFY_WHATSAPP__ACCESS_TOKEN": "e2e-token",
-            "INTAKE_WHATSAPP__GRAPH_URL": graph,
-            "INTAKE_WHATSAPP__ACCESS_TOKEN": "e2e-token",
-        },
-    )
+    env = {
+        "NOTIFY_EMAIL__TRANSPORT": "off",
+        "NOTIFY_SMS__TRANSPORT": "off",
+        "NOTIFY_WHATSAPP__TRANSPORT": "cloud",
+        "NOTIFY_WHATSAPP__API_URL": graph,
+        "NOTIFY_WHATSAPP__PHONE_NUMBER_ID": PHONE_ID,
+        "NOTIFY_WHATSAPP__ACCESS_TOKEN": "e2e-token",
+        "INTAKE_WHATSAPP__GRAPH_URL": graph,
+        "INTAKE_WHATSAPP__ACCESS_TOKEN": "e2e-token",
+    }
     try:
-        for component in stack.services():
-            stack.start(component)
-        yield System(stack.ports, sink, f"e2e_chat_{run}", infra.mongodb_url)
+        with running_services(infra, "chat", **env) as stack:
+            yield System(stack.ports, sink, stack_database(stack), infra.mongodb_url)
     finally:
-        stack.down()
         sink.stop()
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from shared.events import utcnow
+from tests.e2e.services import staff_headers
 from tests.e2e.test_console_browser import (  # noqa: F401 (fixtures)
     Routing,
     _shot,
@@ -17,6 +17,7 @@ from tests.e2e.test_console_browser import (  # noqa: F401 (fixtures)
     desktop,
     routing,
 )
+from tests.integration.conftest import put_proposed_cluster
 from tests.integration.test_console import put_ticket
 
 pytestmark = pytest.mark.e2e
@@ -24,44 +25,19 @@ pytestmark = pytest.mark.e2e
 BRIDGE = "Jembatan di Desa Ciruas ambrol, motor tidak bisa lewat."
 
 
-def _token(url: str, username: str, password: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{url}/api/v1/auth/token", data={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def test_cluster_confirmed_and_answered_once_with_a_canned_answer(
     routing: Routing,  # noqa: F811 (the fixture)
     desktop: BrowserContext,  # noqa: F811
 ) -> None:
     codes = [put_ticket(routing.db, description=BRIDGE) for _ in range(3)]
-    now = utcnow()
-    routing.db.clusters.insert_one(
-        {
-            "_id": "KL-BROWSER1",
-            "opd": "DPUPR",
-            "primary": codes[0],
-            "members": codes,
-            "proposed": [],
-            "status": "proposed",
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "history": [],
-        }
-    )
-    routing.db.tickets.update_many(
-        {"_id": {"$in": codes}}, {"$set": {"cluster_id": "KL-BROWSER1", "weight": 3}}
-    )
+    put_proposed_cluster(routing.db, "KL-BROWSER1", codes, weight=3)
     saved = httpx.put(
         f"{routing.url}/api/v1/canned-answers/DPUPR/jembatan",
         json={
             "title": "Jembatan sudah diperbaiki",
             "body": "Laporan {kode}: jembatan sudah diperbaiki oleh {opd}.",
         },
-        headers=_token(routing.url, "dpupr-kepala", "supervisor"),
+        headers=staff_headers(routing.url, "dpupr-kepala"),
     )
     assert saved.status_code == 200, saved.text
 

@@ -111,28 +111,19 @@ def test_the_canary_is_filed_routed_measured_closed_and_left_out(
 
 
 async def test_the_backlog_counts_leave_the_canary_out(infra: Infra, db: Any) -> None:
-    from services.intake import complaints
     from shared.catalogue import packaged_catalogue
-    from shared.events import utcnow
-    from shared.tickets import Kind, Location
+    from shared.tickets import Location
+    from tests.integration.conftest import store_complaint
 
     for synthetic in (True, False):
-        ticket, _ = complaints.new_ticket(
-            tracking_code=complaints.new_tracking_code("LP"),
-            reply_token="t",
-            now=utcnow(),
-            correlation_id="c",
-            kind=Kind.COMPLAINT,
-            description="Sampah menumpuk di pinggir jalan dekat pasar",
-            title=None,
-            category=None,
+        await store_complaint(
+            db,
+            "Sampah menumpuk di pinggir jalan dekat pasar",
             location=Location(),
             reporter=None,
             anonymous=True,
-            confidential=False,
             synthetic=synthetic,
         )
-        await db.tickets.insert_one(ticket.to_document())
     backlog = BacklogQueries(db)
     assert await backlog.by_status_and_opd() == {("submitted", "none"): 1}
     await OpsCounts(backlog).count(packaged_catalogue())

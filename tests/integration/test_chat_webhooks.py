@@ -44,13 +44,6 @@ SMS = "/api/v1/channels/sms/webhook"
 _ids = count(1)
 
 
-@pytest.fixture(scope="module")
-def sink() -> Iterator[Sink]:
-    sink = Sink().start()
-    yield sink
-    sink.stop()
-
-
 def _client(infra: Infra, db_name: str, sink: Sink, **settings: Any) -> TestClient:
     asyncio.run(ensure_topics(infra.kafka_bootstrap))
     return TestClient(

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import complaints
 from services.intake.support import NearbyReports, SupportRepository
 from services.routing import clustering
 from services.routing.cluster_service import Clusters
@@ -19,7 +18,8 @@ from services.routing.clustering import Matcher, Profile
 from services.routing.repository import TicketRepository
 from shared.events import utcnow
 from shared.mongo import Document
-from shared.tickets import Kind, Location, Reporter
+from shared.tickets import Location
+from tests.integration.conftest import SITI, new_complaint
 
 pytestmark = pytest.mark.integration
 MATCHER = Matcher()
@@ -201,19 +201,11 @@ async def test_a_match_read_before_the_lock_joins_the_cluster_a_later_ticket_sta
 
 
 async def _routed_ticket(db: AsyncDatabase[Document], n: int, *, status: str = "routed") -> str:
-    ticket, _ = complaints.new_ticket(
-        tracking_code=complaints.new_tracking_code("LP"),
-        reply_token="t",
-        now=utcnow(),
-        correlation_id="c",
-        kind=Kind.COMPLAINT,
-        description=f"Jembatan ambrol di Citerep, motor tidak bisa lewat ({n})",
-        title=None,
+    ticket, _ = new_complaint(
+        f"Jembatan ambrol di Citerep, motor tidak bisa lewat ({n})",
         category="jalan-rusak",
         location=Location(kecamatan="KEC-CIRUAS", desa="Citerep"),
-        reporter=Reporter(name="Siti", email="siti@example.com"),
-        anonymous=False,
-        confidential=False,
+        reporter=SITI,
     )
     doc = ticket.to_document()
     doc.update(status=status, opd="DPUPR", outbox=[])

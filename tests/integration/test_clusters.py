@@ -10,48 +10,25 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import complaints
-from services.routing import service as routing_service
 from services.routing.cluster_service import Clusters
 from services.routing.cluster_store import ClusterRepository
 from services.routing.repository import TicketRepository
-from shared.catalogue import packaged_catalogue
-from shared.events import utcnow
 from shared.mongo import Document
-from shared.tickets import Kind, Location, Reporter
-from shared.workdays import WorkCalendar
-from tests.integration.conftest import auth, put_ticket
+from shared.tickets import Location
+from tests.integration.conftest import (
+    auth,
+    put_proposed_cluster,
+    put_ticket,
+    route_stored,
+    store_complaint,
+)
 
 pytestmark = pytest.mark.integration
 
 
 async def _submit(db: AsyncDatabase[Document], description: str, desa: str) -> str:
-    ticket, _ = complaints.new_ticket(
-        tracking_code=complaints.new_tracking_code("LP"),
-        reply_token="t",
-        now=utcnow(),
-        correlation_id="c",
-        kind=Kind.COMPLAINT,
-        description=description,
-        title=None,
-        category=None,
-        location=Location(kecamatan="KEC-CIRUAS", desa=desa),
-        reporter=Reporter(email="warga@example.com"),
-        anonymous=False,
-        confidential=False,
-    )
-    await db.tickets.insert_one(ticket.to_document())
-    return ticket.tracking_code
-
-
-async def _route(db: AsyncDatabase[Document], code: str, clusters: Clusters) -> bool:
-    return await routing_service.route_submitted_ticket(
-        tracking_code=code,
-        tickets=TicketRepository(db),
-        catalogue=packaged_catalogue(),
-        threshold=0.3,
-        calendar=WorkCalendar(),
-        clusters=clusters,
+    return await store_complaint(
+        db, description, location=Location(kecamatan="KEC-CIRUAS", desa=desa)
     )
 
 
@@ -69,8 +46,10 @@ async def test_router_proposes_one_cluster_for_the_same_bridge_and_leaves_near_m
     other_problem = await _submit(db, "Jalan di desa Citerep berlubang besar dan dalam", "Citerep")
     other_desa = await _submit(db, "Jembatan ambrol, motor tidak bisa lewat", "Ranjeng")
     for code in [*codes, other_problem, other_desa]:
-        assert await _route(db, code, clusters)
-    assert not await _route(db, codes[2], clusters)  # a replay proposes nothing again
+        assert await route_stored(db, code, threshold=0.3, clusters=clusters)
+    assert not await route_stored(
+        db, codes[2], threshold=0.3, clusters=clusters
+    )  # a replay proposes nothing again
 
     first = await tickets.get(codes[0])
     assert first is not None and first.opd == "DPUPR" and first.cluster_id
@@ -88,12 +67,14 @@ async def test_concurrent_proposals_keep_every_member(db: AsyncDatabase[Document
     tickets = TicketRepository(db)
     clusters = Clusters(tickets=tickets, store=ClusterRepository(db))
     first = await _submit(db, "Lampu PJU di desa Kepandean mati total, gelap", "Kepandean")
-    assert await _route(db, first, clusters)
+    assert await route_stored(db, first, threshold=0.3, clusters=clusters)
     others = [
         await _submit(db, f"lampu pju kepandean mati total gelap ({n})", "Kepandean")
         for n in range(3)
     ]
-    await asyncio.gather(*(_route(db, code, clusters) for code in others))
+    await asyncio.gather(
+        *(route_stored(db, code, threshold=0.3, clusters=clusters) for code in others)
+    )
     stored = await db.clusters.find({}).to_list()
     assert len(stored) == 1
     assert sorted(stored[0]["members"]) == sorted([first, *others])
@@ -164,22 +145,7 @@ def test_a_proposed_cluster_is_acted_on_as_one_only_once_confirmed(
     api: TestClient, stored: Any
 ) -> None:
     a, b = put_ticket(stored), put_ticket(stored)
-    now = utcnow()
-    stored.clusters.insert_one(
-        {
-            "_id": "KL-TEST",
-            "opd": "DPUPR",
-            "primary": a,
-            "members": [a, b],
-            "proposed": [],
-            "status": "proposed",
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "history": [],
-        }
-    )
-    stored.tickets.update_many({"_id": {"$in": [a, b]}}, {"$set": {"cluster_id": "KL-TEST"}})
+    put_proposed_cluster(stored, "KL-TEST", [a, b])
     dpupr = auth(api, "dpupr")
     early = api.post(
         f"/api/v1/tickets/{a}/transitions",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,7 +12,6 @@ from fastapi.testclient import TestClient
 from gridfs import GridFSBucket
 from httpx2 import Response
 
-from services.intake import complaints
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from services.routing.views import Classified
@@ -22,69 +20,28 @@ from services.routing.web.views import triage_candidates
 from shared.auth import Role, hash_password
 from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
-from shared.tickets import Kind, Location, Reporter, RoutingAlternative, RoutingDecision
-from tests.conftest import Infra
-from tests.integration.conftest import settings_for
+from shared.tickets import Reporter, RoutingAlternative, RoutingDecision
+from tests.conftest import Infra, dev_password
+from tests.integration.conftest import put_ticket as stored_ticket
+from tests.integration.conftest import routing_client, settings_for
 from tests.signing_keys import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.integration
 
-PASSWORDS = {"admin": "admin", "auditor": "auditor"}
-DEV_ACCOUNTS = 2 + 2 * len(packaged_catalogue().opds)
+SITI_AMINAH = Reporter(name="Siti Aminah", email="siti@example.com")
 
 
 @pytest.fixture
-def web(infra: Infra, db_name: str, stored: Any) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings_for(RoutingSettings, infra, db_name)), raise_server_exceptions=False
-    ) as client:
-        deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
-        while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
-            time.sleep(0.1)
+def web(infra: Infra, stored: Any) -> Iterator[TestClient]:
+    """Routing's console on the test's database."""
+    with routing_client(infra, stored) as client:
         yield client
 
 
-def put_ticket(
-    stored: Any,
-    *,
-    status: str = "routed",
-    opd: str | None = "DPUPR",
-    description: str = "Jalan berlubang besar di depan sekolah dasar",
-    anonymous: bool = False,
-    due_in: timedelta | None = timedelta(days=3),
-    submitted_ago: timedelta = timedelta(0),
-    **fields: Any,
-) -> str:
-    ticket, _ = complaints.new_ticket(
-        tracking_code=complaints.new_tracking_code("LP"),
-        reply_token="t",
-        now=utcnow() - submitted_ago,
-        correlation_id="c",
-        kind=Kind.COMPLAINT,
-        description=description,
-        title=None,
-        category="jalan-rusak",
-        location=Location(kecamatan="KEC-CIRUAS", desa="Ciruas"),
-        reporter=Reporter(name="Siti Aminah", email="siti@example.com"),
-        anonymous=anonymous,
-        confidential=False,
-    )
-    doc = ticket.to_document()
-    doc.update(
-        status=status,
-        opd=opd,
-        outbox=[],
-        due_at=utcnow() + due_in if due_in is not None else None,
-        **fields,
-    )
-    stored.tickets.insert_one(doc)
-    return ticket.tracking_code
-
-
-def password_of(username: str) -> str:
-    if username in PASSWORDS:
-        return PASSWORDS[username]
-    return "supervisor" if username.endswith("-kepala") else "officer"
+def put_ticket(stored: Any, *, due_in: timedelta | None = timedelta(days=3), **fields: Any) -> str:
+    """`conftest.put_ticket` as the console tests see it: due in 3 days, from Siti Aminah of
+    desa Ciruas."""
+    return stored_ticket(stored, due_in=due_in, desa="Ciruas", by=SITI_AMINAH, **fields)
 
 
 def hidden(html: str, name: str) -> str:
@@ -100,7 +57,7 @@ def sign_in(web: TestClient, username: str, password: str | None = None) -> Resp
         data={
             "csrf": hidden(page.text, "csrf"),
             "username": username,
-            "password": password or password_of(username),
+            "password": password or dev_password(username),
             "next": "/konsol",
         },
         follow_redirects=False,

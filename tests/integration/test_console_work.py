@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.events import utcnow
+from tests.integration.conftest import put_proposed_cluster
 from tests.integration.test_console import (  # noqa: F401 (fixtures)
     csrf,
     put_ticket,
@@ -43,22 +43,7 @@ def test_cluster_confirmed_and_split_from_the_ticket_page(
     stored: Any,
 ) -> None:
     codes = [put_ticket(stored) for _ in range(3)]
-    now = utcnow()
-    stored.clusters.insert_one(
-        {
-            "_id": "KL-PAGE",
-            "opd": "DPUPR",
-            "primary": codes[0],
-            "members": codes,
-            "proposed": [],
-            "status": "proposed",
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "history": [],
-        }
-    )
-    stored.tickets.update_many({"_id": {"$in": codes}}, {"$set": {"cluster_id": "KL-PAGE"}})
+    put_proposed_cluster(stored, "KL-PAGE", codes)
     client = signed_in(web, "dpupr")
     page = client.get(f"/konsol/tiket/{codes[0]}")
     assert 'id="kelompok"' in page.text and "usulan sistem" in page.text

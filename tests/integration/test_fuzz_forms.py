@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -35,10 +35,24 @@ TEXT = st.one_of(
     st.sampled_from(["", " ", "\x00", "%00", "{{7*7}}", "${7*7}", "<script>", "&lt;", "\r\n"]),
 ).map(lambda text: f"{text}{MARKER}")
 OPTIONAL = st.one_of(st.none(), TEXT)
+Check = TypeVar("Check", bound=Callable[..., None])
 
 
 def examples() -> int:
     return max(12, cases_per_service() // 10)
+
+
+def fuzzed(test: Check) -> Check:
+    """The hypothesis settings of every form fuzzed here: a fixed seed, `examples()` cases,
+    no deadline and no example database."""
+    return seed(15)(
+        settings(
+            max_examples=examples(),
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )(test)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +103,7 @@ def test_fuzz_the_complaint_form(client: TestClient) -> None:
         },
     )
 
-    @seed(15)
-    @settings(
-        max_examples=examples(),
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzzed
     @given(form=fields)
     def post(form: dict[str, str]) -> None:
         _assert_safe(client.post("/kirim", data=form), "/kirim")
@@ -106,13 +114,7 @@ def test_fuzz_the_complaint_form(client: TestClient) -> None:
 def test_fuzz_the_tracking_form(client: TestClient) -> None:
     token = _csrf(client, "/")  # the same signed cookie serves every form
 
-    @seed(15)
-    @settings(
-        max_examples=examples(),
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzzed
     @given(code=TEXT, reply=OPTIONAL)
     def track(code: str, reply: str | None) -> None:
         form = {"csrf": token, "kode": code, **({"token": reply} if reply else {})}
@@ -134,13 +136,7 @@ def test_fuzz_the_whatsapp_webhook(client: TestClient) -> None:
         }
     )
 
-    @seed(15)
-    @settings(
-        max_examples=examples(),
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzzed
     @given(message=message, name=TEXT)
     def post(message: dict[str, Any], name: str) -> None:
         sender = str(message["from"]) or "6281234567890"
@@ -158,13 +154,7 @@ def test_fuzz_the_whatsapp_webhook(client: TestClient) -> None:
 
 
 def test_fuzz_the_sms_webhook(client: TestClient) -> None:
-    @seed(15)
-    @settings(
-        max_examples=examples(),
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzzed
     @given(sender=TEXT | st.sampled_from(["0812-9999-8888", "+6281299998888"]), text=TEXT)
     def post(sender: str, text: str) -> None:
         form = {"from": sender, "text": text, "id": uuid.uuid4().hex}

@@ -8,7 +8,6 @@ sets FUZZ_CASES to at least 1,000 per service.
 from __future__ import annotations
 
 import itertools
-import time
 from typing import Any
 
 import pytest
@@ -19,14 +18,11 @@ from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from services.notify.app import create_app as create_notify
 from services.notify.settings import NotifySettings
-from services.routing.app import create_app as create_routing
-from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY
 from tests.conftest import Infra
 from tests.fuzzing import cases_per_service, fuzz
-from tests.integration.conftest import auth, put_ticket, settings_for
-from tests.integration.test_console import DEV_ACCOUNTS
+from tests.integration.conftest import auth, put_ticket, routing_client, settings_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -73,17 +69,9 @@ def test_fuzz_intake(infra: Infra, stored: Any) -> None:
 
 def test_fuzz_routing(infra: Infra, stored: Any) -> None:
     # The fuzzed sign-ins fail by the hundred from one address: no throttle for the admin's.
-    settings = settings_for(
-        RoutingSettings,
-        infra,
-        stored.name,
-        login_max_failures=10**6,
-        login_max_failures_per_address=10**6,
-    )
-    with TestClient(create_routing(settings), raise_server_exceptions=False) as client:
-        deadline = time.monotonic() + 30
-        while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
-            time.sleep(0.1)
+    with routing_client(
+        infra, stored, login_max_failures=10**6, login_max_failures_per_address=10**6
+    ) as client:
         codes = [put_ticket(stored, opd=opd) for opd in ("DPUPR", "DLH", None)]
         report = fuzz(
             client,

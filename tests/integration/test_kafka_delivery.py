@@ -11,16 +11,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import complaints
-from shared.events import Envelope, EventType, utcnow
+from shared.events import Envelope, EventType
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
 from shared.ticket_store import TicketStore
-from shared.tickets import Kind, Location
+from shared.tickets import Location
 from shared.topics import TopicSpec
 from tests.conftest import Infra
+from tests.integration.conftest import new_complaint
 
 pytestmark = pytest.mark.integration
 
@@ -150,19 +150,12 @@ async def test_a_write_with_events_tells_the_relay_which_ticket_to_read(
         producer="intake",
     )
     tickets.on_outbox(relay.notify)
-    ticket, event = complaints.new_ticket(
+    ticket, event = new_complaint(
+        "Jembatan desa retak, warga takut lewat.",
         tracking_code="LP-DDDD-DDDD",
-        reply_token="t",
-        now=utcnow(),
-        correlation_id="c",
-        kind=Kind.COMPLAINT,
-        description="Jembatan desa retak, warga takut lewat.",
-        title=None,
-        category=None,
         location=Location(),
         reporter=None,
         anonymous=True,
-        confidential=False,
     )
     await tickets.add(ticket)
     flagged = await db.tickets.find_one({"_id": "LP-DDDD-DDDD"})

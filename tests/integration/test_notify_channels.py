@@ -5,7 +5,6 @@ from __future__ import annotations
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -56,13 +55,6 @@ def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*certificate)
     return context
-
-
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
 
 
 async def test_email_arrives_as_text_with_an_html_alternative(catcher: MailCatcher) -> None:

@@ -4,7 +4,7 @@ platform's send format, free text inside the 24-hour window and the template out
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,13 +27,6 @@ SEND = "/whatsapp/v21.0/dev-number/messages"
 class NoDeadLetters:
     async def publish(self, record: Document) -> None:
         raise AssertionError(f"dead: {record}")
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    sink = Sink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

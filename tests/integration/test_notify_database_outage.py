@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -49,13 +49,6 @@ class OutcomesRefused(DeliveryRepository):
 class NoDeadLetters:
     async def publish(self, record: Document) -> None:
         raise AssertionError(f"nothing should be dead: {record['_id']}")
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    sink = Sink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

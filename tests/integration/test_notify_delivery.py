@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,17 +50,9 @@ class DeadLetterList:
 
 
 @pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    sink = Sink(webhook_secret=SECRET).start()
-    yield sink
-    sink.stop()
+def sink_secret() -> str:
+    """The conftest's `sink` checks the webhook signatures."""
+    return SECRET
 
 
 def settings_for(
@@ -148,6 +140,23 @@ def routed(code: str, opd: str = "DLH") -> Envelope:
         correlation_id="c",
         producer="routing",
         payload={"opd": opd, "status": "routed", "confidence": 0.9, "model": "m", "due_at": DUE},
+    )
+
+
+def resolved(code: str, note: str) -> Envelope:
+    """Routing's event of DLH resolving ticket `code` with the public answer `note`."""
+    return Envelope(
+        event_type=EventType.TICKET_TRANSITIONED,
+        ticket_id=code,
+        correlation_id="c",
+        producer="routing",
+        payload={
+            "action": "resolve",
+            "from_status": "in_progress",
+            "to_status": "resolved",
+            "opd": "DLH",
+            "note": note,
+        },
     )
 
 
@@ -422,21 +431,8 @@ async def test_the_delivery_log_names_the_message_and_the_transition(
     db: AsyncDatabase[Document], notify: Notify
 ) -> None:
     await seed_ticket(db, "LP-AAAA-0009")
-    resolved = Envelope(
-        event_type=EventType.TICKET_TRANSITIONED,
-        ticket_id="LP-AAAA-0009",
-        correlation_id="c",
-        producer="routing",
-        payload={
-            "action": "resolve",
-            "from_status": "in_progress",
-            "to_status": "resolved",
-            "opd": "DLH",
-            "note": "Sampah sudah diangkut.",
-        },
-    )
     await notify.notifier.handle(routed("LP-AAAA-0009"))
-    await notify.notifier.handle(resolved)
+    await notify.notifier.handle(resolved("LP-AAAA-0009", "Sampah sudah diangkut."))
     log = await delivery_log(
         tracking_code="LP-AAAA-0009", deliveries=notify.deliveries, digests=notify.digests
     )

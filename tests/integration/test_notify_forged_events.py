@@ -4,7 +4,6 @@ other systems) only text stored on the ticket, never the event's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -18,49 +17,20 @@ from shared.events import Envelope, EventType, utcnow
 from shared.mongo import Document
 from tests.integration.test_notify_delivery import (
     CITIZEN_EMAIL,
-    SECRET,
     DeadLetterList,
     posts,
+    resolved,
     seed_staff,
     seed_ticket,
     settings_for,
+    sink_secret,  # noqa: F401 (the fixture: the sink checks the webhook signatures)
 )
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    sink = Sink(webhook_secret=SECRET).start()
-    yield sink
-    sink.stop()
-
-
 FORGED = "Transfer Rp 500.000 ke rekening 1234567 agar laporan dipercepat"
 STORED = "Sampah sudah diangkut dan lokasi dibersihkan."
-
-
-def _resolved(code: str, note: str) -> Envelope:
-    return Envelope(
-        event_type=EventType.TICKET_TRANSITIONED,
-        ticket_id=code,
-        correlation_id="c",
-        producer="routing",
-        payload={
-            "action": "resolve",
-            "from_status": "in_progress",
-            "to_status": "resolved",
-            "opd": "DLH",
-            "note": note,
-        },
-    )
 
 
 async def test_a_forged_note_never_reaches_the_citizen(
@@ -79,9 +49,9 @@ async def test_a_forged_note_never_reaches_the_citizen(
             settings_for(catcher, sink, webhooks=True), db, http=http, dead_letters=DeadLetterList()
         )
         # A real resolution, its event altered on the way: the stored answer is sent.
-        await notify.notifier.handle(_resolved("LP-FORG-0001", FORGED))
+        await notify.notifier.handle(resolved("LP-FORG-0001", FORGED))
         # A resolution that never happened (nothing in the history): no text at all.
-        await notify.notifier.handle(_resolved("LP-FORG-0002", FORGED))
+        await notify.notifier.handle(resolved("LP-FORG-0002", FORGED))
         # A public comment that was never made.
         await notify.notifier.handle(
             Envelope(

@@ -3,7 +3,6 @@ WhatsApp channel (an HTTP gateway: the dev sink), once per notification, with a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,13 +45,6 @@ def webhook(status: str = "firing", **labels: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    sink = Sink().start()
-    yield sink
-    sink.stop()
 
 
 def notify_app(infra: Infra, db_name: str, sink: Sink, **oncall: Any) -> TestClient:

@@ -10,57 +10,21 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import complaints
 from services.notify.app import create_app as create_notify
 from services.notify.settings import NotifySettings
-from services.routing import service as routing_service
 from services.routing.app import create_app as create_routing
-from services.routing.repository import TicketRepository
 from services.routing.settings import RoutingSettings
-from shared.catalogue import packaged_catalogue
-from shared.events import utcnow
 from shared.mongo import Document
-from shared.tickets import Kind, Location, Reporter
-from shared.workdays import WorkCalendar
 from tests.conftest import Infra
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import route_stored, settings_for, store_complaint
 
 pytestmark = pytest.mark.integration
 
 
-async def _store_ticket(db: AsyncDatabase[Document], description: str) -> str:
-    ticket, _ = complaints.new_ticket(
-        tracking_code=complaints.new_tracking_code("LP"),
-        reply_token="t",
-        now=utcnow(),
-        correlation_id="c",
-        kind=Kind.COMPLAINT,
-        description=description,
-        title=None,
-        category=None,
-        location=Location(kecamatan="KEC-CIRUAS"),
-        reporter=Reporter(email="warga@example.com"),
-        anonymous=False,
-        confidential=False,
-    )
-    await db.tickets.insert_one(ticket.to_document())
-    return ticket.tracking_code
-
-
-async def _route(db: AsyncDatabase[Document], code: str) -> bool:
-    return await routing_service.route_submitted_ticket(
-        tracking_code=code,
-        tickets=TicketRepository(db),
-        catalogue=packaged_catalogue(),
-        threshold=0.5,
-        calendar=WorkCalendar(),
-    )
-
-
 async def test_submitted_ticket_is_routed_once_with_its_event(db: AsyncDatabase[Document]) -> None:
-    code = await _store_ticket(db, "sampah numpuk di pinggir jalan, bau banget")
-    assert await _route(db, code) is True
-    assert await _route(db, code) is False  # a replayed event changes nothing
+    code = await store_complaint(db, "sampah numpuk di pinggir jalan, bau banget")
+    assert await route_stored(db, code) is True
+    assert await route_stored(db, code) is False  # a replayed event changes nothing
     doc = await db.tickets.find_one({"_id": code})
     assert doc is not None
     assert (doc["status"], doc["opd"], doc["version"]) == ("routed", "DLH", 2)
@@ -72,8 +36,8 @@ async def test_submitted_ticket_is_routed_once_with_its_event(db: AsyncDatabase[
 async def test_concurrent_routing_of_one_ticket_changes_it_once(
     db: AsyncDatabase[Document],
 ) -> None:
-    code = await _store_ticket(db, "lampu jalan mati sudah seminggu")
-    results = await asyncio.gather(*(_route(db, code) for _ in range(4)))
+    code = await store_complaint(db, "lampu jalan mati sudah seminggu")
+    results = await asyncio.gather(*(route_stored(db, code) for _ in range(4)))
     assert results.count(True) == 1
     doc = await db.tickets.find_one({"_id": code})
     assert doc is not None and len(doc["history"]) == 2 and doc["version"] == 2
@@ -132,14 +96,14 @@ def test_delivery_log_is_for_admins_with_contacts_masked(
 async def test_routing_to_inspektorat_makes_a_ticket_confidential_unless_the_citizen_chose(
     db: AsyncDatabase[Document], requested: bool | None, confidential: bool
 ) -> None:
-    code = await _store_ticket(
+    code = await store_complaint(
         db, "Kepala desa meminta pungli Rp 2 juta untuk surat tanah, mohon diperiksa Inspektorat"
     )
     await db.tickets.update_one(
         {"_id": code},
         {"$set": {"category": "pungli-penyimpangan", "confidential_requested": requested}},
     )
-    assert await _route(db, code)
+    assert await route_stored(db, code)
     doc = await db.tickets.find_one({"_id": code})
     assert doc is not None and doc["opd"] == "INSPEKTORAT"
     assert doc["confidential"] is confidential

@@ -8,14 +8,10 @@ from datetime import timedelta
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake import complaints
-from services.routing import service as routing_service
-from services.routing.repository import TicketRepository
-from shared.catalogue import packaged_catalogue
 from shared.events import utcnow
 from shared.mongo import Document
-from shared.tickets import Kind, Location, Reporter, Ticket
-from shared.workdays import WorkCalendar
+from shared.tickets import Location, Reporter, Ticket
+from tests.integration.conftest import new_complaint, route_stored
 
 pytestmark = pytest.mark.integration
 
@@ -24,34 +20,14 @@ TIMEOUT = timedelta(minutes=60)
 
 
 async def _chat_ticket(db: AsyncDatabase[Document], *, source: str = "whatsapp") -> str:
-    ticket, _ = complaints.new_ticket(
-        tracking_code=complaints.new_tracking_code("LP"),
-        reply_token="t",
-        now=utcnow(),
-        correlation_id="c",
-        kind=Kind.COMPLAINT,
-        description=AMBIGUOUS,
-        title=None,
-        category=None,
+    ticket, _ = new_complaint(
+        AMBIGUOUS,
         location=Location(kecamatan="KEC-KRAGILAN"),
         reporter=Reporter(phone="+6281234567890"),
-        anonymous=False,
-        confidential=False,
     )
     doc = ticket.model_copy(update={"source": source, "conversation_id": "c1"}).to_document()
     await db.tickets.insert_one(doc)
     return ticket.tracking_code
-
-
-async def _route(db: AsyncDatabase[Document], code: str) -> bool:
-    return await routing_service.route_submitted_ticket(
-        tracking_code=code,
-        tickets=TicketRepository(db),
-        catalogue=packaged_catalogue(),
-        threshold=0.5,
-        calendar=WorkCalendar(),
-        choice_timeout=TIMEOUT,
-    )
 
 
 async def _ticket(db: AsyncDatabase[Document], code: str) -> Ticket:
@@ -62,8 +38,10 @@ async def _ticket(db: AsyncDatabase[Document], code: str) -> Ticket:
 
 async def test_an_unsure_chat_ticket_asks_once_and_waits(db: AsyncDatabase[Document]) -> None:
     code = await _chat_ticket(db)
-    assert await _route(db, code) is True
-    assert await _route(db, code) is False  # a replay (or the stale sweep) asks nothing again
+    assert await route_stored(db, code, choice_timeout=TIMEOUT) is True
+    assert (
+        await route_stored(db, code, choice_timeout=TIMEOUT) is False
+    )  # a replay (or the stale sweep) asks nothing again
     ticket = await _ticket(db, code)
     assert ticket.status.value == "submitted" and ticket.opd is None
     assert ticket.routing_question is not None
@@ -75,11 +53,11 @@ async def test_an_unsure_chat_ticket_asks_once_and_waits(db: AsyncDatabase[Docum
 
 async def test_the_citizens_choice_routes_the_ticket(db: AsyncDatabase[Document]) -> None:
     code = await _chat_ticket(db)
-    await _route(db, code)
+    await route_stored(db, code, choice_timeout=TIMEOUT)
     await db.tickets.update_one(
         {"_id": code}, {"$set": {"routing_choice": {"opd": "SATPOLPP", "at": utcnow()}}}
     )
-    assert await _route(db, code) is True
+    assert await route_stored(db, code, choice_timeout=TIMEOUT) is True
     ticket = await _ticket(db, code)
     assert (ticket.status.value, ticket.opd) == ("routed", "SATPOLPP")
     assert ticket.routing is not None and "Pelapor memilih" in ticket.routing.reasons[-1]
@@ -89,11 +67,11 @@ async def test_the_citizens_choice_routes_the_ticket(db: AsyncDatabase[Document]
 
 async def test_lainnya_goes_to_the_admin_koordinator(db: AsyncDatabase[Document]) -> None:
     code = await _chat_ticket(db, source="sms")
-    await _route(db, code)
+    await route_stored(db, code, choice_timeout=TIMEOUT)
     await db.tickets.update_one(
         {"_id": code}, {"$set": {"routing_choice": {"opd": None, "at": utcnow()}}}
     )
-    assert await _route(db, code) is True
+    assert await route_stored(db, code, choice_timeout=TIMEOUT) is True
     ticket = await _ticket(db, code)
     assert (ticket.status.value, ticket.opd) == ("triage", None)
     assert ticket.outbox[-1]["event_type"] == "ticket.triaged"
@@ -101,11 +79,11 @@ async def test_lainnya_goes_to_the_admin_koordinator(db: AsyncDatabase[Document]
 
 async def test_no_answer_within_the_timeout_goes_to_triage(db: AsyncDatabase[Document]) -> None:
     code = await _chat_ticket(db)
-    await _route(db, code)
+    await route_stored(db, code, choice_timeout=TIMEOUT)
     await db.tickets.update_one(
         {"_id": code}, {"$set": {"routing_question.asked_at": utcnow() - timedelta(minutes=61)}}
     )
-    assert await _route(db, code) is True
+    assert await route_stored(db, code, choice_timeout=TIMEOUT) is True
     ticket = await _ticket(db, code)
     assert ticket.status.value == "triage"
     assert ticket.routing is not None and "tidak memilih" in ticket.routing.reasons[-1]
@@ -115,6 +93,6 @@ async def test_a_web_ticket_the_router_is_unsure_of_goes_to_triage_at_once(
     db: AsyncDatabase[Document],
 ) -> None:
     code = await _chat_ticket(db, source="api")
-    assert await _route(db, code) is True
+    assert await route_stored(db, code, choice_timeout=TIMEOUT) is True
     ticket = await _ticket(db, code)
     assert ticket.status.value == "triage" and ticket.routing_question is None

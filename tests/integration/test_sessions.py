@@ -3,38 +3,23 @@ a console session ends a fixed time after its sign-in however active it is."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from services.routing.app import create_app
-from services.routing.settings import RoutingSettings
 from services.routing.web.page import SESSION_COOKIE
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY
-from tests.conftest import Infra
-from tests.integration.conftest import auth, settings_for
-from tests.integration.test_console import DEV_ACCOUNTS, csrf, signed_in
+from tests.integration.conftest import auth
+from tests.integration.test_console import csrf, signed_in, web
 
 pytestmark = pytest.mark.integration
+__all__ = ["web"]  # a fixture
 
 ME = "/api/v1/auth/me"
-
-
-@pytest.fixture
-def web(infra: Infra, db_name: str, stored: Any) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings_for(RoutingSettings, infra, db_name)), raise_server_exceptions=False
-    ) as client:
-        deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
-        while stored.accounts.count_documents({}) < DEV_ACCOUNTS and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield client
 
 
 def test_api_sign_out_revokes_every_token_of_the_account(api: TestClient) -> None:

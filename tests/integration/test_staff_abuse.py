@@ -5,7 +5,6 @@ oversized and deeply nested bodies, hardening headers and CORS."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,15 +13,13 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from services.routing.app import create_app
-from services.routing.settings import RoutingSettings
 from shared.auth import Principal, Role, TokenCodec
 from shared.events import utcnow
 from shared.settings import DEV_AUTH_SECRET
 from shared.signing import DEV_AUTH_PRIVATE_KEY, DEV_AUTH_PUBLIC_KEY, generate, private_key
 from tests.conftest import Infra
-from tests.integration.conftest import auth, put_ticket, settings_for
-from tests.integration.test_console import DEV_ACCOUNTS, csrf, signed_in
+from tests.integration.conftest import auth, put_ticket, routing_client
+from tests.integration.test_console import csrf, signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -43,14 +40,7 @@ HARDENING = {
 
 @pytest.fixture(scope="module")
 def web(infra: Infra, module_stored: Any) -> Iterator[TestClient]:
-    app = create_app(settings_for(RoutingSettings, infra, module_stored.name))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        deadline = time.monotonic() + 30  # dev accounts are seeded in the background at start
-        while (
-            module_stored.accounts.count_documents({}) < DEV_ACCOUNTS
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+    with routing_client(infra, module_stored) as client:
         yield client
 
 
