@@ -55,9 +55,11 @@ def sink_secret() -> str:
     return SECRET
 
 
-def settings_for(
+def channels_to(
     catcher: MailCatcher, sink: Sink, *, webhooks: bool = False, base_seconds: float = 0.05
 ) -> NotifySettings:
+    """Notify's channels aimed at the mail catcher and the sink, fast retries (what the
+    dispatcher is wired with here; the database comes with `wire`, not from these)."""
     fast = {"timeout_seconds": 1.0, "rate_per_second": 1000, "burst": 100}
     targets = [{"name": "lapor", "url": f"{sink.url}/webhook", "secret": SECRET}]
     return NotifySettings(
@@ -93,7 +95,7 @@ async def notify(
     db: AsyncDatabase[Document], catcher: MailCatcher, sink: Sink, http: httpx.AsyncClient
 ) -> Notify:
     await seed_staff(db)
-    parts = wire(settings_for(catcher, sink), db, http=http, dead_letters=DeadLetterList())
+    parts = wire(channels_to(catcher, sink), db, http=http, dead_letters=DeadLetterList())
     await parts.deliveries.ensure_indexes()
     await parts.digests.ensure_indexes()
     return parts
@@ -192,7 +194,7 @@ async def test_routed_ticket_reaches_each_recipient_once_on_each_channel(
 ) -> None:
     caplog.set_level(logging.INFO)
     await seed_staff(db)
-    settings = settings_for(catcher, sink, webhooks=True)
+    settings = channels_to(catcher, sink, webhooks=True)
     notify = wire(settings, db, http=http, dead_letters=DeadLetterList())
     await seed_ticket(db, "LP-AAAA-0001")
     event = routed("LP-AAAA-0001")
@@ -267,7 +269,7 @@ async def test_gateway_always_failing_ends_dead_with_reason_metric_and_dead_lett
     await ensure_topics(infra.kafka_bootstrap)
     publisher = KafkaPublisher(infra.kafka_bootstrap, client_id="notify-test")
     notify = wire(
-        settings_for(catcher, sink), db, http=http, dead_letters=KafkaDeadLetters(publisher)
+        channels_to(catcher, sink), db, http=http, dead_letters=KafkaDeadLetters(publisher)
     )
     await seed_ticket(db, "LP-AAAA-0003", email=None)
     sink.configure(fail_always=True, fail_status=503)
@@ -323,7 +325,7 @@ async def test_a_channel_that_just_failed_leaves_new_messages_to_the_retry_loop(
     db: AsyncDatabase[Document], catcher: MailCatcher, sink: Sink, http: httpx.AsyncClient
 ) -> None:
     notify = wire(
-        settings_for(catcher, sink, base_seconds=5), db, http=http, dead_letters=DeadLetterList()
+        channels_to(catcher, sink, base_seconds=5), db, http=http, dead_letters=DeadLetterList()
     )
     sink.configure(fail_next=1)
     for code in ("LP-REST-0001", "LP-REST-0002"):
@@ -395,7 +397,7 @@ async def test_an_officer_reading_digests_gets_one_digest_a_day(
     today = datetime(2025, 3, 3, 10, 0, tzinfo=JAKARTA)
     clock = [today]
     notify = wire(
-        settings_for(catcher, sink),
+        channels_to(catcher, sink),
         db,
         http=http,
         dead_letters=DeadLetterList(),

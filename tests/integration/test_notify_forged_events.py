@@ -18,11 +18,11 @@ from shared.mongo import Document
 from tests.integration.test_notify_delivery import (
     CITIZEN_EMAIL,
     DeadLetterList,
+    channels_to,
     posts,
     resolved,
     seed_staff,
     seed_ticket,
-    settings_for,
     sink_secret,  # noqa: F401 (the fixture: the sink checks the webhook signatures)
 )
 
@@ -46,7 +46,7 @@ async def test_a_forged_note_never_reaches_the_citizen(
     )
     async with httpx.AsyncClient() as http:
         notify = wire(
-            settings_for(catcher, sink, webhooks=True), db, http=http, dead_letters=DeadLetterList()
+            channels_to(catcher, sink, webhooks=True), db, http=http, dead_letters=DeadLetterList()
         )
         # A real resolution, its event altered on the way: the stored answer is sent.
         await notify.notifier.handle(resolved("LP-FORG-0001", FORGED))
@@ -82,7 +82,7 @@ async def test_a_comment_is_quoted_from_the_stored_comment(
         {"$set": {"comments": [{**comment, "body": STORED, "public": True}]}},
     )
     async with httpx.AsyncClient() as http:
-        notify = wire(settings_for(catcher, sink), db, http=http, dead_letters=DeadLetterList())
+        notify = wire(channels_to(catcher, sink), db, http=http, dead_letters=DeadLetterList())
         await notify.notifier.handle(
             Envelope(
                 event_type=EventType.TICKET_COMMENTED,
