@@ -24,7 +24,7 @@ from datetime import timedelta
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from shared.batching import InsertBatcher
+from shared.batching import GroupCommit, InsertBatcher
 from shared.events import utcnow
 from shared.mongo import Document
 
@@ -128,53 +128,21 @@ class DocumentLocks:
             await self._locks.delete_many({"token": token})
 
 
-class _ReleaseBatcher:
+class _ReleaseBatcher(GroupCommit[tuple[str, str]]):
     """Group commit of lock releases: while one `delete_many` is on its way, the releases
     that arrive wait and go together in the next (each only its own token's lock)."""
 
     def __init__(self, collection: AsyncCollection[Document], *, max_batch: int = 100) -> None:
+        super().__init__(max_batch=max_batch, in_flight=1)
         self._locks = collection
-        self._max_batch = max_batch
-        self._waiting: list[tuple[str, str, asyncio.Future[None]]] = []
-        self._flushing = False
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def release(self, doc_id: str, token: str) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((doc_id, token, future))
-        if not self._flushing:
-            self._flushing = True
-            task = asyncio.create_task(self._flush())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        # Shielded: a caller that is cancelled must not cancel the others' release.
-        await asyncio.shield(future)
+        await self.submit((doc_id, token))
 
-    async def _flush(self) -> None:
-        try:
-            while self._waiting:
-                batch = self._waiting[: self._max_batch]
-                del self._waiting[: self._max_batch]
-                await self._delete(batch)
-        finally:
-            self._flushing = False
-
-    async def _delete(self, batch: list[tuple[str, str, asyncio.Future[None]]]) -> None:
-        if len(batch) == 1:
-            query: Document = {"_id": batch[0][0], "token": batch[0][1]}
+    async def _write(self, items: list[tuple[str, str]]) -> dict[int, Exception]:
+        if len(items) == 1:
+            query: Document = {"_id": items[0][0], "token": items[0][1]}
         else:
-            query = {"$or": [{"_id": doc_id, "token": token} for doc_id, token, _ in batch]}
-        try:
-            await self._locks.delete_many(query)
-        except Exception as exc:  # noqa: BLE001 - handed to each caller, who sees it raised
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        except BaseException:
-            for _, _, future in batch:
-                future.cancel()
-            raise
-        for _, _, future in batch:
-            if not future.done():
-                future.set_result(None)
+            query = {"$or": [{"_id": doc_id, "token": token} for doc_id, token in items]}
+        await self._locks.delete_many(query)
+        return {}
