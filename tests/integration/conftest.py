@@ -2,10 +2,12 @@
 database (`stored`, or `module_stored` for a module whose tests share one app), the dev mail
 catcher and gateway sink (`catcher`, `sink`), routing's
 staff API, complaints as intake takes them in (`new_complaint`, `store_complaint`), routed
-(`route_stored`) or put straight into the store as routing has them (`put_ticket`)."""
+(`route_stored`) or put straight into the store as routing has them (`put_ticket`), and a
+topic's records read back (`read_topic`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 from pymongo import MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -254,3 +257,24 @@ def put_proposed_cluster(stored: Any, cluster_id: str, codes: list[str], **membe
     stored.tickets.update_many(
         {"_id": {"$in": codes}}, {"$set": {"cluster_id": cluster_id, **member}}
     )
+
+
+async def read_topic(
+    infra: Infra, topic: str, expected: int, *, timeout_s: float = 60
+) -> list[tuple[bytes, Envelope, dict[str, bytes]]]:
+    """The first `expected` records of `topic` (key, event, headers), read from the start."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[tuple[bytes, Envelope, dict[str, bytes]]] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            while len(found) < expected:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for r in records:
+                        found.append((r.key, Envelope.from_bytes(r.value), dict(r.headers)))
+    finally:
+        await consumer.stop()
+    return found

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -26,7 +26,7 @@ from shared.statistics.service import Change, Projector
 from shared.statistics.store import StatisticsStore
 from shared.topics import KEEP_FOREVER, TopicSpec
 from tests.conftest import Infra
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import read_topic, settings_for
 from tests.statistics_history import differences, generate
 
 pytestmark = pytest.mark.integration
@@ -231,7 +231,7 @@ async def test_a_failed_batch_is_handled_again_event_by_event(
         batch_handler=batch_handler,
     )
     async with _running(loop):
-        [(_, dead, headers)] = await _read_all(infra, f"{topic}.dlq", 1)
+        [(_, dead, headers)] = await read_topic(infra, f"{topic}.dlq", 1)
     assert dead.event_id == poison.event_id and headers["dlq.attempts"] == b"2"
     failed = set().union(*(ids for ids, failing in batches if failing))
     passed = set().union(*(ids for ids, failing in batches if not failing))
@@ -239,26 +239,6 @@ async def test_a_failed_batch_is_handled_again_event_by_event(
     # The failed batch's other events were handled one by one, once each; the rest in batches.
     assert sorted(singles) == sorted(failed - {poison.event_id})
     assert passed | set(singles) == {e.event_id for e in events}
-
-
-async def _read_all(
-    infra: Infra, topic: str, expected: int
-) -> list[tuple[bytes, Envelope, dict[str, bytes]]]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[tuple[bytes, Envelope, dict[str, bytes]]] = []
-    try:
-        async with asyncio.timeout(60):
-            while len(found) < expected:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    for r in records:
-                        found.append((r.key, Envelope.from_bytes(r.value), dict(r.headers)))
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_batched_locks_share_round_trips_and_still_exclude(

@@ -20,7 +20,7 @@ from shared.ticket_store import TicketStore
 from shared.tickets import Location
 from shared.topics import TopicSpec
 from tests.conftest import Infra
-from tests.integration.conftest import new_complaint
+from tests.integration.conftest import new_complaint, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -49,26 +49,6 @@ def _event(ticket_id: str, producer: str = "intake") -> Envelope:
         producer=producer,
         payload={"kind": "complaint"},
     )
-
-
-async def _read_all(
-    infra: Infra, topic: str, expected: int
-) -> list[tuple[bytes, Envelope, dict[str, bytes]]]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[tuple[bytes, Envelope, dict[str, bytes]]] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < expected:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    for r in records:
-                        found.append((r.key, Envelope.from_bytes(r.value), dict(r.headers)))
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
@@ -104,7 +84,7 @@ async def test_relay_publishes_keyed_by_ticket_and_clears_only_its_own_events(
     assert relay.pending == 0 and relay.unremoved == 2
     assert await relay.remove_published() == 2
     assert await relay.sweep() == 0  # nothing of intake's waits any more
-    received = await _read_all(infra, topic, 3)
+    received = await read_topic(infra, topic, 3)
     assert sorted(e.event_id for _, e, _ in received) == sorted(e.event_id for e in mine)
     assert all(key == env.ticket_id.encode() for key, env, _ in received)
     in_order = [e.event_id for _, e, _ in received if e.ticket_id == "LP-AAAA-AAAA"]
@@ -163,7 +143,7 @@ async def test_a_write_with_events_tells_the_relay_which_ticket_to_read(
     assert relay.pending == 1
     await db.tickets.update_one({"_id": "LP-DDDD-DDDD"}, {"$set": {"outbox": []}})
     assert await relay.publish_pending() == 1  # from what the write handed over: no read
-    (received,) = await _read_all(infra, topic, 1)
+    (received,) = await read_topic(infra, topic, 1)
     assert received[1].event_id == event.event_id
     await db.tickets.update_one({"_id": "LP-DDDD-DDDD"}, {"$set": {"outbox": flagged["outbox"]}})
     assert await relay.remove_published() == 1
@@ -212,7 +192,7 @@ async def test_failing_event_goes_to_dead_letters_and_the_loop_goes_on(
     )
     await _run_until(loop, done)
     assert handled == [good.event_id]
-    [(key, dead, headers)] = await _read_all(infra, f"{topic}.dlq", 1)
+    [(key, dead, headers)] = await read_topic(infra, f"{topic}.dlq", 1)
     assert dead.event_id == poison.event_id and key == b"LP-DDDD-DDDD"
     assert headers["dlq.error"].startswith(b"ValueError: cannot handle")
     assert headers["dlq.attempts"] == b"3" and headers["dlq.origin.topic"] == topic.encode()
@@ -303,7 +283,7 @@ async def test_dead_letters_are_listed_and_replayed_once_to_their_origin(
 
     replayed = await dead_letters.replay(infra.kafka_bootstrap, dlq)
     assert [d.offset for d in replayed] == [listed[0].offset]
-    [(key, envelope, headers)] = await _read_all(infra, topic, 1)
+    [(key, envelope, headers)] = await read_topic(infra, topic, 1)
     assert key == b"LP-FFFF-FFFF" and envelope.event_id == poison.event_id
     assert headers["event_id"] == poison.event_id.encode()
     assert not any(h.startswith("dlq.") and h != "dlq.replayed" for h in headers)

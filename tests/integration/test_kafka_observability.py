@@ -17,7 +17,7 @@ from shared.events import Envelope, EventType
 from shared.kafka import ConsumeLoop, KafkaPublisher, ensure_topics
 from shared.topics import TopicSpec
 from tests.conftest import Infra
-from tests.integration.test_kafka_delivery import _read_all
+from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -83,5 +83,5 @@ async def test_lag_grows_while_the_consumer_is_stuck_and_returns_to_zero(infra: 
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await publisher.close()
-    headers = [h for _, _, h in await _read_all(infra, topic, 5)]
+    headers = [h for _, _, h in await read_topic(infra, topic, 5)]
     assert [h["correlation_id"].decode() for h in headers] == [e.correlation_id for e in events]

@@ -17,7 +17,8 @@ from shared.mongo import Document
 from shared.outbox import OutboxRelay, outbox_entry
 from shared.topics import TopicSpec
 from tests.conftest import Infra
-from tests.integration.test_kafka_delivery import _event, _read_all
+from tests.integration.conftest import read_topic
+from tests.integration.test_kafka_delivery import _event
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,7 @@ async def test_a_malformed_entry_does_not_stall_the_relay(
     finally:
         await publisher.close()
     assert _rejected() - before == 2
-    received = await _read_all(infra, topic, 3)
+    received = await read_topic(infra, topic, 3)
     assert [e.event_id for _, e, _ in received] == [first.event_id, after.event_id, later.event_id]
     ticket = await db.tickets.find_one({"_id": "LP-POIS-0001"})
     assert ticket is not None and ticket["outbox"] == []
