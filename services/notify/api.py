@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.notify import previews, recipients, service
 from services.notify.rendering import Renderer
 from services.notify.repository import DeliveryRepository, DigestRepository
+from services.notify.views import DeliveryEntry
 from shared.auth import CurrentPrincipal, Principal, Role, principal_of_account
 from shared.catalogue import CatalogueStore
 from shared.errors import Forbidden
@@ -49,6 +51,23 @@ class DeliveryOut(BaseModel):
     updated_at: datetime | None
     sent_at: datetime | None
     next_attempt_at: datetime | None = None
+
+    @classmethod
+    def of(cls, entry: DeliveryEntry) -> DeliveryOut:
+        change = entry.transition
+        return cls.model_validate(
+            {
+                **{name: getattr(entry, name) for name in DELIVERY_FIELDS},
+                "transition": None
+                if change is None
+                else TransitionOut(
+                    action=change.action, from_status=change.from_status, to_status=change.to_status
+                ),
+            }
+        )
+
+
+DELIVERY_FIELDS = [f.name for f in dataclasses.fields(DeliveryEntry) if f.name != "transition"]
 
 
 class DeliveryList(BaseModel):
@@ -146,7 +165,7 @@ async def list_notifications(
     entries = await service.delivery_log(
         tracking_code=tracking_code.strip().upper(), deliveries=deliveries, digests=digests
     )
-    return DeliveryList.model_validate({"items": entries})
+    return DeliveryList(items=[DeliveryOut.of(entry) for entry in entries])
 
 
 @router.get(

@@ -26,6 +26,7 @@ from services.notify.channels import message_id
 from services.notify.dispatch import KafkaDeadLetters
 from services.notify.service import delivery_log
 from services.notify.settings import NotifySettings
+from services.notify.views import StatusChange
 from shared import topics
 from shared.events import Envelope, EventType, utcnow
 from shared.kafka import KafkaPublisher, ensure_topics
@@ -438,16 +439,12 @@ async def test_the_delivery_log_names_the_message_and_the_transition(
     log = await delivery_log(
         tracking_code="LP-AAAA-0009", deliveries=notify.deliveries, digests=notify.digests
     )
-    seen = {(e["event_type"], e["channel"], e["message"]) for e in log}
+    seen = {(e.event_type, e.channel, e.message) for e in log}
     assert ("ticket.transitioned", "email", "citizen_resolved") in seen
     assert ("ticket.routed", "email", "citizen_routed") in seen
     assert ("ticket.routed", "digest", "staff_assigned") in seen
     for entry in log:
-        if entry["event_type"] == "ticket.transitioned":
-            assert entry["transition"] == {
-                "action": "resolve",
-                "from": "in_progress",
-                "to": "resolved",
-            }
+        if entry.event_type == "ticket.transitioned":
+            assert entry.transition == StatusChange("resolve", "in_progress", "resolved")
         else:
-            assert entry["transition"] == {"action": "route", "from": "submitted", "to": "routed"}
+            assert entry.transition == StatusChange("route", "submitted", "routed")

@@ -43,6 +43,7 @@ PURE = sorted(
         "services.intake.stores",
         "services.routing.stores",
         "services.notify.stores",
+        "services.notify.views",
         "services.intake.views",
         "services.routing.views",
         *MODELS,

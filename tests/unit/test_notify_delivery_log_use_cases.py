@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.notify import service
+from services.notify.api import DeliveryOut
 from shared.documents import Document
 from tests.fakes import CODE, NOW, InMemoryDeliveries, InMemoryDigestItems
 
@@ -51,11 +52,11 @@ async def test_the_log_shows_each_message_masked_oldest_first_without_its_text()
     log = await service.delivery_log(
         tracking_code=CODE, deliveries=deliveries, digests=InMemoryDigestItems()
     )
-    assert [(e["event_id"], e["recipient"], e["status"]) for e in log] == [
+    assert [(e.event_id, e.recipient, e.status) for e in log] == [
         ("e1", "s***@example.com", "sent"),
         ("e2", "+6281*******90", "retrying"),
     ]
-    assert log[1]["last_error"] == "gateway 503" and log[0]["message"] == "citizen_resolved"
+    assert log[1].last_error == "gateway 503" and log[0].message == "citizen_resolved"
     assert all("Siti" not in str(entry) for entry in log)  # neither the text nor the name
 
 
@@ -71,7 +72,7 @@ async def test_a_digested_message_stands_as_its_digest_does() -> None:
         _item("e3", "dpupr-kepala", 3, None),  # waiting for tomorrow's digest
     )
     log = await service.delivery_log(tracking_code=CODE, deliveries=deliveries, digests=digests)
-    assert [(e["recipient"], e["channel"], e["status"]) for e in log] == [
+    assert [(e.recipient, e.channel, e.status) for e in log] == [
         ("user:dpupr", "digest", "sent"),
         ("user:dlh", "digest", "dead"),
         ("user:dpupr-kepala", "digest", "pending"),
@@ -85,3 +86,18 @@ async def test_a_ticket_nobody_was_told_about_has_an_empty_log() -> None:
         digests=InMemoryDigestItems(_item("e2", "dpupr", 2, None)),
     )
     assert log == []
+
+
+async def test_the_routes_body_names_the_status_change_from_and_to() -> None:
+    change = {"action": "resolve", "from": "in_progress", "to": "resolved"}
+    deliveries = InMemoryDeliveries(
+        _record("e1", "siti@example.com", "sent", 1, transition=change),
+        _record("e2", "budi@example.com", "sent", 2),
+    )
+    log = await service.delivery_log(
+        tracking_code=CODE, deliveries=deliveries, digests=InMemoryDigestItems()
+    )
+    bodies = [DeliveryOut.of(entry).model_dump(mode="json") for entry in log]
+    assert bodies[0]["transition"] == change and bodies[1]["transition"] is None
+    assert bodies[0]["recipient"] == "s***@example.com" and "message" in bodies[0]
+    assert set(bodies[0]) == set(DeliveryOut.model_fields)
