@@ -13,6 +13,7 @@ from services.intake.schemas import (
     ComplaintCreated,
     ComplaintIn,
     FollowUpOut,
+    NearbyReport,
     NearbyReports,
     OpdOut,
     PhotoOut,
@@ -86,11 +87,13 @@ async def nearby(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     text: Annotated[str, Query(max_length=4000)] = "",
-) -> dict[str, Any]:
+) -> NearbyReports:
     items = await service.nearby_reports(
         ctx, category=category, kecamatan=kecamatan, desa=desa, lat=lat, lon=lon, text=text
     )
-    return {"items": items}
+    return NearbyReports(
+        items=[NearbyReport.model_validate(i, from_attributes=True) for i in items]
+    )
 
 
 @router.get(

@@ -36,6 +36,7 @@ from services.intake.support import supportable
 from services.intake.views import (
     ComplaintTaken,
     FollowUpDone,
+    NearbyItem,
     PhotoAdded,
     SupportCounted,
     TrackedComplaint,
@@ -344,7 +345,7 @@ async def nearby_reports(
     lat: float | None,
     lon: float | None,
     text: str,
-) -> list[dict[str, Any]]:
+) -> list[NearbyItem]:
     """Public open reports of the same kind near the place of a complaint being typed (the
     form offers to support one instead); none without a category, which names the OPD."""
     cat = await ctx.catalogue.get()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from services.intake.views import NearbyItem
 from shared.catalogue import Catalogue
 from shared.documents import Document
 from shared.lifecycle.repository import Tickets
@@ -124,7 +125,7 @@ class Nearby(Protocol):
         lon: float | None,
         text: str,
         limit: int = 5,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[NearbyItem]: ...
 
 
 class StatisticsSummaries(Protocol):

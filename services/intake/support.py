@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.views import NearbyItem
 from shared import publication, recent_list
 from shared.events import utcnow
 from shared.locks import DocumentLocks
@@ -152,16 +153,16 @@ def rank_nearby(
     return [code for _, _, code in ranked]
 
 
-def nearby_item(ticket: Ticket, supporters: int) -> dict[str, Any]:
+def nearby_item(ticket: Ticket, supporters: int) -> NearbyItem:
     """A report as the form shows it: public text only (redacted), never who sent it."""
-    return {
-        "tracking_code": ticket.tracking_code,
-        "status": ticket.status,
-        "category": ticket.category,
-        "public_text": publication.public_text(ticket),
-        "submitted_at": ticket.submitted_at,
-        "supporters": supporters,
-    }
+    return NearbyItem(
+        tracking_code=ticket.tracking_code,
+        status=ticket.status,
+        category=ticket.category,
+        public_text=publication.public_text(ticket),
+        submitted_at=ticket.submitted_at,
+        supporters=supporters,
+    )
 
 
 class NearbyReports:
@@ -192,7 +193,7 @@ class NearbyReports:
         lon: float | None,
         text: str,
         limit: int = 5,
-    ) -> list[dict[str, Any]]:
+    ) -> list[NearbyItem]:
         codes = rank_nearby(
             await self.recent(opd, utcnow()),
             category=category,
@@ -202,7 +203,7 @@ class NearbyReports:
             lon=lon,
             text=text,
         )
-        found: list[dict[str, Any]] = []
+        found: list[NearbyItem] = []
         for code in codes[: limit * 3]:
             raw = await self._tickets.find_one({"_id": code}, {"outbox": 0})
             if raw is None:

@@ -122,3 +122,16 @@ class SupportCounted:
     tracking_code: str
     supporters: int
     new: bool  # False: this contact supported the report already (nothing changed)
+
+
+@dataclass(frozen=True)
+class NearbyItem:
+    """A public, verified, open report like the one being typed, as the form offers it for
+    support: its public (redacted) text, never who sent it."""
+
+    tracking_code: str
+    status: TicketStatus
+    category: str | None
+    public_text: str | None
+    submitted_at: datetime
+    supporters: int

@@ -158,7 +158,7 @@ async def test_nearby_reports_read_what_routing_remembered_after_its_snapshot(
         text="jembatan ambrol",
         limit=20,
     )
-    assert sorted(item["tracking_code"] for item in found) == sorted(codes)
+    assert sorted(item.tracking_code for item in found) == sorted(codes)
     elsewhere = await nearby.find(
         opd="DPUPR",
         category="jalan-rusak",
