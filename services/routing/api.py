@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -436,7 +437,7 @@ async def put_catalogue_entry(
         kind=kind, code=code, body=body, principal=principal, catalogue=await ctx.catalogue.get()
     )
     ctx.catalogue.invalidate()
-    return entry
+    return entry.model_dump(mode="json")
 
 
 @router.get(
@@ -447,4 +448,7 @@ async def put_catalogue_entry(
 async def catalogue_audit(
     _: Staff, request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
-    return await CatalogueAdmin(request.state.db).trail(limit=limit)
+    return [
+        dataclasses.asdict(change)
+        for change in await CatalogueAdmin(request.state.db).trail(limit=limit)
+    ]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.views import CatalogueChange
 from shared.auth import Principal
 from shared.catalogue import COLLECTIONS, TRIASE, Catalogue
 from shared.errors import InvalidField, NotFound
@@ -34,8 +35,9 @@ class CatalogueAdmin:
         body: dict[str, Any],
         principal: Principal,
         catalogue: Catalogue,
-    ) -> dict[str, Any]:
-        """Create or replace one entry; the change and the previous value are audited."""
+    ) -> BaseModel:
+        """Create or replace one entry; the change and the previous value are audited. Returns
+        the entry as its kind's model validated it."""
         model = COLLECTIONS.get(kind)
         if model is None:
             raise NotFound(f"Tidak ada katalog '{kind}'. (Unknown catalogue '{kind}'.)")
@@ -61,8 +63,19 @@ class CatalogueAdmin:
                 "after": after,
             }
         )
-        return after
+        return entry
 
-    async def trail(self, *, limit: int) -> list[dict[str, Any]]:
+    async def trail(self, *, limit: int) -> list[CatalogueChange]:
+        """The latest changes, newest first."""
         docs = await self._audit.find({}, {"_id": 0}).sort("at", DESCENDING).limit(limit).to_list()
-        return docs
+        return [
+            CatalogueChange(
+                at=doc["at"],
+                actor=doc["actor"],
+                kind=doc["kind"],
+                code=doc["code"],
+                before=doc.get("before"),
+                after=doc["after"],
+            )
+            for doc in docs
+        ]

@@ -1,15 +1,17 @@
 """What routing's staff use cases answer, as typed values: a ticket as staff see it, a
 transition's outcome, a page of the list, a bulk action's report, the breach forecast, an
-account, the classifier's dry run, a cluster, a chat's transcript, canned answers. The JSON API
-maps them to the contract's bodies (schemas.py: `ticket_body`, `transition_body`, `page_body`,
-`bulk_body`, `cluster_body`, `transcript_body`, `canned_body`; AccountOut and ClassifyOut read
-theirs by attribute), the console's pages read their attributes."""
+account, the classifier's dry run, a cluster, a chat's transcript, canned answers, a change of
+the catalogue. The JSON API maps them to the contract's bodies (schemas.py: `ticket_body`,
+`transition_body`, `page_body`, `bulk_body`, `cluster_body`, `transcript_body`, `canned_body`;
+AccountOut and ClassifyOut read theirs by attribute), the console's pages read their
+attributes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.routing.forecast import AtRisk
 from shared.tickets import (
@@ -234,3 +236,16 @@ class FilledAnswer:
 
     answer: CannedAnswer
     text: str
+
+
+@dataclass(frozen=True)
+class CatalogueChange:
+    """One audited change of the catalogue: who, when, which entry, its value before (None for
+    a new entry) and after (entries of each kind have their own fields)."""
+
+    at: datetime
+    actor: str
+    kind: str
+    code: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
