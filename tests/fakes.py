@@ -71,6 +71,11 @@ from tests.matching import matches, ordered, sort_key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday
 CODE = "LP-ABCD-EFGH"
+# The staff the use-case tests act as: an officer and the head of DPUPR, an admin, an auditor.
+OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
+HEAD = Principal(username="dpupr-kepala", role=Role.SUPERVISOR, opd="DPUPR")
+ADMIN = Principal(username="admin", role=Role.ADMIN)
+AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
 
 
 def a_ticket(status: TicketStatus, code: str = CODE, **fields: object) -> Ticket:

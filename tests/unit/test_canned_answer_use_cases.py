@@ -14,14 +14,20 @@ from services.routing.views import CannedAnswer, FilledAnswer
 from shared.errors import Forbidden, NotFound
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
-from tests.fakes import CODE, InMemoryCannedAnswers, InMemoryTickets, a_ticket, routing_context
+from tests.fakes import (
+    ADMIN,
+    AUDITOR,
+    CODE,
+    HEAD,
+    OFFICER,
+    InMemoryCannedAnswers,
+    InMemoryTickets,
+    a_ticket,
+    routing_context,
+)
 
 S = TicketStatus
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
-HEAD = Principal(username="dpupr-kepala", role=Role.SUPERVISOR, opd="DPUPR")
 DLH_HEAD = Principal(username="dlh-kepala", role=Role.SUPERVISOR, opd="DLH")
-ADMIN = Principal(username="admin", role=Role.ADMIN)
-AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
 BODY = "Laporan {kode} ditangani {opd}, selesai paling lambat {tenggat}. {lainnya}"
 
 

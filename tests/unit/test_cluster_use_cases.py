@@ -12,10 +12,9 @@ from services.routing.clustering import Cluster, ClusterStatus
 from shared.errors import Conflict, NotFound
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
-from tests.fakes import NOW, InMemoryClusters, InMemoryTickets, a_ticket
+from tests.fakes import NOW, OFFICER, InMemoryClusters, InMemoryTickets, a_ticket
 
 CODES = ["LP-AAAA-AAAA", "LP-BBBB-BBBB", "LP-CCCC-CCCC"]
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
 OTHER_OPD = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
 
 

@@ -16,13 +16,11 @@ from shared.events import EventType
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
 from shared.workdays import JAKARTA
-from tests.fakes import CODE, InMemoryTickets, a_ticket, routing_context
+from tests.fakes import AUDITOR, CODE, OFFICER, InMemoryTickets, a_ticket, routing_context
 
 S = TicketStatus
 A = workflow.Action
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
 OTHER_OFFICER = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
-AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
 # 2026-11-23 is a Monday; no national holiday falls in the weeks these tests use.
 MON = datetime(2026, 11, 23, 10, 0, tzinfo=JAKARTA)
 DUE = datetime(2026, 12, 4, 16, 0, tzinfo=JAKARTA)  # a Friday

@@ -8,16 +8,15 @@ import pytest
 
 from services.routing import pauses, workflow
 from services.routing.workflow import Action
-from shared.auth import Principal, Role
 from shared.catalogue import packaged_catalogue
 from shared.tickets import Ticket, TicketStatus
 from shared.workdays import JAKARTA, WorkCalendar
+from tests.fakes import OFFICER
 
 CALENDAR = WorkCalendar(national=False)
 # 2026-11-23 is a Monday; times are 10:00 in Jakarta.
 MON = datetime(2026, 11, 23, 10, 0, tzinfo=JAKARTA)
 FRI = MON + timedelta(days=4)
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
 
 
 def _at(base: datetime, days: int = 0, hours: int = 0) -> datetime:

@@ -12,7 +12,11 @@ from shared.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
 from tests.fakes import (
+    ADMIN,
+    AUDITOR,
     CODE,
+    HEAD,
+    OFFICER,
     InMemoryAccounts,
     InMemoryQueries,
     InMemoryTickets,
@@ -22,10 +26,6 @@ from tests.fakes import (
 )
 
 S = TicketStatus
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
-HEAD = Principal(username="dpupr-kepala", role=Role.SUPERVISOR, opd="DPUPR")
-ADMIN = Principal(username="admin", role=Role.ADMIN)
-AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
 DLH_OFFICER = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
 ACCOUNTS = (
     an_account("dpupr", Role.OFFICER, "DPUPR"),

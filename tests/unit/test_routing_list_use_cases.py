@@ -17,6 +17,10 @@ from shared.events import utcnow
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
 from tests.fakes import (
+    ADMIN,
+    AUDITOR,
+    HEAD,
+    OFFICER,
     InMemoryAccounts,
     InMemoryBacklog,
     InMemoryQueries,
@@ -27,10 +31,6 @@ from tests.fakes import (
 )
 
 S = TicketStatus
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
-HEAD = Principal(username="dpupr-kepala", role=Role.SUPERVISOR, opd="DPUPR")
-ADMIN = Principal(username="admin", role=Role.ADMIN)
-AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
 NOW = utcnow()
 LATE = NOW - timedelta(days=2)
 LATER = NOW + timedelta(days=9)

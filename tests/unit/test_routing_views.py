@@ -35,12 +35,10 @@ from services.routing.views import (
     Transitioned,
 )
 from shared.catalogue import packaged_catalogue
-from shared.principals import Principal, Role
 from shared.tickets import Reporter, TicketStatus
-from tests.fakes import CODE, NOW, InMemoryTickets, a_ticket, routing_context
+from tests.fakes import CODE, NOW, OFFICER, InMemoryTickets, a_ticket, routing_context
 
 S = TicketStatus
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
 CONTRACT = {
     "tracking_code", "status", "version", "kind", "category", "opd", "opd_name", "title",
     "description", "location", "routing", "due_at", "overdue", "submitted_at", "updated_at",

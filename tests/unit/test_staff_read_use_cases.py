@@ -13,8 +13,12 @@ from shared.errors import Forbidden, InvalidField, NotFound
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
 from tests.fakes import (
+    ADMIN,
+    AUDITOR,
     CODE,
+    HEAD,
     NOW,
+    OFFICER,
     InMemoryClusters,
     InMemoryTickets,
     InMemoryTranscripts,
@@ -23,11 +27,7 @@ from tests.fakes import (
 )
 
 S = TicketStatus
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
-HEAD = Principal(username="dpupr-kepala", role=Role.SUPERVISOR, opd="DPUPR")
 DLH_OFFICER = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
-ADMIN = Principal(username="admin", role=Role.ADMIN)
-AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
 REPORTER = {"name": "Siti Aminah", "phone": "081234567890"}
 
 

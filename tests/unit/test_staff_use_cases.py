@@ -14,8 +14,11 @@ from shared.events import EventType
 from shared.principals import Principal, Role
 from shared.tickets import TicketStatus
 from tests.fakes import (
+    ADMIN,
+    AUDITOR,
     CODE,
     NOW,
+    OFFICER,
     InMemoryClusters,
     InMemoryTickets,
     RecordedCorrections,
@@ -25,10 +28,7 @@ from tests.fakes import (
 
 S = TicketStatus
 A = workflow.Action
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
 OTHER_OFFICER = Principal(username="dlh", role=Role.OFFICER, opd="DLH")
-AUDITOR = Principal(username="auditor", role=Role.AUDITOR)
-ADMIN = Principal(username="admin", role=Role.ADMIN)
 
 
 async def _act(

@@ -11,6 +11,7 @@ from shared.auth import Principal, Role
 from shared.catalogue import packaged_catalogue
 from shared.tickets import Ticket
 from shared.workdays import WorkCalendar
+from tests.fakes import HEAD, OFFICER
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -31,10 +32,6 @@ def _ticket(assigned_to: str | None = None, opd: str = "DPUPR") -> Ticket:
             "assigned_to": assigned_to,
         }
     )
-
-
-OFFICER = Principal(username="dpupr", role=Role.OFFICER, opd="DPUPR")
-HEAD = Principal(username="dpupr-kepala", role=Role.SUPERVISOR, opd="DPUPR")
 
 
 @pytest.mark.parametrize(
