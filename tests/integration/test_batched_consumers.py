@@ -328,19 +328,28 @@ class Counting(Projector):
         return counted
 
 
-class FailingOnce(StatisticsStore):
-    """Fails its first multi-document change after writing it: a crash mid-batch."""
+class Failure:
+    """One failure shared by the consumers' stores: whichever writes a batch first loses it."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self) -> None:
+        self.happened = False
+
+
+class FailingOnce(StatisticsStore):
+    """Fails the first multi-document change of any store sharing `failure`, after writing it:
+    a crash mid-batch. Shared because which consumer reads first depends on the group's
+    assignment, which the test does not control."""
+
+    def __init__(self, db: AsyncDatabase[Document], failure: Failure) -> None:
         super().__init__(db)
-        self.failed = False
+        self.failure = failure
 
     async def change_many(
         self, generation: int, month: str, changes: Mapping[str, Change]
     ) -> dict[str, Document]:
         written = await super().change_many(generation, month, changes)
-        if not self.failed and len(changes) > 1:
-            self.failed = True
+        if not self.failure.happened and len(changes) > 1:
+            self.failure.happened = True
             raise RuntimeError("lost the database mid-batch")
         return written
 
@@ -356,13 +365,13 @@ async def test_two_batched_statistics_consumers_with_a_failure_and_redelivery_co
     settings = settings_for(
         RoutingSettings, infra, db.name, seed_dev_accounts=False, statistics_consumer=True
     )
-    failing = FailingOnce(db)
+    failure = Failure()
     publisher = KafkaPublisher(infra.kafka_bootstrap, client_id="test-batched-statistics")
     first = statistics.consumer(
-        settings, Projector(failing, settings.calendar()), publisher, topic=topic
+        settings, Projector(FailingOnce(db, failure), settings.calendar()), publisher, topic=topic
     )
     second = statistics.consumer(
-        settings, Projector(StatisticsStore(db), settings.calendar()), publisher, topic=topic
+        settings, Projector(FailingOnce(db, failure), settings.calendar()), publisher, topic=topic
     )
     store = StatisticsStore(db)
     months = tuple(sorted({t.month for t in history.truths}))
@@ -373,7 +382,7 @@ async def test_two_batched_statistics_consumers_with_a_failure_and_redelivery_co
     try:
         async with _running(first, second):
             await _until(caught_up, 240, "the two consumers did not catch up")
-        assert failing.failed
+        assert failure.happened
         # Redelivery: a new group reads the whole topic again into the same documents.
         replay = Counting(StatisticsStore(db), settings.calendar())
         again = statistics.consumer(
