@@ -18,7 +18,7 @@ from shared import correlation, metrics, tracing
 from shared.events import Envelope, utcnow
 from shared.kafka_connection import KafkaConnection, connection, raise_if_refused, refusal
 from shared.locks import LockTimeout
-from shared.supervise import raise_if_stopping
+from shared.supervise import gather_all, raise_if_stopping
 from shared.topics import ALL_TOPICS, TopicSpec
 
 log = logging.getLogger(__name__)
@@ -165,15 +165,6 @@ class KafkaPublisher:
             if self._producer is not None:
                 await self._producer.stop()
                 self._producer = None
-
-
-async def gather_all(work: Iterable[Awaitable[object]]) -> None:
-    """Await all, side by side; once every one has finished, raise the first failure (so that
-    none is left running when the caller goes on)."""
-    results = await asyncio.gather(*work, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
 
 
 class ConsumeLoop:

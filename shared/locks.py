@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import timedelta
+from typing import TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -29,6 +30,8 @@ from shared.events import utcnow
 from shared.mongo import Document
 
 DUPLICATE_KEY = 11000
+
+T = TypeVar("T")
 
 
 class LockTimeout(Exception):
@@ -92,6 +95,11 @@ class DocumentLocks:
         """How long a lock holds before another writer may take it over."""
         return self._lease.total_seconds()
 
+    def window(self, at_once: int) -> LeaseWindow:
+        """For work on many documents under locks about to be taken (`hold_free`): made before
+        they are, it closes no later than a third of their lease. See LeaseWindow."""
+        return LeaseWindow(self.lease_s, at_once)
+
     @contextlib.asynccontextmanager
     async def hold_free(self, doc_ids: Iterable[str]) -> AsyncIterator[set[str]]:
         """Take, in one round trip, the locks of those of `doc_ids` that nobody holds; yields
@@ -126,6 +134,43 @@ class DocumentLocks:
         """Best effort, after a failed batch: what of it was taken (the lease ends it anyway)."""
         with contextlib.suppress(PyMongoError):
             await self._locks.delete_many({"token": token})
+
+
+class LeaseWindow:
+    """Work done under locks taken together: `at_once` calls side by side at most (FerretDB v1
+    stalls when as many findAndModify run at once as its PostgreSQL pool has connections),
+    and a write started only within the first third of the locks' lease, never under a lock
+    another writer may already have taken over. What is out of time is the caller's to do
+    later."""
+
+    def __init__(self, lease_s: float, at_once: int) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._third = lease_s / 3
+        self._slots = asyncio.Semaphore(at_once)
+        self._until = 0.0
+        self.renew()
+
+    def renew(self) -> None:
+        """Another lock was taken (`hold`): the window counts from now."""
+        self._until = self._loop.time() + self._third
+
+    @property
+    def open(self) -> bool:
+        return self._loop.time() < self._until
+
+    async def side_by_side(self, call: Awaitable[T]) -> T:
+        """The call in one of the slots (a read: no time limit)."""
+        async with self._slots:
+            return await call
+
+    async def in_time(self, write: Callable[[], Awaitable[object]]) -> bool:
+        """The write in one of the slots, if the window is still open once a slot is free;
+        whether it ran."""
+        async with self._slots:
+            if not self.open:
+                return False
+            await write()
+            return True
 
 
 class _ReleaseBatcher(GroupCommit[tuple[str, str]]):

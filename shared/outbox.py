@@ -39,10 +39,10 @@ from pymongo.errors import PyMongoError
 
 from shared import metrics
 from shared.events import Envelope, utcnow
-from shared.kafka import KafkaPublisher, gather_all
+from shared.kafka import KafkaPublisher
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
-from shared.supervise import raise_if_stopping, run_together
+from shared.supervise import gather_all, raise_if_stopping, run_together
 from shared.tickets import outbox_entry as outbox_entry
 from shared.tickets import outbox_flag
 
@@ -274,21 +274,14 @@ class OutboxRelay:
         codes = list(self._published)[: self._removal_batch]
         taken = {code: (self._published.pop(code), self._rejected.pop(code, [])) for code in codes}
         done: set[str] = set()
-        # A few at a time: FerretDB v1 holds one pooled PostgreSQL connection per
-        # findAndModify while it waits for a second, so as many of them at once as its pool
-        # has connections (about 50) stall it for good (seen under load, goroutine dump).
-        side_by_side = asyncio.Semaphore(REMOVALS_AT_ONCE)
-
-        loop = asyncio.get_running_loop()
-        # Only well within the locks' lease: a removal must never start under a lock another
-        # writer may already have taken over. What is left goes in a later round.
-        until = loop.time() + self._locks.lease_s / 3
+        # A few at a time (FerretDB v1 holds one pooled PostgreSQL connection per
+        # findAndModify while it waits for a second: seen stalling under load), and only well
+        # within the locks' lease. What is left goes in a later round.
+        window = self._locks.window(REMOVALS_AT_ONCE)
 
         async def remove(code: str) -> None:
-            async with side_by_side:
-                if loop.time() < until:
-                    await self._remove(code, *taken[code])
-                    done.add(code)
+            if await window.in_time(lambda: self._remove(code, *taken[code])):
+                done.add(code)
 
         try:
             async with self._locks.hold_free(codes) as held:
@@ -296,7 +289,7 @@ class OutboxRelay:
             for code in codes:
                 if code not in done and code not in held:
                     async with self._locks.hold(code):
-                        until = loop.time() + self._locks.lease_s / 3
+                        window.renew()
                         await remove(code)
         except BaseException:
             for code in codes:

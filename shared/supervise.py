@@ -44,6 +44,15 @@ async def keep_running(
             await asyncio.sleep(pause_s)
 
 
+async def gather_all(work: Iterable[Awaitable[object]]) -> None:
+    """Await all, side by side; once every one has finished, raise the first failure (so that
+    none is left running when the caller goes on)."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
 async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
     """Run the loops side by side until all end. When one fails or the runner is cancelled,
     cancel the others and wait until every one has ended, passing each further cancellation

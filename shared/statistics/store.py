@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,6 +28,7 @@ from shared.locks import DocumentLocks
 from shared.mongo import Document
 from shared.statistics.projection import summary_doc_id
 from shared.statistics.service import Change, Generations
+from shared.supervise import gather_all
 
 META = "statistics_meta"
 MONTHS = "statistics_months"
@@ -92,25 +93,20 @@ class StatisticsStore:
         document at a time through `_change` afterwards."""
         lock_of = {f"{collection.name}/{doc_id}": doc_id for doc_id in changes}
         written: dict[str, Document] = {}
-        loop = asyncio.get_running_loop()
-        until = loop.time() + self._locks.lease_s / 3
-        slots = asyncio.Semaphore(CALLS_AT_ONCE)
-
-        async def bounded(call: Awaitable[Document | None]) -> Document | None:
-            async with slots:
-                return await call
+        window = self._locks.window(CALLS_AT_ONCE)
 
         async def replace(doc_id: str, doc: Document) -> None:
-            async with slots:
-                if loop.time() < until:
-                    result = await collection.replace_one({"_id": doc_id}, doc)
-                    if result.matched_count:  # else gone meanwhile (a dropped generation)
-                        written[doc_id] = doc
+            async def write() -> None:
+                result = await collection.replace_one({"_id": doc_id}, doc)
+                if result.matched_count:  # else gone meanwhile (a dropped generation)
+                    written[doc_id] = doc
+
+            await window.in_time(write)
 
         async with self._locks.hold_free(lock_of) as held:
             mine = [doc_id for lock, doc_id in lock_of.items() if lock in held]
             found = await asyncio.gather(
-                *(bounded(collection.find_one({"_id": doc_id})) for doc_id in mine)
+                *(window.side_by_side(collection.find_one({"_id": doc_id})) for doc_id in mine)
             )
             new: dict[str, Document] = {}
             replaced: dict[str, Document] = {}
@@ -122,9 +118,10 @@ class StatisticsStore:
                     new[doc_id] = doc
                 else:
                     replaced[doc_id] = doc
-            if new and loop.time() < until:
+            if new and window.open:
                 await self._insert_new(collection, new, written)
-            await asyncio.gather(*(replace(doc_id, doc) for doc_id, doc in replaced.items()))
+            # Every write ended before the locks go (a failure is raised after).
+            await gather_all(replace(doc_id, doc) for doc_id, doc in replaced.items())
         for doc_id, change in changes.items():
             if doc_id not in written:
                 written[doc_id] = await self._change(collection, doc_id, change)
