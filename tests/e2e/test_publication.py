@@ -171,7 +171,7 @@ def caught_up(bootstrap: str, group: str) -> None:
     def lag() -> int:
         return asyncio.run(tickets_lag(bootstrap, group))
 
-    assert eventually(lambda: lag() <= 0, timeout_s=120), f"{group} lags behind"
+    assert eventually(lambda: lag() <= 0, timeout_s=150), f"{group} lags behind"
 
 
 def _png() -> bytes:
@@ -221,6 +221,7 @@ def _handle(system: System, auth: dict[str, str], case: Case) -> None:
             _act(system, auth, case.code, action=step)
 
 
+@pytest.mark.timeout(300)  # the wait for the group's lag (150 s) and the checks after it
 def test_nothing_unverified_rejected_or_unredacted_is_public(system: System) -> None:
     caught_up(system.kafka, system.statistics_group)
     before = httpx.get(f"{system.intake}/api/v1/statistics").json()["totals"]
