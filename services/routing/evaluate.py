@@ -14,6 +14,10 @@ router that ships, and the same with PySastrawi's stemmer. For each: accuracy (T
 wrong), triage rate, routed precision, macro recall and the largest confusions; for the shipped
 router a precision/coverage curve per validation set, from which the threshold is chosen.
 The report is printed and written to docs/routing-eval.md.
+
+`--shipped-only` measures just the shipped router on the validation sets, with the packaged
+model from the model cache (trained only when the corpus changed): a quick check while
+working on the rules or the corpus, printed and never written to the report.
 """
 
 from __future__ import annotations
@@ -335,36 +339,83 @@ def run(*, threshold: float, margin: float, validation_dir: Path, seed: int = SE
     for name, cases in validation.items():
         say(f"scoring validation set {name} ({len(cases)} texts) ...")
         reports = [(label, run_report(cases, answer)) for label, answer in full_routers]
-        located = [Case(c.text, c.expected, None, PLACEHOLDER_KECAMATAN) for c in cases]
-        with_place = run_report(located, full_routers[SHIPPED][1])
-        kecamatan_rows = sum(1 for c in cases if KECAMATAN in c.expected)
-        lines += [
-            f"## Validation set `{name}` ({len(cases)} real complaints)",
-            "",
-            *summary_table(reports),
-            "",
-            f"{kecamatan_rows} of these texts were handled by a kecamatan office. Without a "
-            "location the router sends a kecamatan matter to the admin; had each citizen picked "
-            "a kecamatan on the form, the shipped router would score: accuracy "
-            f"{with_place.accuracy:.3f}, triage {with_place.triage_rate:.1%}, routed precision "
-            f"{with_place.routed_accuracy:.3f}.",
-            "",
-            "Largest confusions of the shipped router (expected → answered):",
-            "",
-            *confusions(reports[SHIPPED][1]),
-            "",
-            f"Precision and coverage of the shipped router by threshold (margin {margin:.2f}):",
-            "",
-            *curve(
-                cases,
-                lambda t: full_router(shipped_model, catalogue, threshold=t, margin=margin),
-            ),
-            "",
-            "Per unit (shipped router):",
-            "",
-            *per_unit(reports[SHIPPED][1]),
-            "",
-        ]
+        lines += validation_section(
+            name,
+            cases,
+            reports,
+            full_routers[SHIPPED][1],
+            lambda t: full_router(shipped_model, catalogue, threshold=t, margin=margin),
+            margin=margin,
+        )
+    return "\n".join(lines)
+
+
+def validation_section(
+    name: str,
+    cases: Sequence[Case],
+    reports: Sequence[tuple[str, Report]],
+    shipped: Answer,
+    answer_at: Callable[[float], Answer],
+    *,
+    margin: float,
+) -> list[str]:
+    """One validation set's part of the report; `reports[SHIPPED]` or the only one is the
+    shipped router's."""
+    located = [Case(c.text, c.expected, None, PLACEHOLDER_KECAMATAN) for c in cases]
+    with_place = run_report(located, shipped)
+    kecamatan_rows = sum(1 for c in cases if KECAMATAN in c.expected)
+    main_report = reports[SHIPPED if len(reports) > SHIPPED else 0][1]
+    return [
+        f"## Validation set `{name}` ({len(cases)} real complaints)",
+        "",
+        *summary_table(reports),
+        "",
+        f"{kecamatan_rows} of these texts were handled by a kecamatan office. Without a "
+        "location the router sends a kecamatan matter to the admin; had each citizen picked "
+        "a kecamatan on the form, the shipped router would score: accuracy "
+        f"{with_place.accuracy:.3f}, triage {with_place.triage_rate:.1%}, routed precision "
+        f"{with_place.routed_accuracy:.3f}.",
+        "",
+        "Largest confusions of the shipped router (expected → answered):",
+        "",
+        *confusions(main_report),
+        "",
+        f"Precision and coverage of the shipped router by threshold (margin {margin:.2f}):",
+        "",
+        *curve(cases, answer_at),
+        "",
+        "Per unit (shipped router):",
+        "",
+        *per_unit(main_report),
+        "",
+    ]
+
+
+def run_shipped(*, threshold: float, margin: float, validation_dir: Path) -> str:
+    """The shipped router alone on the validation sets, with the cached packaged model."""
+    from services.routing.model_cache import packaged_model
+
+    catalogue = packaged_catalogue()
+    say("loading the packaged model (trained once per corpus) ...")
+    model = packaged_model()
+    lines = [
+        "# Routing evaluation: the shipped router only",
+        "",
+        f"Commit {_commit()}, model {model.version}, threshold {threshold:.2f}, margin "
+        f"{margin:.2f}. A quick check; `{COMMAND}` writes the full report.",
+        "",
+    ]
+    for name, cases in validation_sets(validation_dir).items():
+        say(f"scoring validation set {name} ({len(cases)} texts) ...")
+        shipped = full_router(model, catalogue, threshold=threshold, margin=margin)
+        lines += validation_section(
+            name,
+            cases,
+            [("shipped: linear model + rules + category + location", run_report(cases, shipped))],
+            shipped,
+            lambda t: full_router(model, catalogue, threshold=t, margin=margin),
+            margin=margin,
+        )
     return "\n".join(lines)
 
 
@@ -377,9 +428,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--validation", type=Path, default=VALIDATION_DIR)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--shipped-only",
+        action="store_true",
+        help="only the shipped router on the validation sets, with the cached model; print only",
+    )
     args = parser.parse_args(argv)
     if not validation_sets(args.validation):
         say(f"no validation sets in {args.validation}: only the own split is measured")
+        if args.shipped_only:
+            return 1
+    if args.shipped_only:
+        shipped = run_shipped(
+            threshold=args.threshold, margin=args.margin, validation_dir=args.validation
+        )
+        sys.stdout.write(shipped + "\n")
+        return 0
     document = run(
         threshold=args.threshold,
         margin=args.margin,

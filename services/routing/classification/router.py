@@ -278,7 +278,7 @@ def classify(
     book = rule_book(catalogue, rules)
     analysis = nlp.analyse(text)
     stems = list(analysis.stems)
-    matches = book.match(stems)
+    matches = book.match(stems, analysis.surface)
     penalties = book.penalties_in(stems)
     points = rulebook.points(matches, penalties, stems)
     judgement = model.judge(analysis) if model is not None else Judgement({})

@@ -38,6 +38,30 @@ class Phrase:
     kind: str  # "kata kunci", "nama", "rujukan", "kecamatan"
     referral: str | None = None
     unless: tuple[tuple[str, ...], ...] = ()
+    # A one-word phrase written as a derived word ("pengadaan", "perumahan", "kekerasan")
+    # matches that word only (with particles), not every word of its stem ("ada", "rumah",
+    # "keras"): the derivation is the evidence, the root is a common word.
+    form: str | None = None
+
+
+PARTICLES: Final = ("nya", "lah", "kah", "pun")
+
+
+def light_form(word: str) -> str:
+    """A normalised word without a trailing particle (`perizinannya` -> `perizinan`)."""
+    for particle in PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 3:
+            return word[: -len(particle)]
+    return word
+
+
+def derived_form(text: str, stems: tuple[str, ...]) -> str | None:
+    """The derived word a one-word phrase must match as written, or None to match its stem."""
+    content = nlp.content_words(nlp.words(text))
+    if len(stems) != 1 or len(content) != 1:
+        return None
+    word = light_form(content[0])
+    return word if word != stems[0] else None
 
 
 @dataclass(frozen=True)
@@ -100,23 +124,34 @@ class RuleBook:
     referrals: Mapping[str, Referral]
     pairs: tuple[Pair, ...] = ()
 
-    def match(self, stems: Sequence[str]) -> list[Match]:
-        """Matches in text order; of overlapping ones the longest (then heaviest) wins."""
+    def match(self, stems: Sequence[str], surface: Sequence[str] | None = None) -> list[Match]:
+        """Matches in text order; of overlapping ones the longest (then heaviest) wins.
+
+        `surface` (the words before stemming, one per stem) lets a derived one-word phrase
+        match only its own form; without it every phrase matches on stems alone.
+        """
         found: list[Match] = []
         for i, first in enumerate(stems):
             for phrase in self.by_first.get(first, ()):
                 end = i + len(phrase.stems)
-                if tuple(stems[i:end]) == phrase.stems:
-                    found.append(Match(phrase, i, end))
+                if tuple(stems[i:end]) != phrase.stems:
+                    continue
+                if phrase.form and surface is not None and light_form(surface[i]) != phrase.form:
+                    continue
+                found.append(Match(phrase, i, end))
         found.sort(key=lambda m: (m.start - m.end, -m.phrase.weight, m.start))
         taken = [False] * len(stems)
         spans: set[tuple[int, int]] = set()
+        counted: set[tuple[int, int, str]] = set()  # one phrase per span and target
         kept: list[Match] = []
         for m in found:
             if any(_contains(stems, cue) for cue in m.phrase.unless):
                 continue
             if (m.start, m.end) not in spans and any(taken[m.start : m.end]):
                 continue
+            if (m.start, m.end, m.phrase.target) in counted:
+                continue
+            counted.add((m.start, m.end, m.phrase.target))
             spans.add((m.start, m.end))
             for k in range(m.start, m.end):
                 taken[k] = True
@@ -164,7 +199,7 @@ def compile_rules(
         _phrase_stems(p): tuple(_phrase_stems(c) for c in cues)
         for p, cues in rules.get("unless", {}).items()
     }
-    table: dict[tuple[tuple[str, ...], str], Phrase] = {}
+    table: dict[tuple[tuple[str, ...], str, str | None], Phrase] = {}
 
     def add(
         text: str, target: str, weight: float | None, kind: str, referral: str | None = None
@@ -172,13 +207,25 @@ def compile_rules(
         stems = _phrase_stems(text)
         if not stems or (len(stems) == 1 and len(nlp.words(text)) > 1):
             return  # nothing left, or a phrase that lost its context to stopwords
-        key = (stems, target)
+        if all(w in nlp.NEGATIONS for w in nlp.words(text)):
+            return  # an acronym chat shorthand reads as a negation ("bkn" is "bukan")
+        form = derived_form(text, stems)
+        key = (stems, target, form)
         w = _default_weight(stems) if weight is None else weight
         old = table.get(key)
         if weight is None and old is not None:
             return  # an explicit weight from rules.json stays
         if kind == "nama" or old is None or weight is not None:
-            table[key] = Phrase(text, stems, target, w, kind, referral, unless.get(stems, ()))
+            table[key] = Phrase(
+                text,
+                stems,
+                target,
+                w,
+                kind,
+                referral,
+                unless.get(stems, ()),
+                form,
+            )
 
     def target_of(code: str) -> str:
         return KECAMATAN if code.startswith("KEC-") else code
