@@ -384,7 +384,9 @@ def validation_section(
         "",
         *curve(cases, answer_at),
         "",
-        "Per unit (shipped router):",
+        "Per unit (shipped router; a text any of several units may answer counts under the"
+        " one answered when right, else under the first, so `texts` moves a little between"
+        " routers):",
         "",
         *per_unit(main_report),
         "",
