@@ -294,6 +294,7 @@ class ConsumeLoop:
         self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]
     ) -> None:
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             await asyncio.sleep(self._lag_interval_s)
             try:
                 await self._record_lag(consumer, committed)

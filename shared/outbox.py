@@ -135,6 +135,7 @@ class OutboxRelay:
         delay = self._poll_interval_s
         next_sweep = 0.0
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             self._wake.clear()
             try:
                 if time.monotonic() >= next_sweep:
@@ -158,6 +159,7 @@ class OutboxRelay:
 
     async def _removing(self) -> None:
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             self._remove_wake.clear()
             if not self._published:
                 await self._remove_wake.wait()

@@ -74,6 +74,7 @@ async def _housekeeping(
     """Hourly: indexes if missing, forget idempotency keys and duplicate markers past their use,
     and conversations untouched for the contact retention period (UU 27/2022)."""
     while True:
+        raise_if_stopping()  # a call may have swallowed the request to stop
         await asyncio.sleep(3600)
         now = utcnow()
         with contextlib.suppress(PyMongoError):

@@ -48,6 +48,7 @@ async def file_canary(ctx: IntakeContext) -> str:
 async def run(ctx: IntakeContext, *, interval_s: float) -> None:
     """File a canary every `interval_s` until cancelled."""
     while True:
+        raise_if_stopping()  # a call may have swallowed the request to stop
         await asyncio.sleep(interval_s)
         try:
             await file_canary(ctx)

@@ -169,6 +169,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             """Hourly: anonymise finished deliveries and digest items past the contact
             retention period."""
             while True:
+                raise_if_stopping()  # a call may have swallowed the request to stop
                 cutoff = utcnow() - timedelta(days=settings.contact_retention_days)
                 with contextlib.suppress(PyMongoError):
                     await anonymise_deliveries(db, before=cutoff, mask=recipients.mask, pause_s=1.0)

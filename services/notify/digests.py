@@ -125,6 +125,7 @@ class DigestBuilder:
 
     async def run(self) -> None:
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             try:
                 if await self.build_due():
                     self._dispatcher.wake()

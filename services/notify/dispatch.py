@@ -26,7 +26,7 @@ from shared import correlation, topics
 from shared.events import utcnow
 from shared.kafka import KafkaPublisher
 from shared.mongo import Document
-from shared.supervise import raise_if_stopping
+from shared.supervise import raise_if_stopping, run_together
 
 log = logging.getLogger(__name__)
 
@@ -307,14 +307,19 @@ class Dispatcher:
 
     async def run(self) -> None:
         """The retry loops: per channel as many as its concurrency, and the dead-letter sweep."""
-        async with asyncio.TaskGroup() as group:
-            for name, channel in self._channels.items():
-                for _ in range(channel.limits.concurrency):
-                    group.create_task(self._loop(self.retry_due, name))
-            group.create_task(self._loop(lambda _: self.publish_dead_letters(), "dead letters"))
+        # run_together, not a TaskGroup: it passes every cancellation on (shared.supervise).
+        await run_together(
+            *(
+                self._loop(self.retry_due, name)
+                for name, channel in self._channels.items()
+                for _ in range(channel.limits.concurrency)
+            ),
+            self._loop(lambda _: self.publish_dead_letters(), "dead letters"),
+        )
 
     async def _loop(self, work: Callable[[str], Awaitable[int]], name: str) -> None:
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             try:
                 busy = await work(name) > 0
             except (PyMongoError, OSError, TimeoutError) as exc:

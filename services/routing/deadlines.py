@@ -24,6 +24,7 @@ from shared.lifecycle.repository import Tickets
 from shared.lifecycle.statuses import OPEN_STATUSES
 from shared.lifecycle.table import TABLE, SystemAction, allows, recorded_as
 from shared.mongo import Document
+from shared.supervise import raise_if_stopping
 from shared.tickets import Ticket, TicketStatus
 from shared.workdays import WorkCalendar
 
@@ -65,6 +66,7 @@ class DeadlineScheduler:
 
     async def run(self, *, interval_s: float = 60.0) -> None:
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             await self.run_once(utcnow())
             await asyncio.sleep(interval_s)
 

@@ -27,6 +27,7 @@ from shared.events import utcnow
 from shared.lifecycle.changes import Change
 from shared.lifecycle.repository import Tickets
 from shared.mongo import Document
+from shared.supervise import raise_if_stopping
 from shared.tickets import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class Housekeeping:
 
     async def run(self, *, interval_s: float = 60.0) -> None:
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             await self.run_once(utcnow())
             await asyncio.sleep(interval_s)
 

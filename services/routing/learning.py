@@ -41,6 +41,7 @@ from shared.catalogue import Catalogue, CatalogueStore
 from shared.events import utcnow
 from shared.locks import DocumentLocks, LockTimeout
 from shared.mongo import Document
+from shared.supervise import raise_if_stopping
 from shared.tickets import Ticket
 
 log = logging.getLogger(__name__)
@@ -278,5 +279,6 @@ async def retrain_loop(
 ) -> None:
     """Retrain when corrections arrived, at most once per interval."""
     while True:
+        raise_if_stopping()  # a call may have swallowed the request to stop
         await asyncio.sleep(interval.total_seconds())
         await store.retrain(await catalogue.get(), threshold=threshold)

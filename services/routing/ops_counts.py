@@ -123,6 +123,7 @@ class OpsCounts:
     async def run(self, catalogue: CatalogueStore, *, interval_s: float) -> None:
         """Count every `interval_s` until cancelled."""
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             started = time.monotonic()
             try:
                 await self.count(await catalogue.get())

@@ -43,6 +43,7 @@ class Startup:
         """Run one step until it succeeds, whatever it raises, with a growing pause."""
         delay = 0.5
         while True:
+            raise_if_stopping()  # a call may have swallowed the request to stop
             try:
                 await work()
             except Exception as exc:

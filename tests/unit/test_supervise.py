@@ -6,10 +6,12 @@ test's app from shutting down (CI hung in a TestClient's teardown)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from pymongo.errors import AutoReconnect
 
+from services.notify.dispatch import Dispatcher
 from shared.events import TicketRouted
 from shared.kafka import ConsumeLoop, KafkaPublisher
 from shared.supervise import keep_running, raise_if_stopping, run_together, stop, waiting_in
@@ -136,3 +138,25 @@ async def test_a_task_left_running_is_reported_with_where_it_waits() -> None:
     ]
     task.cancel()
     await asyncio.wait([task])
+
+
+async def test_a_retry_loop_ends_when_a_call_swallowed_its_cancellation() -> None:
+    """Python 3.11's `asyncio.wait_for` returns the result of an operation that finished as
+    the task was cancelled, and the request to stop is lost but for the task's count: the
+    notify retry loop checks that count each round (it used to run on for ever)."""
+    rounds = 0
+
+    async def work(_: str) -> int:
+        nonlocal rounds
+        rounds += 1
+        with contextlib.suppress(asyncio.CancelledError):  # as wait_for may, in Python 3.11
+            await asyncio.sleep(0.01)
+        return 1  # busy: the loop goes round at once
+
+    dispatcher = Dispatcher.__new__(Dispatcher)  # a busy loop touches nothing of it
+    task = asyncio.create_task(dispatcher._loop(work, "test"))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=2)
+    assert done, "the loop ran on after its cancellation was swallowed"
+    assert task.cancelled() and rounds >= 2
